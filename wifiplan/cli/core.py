@@ -1,0 +1,78 @@
+"""``wifiplan predict`` and ``wifiplan heatmap``."""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+
+from ..errors import InputError
+
+
+def add_model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="MODEL.yaml",
+                   help="calibrated model file (from 'wifiplan survey calibrate')")
+
+
+def load_site_plan(site_path, plan_path):
+    """Site and plan, with the plan checked against the site."""
+    from ..plan import load_plan
+    from ..site import load_site
+    site = load_site(site_path)
+    plan = load_plan(plan_path, site=site)
+    return site, plan
+
+
+def _predict(args) -> int:
+    from ..predict import predict_points, read_points_csv
+    from ..fileio import write_atomic
+    from ..propagation import PropagationModel
+    site, plan = load_site_plan(args.site, args.plan)
+    model = PropagationModel.for_site(site, args.model)
+    pts = read_points_csv(args.points)
+    out = predict_points(site, plan.aps, pts, model)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, float_format="%.2f", lineterminator="\n")
+    write_atomic(args.output, buf.getvalue())
+    print(f"{len(pts)} points x {len(plan.aps)} APs -> {args.output}")
+    return 0
+
+
+def _heatmap(args) -> int:
+    from ..radiomap import compute_radiomap
+    from ..propagation import PropagationModel
+    from ..fileio import write_atomic
+    site, plan = load_site_plan(args.site, args.plan)
+    if args.resolution <= 0:
+        raise InputError(f"--resolution must be > 0, got {args.resolution}")
+    model = PropagationModel.for_site(site, args.model)
+    rm = compute_radiomap(site, plan.aps, resolution_m=args.resolution, model=model)
+    fig = rm.plot(args.kind, title=f"{site.name}: " + {
+        "rssi": "best-server RSSI", "channel": "channels", "boundary": "cell boundaries",
+        "sinr": "SINR", "server": "cells"}[args.kind])
+    buf = io.BytesIO()
+    fmt = "pdf" if str(args.output).lower().endswith(".pdf") else "png"
+    fig.savefig(buf, format=fmt, dpi=args.dpi)
+    write_atomic(args.output, buf.getvalue())
+    print(f"{args.kind} map of {site.name} ({len(plan.aps)} APs, {args.resolution} m grid) "
+          f"-> {args.output}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("predict", help="received power of every AP at given points")
+    p.add_argument("site", metavar="SITE.yaml")
+    p.add_argument("plan", metavar="PLAN.yaml")
+    p.add_argument("--points", required=True, metavar="P.csv", help="CSV with x_m,y_m columns")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.csv")
+    add_model_arg(p)
+    p.set_defaults(func=_predict)
+
+    h = sub.add_parser("heatmap", help="draw a radio map of a plan (PNG or PDF)")
+    h.add_argument("site", metavar="SITE.yaml")
+    h.add_argument("plan", metavar="PLAN.yaml")
+    h.add_argument("-o", "--output", required=True, metavar="map.png")
+    h.add_argument("--kind", default="rssi", choices=["rssi", "channel", "boundary", "sinr", "server"])
+    h.add_argument("--resolution", type=float, default=0.5, metavar="M", help="grid step [m]")
+    h.add_argument("--dpi", type=int, default=150)
+    add_model_arg(h)
+    h.set_defaults(func=_heatmap)

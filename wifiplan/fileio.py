@@ -1,0 +1,135 @@
+"""Safe file input and output shared by every reader and writer.
+
+- :func:`read_yaml` refuses files over a size limit before parsing, reports YAML syntax
+  errors with their line, and returns the line of every key path so that validators can
+  name the line of a bad value.
+- :func:`write_atomic` writes to a temporary file beside the target and renames it, so an
+  output is either complete or untouched, and an input is never modified.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+MAX_INPUT_BYTES = 20 * 1024 * 1024  # 20 MB: larger site/plan/model files are refused unread
+
+
+def check_size(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> Path:
+    """Return ``path`` as a Path after checking that it exists and is not too large."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("file not found", source=str(p))
+    if p.is_dir():
+        raise InputError("is a directory, expected a file", source=str(p))
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"file is {size / 1e6:.1f} MB, larger than the limit of "
+                         f"{max_bytes / 1e6:.0f} MB; refused before parsing", source=str(p))
+    return p
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def _to_python(node: yaml.Node, path: tuple, lines: dict) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for knode, vnode in node.value:
+            key = _to_python(knode, path + ("<key>",), {})
+            if isinstance(key, (list, dict)):
+                raise InputError("mapping keys must be plain scalars",
+                                 line=knode.start_mark.line + 1)
+            out[key] = _to_python(vnode, path + (key,), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(v, path + (i,), lines) for i, v in enumerate(node.value)]
+    return _SCALARS.construct_object(node, deep=True)  # scalar with safe resolution
+
+
+def parse_yaml(text: str, source: str = "<text>") -> tuple[Any, dict]:
+    """Parse YAML text; return ``(data, lines)`` with ``lines[key_path] -> line number``."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        msg = (exc.problem or exc.context or "syntax error").strip()
+        raise InputError(f"YAML syntax error: {msg}", source=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"YAML error: {str(exc).splitlines()[0]}", source=source) from None
+    if node is None:
+        raise InputError("file is empty, expected a YAML mapping", source=source)
+    lines: dict = {}
+    try:
+        data = _to_python(node, (), lines)
+    except InputError as exc:
+        raise InputError(exc.detail, source=source, line=exc.line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"YAML error: {str(exc).splitlines()[0]}", source=source) from None
+    return data, lines
+
+
+def read_yaml(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> tuple[Any, dict]:
+    """Read a YAML file with size check and line tracking; see :func:`parse_yaml`."""
+    p = check_size(path, max_bytes)
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text, expected a YAML file", source=str(p)) from None
+    if "\x00" in text:
+        raise InputError("binary data, expected a YAML file", source=str(p))
+    return parse_yaml(text, source=str(p))
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file + rename)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
+            fh.write(data)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text for our files: block style at the top, short lists in flow style."""
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _list(dumper, value):
+        flow = all(not isinstance(v, (dict, list)) for v in value) or (
+            all(isinstance(v, list) and all(not isinstance(w, (dict, list)) for w in v)
+                for v in value) and len(value) <= 64)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+    def _flat(v):
+        if isinstance(v, dict):
+            return False
+        if isinstance(v, list):
+            return all(not isinstance(w, (dict, list)) or
+                       (isinstance(w, list) and all(not isinstance(u, (dict, list)) for u in w))
+                       for w in v) and len(v) <= 16
+        return True
+
+    def _dict(dumper, value):
+        flow = len(value) <= 12 and all(_flat(v) for v in value.values())
+        return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=flow)
+
+    _Dumper.add_representer(list, _list)
+    _Dumper.add_representer(dict, _dict)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,224 @@
+"""A plan: the APs of one site with position, channel, width, power and backhaul.
+
+File format (DESIGN.md section 4)::
+
+    site: Assembly Hall A
+    aps:
+      - {id: AP1, x_m: 10.0, y_m: 5.0, height_m: 4.0, channel: 36, width_mhz: 20,
+         tx_power_dbm: 8.0, bssid: "02:1a:00:00:00:01", switch: SW1, port: 1}
+    metrics: {...}
+
+An AP may carry ``locked: true`` (the planner keeps it where it is) and ``cable_m``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
+
+BSSID_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+PLAN_KEYS = {"site", "aps", "metrics", "regulatory_domain", "model", "notes", "backhaul"}
+AP_KEYS = {"id", "x_m", "y_m", "height_m", "channel", "width_mhz", "tx_power_dbm", "bssid",
+           "switch", "port", "locked", "cable_m", "name", "model", "notes"}
+
+
+@dataclass
+class AP:
+    id: str
+    x_m: float
+    y_m: float
+    height_m: float = 4.0
+    channel: int = 36
+    width_mhz: int = 20
+    tx_power_dbm: float = 10.0
+    bssid: str | None = None
+    switch: str | None = None
+    port: int | None = None
+    locked: bool = False
+    cable_m: float | None = None
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "x_m": round(float(self.x_m), 3), "y_m": round(float(self.y_m), 3),
+             "height_m": round(float(self.height_m), 3), "channel": int(self.channel),
+             "width_mhz": int(self.width_mhz), "tx_power_dbm": round(float(self.tx_power_dbm), 2)}
+        if self.bssid:
+            d["bssid"] = self.bssid
+        if self.switch:
+            d["switch"] = self.switch
+        if self.port is not None:
+            d["port"] = int(self.port)
+        if self.cable_m is not None:
+            d["cable_m"] = round(float(self.cable_m), 1)
+        if self.locked:
+            d["locked"] = True
+        return d
+
+
+@dataclass
+class Plan:
+    site: str
+    aps: list[AP] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    def ap(self, ap_id: str) -> AP:
+        for a in self.aps:
+            if a.id == ap_id:
+                return a
+        raise KeyError(ap_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return [a.id for a in self.aps]
+
+    def positions(self) -> np.ndarray:
+        return np.array([[a.x_m, a.y_m] for a in self.aps], dtype=float).reshape(-1, 2)
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"site": self.site}
+        d.update(self.extra)
+        d["aps"] = [a.to_dict() for a in self.aps]
+        if self.metrics:
+            d["metrics"] = _plain(self.metrics)
+        return d
+
+    def to_frame(self):
+        import pandas as pd
+        return pd.DataFrame([a.to_dict() for a in self.aps],
+                            columns=[f.name for f in fields(AP)]).drop(columns=[], errors="ignore")
+
+
+def _plain(v):
+    """numpy scalars and arrays -> plain Python for YAML."""
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _plain(v.tolist())
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if not math.isfinite(f) else round(f, 4)
+    return v
+
+
+def normalise_bssid(value: str) -> str | None:
+    """'02-1A-00-00-00-01' or '021a.0000.0001' -> '02:1a:00:00:00:01'; None if not a MAC."""
+    if not isinstance(value, str):
+        return None
+    hexd = re.sub(r"[^0-9a-fA-F]", "", value)
+    if len(hexd) != 12 or len(re.sub(r"[0-9a-fA-F:\-. ]", "", value)) != 0:
+        return None
+    return ":".join(hexd[i:i + 2] for i in range(0, 12, 2)).lower()
+
+
+def _fail(source, lines, path, msg):
+    from .site import _Ctx
+    _Ctx(source, lines).fail(path, msg)
+
+
+def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) -> Plan:
+    """Validate a parsed plan mapping; raise :class:`InputError` naming the key and line."""
+    from .site import _Ctx, _check_keys, _name, _number
+    ctx = _Ctx(source, lines or {})
+    if not isinstance(d, dict):
+        ctx.fail((), "expected a plan mapping with 'site' and 'aps'")
+    extra = _check_keys(ctx, (), d, PLAN_KEYS, {"aps"}, strict=False)
+    aps = []
+    ids = set()
+    if not isinstance(d["aps"], list):
+        ctx.fail(("aps",), "expected a list of APs")
+    for i, a in enumerate(d["aps"]):
+        path = ("aps", i)
+        if not isinstance(a, dict):
+            ctx.fail(path, "expected an AP mapping")
+        _check_keys(ctx, path, a, AP_KEYS, {"id", "x_m", "y_m"})
+        ap_id = _name(ctx, path + ("id",), a["id"])
+        if ap_id in ids:
+            ctx.fail(path + ("id",), f"duplicate AP id '{ap_id}'")
+        ids.add(ap_id)
+        ch = _number(ctx, path + ("channel",), a.get("channel", 36), lo=1, hi=233,
+                     what="a channel number")
+        width = _number(ctx, path + ("width_mhz",), a.get("width_mhz", 20), lo=20, hi=320,
+                        what="a channel width in MHz")
+        bssid = a.get("bssid")
+        if bssid is not None:
+            nb = normalise_bssid(str(bssid))
+            if nb is None:
+                ctx.fail(path + ("bssid",), f"expected a MAC address like 02:1a:00:00:00:01, "
+                                            f"got {bssid!r}")
+            bssid = nb
+        port = a.get("port")
+        if port is not None:
+            port = int(_number(ctx, path + ("port",), port, lo=1, hi=1024, what="a port number"))
+        locked = a.get("locked", False)
+        if not isinstance(locked, bool):
+            ctx.fail(path + ("locked",), f"expected true or false, got {locked!r}")
+        aps.append(AP(
+            id=ap_id,
+            x_m=_number(ctx, path + ("x_m",), a["x_m"], lo=-5000, hi=5000, what="x in metres"),
+            y_m=_number(ctx, path + ("y_m",), a["y_m"], lo=-5000, hi=5000, what="y in metres"),
+            height_m=_number(ctx, path + ("height_m",), a.get("height_m", 4.0), lo=0, hi=50,
+                             what="a mount height in metres"),
+            channel=int(ch), width_mhz=int(width),
+            tx_power_dbm=_number(ctx, path + ("tx_power_dbm",), a.get("tx_power_dbm", 10.0),
+                                 lo=-10, hi=36, what="a transmit power in dBm"),
+            bssid=bssid, switch=(str(a["switch"]) if a.get("switch") is not None else None),
+            port=port, locked=locked,
+            cable_m=(_number(ctx, path + ("cable_m",), a["cable_m"], lo=0, hi=10000,
+                             what="a cable length in metres") if a.get("cable_m") is not None
+                     else None)))
+    metrics = d.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        ctx.fail(("metrics",), "expected a mapping of metrics")
+    return Plan(site=str(d.get("site", "")), aps=aps, metrics=metrics, extra=extra,
+                source=source)
+
+
+def load_plan(path: str | Path, site=None) -> Plan:
+    """Read a plan file; with ``site``, also check that every AP is inside its outline."""
+    data, lines = read_yaml(path)
+    plan = plan_from_dict(data, source=str(path), lines=lines)
+    if site is not None:
+        check_plan_against_site(plan, site, lines)
+    return plan
+
+
+def parse_plan(text: str, source: str = "<plan>", site=None) -> Plan:
+    data, lines = parse_yaml(text, source=source)
+    plan = plan_from_dict(data, source=source, lines=lines)
+    if site is not None:
+        check_plan_against_site(plan, site, lines)
+    return plan
+
+
+def check_plan_against_site(plan: Plan, site, lines: dict | None = None) -> None:
+    from .site import _Ctx
+    ctx = _Ctx(plan.source or "<plan>", lines or {})
+    if len(plan.aps):
+        inside = site.inside_outline(plan.positions()[:, 0], plan.positions()[:, 1], 0.5)
+        for i, ok in enumerate(inside):
+            if not ok:
+                ctx.fail(("aps", i), f"AP {plan.aps[i].id} at ({plan.aps[i].x_m:g}, "
+                                     f"{plan.aps[i].y_m:g}) is outside the site outline")
+
+
+def plan_to_yaml(plan: Plan) -> str:
+    return dump_yaml(plan.to_dict())
+
+
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write the plan YAML atomically."""
+    return write_atomic(path, plan_to_yaml(plan))

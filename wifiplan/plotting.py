@@ -1,0 +1,149 @@
+"""Figures of a site and its radio map, for reports, the CLI heatmap and the notebooks."""
+from __future__ import annotations
+
+import numpy as np
+
+CHANNEL_COLOURS = {36: "#1f77b4", 40: "#ff7f0e", 44: "#2ca02c", 48: "#d62728",
+                   149: "#9467bd", 153: "#8c564b", 157: "#e377c2", 161: "#17becf",
+                   165: "#bcbd22"}
+RSSI_RANGE_DBM = (-90.0, -30.0)
+
+
+def _channel_colour(ch: int) -> str:
+    if ch in CHANNEL_COLOURS:
+        return CHANNEL_COLOURS[ch]
+    import matplotlib
+    return matplotlib.colors.to_hex(matplotlib.colormaps["tab20"]((ch // 4) % 20))
+
+
+def new_figure(site, width_in: float = 11.0):
+    """A figure sized to the site's aspect ratio (A4 landscape width by default)."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    minx, miny, maxx, maxy = site.bounds
+    aspect = (maxy - miny) / max(maxx - minx, 1e-9)
+    h = min(max(width_in * aspect * 0.9 + 1.2, 3.5), 8.0)
+    fig, ax = plt.subplots(figsize=(width_in, h), dpi=110, layout="constrained")
+    return fig, ax
+
+
+def draw_site(ax, site, aps=None, *, labels: bool = True, zones: bool = True,
+              ap_text: str = "id+channel", fontsize: float | None = None):
+    """Outline, walls (by material), obstacles, zones and AP markers on ``ax``."""
+    from matplotlib.patches import Polygon as MplPolygon
+    o = np.vstack([site.outline, site.outline[:1]])
+    ax.plot(o[:, 0], o[:, 1], color="black", lw=1.6, zorder=5)
+    for ob in site.obstacles:
+        ax.add_patch(MplPolygon(ob.polygon, closed=True, facecolor="#606060", alpha=0.45,
+                                edgecolor="#303030", lw=0.5, hatch="//" if ob.height_m >= 4 else None,
+                                zorder=4))
+    losses = site.material_losses()
+    for w in site.walls:
+        loss = losses.get(w.material, 10.0)
+        lw = 0.8 + min(loss, 35.0) / 10.0
+        ax.plot(w.points[:, 0], w.points[:, 1], color="#202020", lw=lw, solid_capstyle="butt",
+                zorder=6)
+    if zones:
+        for z in site.zones:
+            p = np.vstack([z.polygon, z.polygon[:1]])
+            ax.plot(p[:, 0], p[:, 1], color="#0050a0", lw=1.0, ls="--", zorder=7)
+            cx, cy = np.mean(z.polygon, axis=0)
+            ax.text(p[:-1, 0].min() + 0.5, p[:-1, 1].max() - 0.5, z.name, fontsize=fontsize or 7,
+                    color="#0050a0", va="top", ha="left", zorder=8,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.6))
+    if aps:
+        n = len(aps)
+        fs = fontsize or (8 if n <= 20 else 6.5 if n <= 60 else 5)
+        for a in aps:
+            ax.plot(a.x_m, a.y_m, marker="^", ms=7 if n <= 60 else 5,
+                    mfc=_channel_colour(a.channel), mec="black", mew=0.8, zorder=10)
+            if labels:
+                txt = a.id if ap_text == "id" else f"{a.id}\n{a.channel}/{a.tx_power_dbm:g}"
+                ax.annotate(txt, (a.x_m, a.y_m), xytext=(3, 3), textcoords="offset points",
+                            fontsize=fs, zorder=11, linespacing=0.9,
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
+    minx, miny, maxx, maxy = site.bounds
+    pad = 0.02 * max(maxx - minx, maxy - miny)
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+
+
+def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, labels: bool = True):
+    """Draw one map of a RadioMap; returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    if ax is None:
+        fig, ax = new_figure(rm.site)
+    else:
+        fig = ax.figure
+    extent = (rm.xs[0] - rm.resolution_m / 2, rm.xs[-1] + rm.resolution_m / 2,
+              rm.ys[0] - rm.resolution_m / 2, rm.ys[-1] + rm.resolution_m / 2)
+    mask = ~rm.mask
+    kw = dict(origin="lower", extent=extent, interpolation="nearest", zorder=1)
+    if kind == "rssi":
+        data = np.ma.array(rm.best_rssi_dbm, mask=mask)
+        im = ax.imshow(data, cmap="turbo", vmin=RSSI_RANGE_DBM[0], vmax=RSSI_RANGE_DBM[1], **kw)
+        cs = ax.contour(rm.xs, rm.ys, np.where(mask, np.nan, rm.best_rssi_dbm),
+                        levels=[-70, -67], colors=["white", "black"], linewidths=[0.8, 0.8],
+                        linestyles=["--", "-"], zorder=2)
+        ax.clabel(cs, fmt="%d dBm", fontsize=6)
+        cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
+        cb.set_label("best-server RSSI [dBm]")
+        title = title or "Best-server RSSI (contours: -67 dBm solid, -70 dBm dashed)"
+    elif kind == "sinr":
+        data = np.ma.array(rm.sinr_db, mask=mask)
+        im = ax.imshow(data, cmap="RdYlGn", vmin=0, vmax=50, **kw)
+        cs = ax.contour(rm.xs, rm.ys, np.where(mask, np.nan, rm.sinr_db), levels=[25],
+                        colors=["black"], linewidths=0.8, zorder=2)
+        ax.clabel(cs, fmt="%d dB", fontsize=6)
+        cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
+        cb.set_label("SINR [dB] (co-channel + -95 dBm noise)")
+        title = title or "SINR of the best server (contour: 25 dB)"
+    elif kind in ("channel", "server"):
+        if kind == "channel":
+            chans = sorted(set(int(c) for c in rm.channels))
+            idx = {c: i for i, c in enumerate(chans)}
+            val = np.vectorize(lambda s: idx[int(rm.channels[s])] if s >= 0 else -1)(rm.best_server) \
+                if len(rm.aps) else np.full(rm.best_server.shape, -1)
+            cmap = ListedColormap([_channel_colour(c) for c in chans] or ["white"])
+            norm = BoundaryNorm(np.arange(-0.5, len(chans) + 0.5), cmap.N)
+            im = ax.imshow(np.ma.array(val, mask=mask | (val < 0)), cmap=cmap, norm=norm,
+                           alpha=0.75, **kw)
+            cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01, ticks=range(len(chans)))
+            cb.ax.set_yticklabels([f"ch {c}" for c in chans])
+            cb.set_label("channel of the best server")
+            title = title or "Channel map (best server's channel)"
+        else:
+            im = ax.imshow(np.ma.array(rm.best_server % 20, mask=mask), cmap="tab20", alpha=0.6,
+                           vmin=0, vmax=19, **kw)
+            title = title or "Cells (best server)"
+        b = rm.best_server
+        edge = np.zeros_like(b, bool)
+        edge[:, 1:] |= b[:, 1:] != b[:, :-1]
+        edge[1:, :] |= b[1:, :] != b[:-1, :]
+        ax.imshow(np.ma.array(np.ones_like(b), mask=~edge | mask), cmap=ListedColormap(["black"]),
+                  alpha=0.5, **kw)
+    elif kind == "boundary":
+        bnd = rm.boundary_mask()
+        best = rm.best_rssi_dbm
+        lo, hi = -70.0, -65.0
+        cat = np.full(best.shape, 0)
+        cat[bnd & (best > hi)] = 1
+        cat[bnd & (best >= lo) & (best <= hi)] = 2
+        cat[bnd & (best < lo)] = 3
+        cmap = ListedColormap(["#f4f4f4", "#ff9f1c", "#2ec4b6", "#e71d36"])
+        norm = BoundaryNorm(np.arange(-0.5, 4.5), 4)
+        im = ax.imshow(np.ma.array(cat, mask=mask), cmap=cmap, norm=norm, **kw)
+        cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01, ticks=[0, 1, 2, 3])
+        cb.ax.set_yticklabels(["inside a cell", "boundary > -65 dBm", "boundary -65..-70 dBm",
+                               "boundary < -70 dBm"], fontsize=7)
+        title = title or "Cell boundaries (best and second server within 3 dB)"
+    else:
+        raise ValueError(f"unknown map kind {kind!r}: rssi, sinr, channel, server, boundary")
+    draw_site(ax, rm.site, rm.aps, labels=labels)
+    ax.set_title(title, fontsize=10)
+    return fig

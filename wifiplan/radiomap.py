@@ -1,0 +1,220 @@
+"""RadioMap: received power of every AP on a grid over the site, and what follows from it.
+
+Modelled on sionna-rt's RadioMap: per-AP received power (``rssi_dbm``), best-server
+association (``best_server``), ``sinr_db``, ``cdf()`` and ``plot()``; plus what a Wi-Fi
+designer needs: the second server, the cell boundary (best and second server within a few
+dB), co-channel separation, and the same quantities at arbitrary points (``at_points``).
+
+Per-AP layers are kept as *gain* maps (received power for 0 dBm transmit power), so a power
+change is an addition and moving one AP recomputes one layer (:meth:`RadioMap.with_ap`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+
+from .plan import AP
+from .propagation import Geometry, PropagationModel, rssi_grid_dbm, rssi_points_dbm
+
+NOISE_FLOOR_DBM = -95.0          # DESIGN.md section 6
+BOUNDARY_WITHIN_DB = 3.0         # best and second server within 3 dB: the cell boundary
+BOUNDARY_BAND_DBM = (-70.0, -65.0)
+CO_CHANNEL_MIN_SEPARATION_DB = 19.0
+NOT_HEARD_DBM = -200.0
+
+
+def grid_axes(bounds, resolution_m: float):
+    """Cell-centre coordinates [m] covering ``bounds`` = (minx, miny, maxx, maxy)."""
+    minx, miny, maxx, maxy = bounds
+    nx = max(1, int(np.ceil((maxx - minx) / resolution_m - 1e-9)))
+    ny = max(1, int(np.ceil((maxy - miny) / resolution_m - 1e-9)))
+    xs = minx + resolution_m * (np.arange(nx) + 0.5)
+    ys = miny + resolution_m * (np.arange(ny) + 0.5)
+    return xs, ys
+
+
+def _ap_key(ap: AP):
+    return (round(float(ap.x_m), 6), round(float(ap.y_m), 6), round(float(ap.height_m), 6),
+            int(ap.channel), ap.id)
+
+
+def _derived(rssi: np.ndarray, channels: np.ndarray):
+    """Best / second server and co-channel figures for stacked rssi (n_ap, ...)."""
+    n = rssi.shape[0]
+    shape = rssi.shape[1:]
+    if n == 0:
+        nan = np.full(shape, np.nan, np.float32)
+        neg = np.full(shape, -1, np.int32)
+        return neg, nan, neg, nan, nan, nan
+    order = np.argsort(-rssi, axis=0, kind="stable")
+    best = order[0].astype(np.int32)
+    best_rssi = np.take_along_axis(rssi, order[:1], 0)[0]
+    if n > 1:
+        second = order[1].astype(np.int32)
+        second_rssi = np.take_along_axis(rssi, order[1:2], 0)[0]
+    else:
+        second = np.full(shape, -1, np.int32)
+        second_rssi = np.full(shape, np.nan, np.float32)
+    mw = 10.0 ** (rssi.astype(np.float64) / 10.0)
+    best_ch = channels[best]
+    same = channels.reshape((-1,) + (1,) * len(shape)) == best_ch[None]
+    interf_mw = np.where(same, mw, 0.0).sum(0) - 10.0 ** (best_rssi.astype(np.float64) / 10.0)
+    interf_mw = np.maximum(interf_mw, 0.0)
+    sinr = best_rssi - 10.0 * np.log10(interf_mw + 10.0 ** (NOISE_FLOOR_DBM / 10.0))
+    co = np.where(same, rssi, -np.inf)
+    co = np.where(np.arange(n).reshape((-1,) + (1,) * len(shape)) == best[None], -np.inf, co)
+    strongest_co = co.max(0)
+    sep = np.where(np.isfinite(strongest_co), best_rssi - strongest_co, np.inf)
+    return best, best_rssi, second, second_rssi, sinr.astype(np.float32), sep.astype(np.float32)
+
+
+@dataclass
+class RadioMap:
+    """Received power of each AP on the site grid. Build with :func:`compute_radiomap`."""
+    site: object
+    aps: list[AP]
+    model: PropagationModel
+    geom: Geometry
+    resolution_m: float
+    xs: np.ndarray
+    ys: np.ndarray
+    gain_db: np.ndarray                      # (n_ap, ny, nx) float32: rssi at 0 dBm tx
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # ---- core quantities -----------------------------------------------------------
+    @cached_property
+    def rssi_dbm(self) -> np.ndarray:
+        """(n_ap, ny, nx) received power [dBm] per AP."""
+        tx = np.array([a.tx_power_dbm for a in self.aps], np.float32)
+        return self.gain_db + tx[:, None, None]
+
+    @cached_property
+    def channels(self) -> np.ndarray:
+        return np.array([a.channel for a in self.aps], int)
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        """(ny, nx) True for grid points inside the outline."""
+        X, Y = np.meshgrid(self.xs, self.ys)
+        return self.site.inside_outline(X, Y)
+
+    @cached_property
+    def zone_index(self) -> np.ndarray:
+        """(ny, nx) index of the zone at each grid point, -1 outside every zone or the outline."""
+        X, Y = np.meshgrid(self.xs, self.ys)
+        z = self.site.zone_at(X, Y)
+        return np.where(self.mask, z, -1)
+
+    @cached_property
+    def _d(self):
+        return _derived(self.rssi_dbm, self.channels)
+
+    @property
+    def best_server(self) -> np.ndarray:
+        """(ny, nx) index into ``aps`` of the strongest AP (-1 with no AP)."""
+        return self._d[0]
+
+    @property
+    def best_rssi_dbm(self) -> np.ndarray:
+        return self._d[1]
+
+    @property
+    def second_server(self) -> np.ndarray:
+        return self._d[2]
+
+    @property
+    def second_rssi_dbm(self) -> np.ndarray:
+        return self._d[3]
+
+    @property
+    def sinr_db(self) -> np.ndarray:
+        """(ny, nx) SINR [dB] of the best server: same-channel APs plus the -95 dBm noise floor."""
+        return self._d[4]
+
+    @property
+    def co_channel_separation_db(self) -> np.ndarray:
+        """(ny, nx) best server minus the strongest other AP on its channel [dB] (inf if none)."""
+        return self._d[5]
+
+    @property
+    def snr_db(self) -> np.ndarray:
+        return self.best_rssi_dbm - NOISE_FLOOR_DBM
+
+    def boundary_mask(self, within_db: float = BOUNDARY_WITHIN_DB) -> np.ndarray:
+        """(ny, nx) cell boundary: second server within ``within_db`` of the best."""
+        ok = self.second_server >= 0
+        return ok & self.mask & ((self.best_rssi_dbm - np.nan_to_num(self.second_rssi_dbm,
+                                                                     nan=-999)) <= within_db)
+
+    def cell_area_m2(self) -> np.ndarray:
+        """Area [m2] served by each AP inside the outline."""
+        cnt = np.bincount(self.best_server[self.mask].ravel(), minlength=len(self.aps))
+        return cnt[:len(self.aps)] * self.resolution_m ** 2
+
+    def cdf(self, quantity: str = "best_rssi_dbm", zones_only: bool = True):
+        """Empirical CDF of a per-point quantity over the outline (or the zones).
+
+        Returns ``(values, probabilities)`` sorted ascending.
+        """
+        v = np.asarray(getattr(self, quantity), float)
+        sel = self.zone_index >= 0 if zones_only else self.mask
+        vals = np.sort(v[sel & np.isfinite(v)])
+        p = np.arange(1, len(vals) + 1) / max(len(vals), 1)
+        return vals, p
+
+    # ---- points -------------------------------------------------------------------
+    def at_points(self, x, y) -> dict:
+        """Per-AP rssi and derived quantities at arbitrary points (exact, not interpolated)."""
+        rssi = rssi_points_dbm(self.site, self.aps, x, y, self.model, self.geom)
+        best, best_rssi, second, second_rssi, sinr, sep = _derived(rssi.astype(np.float32),
+                                                                  self.channels)
+        return {"rssi_dbm": rssi, "best_server": best, "best_rssi_dbm": best_rssi,
+                "second_server": second, "second_rssi_dbm": second_rssi, "sinr_db": sinr,
+                "co_channel_separation_db": sep}
+
+    # ---- edits -------------------------------------------------------------------
+    def with_aps(self, aps: list[AP]) -> "RadioMap":
+        """A new map for edited APs; only moved or added APs are recomputed."""
+        layers = {}
+        for a, g in zip(self.aps, self.gain_db):
+            layers[_ap_key(a)] = g
+        layers.update(self._cache)
+        gains = []
+        for a in aps:
+            k = _ap_key(a)
+            if k not in layers:
+                layers[k] = rssi_grid_dbm(self.site, replace(a, tx_power_dbm=0.0), self.xs,
+                                          self.ys, self.model, self.geom)
+            gains.append(layers[k])
+        gain = np.stack(gains) if gains else np.zeros((0, len(self.ys), len(self.xs)), np.float32)
+        return RadioMap(self.site, list(aps), self.model, self.geom, self.resolution_m, self.xs,
+                        self.ys, gain, {})
+
+    def with_powers(self, tx_power_dbm) -> "RadioMap":
+        aps = [replace(a, tx_power_dbm=float(p)) for a, p in zip(self.aps, tx_power_dbm)]
+        return RadioMap(self.site, aps, self.model, self.geom, self.resolution_m, self.xs,
+                        self.ys, self.gain_db, {})
+
+    def with_channels(self, channels) -> "RadioMap":
+        # a channel change alters the frequency term of the path loss (< 1.1 dB over the band)
+        aps = [replace(a, channel=int(c)) for a, c in zip(self.aps, channels)]
+        return self.with_aps(aps)
+
+    # ---- display -------------------------------------------------------------------
+    def plot(self, kind: str = "rssi", ax=None, **kwargs):
+        """Draw a map: ``rssi`` (best server), ``channel``, ``boundary``, ``sinr``, ``server``."""
+        from .plotting import plot_radiomap
+        return plot_radiomap(self, kind=kind, ax=ax, **kwargs)
+
+
+def compute_radiomap(site, aps, resolution_m: float = 1.0, model: PropagationModel | None = None,
+                     geom: Geometry | None = None) -> RadioMap:
+    """Compute the radio map of ``aps`` over ``site`` at ``resolution_m`` [m]."""
+    model = model or PropagationModel.for_site(site)
+    geom = geom or Geometry.from_site(site, model.material_losses)
+    xs, ys = grid_axes(site.bounds, resolution_m)
+    gains = [rssi_grid_dbm(site, replace(a, tx_power_dbm=0.0), xs, ys, model, geom) for a in aps]
+    gain = np.stack(gains) if gains else np.zeros((0, len(ys), len(xs)), np.float32)
+    return RadioMap(site, list(aps), model, geom, resolution_m, xs, ys, gain)

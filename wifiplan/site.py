@@ -1,0 +1,524 @@
+"""The site: floor outline, walls, obstacles, zones, terminals and infrastructure.
+
+A site is read from the YAML format of DESIGN.md section 4 (:func:`load_site`), validated
+with shapely, and written back (:func:`save_site`); load -> save -> load gives the same
+site. Every validation error names the file, the key path and its line::
+
+    hall.yaml:12: walls[3].material: unknown material 'concret' (did you mean 'concrete'?)
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point, Polygon
+
+from .errors import InputError
+from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
+from .materials import material_table
+from .regulatory import DOMAINS
+
+DEFAULT_MIN_RSSI_DBM = -67.0
+OUTLINE_TOLERANCE_M = 0.05     # walls and zones may stick out of the outline by this much
+MAX_EXTENT_M = 5000.0          # a floor larger than 5 km is a unit error
+TERMINAL_TYPES = ("handheld", "thinklet")
+
+SITE_KEYS = {"name", "regulatory_domain", "enable_w58", "outline", "propagation", "materials",
+             "walls", "obstacles", "zones", "infrastructure", "no_mount", "terminal_profiles",
+             "description"}
+PROPAGATION_DEFAULTS = {"model": "3gpp-inf-sl", "ap_height_m": 4.0, "client_height_m": 1.2,
+                        "ap_gain_dbi": 3.0, "client_gain_dbi": 0.0}
+
+
+@dataclass
+class Wall:
+    points: np.ndarray          # (k, 2) [m], k >= 2; a segment when k == 2
+    material: str
+
+    @property
+    def is_polyline(self) -> bool:
+        return len(self.points) > 2
+
+
+@dataclass
+class Obstacle:
+    name: str
+    polygon: np.ndarray         # (k, 3+) footprint [m]
+    material: str
+    height_m: float
+
+
+@dataclass
+class Zone:
+    name: str
+    polygon: np.ndarray
+    min_rssi_dbm: float = DEFAULT_MIN_RSSI_DBM
+    terminals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def terminal_count(self) -> int:
+        return int(sum(self.terminals.values()))
+
+
+@dataclass
+class Switch:
+    name: str
+    position: tuple[float, float]
+    ports: int = 24
+    poe_budget_w: float = 370.0
+    uplink_mbps: float = 10000.0
+
+
+@dataclass
+class Area:
+    name: str
+    polygon: np.ndarray
+
+
+@dataclass
+class Site:
+    name: str
+    outline: np.ndarray
+    regulatory_domain: str = "seed"
+    enable_w58: bool = False
+    propagation: dict[str, Any] = field(default_factory=lambda: dict(PROPAGATION_DEFAULTS))
+    materials: dict[str, float] = field(default_factory=dict)   # site overrides [dB]
+    walls: list[Wall] = field(default_factory=list)
+    obstacles: list[Obstacle] = field(default_factory=list)
+    zones: list[Zone] = field(default_factory=list)
+    server: dict[str, Any] | None = None
+    switches: list[Switch] = field(default_factory=list)
+    no_mount: list[Area] = field(default_factory=list)
+    terminal_profiles: dict[str, dict] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+
+    # ---- derived -------------------------------------------------------------------
+    @property
+    def outline_polygon(self) -> Polygon:
+        return Polygon(self.outline)
+
+    @property
+    def area_m2(self) -> float:
+        return float(self.outline_polygon.area)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return tuple(float(v) for v in self.outline_polygon.bounds)
+
+    @property
+    def terminal_count(self) -> int:
+        return sum(z.terminal_count for z in self.zones)
+
+    @property
+    def domain(self):
+        return DOMAINS[self.regulatory_domain]
+
+    def allowed_channels(self, dfs: bool = False) -> list[int]:
+        return self.domain.allowed_channels(dfs=dfs, enable_w58=self.enable_w58)
+
+    def material_losses(self) -> dict[str, float]:
+        """Loss per material [dB]: library plus this site's overrides."""
+        return material_table(self.materials)
+
+    def zone_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Index of the zone containing each point, -1 outside every zone (first zone wins)."""
+        x = np.asarray(x, float)
+        y = np.asarray(y, float)
+        out = np.full(x.shape, -1, dtype=int)
+        for i in range(len(self.zones) - 1, -1, -1):
+            inside = shapely.contains_xy(Polygon(self.zones[i].polygon), x, y)
+            out[inside] = i
+        return out
+
+    def inside_outline(self, x, y, tolerance_m: float = 0.0) -> np.ndarray:
+        poly = self.outline_polygon
+        if tolerance_m:
+            poly = poly.buffer(tolerance_m)
+        return shapely.contains_xy(poly, np.asarray(x, float), np.asarray(y, float))
+
+    # ---- serialisation ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        def pts(a):
+            return [[_num(v) for v in p] for p in np.asarray(a).tolist()]
+
+        d: dict[str, Any] = {"name": self.name, "regulatory_domain": self.regulatory_domain}
+        if self.enable_w58:
+            d["enable_w58"] = True
+        d["outline"] = pts(self.outline)
+        d["propagation"] = {k: _num(v) for k, v in self.propagation.items()}
+        if self.materials:
+            d["materials"] = {k: {"loss_db": _num(v)} for k, v in self.materials.items()}
+        walls = []
+        for w in self.walls:
+            if w.is_polyline:
+                walls.append({"points": pts(w.points), "material": w.material})
+            else:
+                walls.append({"from": pts(w.points)[0], "to": pts(w.points)[1],
+                              "material": w.material})
+        d["walls"] = walls
+        d["obstacles"] = [{"name": o.name, "polygon": pts(o.polygon), "material": o.material,
+                           "height_m": _num(o.height_m)} for o in self.obstacles]
+        d["zones"] = [{"name": z.name, "polygon": pts(z.polygon),
+                       "min_rssi_dbm": _num(z.min_rssi_dbm), "terminals": dict(z.terminals)}
+                      for z in self.zones]
+        infra: dict[str, Any] = {}
+        if self.server is not None:
+            infra["server"] = {"name": self.server["name"],
+                               "position": [_num(v) for v in self.server["position"]]}
+        if self.switches:
+            infra["switches"] = [{"name": s.name, "position": [_num(v) for v in s.position],
+                                  "ports": s.ports, "poe_budget_w": _num(s.poe_budget_w),
+                                  "uplink_mbps": _num(s.uplink_mbps)} for s in self.switches]
+        if infra:
+            d["infrastructure"] = infra
+        if self.no_mount:
+            d["no_mount"] = [{"name": a.name, "polygon": pts(a.polygon)} for a in self.no_mount]
+        if self.terminal_profiles:
+            d["terminal_profiles"] = self.terminal_profiles
+        d.update(self.extra)
+        return d
+
+
+def _num(v):
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return int(f) if f.is_integer() and abs(f) < 1e15 else round(f, 6)
+    return v
+
+
+# ---- validation -----------------------------------------------------------------------
+
+_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class _Ctx:
+    """Carries the file name and the line table, and formats errors."""
+
+    def __init__(self, source: str, lines: dict):
+        self.source = source
+        self.lines = lines
+
+    def line_of(self, path: tuple) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def fail(self, path: tuple, message: str):
+        raise InputError(message, source=self.source, key=_key(path), line=self.line_of(path))
+
+
+def _key(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _number(ctx, path, v, *, lo=-math.inf, hi=math.inf, what="a number") -> float:
+    if isinstance(v, bool) or v is None:
+        ctx.fail(path, f"expected {what}, got {v!r}")
+    if isinstance(v, str) and _FLOAT_RE.match(v.strip()):
+        v = float(v)
+    if not isinstance(v, (int, float)):
+        ctx.fail(path, f"expected {what}, got {v!r}")
+    f = float(v)
+    if not math.isfinite(f):
+        ctx.fail(path, f"expected a finite number, got {v!r}")
+    if not (lo <= f <= hi):
+        ctx.fail(path, f"{f:g} is out of range, expected {what} between {lo:g} and {hi:g}")
+    return f
+
+
+def _point(ctx, path, v) -> list[float]:
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        ctx.fail(path, f"expected a point [x, y] in metres, got {v!r}")
+    return [_number(ctx, path + (i,), c, lo=-MAX_EXTENT_M, hi=MAX_EXTENT_M,
+                    what="a coordinate in metres") for i, c in enumerate(v)]
+
+
+def _points(ctx, path, v, min_count: int) -> np.ndarray:
+    if not isinstance(v, list) or len(v) < min_count:
+        ctx.fail(path, f"expected a list of at least {min_count} points [x, y], got {v!r}"[:200])
+    return np.array([_point(ctx, path + (i,), p) for i, p in enumerate(v)], dtype=float)
+
+
+def _polygon(ctx, path, v) -> np.ndarray:
+    pts = _points(ctx, path, v, 3)
+    if np.allclose(pts[0], pts[-1]) and len(pts) > 3:
+        pts = pts[:-1]
+    poly = Polygon(pts)
+    if not poly.is_valid:
+        reason = shapely.is_valid_reason(poly)
+        if "Self-intersection" in reason:
+            ctx.fail(path, f"polygon intersects itself ({reason})")
+        ctx.fail(path, f"invalid polygon ({reason})")
+    if poly.area <= 1e-6:
+        ctx.fail(path, "polygon has no area")
+    return pts
+
+
+def _name(ctx, path, v) -> str:
+    if not isinstance(v, (str, int)) or isinstance(v, bool) or str(v).strip() == "":
+        ctx.fail(path, f"expected a non-empty name, got {v!r}")
+    return str(v)
+
+
+def _mapping(ctx, path, v, what) -> dict:
+    if not isinstance(v, dict):
+        ctx.fail(path, f"expected {what} (a mapping), got {type(v).__name__}")
+    return v
+
+
+def _list(ctx, path, v, what) -> list:
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        ctx.fail(path, f"expected a list of {what}, got {type(v).__name__}")
+    return v
+
+
+def _check_keys(ctx, path, d: dict, known: set, required: set = frozenset(), strict=True):
+    for k in required:
+        if k not in d:
+            ctx.fail(path, f"missing required key '{k}'")
+    extra = {}
+    for k in d:
+        if k in known:
+            continue
+        close = difflib.get_close_matches(str(k), sorted(known), n=1, cutoff=0.75)
+        if close:
+            ctx.fail(path + (k,), f"unknown key '{k}' (did you mean '{close[0]}'?)")
+        if strict:
+            ctx.fail(path + (k,), f"unknown key '{k}', expected one of {', '.join(sorted(known))}")
+        extra[k] = d[k]
+    return extra
+
+
+def _material(ctx, path, v, known: dict) -> str:
+    if not isinstance(v, str):
+        ctx.fail(path, f"expected a material name, got {v!r}")
+    if v not in known:
+        close = difflib.get_close_matches(v, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else \
+            f", expected one of {', '.join(sorted(known))} or a site material"
+        ctx.fail(path, f"unknown material '{v}'{hint}")
+    return v
+
+
+def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) -> Site:
+    """Validate a parsed site mapping and build a :class:`Site`; raise InputError."""
+    ctx = _Ctx(source, lines or {})
+    if d is None:
+        ctx.fail((), "file is empty, expected a site mapping")
+    if not isinstance(d, dict):
+        ctx.fail((), f"expected a site mapping at the top level, got {type(d).__name__}")
+    extra = _check_keys(ctx, (), d, SITE_KEYS, required={"name", "outline"}, strict=False)
+
+    name = _name(ctx, ("name",), d["name"])
+    dom = d.get("regulatory_domain", "seed")
+    if dom not in DOMAINS:
+        close = difflib.get_close_matches(str(dom), list(DOMAINS), n=1, cutoff=0.5)
+        ctx.fail(("regulatory_domain",), f"unknown regulatory domain {dom!r}"
+                 + (f" (did you mean '{close[0]}'?)" if close else
+                    f", expected one of {', '.join(DOMAINS)}"))
+    enable_w58 = d.get("enable_w58", False)
+    if not isinstance(enable_w58, bool):
+        ctx.fail(("enable_w58",), f"expected true or false, got {enable_w58!r}")
+
+    outline = _polygon(ctx, ("outline",), d["outline"])
+    outline_poly = Polygon(outline)
+    minx, miny, maxx, maxy = outline_poly.bounds
+    if max(maxx - minx, maxy - miny) < 1.0:
+        ctx.fail(("outline",), "outline is smaller than 1 m, expected metres")
+    tol_poly = outline_poly.buffer(OUTLINE_TOLERANCE_M)
+
+    # propagation
+    prop = dict(PROPAGATION_DEFAULTS)
+    p_in = _mapping(ctx, ("propagation",), d.get("propagation") or {}, "propagation settings")
+    for k, v in p_in.items():
+        if k == "model":
+            from .propagation import MODELS
+            if not isinstance(v, str) or v not in MODELS:
+                close = difflib.get_close_matches(str(v), list(MODELS), n=1, cutoff=0.6)
+                ctx.fail(("propagation", "model"), f"unknown path-loss model {v!r}"
+                         + (f" (did you mean '{close[0]}'?)" if close
+                            else f", expected one of {', '.join(MODELS)}"))
+            prop[k] = v
+        elif k in ("ap_height_m", "client_height_m"):
+            prop[k] = _number(ctx, ("propagation", k), v, lo=0.0, hi=50.0, what="a height in metres")
+        else:
+            prop[k] = _number(ctx, ("propagation", k), v, lo=-1000, hi=1000,
+                              what="a model parameter")
+    from .propagation import check_model_params
+    try:
+        check_model_params(prop["model"], {k: v for k, v in prop.items()
+                                           if k not in PROPAGATION_DEFAULTS})
+    except InputError as exc:
+        ctx.fail(("propagation",), exc.detail)
+
+    # materials
+    site_mats: dict[str, float] = {}
+    m_in = _mapping(ctx, ("materials",), d.get("materials") or {}, "materials")
+    for k, v in m_in.items():
+        path = ("materials", k)
+        if isinstance(v, dict):
+            _check_keys(ctx, path, v, {"loss_db", "source", "description"}, {"loss_db"})
+            site_mats[str(k)] = _number(ctx, path + ("loss_db",), v["loss_db"], lo=0, hi=100,
+                                        what="a loss in dB")
+        else:
+            site_mats[str(k)] = _number(ctx, path, v, lo=0, hi=100, what="a loss in dB")
+    known_mats = material_table(site_mats)
+
+    # walls
+    walls = []
+    for i, w in enumerate(_list(ctx, ("walls",), d.get("walls"), "walls")):
+        path = ("walls", i)
+        w = _mapping(ctx, path, w, "a wall")
+        _check_keys(ctx, path, w, {"from", "to", "points", "material", "name"}, {"material"})
+        if "points" in w:
+            if "from" in w or "to" in w:
+                ctx.fail(path, "give either 'from'/'to' or 'points', not both")
+            pts = _points(ctx, path + ("points",), w["points"], 2)
+        else:
+            if "from" not in w or "to" not in w:
+                ctx.fail(path, "missing 'from' and 'to' (or 'points') of the wall")
+            pts = np.array([_point(ctx, path + ("from",), w["from"]),
+                            _point(ctx, path + ("to",), w["to"])])
+        seg_len = np.hypot(*np.diff(pts, axis=0).T)
+        if np.any(seg_len < 1e-3):
+            ctx.fail(path, "wall has a segment of zero length")
+        mat = _material(ctx, path + ("material",), w["material"], known_mats)
+        if not tol_poly.covers(LineString(pts)):
+            ctx.fail(path, "wall lies outside the outline")
+        walls.append(Wall(pts, mat))
+
+    # obstacles
+    obstacles = []
+    names = set()
+    for i, o in enumerate(_list(ctx, ("obstacles",), d.get("obstacles"), "obstacles")):
+        path = ("obstacles", i)
+        o = _mapping(ctx, path, o, "an obstacle")
+        _check_keys(ctx, path, o, {"name", "polygon", "material", "height_m", "kind"},
+                    {"polygon", "material", "height_m"})
+        nm = _name(ctx, path + ("name",), o.get("name", f"obstacle-{i + 1}"))
+        poly = _polygon(ctx, path + ("polygon",), o["polygon"])
+        mat = _material(ctx, path + ("material",), o["material"], known_mats)
+        h = _number(ctx, path + ("height_m",), o["height_m"], lo=0.0, hi=100.0,
+                    what="a height in metres (>= 0)")
+        if not tol_poly.covers(Polygon(poly)):
+            ctx.fail(path, "obstacle lies outside the outline")
+        names.add(nm)
+        obstacles.append(Obstacle(nm, poly, mat, h))
+
+    # zones
+    zones = []
+    znames = set()
+    for i, z in enumerate(_list(ctx, ("zones",), d.get("zones"), "zones")):
+        path = ("zones", i)
+        z = _mapping(ctx, path, z, "a zone")
+        _check_keys(ctx, path, z, {"name", "polygon", "min_rssi_dbm", "terminals", "description"},
+                    {"polygon"})
+        nm = _name(ctx, path + ("name",), z.get("name", f"zone-{i + 1}"))
+        if nm in znames:
+            ctx.fail(path + ("name",), f"duplicate zone name '{nm}'")
+        znames.add(nm)
+        poly = _polygon(ctx, path + ("polygon",), z["polygon"])
+        if not tol_poly.covers(Polygon(poly)):
+            ctx.fail(path, "zone lies outside the outline")
+        rssi = _number(ctx, path + ("min_rssi_dbm",), z.get("min_rssi_dbm", DEFAULT_MIN_RSSI_DBM),
+                       lo=-95, hi=-30, what="a minimum RSSI in dBm")
+        terms = {}
+        t_in = _mapping(ctx, path + ("terminals",), z.get("terminals") or {}, "terminals by type")
+        for tk, tv in t_in.items():
+            tpath = path + ("terminals", tk)
+            n = _number(ctx, tpath, tv, lo=0, hi=10000, what="a terminal count")
+            if not float(n).is_integer():
+                ctx.fail(tpath, f"expected a whole number of terminals, got {tv!r}")
+            terms[str(tk)] = int(n)
+        zones.append(Zone(nm, poly, rssi, terms))
+
+    # infrastructure
+    server = None
+    switches = []
+    infra = _mapping(ctx, ("infrastructure",), d.get("infrastructure") or {}, "infrastructure")
+    _check_keys(ctx, ("infrastructure",), infra, {"server", "switches"})
+    if "server" in infra:
+        s = _mapping(ctx, ("infrastructure", "server"), infra["server"], "the server")
+        _check_keys(ctx, ("infrastructure", "server"), s, {"name", "position", "node"}, {"position"})
+        pos = _point(ctx, ("infrastructure", "server", "position"), s["position"])
+        server = {"name": _name(ctx, ("infrastructure", "server", "name"), s.get("name", "SVR")),
+                  "position": pos}
+        if "node" in s:
+            server["node"] = _name(ctx, ("infrastructure", "server", "node"), s["node"])
+    snames = set()
+    for i, s in enumerate(_list(ctx, ("infrastructure", "switches"), infra.get("switches"),
+                                "switches")):
+        path = ("infrastructure", "switches", i)
+        s = _mapping(ctx, path, s, "a switch")
+        _check_keys(ctx, path, s, {"name", "position", "ports", "poe_budget_w", "uplink_mbps",
+                                   "model"}, {"name", "position"})
+        nm = _name(ctx, path + ("name",), s["name"])
+        if nm in snames:
+            ctx.fail(path + ("name",), f"duplicate switch name '{nm}'")
+        snames.add(nm)
+        ports = _number(ctx, path + ("ports",), s.get("ports", 24), lo=1, hi=1024,
+                        what="a port count")
+        switches.append(Switch(nm, tuple(_point(ctx, path + ("position",), s["position"])),
+                               int(ports),
+                               _number(ctx, path + ("poe_budget_w",), s.get("poe_budget_w", 370),
+                                       lo=0, hi=100000, what="a PoE budget in W"),
+                               _number(ctx, path + ("uplink_mbps",), s.get("uplink_mbps", 10000),
+                                       lo=1, hi=1e6, what="an uplink in Mb/s")))
+
+    no_mount = []
+    for i, a in enumerate(_list(ctx, ("no_mount",), d.get("no_mount"), "areas")):
+        path = ("no_mount", i)
+        a = _mapping(ctx, path, a, "a no-mount area")
+        _check_keys(ctx, path, a, {"name", "polygon", "reason"}, {"polygon"})
+        no_mount.append(Area(_name(ctx, path + ("name",), a.get("name", f"no-mount-{i + 1}")),
+                             _polygon(ctx, path + ("polygon",), a["polygon"])))
+
+    profiles = _mapping(ctx, ("terminal_profiles",), d.get("terminal_profiles") or {},
+                        "terminal profiles")
+
+    return Site(name=name, outline=outline, regulatory_domain=dom, enable_w58=enable_w58,
+                propagation=prop, materials=site_mats, walls=walls, obstacles=obstacles,
+                zones=zones, server=server, switches=switches, no_mount=no_mount,
+                terminal_profiles=profiles,
+                extra={k: v for k, v in extra.items()} | (
+                    {"description": d["description"]} if "description" in d else {}),
+                source=source)
+
+
+def load_site(path: str | Path) -> Site:
+    """Read and validate a site YAML file; raise :class:`InputError` on bad input."""
+    data, lines = read_yaml(path)
+    return site_from_dict(data, source=str(path), lines=lines)
+
+
+def parse_site(text: str, source: str = "<site>") -> Site:
+    """Validate a site from YAML text (used by the UI for uploads)."""
+    data, lines = parse_yaml(text, source=source)
+    return site_from_dict(data, source=source, lines=lines)
+
+
+def site_to_yaml(site: Site) -> str:
+    return dump_yaml(site.to_dict())
+
+
+def save_site(site: Site, path: str | Path) -> Path:
+    """Write the site YAML atomically."""
+    return write_atomic(path, site_to_yaml(site))
