@@ -38,7 +38,7 @@ _SCALARS = yaml.SafeLoader("")
 
 
 def _to_python(node: yaml.Node, path: tuple, lines: dict) -> Any:
-    lines[path] = node.start_mark.line + 1
+    lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out = {}
         for knode, vnode in node.value:
@@ -46,6 +46,7 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict) -> Any:
             if isinstance(key, (list, dict)):
                 raise InputError("mapping keys must be plain scalars",
                                  line=knode.start_mark.line + 1)
+            lines[path + (key,)] = knode.start_mark.line + 1   # a key's error names its line
             out[key] = _to_python(vnode, path + (key,), lines)
         return out
     if isinstance(node, yaml.SequenceNode):
