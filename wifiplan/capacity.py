@@ -1,0 +1,312 @@
+"""Cell capacity: PHY rate from received power, terminal demand, and airtime per cell.
+
+A cell carries its terminals when the airtime they need stays within a budget (DESIGN.md
+section 6: airtime use under 50 %). For one cell::
+
+    airtime = sum over its terminals of  demand_mbps / (phy_rate_mbps * mac_efficiency)
+
+with the PHY rate taken from the 802.11ax MCS the predicted RSSI supports (table below).
+
+MCS table
+---------
+802.11ax (HE) single-user PPDU, 20 MHz (242-tone RU), one spatial stream, 0.8 us guard
+interval: the data rates of the HE-MCS tables of IEEE Std 802.11ax-2021 clause 27 (Table
+27-* series, "HE-MCSs for 242-tone RU, NSS = 1"), and per MCS the receiver minimum input
+sensitivity for a 20 MHz PPDU from the same clause (receiver minimum input sensitivity
+table, 10 % PER with 4096-octet PSDUs). Vendors quote sensitivity the same way (the
+standard's minimum level, a real receiver being a few dB better), so an AP or terminal
+datasheet's "MCS7 @ -64 dBm" lines up with this table. Treating these minimum levels as the
+RSSI at which an MCS becomes usable is the usual planning convention and errs on the safe
+side (DESIGN.md section 6 lists the same figures).
+
+Terminal profiles
+-----------------
+Each terminal type has an uplink (and a small downlink) demand in Mb/s; the defaults are in
+:data:`DEFAULT_TERMINAL_PROFILES`, and a site may override or add types under its
+``terminal_profiles:`` key, e.g. ``terminal_profiles: {thinklet: {uplink_mbps: 8}}``.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+# ---- MCS table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mcs:
+    index: int
+    modulation: str
+    coding_rate: str
+    rate_mbps: float            # PHY data rate [Mb/s], 20 MHz, 1 SS, 0.8 us GI
+    min_rssi_dbm: float         # receiver minimum input sensitivity, 20 MHz [dBm]
+
+
+MCS_TABLE: tuple[Mcs, ...] = (
+    Mcs(0, "BPSK", "1/2", 8.6, -82.0),
+    Mcs(1, "QPSK", "1/2", 17.2, -79.0),
+    Mcs(2, "QPSK", "3/4", 25.8, -77.0),
+    Mcs(3, "16-QAM", "1/2", 34.4, -74.0),
+    Mcs(4, "16-QAM", "3/4", 51.6, -70.0),
+    Mcs(5, "64-QAM", "2/3", 68.8, -66.0),
+    Mcs(6, "64-QAM", "3/4", 77.4, -65.0),
+    Mcs(7, "64-QAM", "5/6", 86.0, -64.0),
+    Mcs(8, "256-QAM", "3/4", 103.2, -59.0),
+    Mcs(9, "256-QAM", "5/6", 114.7, -57.0),
+    Mcs(10, "1024-QAM", "3/4", 129.0, -54.0),
+    Mcs(11, "1024-QAM", "5/6", 143.4, -52.0),
+)
+MCS_RATE_MBPS = np.array([m.rate_mbps for m in MCS_TABLE])
+MCS_MIN_RSSI_DBM = np.array([m.min_rssi_dbm for m in MCS_TABLE])
+
+DEFAULT_AIRTIME_BUDGET = 0.5
+# Share of the PHY rate left as goodput for one 20 MHz 1-SS station with A-MPDU aggregation
+# and block acknowledgement: preamble, SIFS/AIFS, backoff, the BlockAck and the TCP/IP and
+# TLS headers cost roughly a third of the airtime at mid MCS with a handful of contending
+# stations (measured uplink TCP throughput of 1-SS 802.11ax clients is typically 60-70 % of
+# the PHY rate). 0.6 is the conservative end.
+DEFAULT_MAC_EFFICIENCY = 0.6
+
+
+def mcs_index(rssi_dbm) -> np.ndarray:
+    """Highest 802.11ax MCS (0..11) whose minimum sensitivity ``rssi_dbm`` [dBm] reaches;
+    -1 below MCS0. Vectorised; NaN gives -1."""
+    r = np.asarray(rssi_dbm, float)
+    idx = np.searchsorted(MCS_MIN_RSSI_DBM, np.nan_to_num(r, nan=-np.inf), side="right") - 1
+    return idx.astype(int)
+
+
+def phy_rate_mbps(rssi_dbm) -> np.ndarray:
+    """PHY data rate [Mb/s] at received power ``rssi_dbm`` [dBm]: the rate of the highest
+    MCS of :data:`MCS_TABLE` whose sensitivity is met, 0 below MCS0 (-82 dBm).
+
+    >>> phy_rate_mbps([-90, -82, -65.5, -64, -40]).tolist()
+    [0.0, 8.6, 68.8, 86.0, 143.4]
+    """
+    idx = mcs_index(rssi_dbm)
+    rates = np.where(idx >= 0, MCS_RATE_MBPS[np.clip(idx, 0, None)], 0.0)
+    return rates if np.ndim(rates) else float(rates)
+
+
+# ---- terminal profiles ---------------------------------------------------------------------
+
+#: Demand per terminal [Mb/s]. How the figures were derived:
+#:
+#: - ``handheld``: a handheld terminal (scanner or rugged phone) uploads inspection photos:
+#:   a 2 MB JPEG (8-12 MP camera at normal quality) every 10 s during a busy task is
+#:   1.6 Mb/s of payload; with HTTP/TLS/TCP overhead and retries about 2 Mb/s uplink. The
+#:   downlink (acknowledgements, job lists) is small: 0.2 Mb/s.
+#: - ``thinklet``: a THINKLET wearable camera streams video to the backend: 1080p H.264 at
+#:   30 fps is typically encoded at about 4 Mb/s; with RTP/TLS framing and the burstiness of
+#:   key frames, 5 Mb/s uplink is planned per stream (still images in between fit within
+#:   it). Downlink 0.2 Mb/s (control, audio prompts).
+DEFAULT_TERMINAL_PROFILES: dict[str, dict] = {
+    "handheld": {"uplink_mbps": 2.0, "downlink_mbps": 0.2,
+                 "description": "handheld terminal: image uploads (2 MB JPEG every 10 s)"},
+    "thinklet": {"uplink_mbps": 5.0, "downlink_mbps": 0.2,
+                 "description": "THINKLET wearable camera: 1080p30 H.264 video stream"},
+}
+PROFILE_KEYS = {"uplink_mbps": "an uplink demand in Mb/s",
+                "downlink_mbps": "a downlink demand in Mb/s",
+                "description": None}
+
+
+def terminal_profiles(site) -> dict[str, dict]:
+    """The defaults updated by the site's ``terminal_profiles:`` key, validated.
+
+    Raises :class:`InputError` naming ``terminal_profiles.<type>.<key>`` for an unknown key
+    or a bad number, and ``zones[i].terminals.<type>`` for a terminal type with no profile.
+    """
+    import difflib
+    src = getattr(site, "source", None)
+    raw = getattr(site, "terminal_profiles", None) or {}
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping of terminal type -> profile", source=src,
+                         key="terminal_profiles")
+    out = copy.deepcopy(DEFAULT_TERMINAL_PROFILES)
+    for ttype, prof in raw.items():
+        key = f"terminal_profiles.{ttype}"
+        if not isinstance(prof, dict):
+            raise InputError(f"expected a mapping with uplink_mbps (and downlink_mbps), got "
+                             f"{prof!r}", source=src, key=key)
+        entry = out.setdefault(str(ttype), {"uplink_mbps": None, "downlink_mbps": 0.0})
+        for k, v in prof.items():
+            if k not in PROFILE_KEYS:
+                close = difflib.get_close_matches(str(k), sorted(PROFILE_KEYS), n=1, cutoff=0.6)
+                raise InputError(f"unknown key '{k}'" + (f" (did you mean '{close[0]}'?)" if close
+                                 else f", expected one of {', '.join(sorted(PROFILE_KEYS))}"),
+                                 source=src, key=f"{key}.{k}")
+            if PROFILE_KEYS[k] is None:
+                entry[k] = str(v)
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                    or v < 0:
+                raise InputError(f"expected {PROFILE_KEYS[k]} (a number >= 0), got {v!r}",
+                                 source=src, key=f"{key}.{k}")
+            entry[k] = float(v)
+        if entry.get("uplink_mbps") is None:
+            raise InputError("missing required key 'uplink_mbps'", source=src, key=key)
+        entry.setdefault("downlink_mbps", 0.0)
+    for i, z in enumerate(getattr(site, "zones", [])):
+        for ttype in z.terminals:
+            if ttype not in out:
+                close = difflib.get_close_matches(str(ttype), sorted(out), n=1, cutoff=0.6)
+                raise InputError(
+                    f"terminal type '{ttype}' has no profile"
+                    + (f" (did you mean '{close[0]}'?)" if close else "")
+                    + f"; known types: {', '.join(sorted(out))}, or add it under "
+                      f"terminal_profiles", source=src, key=f"zones[{i}].terminals.{ttype}")
+    return out
+
+
+def terminal_demand_mbps(profile: dict) -> float:
+    """Airtime-relevant demand of one terminal [Mb/s]: uplink plus downlink."""
+    return float(profile.get("uplink_mbps") or 0.0) + float(profile.get("downlink_mbps") or 0.0)
+
+
+# ---- cell load -----------------------------------------------------------------------------
+
+
+def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
+              mac_efficiency: float = DEFAULT_MAC_EFFICIENCY, *, model=None,
+              resolution_m: float = 1.0) -> pd.DataFrame:
+    """Terminals, demand and airtime of every cell of a plan.
+
+    Parameters
+    ----------
+    site : Site
+    radiomap : RadioMap, or a Plan or list of APs (a map is then computed at
+        ``resolution_m`` [m] with ``model``).
+    airtime_budget : share of airtime a cell may use (0..1], default 0.5.
+    mac_efficiency : goodput / PHY rate (0..1], default :data:`DEFAULT_MAC_EFFICIENCY`.
+
+    Method (the choices, stated):
+
+    - Each zone's terminals are spread evenly over the zone's area; a cell takes the share of
+      a zone's terminals equal to the share of the zone's grid points it is the best server
+      of (a terminal associates with the strongest AP). Shares are fractional: 3 terminals
+      over two equal halves load each cell with 1.5.
+    - The PHY rate of a cell in a zone is the rate of the **median** best-server RSSI over
+      the zone points it serves (the MCS table above); the median is robust to the few
+      points right under the AP or at the far edge. The ``phy_rate_mbps`` column is the
+      median over all zone points the cell serves.
+    - ``airtime = sum over zones and types of n * demand / (rate_zone * mac_efficiency)``,
+      where demand is uplink + downlink of the type's profile. A zone part served below
+      MCS0 needs infinite airtime. ``ok`` is ``airtime <= airtime_budget``.
+    - Rates follow received power only; co-channel interference is judged separately
+      (co-channel separation in :mod:`wifiplan.evaluation`).
+
+    Returns
+    -------
+    pandas.DataFrame with one row per AP: ``ap_id, channel, zones, terminals,
+    terminals_by_type, demand_mbps, phy_rate_mbps, mcs, airtime, airtime_budget,
+    capacity_mbps`` (the demand the cell could carry within budget at its rate mix),
+    ``ok``. ``frame.attrs["summary"]`` holds the site level: ``cells, cells_over_budget,
+    total_terminals, total_demand_mbps, max_airtime, airtime_budget, mac_efficiency, ok``,
+    and ``failures`` (one readable line per overloaded cell, with its figures).
+    """
+    from .radiomap import RadioMap, compute_radiomap
+    if not (0 < airtime_budget <= 1):
+        raise InputError(f"airtime budget must be in (0, 1], got {airtime_budget}")
+    if not (0 < mac_efficiency <= 1):
+        raise InputError(f"MAC efficiency must be in (0, 1], got {mac_efficiency}")
+    profiles = terminal_profiles(site)
+    if not isinstance(radiomap, RadioMap):
+        aps = radiomap.aps if hasattr(radiomap, "aps") else list(radiomap)
+        radiomap = compute_radiomap(site, aps, resolution_m=resolution_m, model=model)
+    rm = radiomap
+    n_ap = len(rm.aps)
+    zi = rm.zone_index
+    best = rm.best_server
+    best_rssi = rm.best_rssi_dbm
+    types = sorted({t for z in site.zones for t in z.terminals})
+
+    terminals = np.zeros((n_ap, len(types)))
+    demand = np.zeros(n_ap)
+    airtime = np.zeros(n_ap)
+    zone_names: list[list[str]] = [[] for _ in range(n_ap)]
+    unserved: list[str] = []
+    for k, z in enumerate(site.zones):
+        sel = zi == k
+        npts = int(sel.sum())
+        if z.terminal_count == 0:
+            continue
+        if npts == 0 or n_ap == 0:
+            unserved.append(z.name)
+            continue
+        srv = best[sel]
+        rs = best_rssi[sel]
+        zone_demand = {t: z.terminals.get(t, 0) * terminal_demand_mbps(profiles[t])
+                       for t in types}
+        for a in np.unique(srv):
+            if a < 0:
+                continue
+            mine = srv == a
+            share = mine.sum() / npts
+            rate = float(phy_rate_mbps(float(np.median(rs[mine]))))
+            zone_names[a].append(z.name)
+            d = 0.0
+            for j, t in enumerate(types):
+                terminals[a, j] += share * z.terminals.get(t, 0)
+                d += share * zone_demand[t]
+            demand[a] += d
+            airtime[a] += (d / (rate * mac_efficiency)) if rate > 0 else (math.inf if d > 0 else 0)
+
+    rows = []
+    for a, ap in enumerate(rm.aps):
+        served = (best == a) & (zi >= 0)
+        med = float(np.median(best_rssi[served])) if served.any() else float("nan")
+        rate = float(phy_rate_mbps(med)) if served.any() else 0.0
+        mcs = int(mcs_index(med)) if served.any() else -1
+        at = float(airtime[a])
+        cap = (airtime_budget * demand[a] / at) if at > 0 and math.isfinite(at) else \
+            (airtime_budget * rate * mac_efficiency if at == 0 else 0.0)
+        rows.append({
+            "ap_id": ap.id, "channel": int(ap.channel), "zones": ", ".join(zone_names[a]),
+            "terminals": float(terminals[a].sum()),
+            "terminals_by_type": {t: round(float(terminals[a, j]), 3)
+                                  for j, t in enumerate(types) if terminals[a, j] > 0},
+            "demand_mbps": float(demand[a]), "phy_rate_mbps": rate, "mcs": mcs,
+            "airtime": at, "airtime_budget": float(airtime_budget),
+            "capacity_mbps": float(cap), "ok": bool(at <= airtime_budget)})
+    cols = ["ap_id", "channel", "zones", "terminals", "terminals_by_type", "demand_mbps",
+            "phy_rate_mbps", "mcs", "airtime", "airtime_budget", "capacity_mbps", "ok"]
+    frame = pd.DataFrame(rows, columns=cols)
+    failures = [
+        f"{r.ap_id}: {r.terminals:.1f} terminals ({_mix(r.terminals_by_type)}) need "
+        f"{r.demand_mbps:.1f} Mb/s at a median PHY rate of {r.phy_rate_mbps:.1f} Mb/s "
+        f"(MCS{r.mcs}): airtime {_pct(r.airtime)} > budget {airtime_budget:.0%} "
+        + (f"(the cell carries {r.capacity_mbps:.1f} Mb/s)" if math.isfinite(r.airtime) else
+           "(part of its zone area is served below MCS0, -82 dBm: no usable rate there)")
+        for r in frame.itertuples() if not r.ok]
+    failures += [f"zone {n}: terminals but no AP serves it" for n in unserved]
+    finite = frame["airtime"][np.isfinite(frame["airtime"])] if n_ap else frame["airtime"]
+    frame.attrs["summary"] = {
+        "cells": n_ap,
+        "cells_over_budget": int((~frame["ok"]).sum()) if n_ap else 0,
+        "total_terminals": int(site.terminal_count),
+        "total_demand_mbps": float(sum(z.terminals.get(t, 0) * terminal_demand_mbps(profiles[t])
+                                       for z in site.zones for t in z.terminals)),
+        "max_airtime": (float(frame["airtime"].max()) if n_ap else 0.0),
+        "max_finite_airtime": (float(finite.max()) if len(finite) else 0.0),
+        "airtime_budget": float(airtime_budget),
+        "mac_efficiency": float(mac_efficiency),
+        "unserved_zones": unserved,
+        "ok": bool((frame["ok"].all() if n_ap else site.terminal_count == 0) and not unserved),
+        "failures": failures,
+    }
+    return frame
+
+
+def _mix(by_type: dict) -> str:
+    return ", ".join(f"{v:g} {k}" for k, v in by_type.items()) or "none"
+
+
+def _pct(v: float) -> str:
+    return "inf" if not math.isfinite(v) else f"{v:.0%}"
