@@ -1,0 +1,337 @@
+"""Interactive plotly figures of a site, its radio map and a survey (for the Streamlit UI).
+
+Only drawing happens here: every value comes from the Site, the RadioMap or the survey
+frame. The matplotlib twins for reports and the CLI live in :mod:`wifiplan.plotting`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..plotting import CHANNEL_COLOURS, RSSI_RANGE_DBM
+from ..radiomap import BOUNDARY_BAND_DBM, NOISE_FLOOR_DBM
+
+WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8a165",
+                "wood": "#9c6b30", "brick": "#b5533c", "concrete": "#555555",
+                "concrete-block": "#777777", "metal": "#111111", "metal-rack": "#333366",
+                "machinery": "#444444", "cold-room": "#2f4f6f", "wire-mesh": "#8a8a8a"}
+EXTRA_COLOURS = ["#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#ff7f00", "#1f78b4"]
+MAP_KINDS = {"rssi": "Best-server RSSI", "channel": "Channels", "boundary": "Cell boundaries",
+             "sinr": "SINR"}
+BOUNDARY_CLASSES = ["inside a cell", "boundary above -65 dBm", "boundary -65 to -70 dBm",
+                    "boundary below -70 dBm"]
+BOUNDARY_COLOURS = ["#f4f4f4", "#ff9f1c", "#2ec4b6", "#e71d36"]
+
+
+def channel_colour(ch: int) -> str:
+    if int(ch) in CHANNEL_COLOURS:
+        return CHANNEL_COLOURS[int(ch)]
+    return EXTRA_COLOURS[(int(ch) // 4) % len(EXTRA_COLOURS)]
+
+
+def _closed(poly) -> tuple[list, list]:
+    p = np.asarray(poly, float)[:, :2]
+    return list(p[:, 0]) + [p[0, 0]], list(p[:, 1]) + [p[0, 1]]
+
+
+def _joined(polys, closed=True):
+    """x, y lists of several polylines separated by None (one trace draws them all)."""
+    xs, ys = [], []
+    for p in polys:
+        if closed:
+            x, y = _closed(p)
+        else:
+            a = np.asarray(p, float)
+            x, y = list(a[:, 0]), list(a[:, 1])
+        xs += x + [None]
+        ys += y + [None]
+    return xs, ys
+
+
+def figure_height(site, width_px: int = 1100) -> int:
+    minx, miny, maxx, maxy = site.bounds
+    aspect = (maxy - miny) / max(maxx - minx, 1e-9)
+    return int(min(max(width_px * aspect * 0.85 + 110, 380), 820))
+
+
+def base_figure(site, title: str | None = None, background: dict | None = None) -> go.Figure:
+    """An empty figure in site metres with equal axes (and the floor image under it)."""
+    fig = go.Figure()
+    minx, miny, maxx, maxy = site.bounds
+    pad = 0.02 * max(maxx - minx, maxy - miny)
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=15)) if title else None,
+        height=figure_height(site), margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        plot_bgcolor="white", hovermode="closest", dragmode="pan",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0,
+                    font=dict(size=11)),
+        xaxis=dict(title="x [m]", range=[minx - pad, maxx + pad], showgrid=False,
+                   zeroline=False, constrain="domain"),
+        yaxis=dict(title="y [m]", range=[miny - pad, maxy + pad], showgrid=False,
+                   zeroline=False, scaleanchor="x", scaleratio=1, constrain="domain"))
+    if background:
+        x0, y0, x1, y1 = background["extent"]
+        fig.add_layout_image(dict(source=background["image"], xref="x", yref="y", x=x0, y=y1,
+                                  sizex=x1 - x0, sizey=y1 - y0, sizing="stretch",
+                                  layer="below", opacity=1.0))
+    return fig
+
+
+def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructure: bool = True,
+             labels: bool = True) -> go.Figure:
+    """Outline, obstacles, walls by material, zones, infrastructure and APs."""
+    losses = site.material_losses()
+    x, y = _closed(site.outline)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="black", width=2),
+                             name="outline", hoverinfo="skip", showlegend=False))
+    if site.obstacles:
+        xs, ys, txt = [], [], []
+        for o in site.obstacles:
+            ox, oy = _closed(o.polygon)
+            t = (f"<b>{o.name}</b><br>{o.material}, {o.height_m:g} m high, "
+                 f"{losses.get(o.material, float('nan')):g} dB")
+            xs += ox + [None]
+            ys += oy + [None]
+            txt += [t] * len(ox) + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself",
+                                 fillcolor="rgba(90,90,90,0.45)",
+                                 line=dict(color="#303030", width=0.8), name="obstacles",
+                                 text=txt, hoverinfo="text", hoveron="fills+points"))
+    by_mat: dict[str, list] = {}
+    for w in site.walls:
+        by_mat.setdefault(w.material, []).append(w.points)
+    for mat, polys in sorted(by_mat.items(), key=lambda kv: -losses.get(kv[0], 0)):
+        loss = losses.get(mat, 10.0)
+        xs, ys = _joined(polys, closed=False)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines", name=f"{mat} ({loss:g} dB)",
+            line=dict(color=WALL_COLOURS.get(mat, "#202020"), width=1.5 + min(loss, 35) / 7),
+            hovertemplate=f"wall: {mat}, {loss:g} dB<extra></extra>"))
+    if zones and site.zones:
+        xs, ys = _joined([z.polygon for z in site.zones])
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="zones",
+                                 line=dict(color="#0050a0", width=1.3, dash="dash"),
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=[np.min(z.polygon[:, 0]) for z in site.zones],
+            y=[np.max(z.polygon[:, 1]) for z in site.zones], mode="text",
+            text=[f"{z.name} ({z.min_rssi_dbm:g} dBm)" for z in site.zones],
+            textposition="bottom right", textfont=dict(color="#0050a0", size=11),
+            hovertext=[f"zone {z.name}: min {z.min_rssi_dbm:g} dBm, terminals "
+                       f"{', '.join(f'{k} {v}' for k, v in z.terminals.items()) or 'none'}"
+                       for z in site.zones],
+            hoverinfo="text", showlegend=False))
+    if infrastructure and (site.server or site.switches):
+        items = ([(site.server["name"], site.server["position"], "server")]
+                 if site.server else []) + [(s.name, s.position, f"switch, {s.ports} ports")
+                                            for s in site.switches]
+        fig.add_trace(go.Scatter(
+            x=[p[1][0] for p in items], y=[p[1][1] for p in items], mode="markers",
+            marker=dict(symbol="square", size=9, color="#444", line=dict(color="white", width=1)),
+            name="server / switches", text=[f"{n}: {k}" for n, _, k in items],
+            hoverinfo="text"))
+    if aps:
+        add_aps(fig, aps, labels=labels)
+    return fig
+
+
+def add_aps(fig: go.Figure, aps, *, labels: bool = True) -> go.Figure:
+    n = len(aps)
+    fig.add_trace(go.Scatter(
+        x=[a.x_m for a in aps], y=[a.y_m for a in aps],
+        mode="markers+text" if labels else "markers",
+        marker=dict(symbol=["diamond" if a.locked else "triangle-up" for a in aps],
+                    size=13 if n <= 20 else 10, color=[channel_colour(a.channel) for a in aps],
+                    line=dict(color="black", width=1.2)),
+        text=[f"{a.id}" for a in aps], textposition="top center",
+        textfont=dict(size=11 if n <= 30 else 9, color="black"),
+        customdata=[[a.id, a.channel, a.tx_power_dbm, a.height_m,
+                     "locked" if a.locked else "free"] for a in aps],
+        hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[4]})<br>ch %{customdata[1]}, "
+                       "%{customdata[2]:.1f} dBm, %{customdata[3]:.1f} m high<br>"
+                       "x %{x:.1f} m, y %{y:.1f} m<extra></extra>"),
+        name="APs (diamond: locked)"))
+    return fig
+
+
+def site_figure(site, aps=None, background=None, title=None) -> go.Figure:
+    return add_site(base_figure(site, title, background), site, aps)
+
+
+def image_figure(img, points=()) -> go.Figure:
+    """A floor image in pixel coordinates (y down, as image viewers count) with marked points."""
+    w, h = img.size
+    fig = go.Figure()
+    fig.add_layout_image(dict(source=img, xref="x", yref="y", x=0, y=0, sizex=w, sizey=h,
+                              sizing="stretch", layer="below"))
+    # an invisible grid so that hovering anywhere reads the pixel position
+    gx, gy = np.meshgrid(np.linspace(0, w, 60), np.linspace(0, h, 60))
+    fig.add_trace(go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers",
+                             marker=dict(size=12, opacity=0), showlegend=False,
+                             hovertemplate="x %{x:.0f} px, y %{y:.0f} px<extra></extra>"))
+    if points:
+        fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points],
+                                 mode="markers+text+lines", text=["A", "B"][:len(points)],
+                                 textposition="top right", textfont=dict(size=14, color="red"),
+                                 marker=dict(size=11, color="red", symbol="x"),
+                                 line=dict(color="red", width=1.5, dash="dot"), name="scale"))
+    fig.update_layout(height=int(min(max(900 * h / max(w, 1), 300), 700)),
+                      margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+                      xaxis=dict(range=[0, w], showgrid=False, zeroline=False, title="x [px]",
+                                 constrain="domain"),
+                      yaxis=dict(range=[h, 0], showgrid=False, zeroline=False, title="y [px]",
+                                 scaleanchor="x", scaleratio=1, constrain="domain"))
+    return fig
+
+
+# ---- radio maps -------------------------------------------------------------------------
+
+def _hover_data(rm) -> np.ndarray:
+    """(ny, nx, 3) hover strings: best server, second server (id, channel, RSSI), SINR."""
+    ids = np.array([a.id for a in rm.aps] + ["none"], dtype=object)
+    chans = np.array([f" · ch {a.channel} · " for a in rm.aps] + [""], dtype=object)
+
+    def server(idx, rssi):
+        txt = np.char.mod("%.1f dBm", np.nan_to_num(rssi, nan=NOISE_FLOOR_DBM)).astype(object)
+        return np.where(idx >= 0, ids[idx] + chans[idx] + txt, "none")
+
+    sinr = np.char.mod("%.1f dB", np.clip(rm.sinr_db, -99, 99)).astype(object)
+    return np.stack([server(rm.best_server, rm.best_rssi_dbm),
+                     server(rm.second_server, rm.second_rssi_dbm), sinr], axis=-1)
+
+
+HOVER = ("x %{x:.1f} m, y %{y:.1f} m<br><b>best: %{customdata[0]}</b><br>"
+         "second: %{customdata[1]}<br>SINR %{customdata[2]}<extra></extra>")
+
+
+def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> go.Figure:
+    """Heatmap of one quantity of ``rm`` with the site and APs on top.
+
+    Every kind hovers the same: best and second server with channel and RSSI, and SINR.
+    """
+    site = rm.site
+    fig = base_figure(site, title, background)
+    outside = ~rm.mask
+    best_rssi = np.where(outside, np.nan, rm.best_rssi_dbm)
+    custom = _hover_data(rm)
+    common = dict(x=rm.xs, y=rm.ys, customdata=custom, hoverongaps=False,
+                  opacity=0.72 if background else 1.0)
+    if kind == "rssi":
+        fig.add_trace(go.Heatmap(z=best_rssi, colorscale="Turbo", zmin=RSSI_RANGE_DBM[0],
+                                 zmax=RSSI_RANGE_DBM[1], hovertemplate=HOVER,
+                                 colorbar=dict(title=dict(text="dBm", side="top"), len=0.9,
+                                               thickness=14), name="best-server RSSI",
+                                 **common))
+        for level, colour, dash in ((-67.0, "black", "solid"), (-70.0, "white", "dash")):
+            fig.add_trace(go.Contour(
+                x=rm.xs, y=rm.ys, z=best_rssi, showscale=False, hoverinfo="skip",
+                contours=dict(start=level, end=level, size=1, coloring="none",
+                              showlabels=True, labelfont=dict(size=10, color=colour)),
+                line=dict(color=colour, width=1.4, dash=dash), name=f"{level:g} dBm",
+                showlegend=True))
+    elif kind == "channel":
+        chans = sorted({int(c) for c in rm.channels})
+        idx = {c: i for i, c in enumerate(chans)}
+        lut = np.array([idx[int(c)] for c in rm.channels] + [np.nan], float)
+        z = np.where(outside, np.nan, lut[rm.best_server])
+        n = len(chans)
+        scale = []
+        for i, c in enumerate(chans):
+            scale += [[i / n, channel_colour(c)], [(i + 1) / n, channel_colour(c)]]
+        fig.add_trace(go.Heatmap(
+            z=z, zmin=-0.5, zmax=n - 0.5, colorscale=scale, hovertemplate=HOVER, name="channel",
+            colorbar=dict(title=dict(text="channel", side="top"), tickvals=list(range(n)),
+                          ticktext=[f"ch {c}" for c in chans], len=0.9, thickness=14),
+            **common))
+        _add_cell_edges(fig, rm)
+    elif kind == "boundary":
+        bnd = rm.boundary_mask()
+        lo, hi = BOUNDARY_BAND_DBM
+        cat = np.zeros(best_rssi.shape)
+        cat[bnd & (rm.best_rssi_dbm > hi)] = 1
+        cat[bnd & (rm.best_rssi_dbm >= lo) & (rm.best_rssi_dbm <= hi)] = 2
+        cat[bnd & (rm.best_rssi_dbm < lo)] = 3
+        cat[outside] = np.nan
+        scale = []
+        for i, c in enumerate(BOUNDARY_COLOURS):
+            scale += [[i / 4, c], [(i + 1) / 4, c]]
+        fig.add_trace(go.Heatmap(
+            z=cat, zmin=-0.5, zmax=3.5, colorscale=scale, hovertemplate=HOVER, name="boundary",
+            colorbar=dict(tickvals=[0, 1, 2, 3], ticktext=BOUNDARY_CLASSES, len=0.9,
+                          thickness=14, tickfont=dict(size=10)),
+            **common))
+    elif kind == "sinr":
+        sinr = np.where(outside, np.nan, rm.sinr_db)
+        fig.add_trace(go.Heatmap(z=sinr, colorscale="RdYlGn", zmin=0, zmax=50, hovertemplate=HOVER, name="SINR",
+                                 colorbar=dict(title=dict(text="SINR dB", side="top"),
+                                               len=0.9, thickness=14), **common))
+    else:
+        raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
+    return add_site(fig, site, rm.aps)
+
+
+def _add_cell_edges(fig, rm):
+    """Thin dark cells where the best server changes (the drawn cell borders)."""
+    b = rm.best_server
+    edge = np.zeros(b.shape, bool)
+    edge[:, 1:] |= b[:, 1:] != b[:, :-1]
+    edge[1:, :] |= b[1:, :] != b[:-1, :]
+    z = np.where(edge & rm.mask, 1.0, np.nan)
+    fig.add_trace(go.Heatmap(x=rm.xs, y=rm.ys, z=z, colorscale=[[0, "rgba(0,0,0,0.55)"],
+                                                                [1, "rgba(0,0,0,0.55)"]],
+                             showscale=False, hoverinfo="skip", name="cell edges"))
+
+
+# ---- survey -----------------------------------------------------------------------------
+
+def grid_figure(site, xs, ys, z, *, title, colorbar, zmin=None, zmax=None,
+                colorscale="Turbo", aps=None, background=None, hover_unit="dBm") -> go.Figure:
+    """A heatmap of any grid quantity on the site (measured, predicted, residual maps)."""
+    fig = base_figure(site, title, background)
+    fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=zmin, zmax=zmax, colorscale=colorscale,
+                             hoverongaps=False,
+                             hovertemplate=f"x %{{x:.1f}} m, y %{{y:.1f}} m<br>%{{z:.1f}} "
+                                           f"{hover_unit}<extra></extra>",
+                             colorbar=dict(title=dict(text=colorbar, side="top"), len=0.9,
+                                           thickness=14)))
+    return add_site(fig, site, aps, zones=False, infrastructure=False)
+
+
+def add_points(fig: go.Figure, x, y, hover, *, name: str) -> go.Figure:
+    fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="markers", text=list(hover),
+                             hoverinfo="text", name=name,
+                             marker=dict(size=5, color="white", line=dict(color="black",
+                                                                          width=0.8))))
+    return fig
+
+
+FINDING_SYMBOLS = {"error": ("x", "#d62728"), "warning": ("triangle-down", "#ff7f0e"),
+                   "info": ("circle-open", "#1f77b4")}
+
+
+def add_findings(fig: go.Figure, rows) -> go.Figure:
+    """Findings with a position, one trace per severity."""
+    for sev, (symbol, colour) in FINDING_SYMBOLS.items():
+        r = rows[rows["severity"] == sev]
+        if len(r):
+            fig.add_trace(go.Scatter(
+                x=r["x_m"], y=r["y_m"], mode="markers", name=f"{sev} ({len(r)})",
+                marker=dict(symbol=symbol, size=13, color=colour,
+                            line=dict(color="black", width=1)),
+                text=[f"<b>{k}</b>: {d}" for k, d in zip(r["kind"], r["detail"])],
+                hoverinfo="text"))
+    return fig
+
+
+def points_figure(site, x, y, value, *, title, colorbar, hover, zmin=None, zmax=None,
+                  colorscale="Turbo", aps=None) -> go.Figure:
+    """Survey points coloured by a value, with a hover text per point."""
+    fig = base_figure(site, title)
+    add_site(fig, site, aps, zones=False, infrastructure=False)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", text=hover, hoverinfo="text",
+                             marker=dict(size=8, color=value, colorscale=colorscale, cmin=zmin,
+                                         cmax=zmax, line=dict(color="black", width=0.5),
+                                         colorbar=dict(title=dict(text=colorbar, side="top"),
+                                                       len=0.9, thickness=14)),
+                             name="survey points"))
+    return fig

@@ -1,0 +1,222 @@
+"""Site page: pick a sample, upload a site YAML, or import a DXF drawing or a floor image."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from shapely.geometry import Polygon
+
+from wifiplan.errors import InputError
+from wifiplan.materials import MATERIALS
+from wifiplan.plan import load_plan, parse_plan
+from wifiplan.site import load_site, parse_site, site_from_dict, site_to_yaml
+from wifiplan.ui import figures, state
+
+SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Floor image"]
+ROLES = ["ignore", "wall", "obstacle", "outline"]
+
+
+def load_sample() -> None:
+    samples = state.sample_sites()
+    c1, c2 = st.columns([3, 2])
+    name = c1.selectbox("Sample site", list(samples), key="sample_name",
+                        help="The bundled sites in floorplans/.")
+    with_plan = c2.checkbox("with its hand plan", value=True, key="sample_with_plan",
+                            help="Also load the sample's plan (floorplans/NAME.plan.yaml).")
+    if st.button("Load sample", type="primary", key="load_sample"):
+        path = samples[name]
+        try:
+            site = load_site(path)
+            plan_path = state.sample_plan_path(path)
+            plan = load_plan(plan_path, site=site) if with_plan and plan_path.exists() else None
+        except InputError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        state.set_site(site, f"sample {path.name}", plan=plan)
+        st.toast(f"Loaded {site.name}" + (f" with {len(plan.aps)} APs" if plan else ""))
+
+
+def upload_yaml() -> None:
+    up = st.file_uploader("Site YAML", type=["yaml", "yml"], key="site_upload",
+                          help="A site file as described in docs/site-format.md.")
+    plan_up = st.file_uploader("Plan YAML (optional)", type=["yaml", "yml"], key="site_plan_upload")
+    if up is None:
+        return
+    token = (up.file_id, plan_up.file_id if plan_up else None)
+    if st.session_state.get("site_upload_done") == token:
+        return                      # already loaded: keep the edits made since
+    try:
+        site = parse_site(state.uploaded_text(up), source=up.name)
+        plan = (parse_plan(state.uploaded_text(plan_up), source=plan_up.name, site=site)
+                if plan_up else None)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.session_state["site_upload_done"] = token
+    state.set_site(site, f"upload {up.name}", plan=plan)
+    st.toast(f"Loaded {site.name} from {up.name}")
+
+
+def import_dxf() -> None:
+    from wifiplan import dxf
+    up = st.file_uploader("DXF drawing", type=["dxf"], key="dxf_upload",
+                          help="Units come from $INSUNITS (e.g. millimetres); map each layer "
+                               "to what it is below.")
+    if up is None:
+        return
+    try:
+        doc = dxf.read_dxf(up.getvalue(), name=up.name)
+        layers = dxf.dxf_layers(doc)
+        unit_name, _ = dxf.drawing_units(doc)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.caption(f"{up.name}: {len(layers)} layers with entities, drawing units {unit_name}. "
+               "Map the wall layers to a material, closed shapes on obstacle layers become "
+               "obstacles; without an outline layer the outline is the extent of the walls.")
+    table = pd.DataFrame([{"layer": r["layer"], "lines": r["lines"], "closed": r["closed"],
+                           "entities": r["entities"], "role": _guess_role(r["layer"]),
+                           "material": _guess_material(r["layer"]), "height_m": 2.0}
+                          for r in layers])
+    mats = sorted(MATERIALS) + sorted(set(table["material"]) - set(MATERIALS) - {None})
+    edited = st.data_editor(
+        table, key=f"dxf_layers_{up.file_id}", hide_index=True, width="stretch",
+        disabled=["layer", "lines", "closed", "entities"],
+        column_config={
+            "role": st.column_config.SelectboxColumn("role", options=ROLES, required=True),
+            "material": st.column_config.SelectboxColumn("material", options=mats),
+            "height_m": st.column_config.NumberColumn("obstacle height [m]", min_value=0.0,
+                                                      max_value=50.0, step=0.1)})
+    c1, c2, c3 = st.columns(3)
+    name = c1.text_input("Site name", value=up.name.rsplit(".", 1)[0], key="dxf_name")
+    units = c2.selectbox("Units", ["from the drawing"] + list(dxf.UNIT_CODES), key="dxf_units")
+    domain = c3.selectbox("Regulatory domain", ["seed", "JP", "US", "EU"], key="dxf_domain")
+    if st.button("Import drawing", type="primary", key="dxf_import"):
+        walls = {r.layer: r.material for r in edited.itertuples() if r.role == "wall"}
+        obstacles = {r.layer: (r.material, float(r.height_m)) for r in edited.itertuples()
+                     if r.role == "obstacle"}
+        outline = [r.layer for r in edited.itertuples() if r.role == "outline"]
+        try:
+            if len(outline) > 1:
+                raise InputError(f"{len(outline)} outline layers chosen, expected at most one",
+                                 source=up.name)
+            missing = [lay for lay, m in list(walls.items()) + [(k, v[0]) for k, v in
+                                                                 obstacles.items()] if not m]
+            if missing:
+                raise InputError(f"layer '{missing[0]}' has no material, pick one",
+                                 source=up.name)
+            site, rep = dxf.import_dxf(up.getvalue(), walls, source_name=up.name, name=name,
+                                       obstacle_layers=obstacles,
+                                       outline_layer=outline[0] if outline else None,
+                                       units=None if units == "from the drawing" else units,
+                                       regulatory_domain=domain)
+        except InputError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        state.set_site(site, f"DXF {up.name}")
+        st.success(f"Imported {site.name}: {rep.summary()}", icon=":material/check:")
+        for w in rep.warnings:
+            st.warning(w)
+
+
+def _guess_role(layer: str) -> str:
+    up = layer.upper()
+    if any(k in up for k in ("OUTLINE", "BOUNDARY", "UMRISS")):
+        return "outline"
+    if any(k in up for k in ("WALL", "GLASS", "WINDOW", "PARTITION")):
+        return "wall"
+    if any(k in up for k in ("MACHINE", "RACK", "SHELF", "OBST", "EQUIP")):
+        return "obstacle"
+    return "ignore"
+
+
+def _guess_material(layer: str) -> str | None:
+    up = layer.upper()
+    for key, mat in (("GLASS", "glass"), ("WINDOW", "glass"), ("CONCRETE", "concrete"),
+                     ("BRICK", "brick"), ("PLASTER", "plasterboard"), ("PARTITION", "plasterboard"),
+                     ("METAL", "metal"), ("RACK", "metal-rack"), ("SHELF", "metal-rack"),
+                     ("MACHINE", "machinery"), ("WALL", "concrete")):
+        if key in up:
+            return mat
+    return None
+
+
+def import_image() -> None:
+    from wifiplan import floorimage as fim
+    up = st.file_uploader("Floor image", type=["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff"],
+                          key="image_upload",
+                          help="A scan or export of the floor plan. Mark two points whose real "
+                               "distance you know (a dimension line, a column pitch).")
+    if up is None:
+        return
+    try:
+        img = fim.read_image(up.getvalue(), up.name)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    w, h = img.size
+    st.caption(f"{up.name}: {w} x {h} px. Hover the image to read pixel coordinates.")
+    fig = figures.image_figure(img, points=[(st.session_state.get("img_x1", 0.0),
+                                             st.session_state.get("img_y1", 0.0)),
+                                            (st.session_state.get("img_x2", float(w)),
+                                             st.session_state.get("img_y2", 0.0))])
+    st.plotly_chart(fig, width="stretch", key="image_preview")
+    c = st.columns(5)
+    x1 = c[0].number_input("A: x [px]", 0.0, float(w), 0.0, key="img_x1")
+    y1 = c[1].number_input("A: y [px]", 0.0, float(h), 0.0, key="img_y1")
+    x2 = c[2].number_input("B: x [px]", 0.0, float(w), float(w), key="img_x2")
+    y2 = c[3].number_input("B: y [px]", 0.0, float(h), 0.0, key="img_y2")
+    dist = c[4].number_input("A-B distance [m]", 0.0, 5000.0, 0.0, step=0.5, key="img_dist")
+    c1, c2 = st.columns(2)
+    name = c1.text_input("Site name", value=up.name.rsplit(".", 1)[0], key="img_name")
+    domain = c2.selectbox("Regulatory domain", ["seed", "JP", "US", "EU"], key="img_domain")
+    if st.button("Create site from image", type="primary", key="img_create"):
+        try:
+            m_per_px = fim.scale_from_points((x1, y1), (x2, y2), dist)
+            fi = fim.FloorImage(w, h, m_per_px)
+            site = site_from_dict(fim.site_from_image(fi, name, regulatory_domain=domain),
+                                  source=up.name)
+        except InputError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        state.set_site(site, f"image {up.name}",
+                       background={"image": fim.display_copy(img),
+                                   "extent": (0.0, 0.0, fi.width_m, fi.height_m)})
+        st.success(f"Created {site.name}: {fi.width_m:.1f} m x {fi.height_m:.1f} m at "
+                   f"{m_per_px * 1000:.1f} mm per pixel", icon=":material/check:")
+
+
+def show_site() -> None:
+    site = state.site()
+    if site is None:
+        return
+    plan = state.plan()
+    st.divider()
+    st.subheader(site.name)
+    st.caption(f"{st.session_state.get(state.SITE_LABEL, '')} · regulatory domain "
+               f"{site.regulatory_domain}: channels "
+               f"{', '.join(str(c) for c in site.allowed_channels())}")
+    cols = st.columns(6)
+    minx, miny, maxx, maxy = site.bounds
+    cols[0].metric("Floor area", f"{site.area_m2:,.0f} m²")
+    cols[1].metric("Size", f"{maxx - minx:.0f} × {maxy - miny:.0f} m")
+    cols[2].metric("Walls", len(site.walls))
+    cols[3].metric("Obstacles", len(site.obstacles))
+    cols[4].metric("Zones", len(site.zones))
+    cols[5].metric("Terminals", site.terminal_count)
+    st.plotly_chart(figures.site_figure(site, plan.aps if plan else None,
+                                        background=st.session_state.get(state.BACKGROUND)),
+                    width="stretch", key="site_figure")
+    if site.zones:
+        st.dataframe(pd.DataFrame([{"zone": z.name, "area [m²]": round(Polygon(z.polygon).area, 1), "min RSSI [dBm]": z.min_rssi_dbm,
+            "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items()) or "none"}
+            for z in site.zones]), hide_index=True, width="stretch")
+    st.download_button("Download site YAML", site_to_yaml(site),
+                       file_name=f"{site.name.lower().replace(' ', '-')}.yaml",
+                       mime="application/x-yaml", key="download_site")
+
+
+st.title("Site")
+source = st.segmented_control("Start from", SOURCES, default=SOURCES[0], key="site_source")
+{"Sample site": load_sample, "Site YAML": upload_yaml, "DXF drawing": import_dxf,
+ "Floor image": import_image}.get(source or SOURCES[0])()
+show_site()

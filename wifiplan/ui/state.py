@@ -1,0 +1,290 @@
+"""What the app keeps between reruns: the site, the plan, the model, the radio map, a survey.
+
+Everything lives in ``st.session_state`` under the keys below; the pages read and write it
+only through these functions. The radio map is the expensive part: the first map of a
+(site, model, APs, grid) comes from a process-wide ``st.cache_resource`` (so a second
+browser tab, or a return to an earlier plan, is free), and after that every edit of the AP
+table goes through :meth:`RadioMap.with_aps`, which recomputes only moved or added APs.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+import streamlit as st
+
+from ..errors import InputError
+from ..fileio import dump_yaml
+from ..plan import AP, Plan, plan_from_dict
+from ..propagation import PropagationModel
+from ..radiomap import compute_radiomap
+from ..site import Site, site_to_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOORPLANS = ROOT / "floorplans"
+RESOLUTIONS_M = (0.25, 0.5, 1.0, 2.0)
+MAX_GRID_POINTS = 40_000          # default grid: the finest resolution under this many points
+
+SITE, SITE_KEY, SITE_LABEL = "site", "site_key", "site_label"
+PLAN, PLAN_VERSION = "plan", "plan_version"
+MODEL, MODEL_LABEL = "model", "model_label"
+RADIOMAP, RESOLUTION = "radiomap", "resolution_m"
+SURVEY, CALIBRATION, BACKGROUND, REPORT = "survey", "calibration", "background", "report"
+
+
+def ss():
+    return st.session_state
+
+
+def optional(module: str):
+    """Import a library module that may not be installed in this build; None if absent."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def sample_sites() -> dict[str, Path]:
+    """Bundled sample sites: label -> path (plans ``*.plan.yaml`` are not sites)."""
+    return {p.stem: p for p in sorted(FLOORPLANS.glob("*.yaml"))
+            if not p.name.endswith(".plan.yaml")}
+
+
+def sample_plan_path(site_path: Path) -> Path:
+    return site_path.with_name(site_path.stem + ".plan.yaml")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+# ---- site ---------------------------------------------------------------------------
+
+def site() -> Site | None:
+    return ss().get(SITE)
+
+
+def set_site(new_site: Site, label: str, *, plan: Plan | None = None,
+             background: dict | None = None) -> None:
+    """Make ``new_site`` current; the plan, model, map and survey of the old one go."""
+    s = ss()
+    s[SITE] = new_site
+    s[SITE_KEY] = _digest(site_to_yaml(new_site))
+    s[SITE_LABEL] = label
+    s[MODEL] = PropagationModel.for_site(new_site)
+    s[MODEL_LABEL] = f"site model ({new_site.propagation.get('model')})"
+    s[RESOLUTION] = default_resolution(new_site)
+    s[BACKGROUND] = background
+    for k in (RADIOMAP, SURVEY, CALIBRATION, REPORT):
+        s.pop(k, None)
+    set_plan(plan if plan is not None else Plan(site=new_site.name, aps=[]))
+
+
+def default_resolution(a_site: Site) -> float:
+    minx, miny, maxx, maxy = a_site.bounds
+    for r in RESOLUTIONS_M:
+        if (maxx - minx) / r * (maxy - miny) / r <= MAX_GRID_POINTS:
+            return r
+    return RESOLUTIONS_M[-1]
+
+
+# ---- plan ---------------------------------------------------------------------------
+
+def plan() -> Plan | None:
+    return ss().get(PLAN)
+
+
+def set_plan(new_plan: Plan, *, edited: bool = False) -> None:
+    """Make ``new_plan`` current. A plan from outside (planner, file) resets the AP table;
+    an ``edited`` one came from the table itself and leaves the table as it is."""
+    s = ss()
+    s[PLAN] = new_plan
+    if not edited:
+        s[PLAN_VERSION] = s.get(PLAN_VERSION, 0) + 1
+    s.pop(REPORT, None)
+
+
+AP_COLUMNS = ["id", "x_m", "y_m", "height_m", "channel", "tx_power_dbm", "locked"]
+
+
+def ap_table(p: Plan):
+    """The editable AP table of a plan (one row per AP)."""
+    import pandas as pd
+    return pd.DataFrame([{c: getattr(a, c) for c in AP_COLUMNS} for a in p.aps],
+                        columns=AP_COLUMNS).astype({"id": "string", "x_m": float, "y_m": float,
+                                                    "height_m": float, "channel": "Int64",
+                                                    "tx_power_dbm": float, "locked": bool})
+
+
+@dataclass
+class TableResult:
+    aps: list[AP] | None          # None: the table has an error, the plan stays as it was
+    error: str | None = None
+    pending: list[int] | None = None   # rows still missing their position
+
+
+def aps_from_table(df, old: Plan, a_site: Site) -> TableResult:
+    """APs from the edited table, validated like a plan file (same messages as the CLI).
+
+    Rows without x or y are pending (just added, not placed yet) and left out. A new row
+    without an id gets the next free ``APn``; unset height, channel and power take the
+    values of the last AP (or the site's mount height, the first allowed channel, 10 dBm).
+    """
+    import pandas as pd
+    from ..plan import check_plan_against_site
+    by_id = {a.id: a for a in old.aps}
+    last = old.aps[-1] if old.aps else None
+    defaults = {"height_m": last.height_m if last else a_site.propagation.get("ap_height_m", 4.0),
+                "channel": last.channel if last else a_site.allowed_channels()[0],
+                "tx_power_dbm": last.tx_power_dbm if last else 10.0}
+    used = {str(v) for v in df["id"] if not pd.isna(v)}
+    n = 1
+    rows, pending = [], []
+    for i, r in enumerate(df.to_dict("records")):
+        if pd.isna(r.get("x_m")) or pd.isna(r.get("y_m")):
+            pending.append(i + 1)
+            continue
+        d = {}
+        ap_id = r.get("id")
+        if pd.isna(ap_id) or not str(ap_id).strip():
+            while f"AP{n}" in used:
+                n += 1
+            ap_id = f"AP{n}"
+            used.add(ap_id)
+        d["id"] = str(ap_id).strip()
+        for c in ("x_m", "y_m", "height_m", "channel", "tx_power_dbm"):
+            v = r.get(c)
+            d[c] = defaults[c] if pd.isna(v) else (int(v) if c == "channel" else float(v))
+        d["locked"] = bool(r.get("locked")) if not pd.isna(r.get("locked")) else False
+        prev = by_id.get(d["id"])
+        if prev is not None:           # keep what the table does not show (BSSID, switch, port)
+            keep = prev.to_dict()
+            if (d["x_m"], d["y_m"]) != (keep["x_m"], keep["y_m"]):
+                keep.pop("cable_m", None)      # the cable run changes with the position
+            keep.update(d)
+            d = keep
+        rows.append(d)
+    try:
+        new = plan_from_dict({"site": old.site, "aps": rows}, source="AP table")
+        check_plan_against_site(new, a_site)
+    except InputError as exc:
+        return TableResult(None, str(exc), pending)
+    return TableResult(new.aps, None, pending)
+
+
+def plan_with_aps(p: Plan, aps: list[AP]) -> Plan:
+    return replace(p, aps=list(aps), metrics={})
+
+
+# ---- model --------------------------------------------------------------------------
+
+def model() -> PropagationModel | None:
+    return ss().get(MODEL)
+
+
+def set_model(m: PropagationModel, label: str) -> None:
+    ss()[MODEL] = m
+    ss()[MODEL_LABEL] = label
+    ss().pop(RADIOMAP, None)
+    ss().pop(REPORT, None)
+
+
+def model_key(m: PropagationModel) -> str:
+    return _digest(dump_yaml(m.to_dict()))
+
+
+# ---- radio map ----------------------------------------------------------------------
+
+def aps_key(aps) -> tuple:
+    return tuple(tuple(sorted(a.to_dict().items())) for a in aps)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Computing the radio map ...")
+def _first_radiomap(site_key: str, model_key_: str, resolution_m: float, aps_key_: tuple,
+                    _site: Site, _model: PropagationModel, _aps: list[AP]):
+    return compute_radiomap(_site, list(_aps), resolution_m=resolution_m, model=_model)
+
+
+def radiomap():
+    """The radio map of the current plan (None without a site or APs)."""
+    s = ss()
+    a_site, p, m = site(), plan(), model()
+    if a_site is None or p is None or not p.aps:
+        return None
+    res = float(s.get(RESOLUTION) or default_resolution(a_site))
+    base_key = (s[SITE_KEY], model_key(m), res)
+    held = s.get(RADIOMAP)
+    if held is not None and held[0] == base_key:
+        rm = held[1]
+        if aps_key(rm.aps) != aps_key(p.aps):
+            rm = rm.with_aps(list(p.aps))
+            s[RADIOMAP] = (base_key, rm)
+        return rm
+    rm = _first_radiomap(s[SITE_KEY], base_key[1], res, aps_key(p.aps), a_site, m, list(p.aps))
+    s[RADIOMAP] = (base_key, rm)
+    return rm
+
+
+def evaluation(rm) -> dict | None:
+    """``wifiplan.evaluation.evaluate_plan`` of the current plan on ``rm`` (None if absent)."""
+    ev = optional("wifiplan.evaluation")
+    if ev is None or rm is None:
+        return None
+    s = ss()
+    key = (s[SITE_KEY], model_key(model()), rm.resolution_m, aps_key(rm.aps))
+    held = s.get("evaluation")
+    if held is not None and held[0] == key:
+        return held[1]
+    out = ev.evaluate_plan(site(), plan(), model=model(), resolution_m=rm.resolution_m,
+                           radiomap=rm)
+    s["evaluation"] = (key, out)
+    return out
+
+
+def require_site() -> Site | None:
+    """The current site, or a note that points to the Site page."""
+    a_site = site()
+    if a_site is None:
+        st.info("No site loaded yet: pick a sample, upload a site YAML or import a drawing "
+                "on the Site page.")
+        st.page_link("wifiplan/ui/pages/site.py", label="Go to the Site page", icon=":material/map:")
+    return a_site
+
+
+def uploaded_text(upload) -> str:
+    """Text of an uploaded file (UTF-8, with or without BOM); InputError otherwise."""
+    raw = upload.getvalue()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text, expected a YAML file", source=upload.name) from None
+
+
+def read_uploaded_survey(survey_mod, upload, *, fmt="auto", mapping=None, georef=None, site=None):
+    """``read_survey`` on uploaded files; errors and metadata name the uploaded files.
+
+    The readers take paths, so the uploads are written to a private temporary folder under
+    their own names; a message that names that folder is given the upload's name back, so
+    the designer reads what the CLI would print for the same file.
+    """
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="wifiplan-upload-") as tmp:
+        paths = {}
+        for role, up in (("survey", upload), ("mapping", mapping), ("georef", georef)):
+            if up is not None:
+                p = Path(tmp) / role / Path(up.name).name
+                p.parent.mkdir()
+                p.write_bytes(up.getvalue())
+                paths[role] = p
+        names = {str(p): Path(p).name for p in paths.values()}
+        try:
+            frame, meta = survey_mod.read_survey(paths["survey"], fmt=fmt,
+                                                 mapping=paths.get("mapping"),
+                                                 georef=paths.get("georef"), site=site)
+        except InputError as exc:
+            raise InputError(exc.detail, source=names.get(str(exc.source), exc.source),
+                             key=exc.key, line=exc.line) from None
+    meta.source = upload.name
+    return frame, meta
+
