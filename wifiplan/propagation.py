@@ -445,7 +445,8 @@ def load_model_file(path: str | Path) -> dict:
     _check_keys(ctx, (), data, allowed, {"model"})
     for k, v in data.items():
         if k in MODELS[name].params or k.endswith(("_dbi", "_m")):
-            _number(ctx, (k,), v, lo=-1000, hi=1000, what="a number")
+            hi = 100000 if k.endswith("_mhz") else 1000   # freq_ref_mhz is in MHz
+            _number(ctx, (k,), v, lo=-1000, hi=hi, what="a number")
     for k, v in (data.get("materials") or {}).items():
         vv = v["loss_db"] if isinstance(v, dict) and "loss_db" in v else v
         _number(ctx, ("materials", k), vv, lo=0, hi=100, what="a loss in dB")
