@@ -1,0 +1,77 @@
+"""``wifiplan survey check`` and ``wifiplan survey calibrate``."""
+from __future__ import annotations
+
+import json
+
+from .core import add_model_arg, load_site_plan
+
+
+def _add_inputs(p) -> None:
+    p.add_argument("site", metavar="SITE.yaml")
+    p.add_argument("plan", metavar="PLAN.yaml")
+    p.add_argument("survey", metavar="SURVEY.csv")
+    p.add_argument("--format", default="auto", dest="fmt",
+                   choices=["auto", "native", "wigle", "wide", "mapped"],
+                   help="survey file format (default: detected)")
+    p.add_argument("--mapping", metavar="MAP.yaml",
+                   help="column mapping (any CSV) or AP-column mapping (wide files)")
+    p.add_argument("--georef", metavar="REF",
+                   help="georeference for WiGLE files: YAML or CSV of 2+ points lat,lon,x_m,y_m")
+    p.add_argument("--inventory", metavar="INV.csv", help="installed BSSIDs: CSV ap_id,bssid")
+    add_model_arg(p)
+
+
+def _read(args):
+    from ..survey import read_survey
+    site, plan = load_site_plan(args.site, args.plan)
+    frame, meta = read_survey(args.survey, fmt=args.fmt, mapping=args.mapping,
+                              georef=args.georef, site=site)
+    return site, plan, frame, meta
+
+
+def _check(args) -> int:
+    from ..fileio import write_atomic
+    from ..survey import check_survey
+    from ..survey.findings import format_findings_table, has_errors
+    site, plan, frame, meta = _read(args)
+    doc = check_survey(site, plan, frame, meta, model=args.model, inventory=args.inventory)
+    write_atomic(args.output, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    print(format_findings_table(doc))
+    print(f"-> {args.output}")
+    return 1 if has_errors(doc) else 0
+
+
+def _calibrate(args) -> int:
+    from ..propagation import PropagationModel, save_model_file
+    from ..survey import calibrate
+    from ..survey.calibration import format_calibration
+    site, plan, frame, meta = _read(args)
+    base = PropagationModel.for_site(site, args.model)
+    model, report = calibrate(site, plan, frame, fit_materials=not args.no_materials,
+                              fit_ap_offsets=args.ap_offsets, folds=args.folds, seed=args.seed,
+                              model=base, inventory=args.inventory)
+    save_model_file(model, args.output)
+    print(format_calibration(report))
+    print(f"-> {args.output} (use it with --model)")
+    return 0
+
+
+def register(sub) -> None:
+    s = sub.add_parser("survey", help="import a site survey: check it against the plan, "
+                                      "or calibrate the propagation model")
+    ssub = s.add_subparsers(dest="survey_command", metavar="SUBCOMMAND", required=True)
+    c = ssub.add_parser("check", help="match the survey to the plan and list every finding "
+                                      "(exit 1 when there is an error)")
+    _add_inputs(c)
+    c.add_argument("-o", "--output", required=True, metavar="FINDINGS.json")
+    c.set_defaults(func=_check)
+    k = ssub.add_parser("calibrate", help="fit the path-loss law and material losses to the "
+                                          "survey; write a model file for --model")
+    _add_inputs(k)
+    k.add_argument("-o", "--output", required=True, metavar="MODEL.yaml")
+    k.add_argument("--ap-offsets", action="store_true", help="also fit a per-AP offset [dB]")
+    k.add_argument("--no-materials", action="store_true",
+                   help="keep the material losses, fit only the path-loss law")
+    k.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    k.add_argument("--seed", type=int, default=0, help="seed of the fold split")
+    k.set_defaults(func=_calibrate)

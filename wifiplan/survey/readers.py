@@ -1,0 +1,796 @@
+"""Survey readers: measurement CSVs to one tidy frame plus metadata (like pvlib's iotools).
+
+Every reader returns the same columns (DESIGN.md section 4)::
+
+    x_m, y_m [m], bssid (lower-case aa:bb:cc:dd:ee:ff), ssid, channel, rssi_dbm [dBm],
+    freq_mhz, width_mhz, timestamp, device (when the file has them),
+    ap_id (wide files mapped to plan APs), line (source line of the row)
+
+Formats
+-------
+- ``native``: the CSV of DESIGN.md section 4, columns ``x_m,y_m,bssid,ssid,channel,rssi_dbm``
+  and optionally ``timestamp,device,freq_mhz,width_mhz``.
+- ``wigle``: WiGLE WiFi Wardriving export: a ``WigleWifi-1.x`` pre-header line, then
+  ``MAC,SSID,AuthMode,FirstSeen,Channel,[Frequency,]RSSI,CurrentLatitude,CurrentLongitude,
+  AltitudeMeters,AccuracyMeters,...,Type``. Positions are placed on the floor through a
+  georeference (:func:`read_georef`, :class:`Georeference`). Non-Wi-Fi records (Bluetooth,
+  cellular) are rejected with their line.
+- ``wide``: one row per point, ``X,Y`` and one RSSI column per AP (``AP1 RSS(dBm),...``) with a
+  sentinel such as -200 for "not heard"; needs an AP-column mapping (``aps:`` in the mapping
+  file or ``ap_columns``).
+- ``mapped``: any other CSV through a column-mapping YAML (``columns:``); the mapping may also
+  set ``delimiter`` and ``decimal`` (a European ``;``/``,`` export), ``header_line``,
+  ``coordinate_scale`` and a percent-to-dBm conversion.
+
+Encodings UTF-8, UTF-8 with BOM and Shift_JIS (read as its superset cp932) are detected, in
+that order; anything else, or binary data, is refused with the line of the first bad byte.
+
+Mapping file (YAML)::
+
+    columns: {x_m: X, y_m: Y, bssid: BSSID, ssid: SSID, channel: CHAN, rssi_dbm: SIGNAL}
+    delimiter: ";"            # optional
+    decimal: ","              # optional
+    header_line: 1            # optional, 1-based line of the header
+    coordinate_scale: 1.0     # optional, metres per file unit (0.3048 for feet)
+    signal_unit: percent      # dbm (default) or percent
+    percent_to_dbm: networkmanager   # or {min_dbm: -100, max_dbm: -40} (linear)
+    # wide files:
+    x_column: X
+    y_column: Y
+    not_heard: -200
+    aps: {"AP1 RSS(dBm)": AP1, "AP2 RSS(dBm)": {ap_id: AP2, bssid: "02:1a:00:00:00:02", channel: 44}}
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..fileio import check_size
+
+MAX_SURVEY_BYTES = 512 * 1024 * 1024   # 512 MB: about 8 million native rows
+POINT_TOLERANCE_M = 0.05
+WIGLE_POINT_TOLERANCE_M = 1.0
+NATIVE_REQUIRED = ("x_m", "y_m", "bssid", "ssid", "channel", "rssi_dbm")
+NATIVE_OPTIONAL = ("freq_mhz", "width_mhz", "timestamp", "device")
+NUMERIC = ("x_m", "y_m", "channel", "rssi_dbm", "freq_mhz", "width_mhz")
+TEXT = ("bssid", "ssid", "timestamp", "device", "ap_id")
+NA_STRINGS = ["", "NaN", "nan", "NA", "N/A", "n/a", "null", "NULL", "None", "-"]
+FORMATS = ("auto", "native", "wigle", "wide", "mapped")
+PERCENT_NAMES = {"signal", "signal_pct", "signal_percent", "quality", "signal%", "signal (%)",
+                 "link_quality", "percent"}
+
+
+@dataclass
+class SurveyMeta:
+    """What the reader found and did; ``rejected`` lists every dropped row."""
+    source: str
+    format: str
+    encoding: str
+    n_rows: int = 0                 # data rows in the file
+    n_used: int = 0                 # rows kept (before aggregation)
+    n_aggregated: int = 0           # rows after aggregation
+    rejected: list[dict] = field(default_factory=list)    # [{"line", "reason"}]
+    aggregation: str = ""
+    columns: dict[str, str] = field(default_factory=dict)   # frame column -> file column
+    georef: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------------------
+# Bytes to text: size, encoding, binary data
+# --------------------------------------------------------------------------------------
+
+
+def _line_of_offset(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def detect_encoding(raw: bytes, source: str = "<survey>", declared: str | None = None) -> str:
+    """'utf-8-sig', 'utf-8' or 'cp932' (Shift_JIS); InputError for binary or other text."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("UTF-16 text, expected UTF-8 or Shift_JIS (save the file as UTF-8)",
+                         source=source, line=1)
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise InputError("binary data (NUL byte), expected a CSV text file", source=source,
+                         line=_line_of_offset(raw, nul))
+    candidates = ["utf-8-sig"] if raw.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
+    if declared and declared != "auto":
+        candidates = [declared]
+    first_error = None
+    for enc in candidates:
+        try:
+            text = raw.decode(enc)
+        except (UnicodeDecodeError, LookupError) as exc:
+            if isinstance(exc, LookupError):
+                raise InputError(f"unknown encoding {enc!r}", source=source) from None
+            first_error = first_error or exc
+            continue
+        ctrl = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+        if ctrl:
+            raise InputError("binary data (control characters), expected a CSV text file",
+                             source=source, line=text.count("\n", 0, ctrl.start()) + 1)
+        return enc
+    line = _line_of_offset(raw, first_error.start) if first_error else None
+    byte = raw[first_error.start] if first_error else 0
+    raise InputError(f"undecodable byte 0x{byte:02x}: expected text in UTF-8 or Shift_JIS "
+                     f"(cp932), or binary data", source=source, line=line)
+
+
+def _first_lines(raw: bytes, encoding: str, n: int = 3) -> list[str]:
+    head = raw[:65536].decode(encoding, errors="replace")
+    return head.splitlines()[:n]
+
+
+# --------------------------------------------------------------------------------------
+# Mapping and georeference files
+# --------------------------------------------------------------------------------------
+
+MAPPING_KEYS = {"format", "columns", "delimiter", "decimal", "header_line", "encoding",
+                "coordinate_scale", "signal_unit", "percent_to_dbm", "x_column", "y_column",
+                "not_heard", "aps", "description", "notes"}
+TARGETS = set(NATIVE_REQUIRED) | set(NATIVE_OPTIONAL)
+
+
+def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
+    """Load and check a column-mapping (or AP-column mapping) file; ``(dict, source)``."""
+    from ..fileio import read_yaml
+    from ..site import _Ctx, _check_keys, _number
+    if mapping is None:
+        return {}, "<mapping>"
+    if isinstance(mapping, dict):
+        data, lines, source = mapping, {}, "<mapping>"
+    else:
+        data, lines = read_yaml(mapping)
+        source = str(mapping)
+    ctx = _Ctx(source, lines)
+    if not isinstance(data, dict):
+        ctx.fail((), "expected a mapping with 'columns' (any CSV) or 'aps' (wide files)")
+    _check_keys(ctx, (), data, MAPPING_KEYS)
+    if "columns" not in data and "aps" not in data:
+        ctx.fail((), "expected 'columns' (frame column -> file column) or 'aps' "
+                     "(file column -> plan AP)")
+    cols = data.get("columns") or {}
+    if not isinstance(cols, dict):
+        ctx.fail(("columns",), "expected a mapping like {x_m: X, rssi_dbm: RSSI}")
+    _check_keys(ctx, ("columns",), cols, TARGETS)
+    for k in ("delimiter", "decimal"):
+        if k in data and (not isinstance(data[k], str) or len(data[k]) != 1):
+            ctx.fail((k,), f"expected one character, got {data[k]!r}")
+    if data.get("delimiter") and data.get("decimal") and data["delimiter"] == data["decimal"]:
+        ctx.fail(("decimal",), "the decimal mark cannot be the delimiter")
+    if "header_line" in data:
+        _number(ctx, ("header_line",), data["header_line"], lo=1, hi=10000, what="a line number")
+    if "coordinate_scale" in data:
+        _number(ctx, ("coordinate_scale",), data["coordinate_scale"], lo=1e-6, hi=1e6,
+                what="metres per file unit")
+    unit = data.get("signal_unit", "dbm")
+    if unit not in ("dbm", "percent"):
+        ctx.fail(("signal_unit",), f"expected dbm or percent, got {unit!r}")
+    if unit == "percent":
+        conv = data.get("percent_to_dbm")
+        if conv is None:
+            ctx.fail(("signal_unit",), "a percent signal is not dBm: give 'percent_to_dbm: "
+                                       "networkmanager' or {min_dbm: .., max_dbm: ..}")
+        if isinstance(conv, dict):
+            _check_keys(ctx, ("percent_to_dbm",), conv, {"min_dbm", "max_dbm"},
+                        {"min_dbm", "max_dbm"})
+            lo = _number(ctx, ("percent_to_dbm", "min_dbm"), conv["min_dbm"], lo=-120, hi=0,
+                         what="dBm")
+            hi = _number(ctx, ("percent_to_dbm", "max_dbm"), conv["max_dbm"], lo=-120, hi=0,
+                         what="dBm")
+            if hi <= lo:
+                ctx.fail(("percent_to_dbm",), "max_dbm must be above min_dbm")
+        elif conv != "networkmanager":
+            ctx.fail(("percent_to_dbm",), f"expected networkmanager or {{min_dbm, max_dbm}}, "
+                                          f"got {conv!r}")
+    if "not_heard" in data:
+        nh = data["not_heard"]
+        for i, v in enumerate(nh if isinstance(nh, list) else [nh]):
+            _number(ctx, ("not_heard",) + ((i,) if isinstance(nh, list) else ()), v,
+                    what="a sentinel value")
+    aps = data.get("aps")
+    if aps is not None:
+        if not isinstance(aps, dict) or not aps:
+            ctx.fail(("aps",), "expected a mapping of file column -> plan AP id or "
+                               "{ap_id, bssid, ssid, channel}")
+        for col, v in aps.items():
+            if isinstance(v, dict):
+                _check_keys(ctx, ("aps", col), v, {"ap_id", "bssid", "ssid", "channel"})
+                if "ap_id" not in v and "bssid" not in v:
+                    ctx.fail(("aps", col), "give 'ap_id' or 'bssid'")
+                if "channel" in v:
+                    _number(ctx, ("aps", col, "channel"), v["channel"], lo=1, hi=233,
+                            what="a channel number")
+            elif not isinstance(v, (str, int)):
+                ctx.fail(("aps", col), f"expected a plan AP id, got {v!r}")
+    return data, source
+
+
+EARTH_A_M = 6378137.0            # WGS 84 semi-major axis
+EARTH_E2 = 6.69437999014e-3      # WGS 84 first eccentricity squared
+
+
+@dataclass
+class Georeference:
+    """Latitude/longitude to floor metres: a similarity (or affine) transform fitted in a
+    local east-north frame about the reference points' centroid.
+
+    The local frame uses the WGS 84 meridian (M) and prime-vertical (N) radii of curvature
+    at the centroid latitude, exact to millimetres over a factory floor.
+    """
+    lat0: float
+    lon0: float
+    matrix: np.ndarray          # (2, 2): [x, y] = matrix @ [e, n] + offset
+    offset: np.ndarray          # (2,)
+    kind: str
+    rms_m: float
+    max_residual_m: float
+    n_points: int
+
+    def enu(self, lat, lon):
+        lat = np.asarray(lat, float)
+        lon = np.asarray(lon, float)
+        s = math.sin(math.radians(self.lat0))
+        w = math.sqrt(1.0 - EARTH_E2 * s * s)
+        m_rad = EARTH_A_M * (1 - EARTH_E2) / w ** 3
+        n_rad = EARTH_A_M / w
+        e = np.radians(lon - self.lon0) * n_rad * math.cos(math.radians(self.lat0))
+        n = np.radians(lat - self.lat0) * m_rad
+        return e, n
+
+    def to_floor(self, lat, lon):
+        """Floor coordinates (x_m, y_m) [m] of latitude/longitude [degrees]."""
+        e, n = self.enu(lat, lon)
+        x = self.matrix[0, 0] * e + self.matrix[0, 1] * n + self.offset[0]
+        y = self.matrix[1, 0] * e + self.matrix[1, 1] * n + self.offset[1]
+        return x, y
+
+    def to_latlon(self, x_m, y_m):
+        """Latitude/longitude [degrees] of floor coordinates [m] (the inverse transform)."""
+        inv = np.linalg.inv(self.matrix)
+        dx = np.asarray(x_m, float) - self.offset[0]
+        dy = np.asarray(y_m, float) - self.offset[1]
+        e = inv[0, 0] * dx + inv[0, 1] * dy
+        n = inv[1, 0] * dx + inv[1, 1] * dy
+        s = math.sin(math.radians(self.lat0))
+        w = math.sqrt(1.0 - EARTH_E2 * s * s)
+        m_rad = EARTH_A_M * (1 - EARTH_E2) / w ** 3
+        n_rad = EARTH_A_M / w
+        lat = self.lat0 + np.degrees(n / m_rad)
+        lon = self.lon0 + np.degrees(e / (n_rad * math.cos(math.radians(self.lat0))))
+        return lat, lon
+
+    def describe(self) -> dict:
+        scale = float(math.sqrt(abs(np.linalg.det(self.matrix))))
+        rot = float(math.degrees(math.atan2(self.matrix[1, 0], self.matrix[0, 0])))
+        return {"transform": self.kind, "reference_points": self.n_points,
+                "scale": round(scale, 5), "rotation_deg": round(rot, 3),
+                "mirrored": bool(np.linalg.det(self.matrix) < 0),
+                "rms_residual_m": round(self.rms_m, 3),
+                "max_residual_m": round(self.max_residual_m, 3)}
+
+
+def fit_georeference(lat, lon, x_m, y_m, kind: str = "similarity",
+                     source: str = "<georef>") -> Georeference:
+    """Fit floor = T(lat, lon) from 2+ reference points (3+ for ``affine``).
+
+    ``similarity`` (scale, rotation, shift; mirrored if that fits 3+ points better) is
+    exact for two points; ``affine`` also absorbs a shear or different x/y scales.
+    """
+    lat, lon, x_m, y_m = (np.asarray(v, float) for v in (lat, lon, x_m, y_m))
+    n = len(lat)
+    if n < 2:
+        raise InputError("a georeference needs at least 2 reference points", source=source)
+    if kind not in ("similarity", "affine"):
+        raise InputError(f"unknown transform {kind!r}, expected similarity or affine",
+                         source=source, key="transform")
+    if kind == "affine" and n < 3:
+        raise InputError("an affine georeference needs at least 3 reference points",
+                         source=source, key="transform")
+    if np.any(np.abs(lat) > 90) or np.any(np.abs(lon) > 180):
+        raise InputError("latitude must be within +-90 and longitude within +-180 degrees",
+                         source=source)
+    g = Georeference(float(lat.mean()), float(lon.mean()), np.eye(2), np.zeros(2), kind, 0, 0, n)
+    e, nn = g.enu(lat, lon)
+    if np.ptp(e) ** 2 + np.ptp(nn) ** 2 < 1e-6 or np.ptp(x_m) ** 2 + np.ptp(y_m) ** 2 < 1e-6:
+        raise InputError("the reference points coincide; expected distinct points",
+                         source=source)
+    if kind == "affine":
+        A = np.column_stack([e, nn, np.ones(n)])
+        coef, *_ = np.linalg.lstsq(A, np.column_stack([x_m, y_m]), rcond=None)
+        mat, off = coef[:2].T, coef[2]
+    else:
+        w = e + 1j * nn
+        z = x_m + 1j * y_m
+        best = None
+        for mirror in ((False, True) if n >= 3 else (False,)):
+            ww = np.conj(w) if mirror else w
+            wc, zc = ww - ww.mean(), z - z.mean()
+            a = np.sum(np.conj(wc) * zc) / np.sum(np.abs(wc) ** 2)
+            b = z.mean() - a * ww.mean()
+            res = np.abs(a * ww + b - z)
+            if best is None or res.max() < best[0] - 1e-9:
+                best = (res.max(), a, b, mirror)
+        _, a, b, mirror = best
+        mat = np.array([[a.real, -a.imag], [a.imag, a.real]])
+        if mirror:
+            mat = mat @ np.array([[1.0, 0.0], [0.0, -1.0]])
+        off = np.array([b.real, b.imag])
+    g.matrix, g.offset = mat, off
+    fx, fy = g.to_floor(lat, lon)
+    res = np.hypot(fx - x_m, fy - y_m)
+    g.rms_m = float(np.sqrt(np.mean(res ** 2)))
+    g.max_residual_m = float(res.max())
+    if g.max_residual_m > 5.0:
+        k = int(np.argmax(res))
+        raise InputError(f"reference points disagree: point {k + 1} is {g.max_residual_m:.1f} m "
+                         f"off the fitted {kind} transform (latitude/longitude swapped, or a "
+                         f"typo?)", source=source)
+    return g
+
+
+def read_georef(georef: str | Path | dict | Georeference) -> Georeference:
+    """A georeference from a YAML (``points: [{lat, lon, x_m, y_m}, ...]``, optional
+    ``transform``) or a CSV with columns ``lat,lon,x_m,y_m``."""
+    from ..fileio import read_yaml
+    from ..site import _Ctx, _check_keys, _number
+    if isinstance(georef, Georeference):
+        return georef
+    if isinstance(georef, dict):
+        data, lines, source = georef, {}, "<georef>"
+    else:
+        p = check_size(georef)
+        source = str(p)
+        if p.suffix.lower() == ".csv":
+            try:
+                df = pd.read_csv(p, encoding="utf-8-sig")
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+                raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})",
+                                 source=source) from None
+            df.columns = [str(c).strip().lower() for c in df.columns]
+            need = ["lat", "lon", "x_m", "y_m"]
+            miss = [c for c in need if c not in df.columns]
+            if miss:
+                raise InputError(f"missing column(s) {', '.join(miss)}, expected lat,lon,x_m,y_m",
+                                 source=source, line=1)
+            vals = df[need].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+            bad = ~np.isfinite(vals).all(axis=1)
+            if bad.any():
+                raise InputError("expected finite numbers in lat,lon,x_m,y_m", source=source,
+                                 line=int(np.argmax(bad)) + 2)
+            return fit_georeference(*vals.T, source=source)
+        data, lines = read_yaml(p)
+    ctx = _Ctx(source, lines)
+    if not isinstance(data, dict):
+        ctx.fail((), "expected a mapping with 'points: [{lat, lon, x_m, y_m}, ...]'")
+    _check_keys(ctx, (), data, {"points", "transform", "description", "crs"}, {"points"})
+    pts = data["points"]
+    if not isinstance(pts, list):
+        ctx.fail(("points",), "expected a list of {lat, lon, x_m, y_m}")
+    rows = []
+    for i, p in enumerate(pts):
+        if not isinstance(p, dict):
+            ctx.fail(("points", i), "expected {lat, lon, x_m, y_m}")
+        _check_keys(ctx, ("points", i), p, {"lat", "lon", "x_m", "y_m", "name"},
+                    {"lat", "lon", "x_m", "y_m"})
+        rows.append([_number(ctx, ("points", i, "lat"), p["lat"], lo=-90, hi=90, what="latitude"),
+                     _number(ctx, ("points", i, "lon"), p["lon"], lo=-180, hi=180,
+                             what="longitude"),
+                     _number(ctx, ("points", i, "x_m"), p["x_m"], what="x in metres"),
+                     _number(ctx, ("points", i, "y_m"), p["y_m"], what="y in metres")])
+    arr = np.array(rows, float).reshape(-1, 4)
+    try:
+        return fit_georeference(*arr.T, kind=data.get("transform", "similarity"), source=source)
+    except InputError as exc:
+        if exc.source:
+            raise
+        raise InputError(exc.detail, source=source) from None
+
+
+# --------------------------------------------------------------------------------------
+# CSV to raw frame with line numbers
+# --------------------------------------------------------------------------------------
+
+
+def _split_header(line: str, delimiter: str) -> list[str]:
+    import csv
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _read_table(raw: bytes, encoding: str, source: str, header_line: int, delimiter: str,
+                decimal: str, text_cols: set[str], numeric_cols: set[str]):
+    """Read the CSV below ``header_line`` with the C engine.
+
+    Returns ``(frame, lines, rejected)``: ``lines`` holds the physical line of each row
+    (blank lines become rows and are rejected later), ``rejected`` the rows with a wrong
+    field count.
+    """
+    dtype = {c: "category" for c in text_cols}
+    na = {c: NA_STRINGS for c in numeric_cols}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            df = pd.read_csv(io.BytesIO(raw), encoding=encoding, skiprows=header_line - 1,
+                             sep=delimiter, decimal=decimal, dtype=dtype,
+                             keep_default_na=False, na_values=na, skip_blank_lines=False,
+                             on_bad_lines="warn", engine="c", skipinitialspace=True,
+                             quotechar='"', low_memory=False)
+        except pd.errors.EmptyDataError:
+            raise InputError("file is empty, expected a CSV with a header line", source=source,
+                             line=header_line) from None
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            msg = str(exc).strip().splitlines()[0]
+            m = re.search(r"line (\d+)", msg)
+            raise InputError(f"not a readable CSV ({msg})", source=source,
+                             line=int(m.group(1)) if m else None) from None
+    rejected = []
+    bad_lines = []
+    for w in caught:
+        m = re.search(r"Skipping line (\d+): expected (\d+) fields?, saw (\d+)", str(w.message))
+        if m:
+            ln, exp, saw = (int(g) for g in m.groups())
+            bad_lines.append(ln)
+            hint = " (a decimal comma or an unquoted comma in a name?)" if saw > exp else ""
+            rejected.append({"line": ln, "reason": f"expected {exp} fields, found {saw}{hint}"})
+    first = header_line + 1
+    total = len(df) + len(bad_lines)
+    lines = np.arange(first, first + total, dtype=np.int64)
+    if bad_lines:
+        lines = lines[~np.isin(lines, np.array(bad_lines))]
+    return df, lines, rejected
+
+
+def _numeric(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype(float)
+    return pd.to_numeric(col.astype(object).where(col.notna(), None), errors="coerce").astype(float)
+
+
+def _numeric_with_bad(col: pd.Series):
+    """Float values and a mask of cells that held text that is not a number."""
+    if pd.api.types.is_numeric_dtype(col):
+        return col.to_numpy(float), np.zeros(len(col), bool)
+    s = col.astype(object)
+    stripped = s.where(s.notna(), "").astype(str).str.strip()
+    isna = stripped.isin(NA_STRINGS)
+    vals = pd.to_numeric(stripped.where(~isna, None), errors="coerce").to_numpy(float)
+    return vals, (~isna.to_numpy()) & np.isnan(vals)
+
+
+# --------------------------------------------------------------------------------------
+# The formats
+# --------------------------------------------------------------------------------------
+
+
+def _detect_format(header: list[str], first_line: str, mapping: dict, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    if first_line.lstrip().lower().startswith("wiglewifi"):
+        return "wigle"
+    if mapping.get("aps"):
+        return "wide"
+    if mapping.get("columns"):
+        return "mapped"
+    low = {h.lower() for h in header}
+    if {"x_m", "y_m", "bssid"} <= low:
+        return "native"
+    return "unknown"
+
+
+def _check_delimiter(header_text: str, delimiter: str, source: str, line: int):
+    if delimiter in header_text:
+        return
+    for d, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        if d in header_text:
+            raise InputError(f"{name}-delimited file, expected comma-separated values; to read "
+                             f"it give a mapping file (--mapping) with delimiter: '{d}' (and "
+                             f"decimal: ',' for decimal commas)", source=source, line=line)
+
+
+def _from_columns(df: pd.DataFrame, colmap: dict[str, str], source: str, header_line: int,
+                  fmt: str) -> dict[str, Any]:
+    out = {}
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    for target, col in colmap.items():
+        key = col if col in df.columns else lower.get(str(col).strip().lower())
+        if key is None:
+            raise InputError(f"column '{col}' (for {target}) not found; the file has "
+                             f"{', '.join(map(str, df.columns))}", source=source, line=header_line)
+        out[target] = df[key]
+    return out
+
+
+def _percent_refusal(header: list[str], source: str, line: int):
+    for h in header:
+        if h.strip().lower() in PERCENT_NAMES or h.strip().endswith("%"):
+            raise InputError(f"column '{h}' is a signal quality in percent (as nmcli prints), "
+                             f"not dBm; it is refused unless a mapping file converts it "
+                             f"(signal_unit: percent, percent_to_dbm: networkmanager)",
+                             source=source, line=line)
+
+
+def percent_to_dbm(pct, conversion) -> np.ndarray:
+    """Signal quality [%] to RSSI [dBm].
+
+    ``networkmanager`` inverts NetworkManager's nl80211 conversion
+    (``nl80211_xbm_to_percent`` in src/core/platform/wifi/nm-wifi-utils-nl80211.c: the level
+    is clamped to -90..-20 dBm and mapped linearly to 30..100 %), so dBm = % - 120 for 30..100 %
+    (30 % means -90 dBm or weaker). A dict ``{min_dbm, max_dbm}`` maps 0..100 % linearly.
+    """
+    pct = np.asarray(pct, float)
+    if conversion == "networkmanager":
+        return pct - 120.0
+    lo, hi = float(conversion["min_dbm"]), float(conversion["max_dbm"])
+    return lo + pct / 100.0 * (hi - lo)
+
+
+def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | dict | None = None,
+                georef: str | Path | dict | Georeference | None = None,
+                ap_columns: dict | None = None, site=None, aggregate: bool = True,
+                max_bytes: int = MAX_SURVEY_BYTES, point_tolerance_m: float | None = None):
+    """Read a survey file into a tidy frame and :class:`SurveyMeta`.
+
+    The file is cleaned (:func:`wifiplan.survey.cleaning.clean_survey`): every row that
+    cannot be used is listed in ``meta.rejected`` with its line and reason; with ``site``,
+    points outside the outline are rejected too. With ``aggregate`` (default) repeated
+    samples of one BSSID at one point are combined (:func:`aggregate_samples`); samples
+    within ``point_tolerance_m`` are one point (default 0.05 m, and 1 m for WiGLE files,
+    whose positions come from the phone's location fix and move a little from scan to scan).
+    Raises :class:`InputError` when the file is unreadable or no usable row remains.
+    The input file is only read.
+    """
+    from .cleaning import aggregate_samples, clean_survey
+    if fmt not in FORMATS:
+        raise InputError(f"unknown survey format {fmt!r}, expected one of {', '.join(FORMATS)}")
+    p = check_size(path, max_bytes)
+    source = str(p)
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise InputError("file is empty, expected a survey CSV with a header line",
+                         source=source, line=1)
+    mp, mp_source = read_mapping(mapping)
+    if ap_columns:
+        mp = dict(mp)
+        mp["aps"] = ap_columns
+        mp, _ = read_mapping(mp)
+    encoding = detect_encoding(raw, source, mp.get("encoding"))
+    head = _first_lines(raw, encoding, 3)
+    first_line = head[0] if head else ""
+    if first_line.startswith("\ufeff"):
+        first_line = first_line[1:]
+    is_wigle = first_line.lstrip().lower().startswith("wiglewifi")
+    if fmt == "auto":
+        fmt = _detect_format([], first_line, mp, fmt)
+    header_line = int(mp.get("header_line", 2 if is_wigle else 1))
+    if len(head) < header_line:
+        raise InputError("no header line found", source=source, line=header_line)
+    header_text = head[header_line - 1].lstrip("\ufeff")
+    delimiter = mp.get("delimiter", ",")
+    decimal = mp.get("decimal", ".")
+    _check_delimiter(header_text, delimiter, source, header_line)
+    header = _split_header(header_text, delimiter)
+    if fmt == "unknown":
+        fmt = _detect_format(header, "", {}, "auto")
+    meta = SurveyMeta(source=source, format=fmt, encoding=encoding)
+    if encoding == "cp932":
+        meta.notes.append("decoded as Shift_JIS (cp932)")
+
+    low = [h.lower() for h in header]
+    text_cols: set[str] = set()
+    numeric_cols: set[str] = set()
+    if fmt == "native":
+        missing = [c for c in NATIVE_REQUIRED if c not in low]
+        if "rssi_dbm" in missing:
+            _percent_refusal(header, source, header_line)
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; the native format needs "
+                             f"{','.join(NATIVE_REQUIRED)}", source=source, line=header_line)
+        colmap = {c: header[low.index(c)] for c in NATIVE_REQUIRED + NATIVE_OPTIONAL if c in low}
+    elif fmt == "wigle":
+        need = {"x_m": None, "bssid": "mac", "ssid": "ssid", "channel": "channel",
+                "rssi_dbm": "rssi", "lat": "currentlatitude", "lon": "currentlongitude"}
+        missing = [v for k, v in need.items() if v and v not in low]
+        if missing:
+            raise InputError(f"missing WiGLE column(s) {', '.join(missing)}; expected MAC,SSID,"
+                             f"AuthMode,FirstSeen,Channel,Frequency,RSSI,CurrentLatitude,"
+                             f"CurrentLongitude,...", source=source, line=header_line)
+        if georef is None:
+            raise InputError("a WiGLE file has latitude/longitude: give a georeference "
+                             "(--georef REF.yaml with 2+ points {lat, lon, x_m, y_m})",
+                             source=source)
+        colmap = {k: header[low.index(v)] for k, v in need.items() if v}
+        for k, v in (("freq_mhz", "frequency"), ("timestamp", "firstseen"), ("type", "type")):
+            if v in low:
+                colmap[k] = header[low.index(v)]
+        m = re.search(r"model=([^,]*)", first_line)
+        if m:
+            meta.notes.append(f"WiGLE export from device {m.group(1)}")
+        meta.notes.append(first_line.split(",")[0])
+    elif fmt == "wide":
+        if not mp.get("aps"):
+            raise InputError("a wide file (one RSSI column per AP) needs an AP-column mapping "
+                             "(--mapping MAP.yaml with 'aps: {column: AP id}')", source=source)
+        xc = mp.get("x_column") or next((h for h in header if h.lower() in ("x", "x_m")), None)
+        yc = mp.get("y_column") or next((h for h in header if h.lower() in ("y", "y_m")), None)
+        if xc is None or yc is None:
+            raise InputError("no X/Y columns found; give x_column and y_column in the mapping",
+                             source=source, line=header_line)
+        colmap = {"x_m": xc, "y_m": yc}
+        for col in mp["aps"]:
+            colmap[f"ap::{col}"] = col
+    elif fmt == "mapped":
+        cols = mp.get("columns") or {}
+        missing = [c for c in ("x_m", "y_m", "bssid", "rssi_dbm") if c not in cols]
+        if "channel" not in cols and "freq_mhz" not in cols:
+            missing.append("channel (or freq_mhz)")
+        if missing:
+            raise InputError(f"the mapping lacks {', '.join(missing)}", source=mp_source,
+                             key="columns")
+        colmap = dict(cols)
+        if mp.get("signal_unit", "dbm") == "dbm":
+            h = str(cols["rssi_dbm"])
+            if h.strip().lower() in PERCENT_NAMES or h.strip().endswith("%"):
+                _percent_refusal([h], source, header_line)
+    else:
+        _percent_refusal(header, source, header_line)
+        raise InputError(f"unrecognised columns ({', '.join(header)[:200]}): expected the "
+                         f"native columns {','.join(NATIVE_REQUIRED)}, a WiGLE export, or a "
+                         f"mapping file (--mapping) for any other CSV", source=source,
+                         line=header_line)
+    meta.columns = {k: str(v) for k, v in colmap.items()}
+    for k, v in colmap.items():
+        if k in ("bssid", "ssid", "timestamp", "device", "type"):
+            text_cols.add(v)
+        else:
+            numeric_cols.add(v)
+    df, lines, rejected = _read_table(raw, encoding, source, header_line, delimiter, decimal,
+                                      text_cols, numeric_cols)
+    df.columns = [str(c).strip() for c in df.columns]
+    meta.n_rows = len(df) + len(rejected)
+    cols = _from_columns(df, colmap, source, header_line, fmt)
+    frame, bad = _assemble(fmt, cols, mp, georef, lines, meta, source)
+    rejected.extend(bad)
+    frame, rejected_more = clean_survey(frame, site=site)
+    rejected.extend(rejected_more)
+    rejected.sort(key=lambda r: r["line"])
+    meta.rejected = rejected
+    meta.n_used = len(frame)
+    if len(frame) == 0:
+        first = "; ".join(f"line {r['line']}: {r['reason']}" for r in rejected[:3])
+        raise InputError(f"no usable survey rows ({len(rejected)} rejected"
+                         + (f"; first: {first}" if first else "") + ")", source=source,
+                         line=rejected[0]["line"] if rejected else None)
+    if aggregate:
+        if point_tolerance_m is None:
+            point_tolerance_m = WIGLE_POINT_TOLERANCE_M if fmt == "wigle" else \
+                POINT_TOLERANCE_M
+        frame, note = aggregate_samples(frame, point_tolerance_m=point_tolerance_m)
+        meta.aggregation = note
+    meta.n_aggregated = len(frame)
+    return frame, meta
+
+
+def _assemble(fmt, cols, mp, georef, lines, meta, source):
+    """Standard columns from the raw ones; returns (frame, rejected rows)."""
+    rejected: list[dict] = []
+    n = len(lines)
+    if fmt == "wide":
+        x, bad_x = _numeric_with_bad(cols["x_m"])
+        y, bad_y = _numeric_with_bad(cols["y_m"])
+        sentinels = mp.get("not_heard", -200)
+        sentinels = np.array(sentinels if isinstance(sentinels, list) else [sentinels], float)
+        scale = float(mp.get("coordinate_scale", 1.0))
+        parts = []
+        for col, spec in mp["aps"].items():
+            spec = spec if isinstance(spec, dict) else {"ap_id": str(spec)}
+            v, bad_v = _numeric_with_bad(cols[f"ap::{col}"])
+            heard = ~np.isin(v, sentinels) & ~np.isnan(v)
+            bad_cell = bad_v
+            for i in np.flatnonzero(bad_cell):
+                rejected.append({"line": int(lines[i]), "reason": f"column '{col}': "
+                                 f"{cols[f'ap::{col}'].iloc[i]!r} is not a number"})
+            keep = heard | (~np.isfinite(v) & ~np.isnan(v))
+            from ..plan import normalise_bssid
+            bssid = normalise_bssid(str(spec["bssid"])) if spec.get("bssid") else None
+            parts.append(pd.DataFrame({
+                "x_m": x[keep] * scale, "y_m": y[keep] * scale,
+                "bssid": bssid or "", "ssid": str(spec.get("ssid", "")),
+                "channel": float(spec["channel"]) if "channel" in spec else np.nan,
+                "rssi_dbm": v[keep], "ap_id": str(spec.get("ap_id", "")),
+                "line": lines[keep], "_badxy": (bad_x | bad_y)[keep]}))
+        frame = pd.concat(parts, ignore_index=True)
+        frame = frame.sort_values("line", kind="stable").reset_index(drop=True)
+        badxy = frame.pop("_badxy").to_numpy()
+        # points whose coordinates are not numbers are reported once per line
+        for ln in np.unique(frame["line"].to_numpy()[badxy]):
+            rejected.append({"line": int(ln), "reason": "X/Y is not a number"})
+        frame = frame[~badxy].reset_index(drop=True)
+        nothing = np.setdiff1d(lines, frame["line"].to_numpy())
+        if len(nothing):
+            meta.notes.append(f"{len(nothing)} point(s) where no mapped AP was heard")
+        meta.notes.append(f"wide file: {len(mp['aps'])} AP columns, not-heard sentinel "
+                          f"{', '.join(f'{s:g}' for s in sentinels)}")
+        return frame, rejected
+
+    out: dict[str, Any] = {}
+    badnum = np.zeros(n, bool)
+    badcol = np.full(n, "", dtype=object)
+    for k in ("x_m", "y_m", "channel", "rssi_dbm", "freq_mhz", "width_mhz", "lat", "lon"):
+        if k in cols:
+            v, bad = _numeric_with_bad(cols[k])
+            out[k] = v
+            newbad = bad & ~badnum
+            if newbad.any():
+                raw_vals = cols[k].astype(object).to_numpy()
+                for i in np.flatnonzero(newbad):
+                    badcol[i] = f"{k}: {str(raw_vals[i]).strip()!r} is not a number"
+            badnum |= bad
+    for k in ("bssid", "ssid", "timestamp", "device", "type"):
+        if k in cols:
+            c = cols[k]
+            if not isinstance(c.dtype, pd.CategoricalDtype):
+                c = c.astype(str).astype("category")
+            out[k] = c.to_numpy() if k == "type" else c.reset_index(drop=True)
+    if fmt == "mapped":
+        scale = float(mp.get("coordinate_scale", 1.0))
+        out["x_m"] = out["x_m"] * scale
+        out["y_m"] = out["y_m"] * scale
+        if mp.get("signal_unit") == "percent":
+            out["rssi_dbm"] = percent_to_dbm(out["rssi_dbm"], mp["percent_to_dbm"])
+            conv = mp["percent_to_dbm"]
+            meta.notes.append("signal converted from percent: " + (
+                "NetworkManager scale, dBm = % - 120" if conv == "networkmanager"
+                else f"linear 0..100 % -> {conv['min_dbm']}..{conv['max_dbm']} dBm"))
+        if "channel" not in out:
+            out["channel"] = channel_from_freq(out["freq_mhz"])
+        if "ssid" not in out:
+            out["ssid"] = pd.Categorical([""] * n)
+    if fmt == "wigle":
+        g = read_georef(georef)
+        lat, lon = out.pop("lat"), out.pop("lon")
+        latlon_bad = (np.abs(lat) > 90) | (np.abs(lon) > 180) | ((lat == 0) & (lon == 0))
+        x, y = g.to_floor(np.where(latlon_bad, g.lat0, lat), np.where(latlon_bad, g.lon0, lon))
+        x[latlon_bad | np.isnan(lat) | np.isnan(lon)] = np.nan
+        out["x_m"], out["y_m"] = x, y
+        for i in np.flatnonzero(latlon_bad & ~badnum & np.isfinite(lat) & np.isfinite(lon)):
+            badcol[i] = "no GPS fix (latitude/longitude 0 or out of range)"
+            badnum[i] = True
+        meta.georef = g.describe()
+        types = out.pop("type", None)
+        if types is not None:
+            t = pd.Series(types).astype(str).str.upper().to_numpy()
+            other = (t != "WIFI") & ~badnum
+            for i in np.flatnonzero(other):
+                badcol[i] = f"not a Wi-Fi record (type {t[i]})"
+            badnum |= other
+        meta.notes.append(f"placed on the floor by a {g.kind} georeference of {g.n_points} "
+                          f"points (rms {g.rms_m:.2f} m)")
+    if "channel" not in out and "freq_mhz" in out:
+        out["channel"] = channel_from_freq(out["freq_mhz"])
+    frame = pd.DataFrame({k: v for k, v in out.items()})
+    frame["line"] = lines
+    for i in np.flatnonzero(badnum):
+        rejected.append({"line": int(lines[i]), "reason": badcol[i] or "value is not a number"})
+    frame = frame[~badnum].reset_index(drop=True)
+    return frame, rejected
+
+
+def channel_from_freq(freq_mhz) -> np.ndarray:
+    """Channel number from a centre frequency [MHz] (IEEE 802.11-2020 17.3.8.4.2, 19.3.15)."""
+    f = np.asarray(freq_mhz, float)
+    with np.errstate(invalid="ignore"):
+        ch = np.where(f == 2484, 14, np.where(f < 2500, (f - 2407) / 5, (f - 5000) / 5))
+    return np.where(np.isfinite(ch), np.round(ch), np.nan)
