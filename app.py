@@ -14,7 +14,9 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-with st.sidebar:
+page.run()
+
+with st.sidebar:          # after the page, so that it shows what the page just loaded
     from wifiplan.ui import state
     site = state.site()
     if site is not None:
@@ -24,4 +26,3 @@ with st.sidebar:
                     f"{st.session_state.get(state.MODEL_LABEL, '')}")
     else:
         st.caption("No site loaded.")
-page.run()

@@ -48,10 +48,11 @@ def _joined(polys, closed=True):
     return xs, ys
 
 
-def figure_height(site, width_px: int = 1100) -> int:
+def figure_height(site, plot_width_px: int = 880) -> int:
+    """Height [px] that gives the site's aspect ratio at about ``plot_width_px`` wide."""
     minx, miny, maxx, maxy = site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
-    return int(min(max(width_px * aspect * 0.85 + 110, 380), 820))
+    return int(min(max(plot_width_px * aspect + 150, 380), 900))
 
 
 def base_figure(site, title: str | None = None, background: dict | None = None) -> go.Figure:
@@ -78,8 +79,12 @@ def base_figure(site, title: str | None = None, background: dict | None = None) 
 
 
 def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructure: bool = True,
-             labels: bool = True) -> go.Figure:
-    """Outline, obstacles, walls by material, zones, infrastructure and APs."""
+             labels: bool = True, hover: bool = True) -> go.Figure:
+    """Outline, obstacles, walls by material, zones, infrastructure and APs.
+
+    With ``hover=False`` walls and obstacles do not take the hover, so that the map under
+    them answers it (only the APs still do).
+    """
     losses = site.material_losses()
     x, y = _closed(site.outline)
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="black", width=2),
@@ -96,7 +101,8 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself",
                                  fillcolor="rgba(90,90,90,0.45)",
                                  line=dict(color="#303030", width=0.8), name="obstacles",
-                                 text=txt, hoverinfo="text", hoveron="fills+points"))
+                                 text=txt, hoverinfo="text" if hover else "skip",
+                                 hoveron="fills+points"))
     by_mat: dict[str, list] = {}
     for w in site.walls:
         by_mat.setdefault(w.material, []).append(w.points)
@@ -106,7 +112,8 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", name=f"{mat} ({loss:g} dB)",
             line=dict(color=WALL_COLOURS.get(mat, "#202020"), width=1.5 + min(loss, 35) / 7),
-            hovertemplate=f"wall: {mat}, {loss:g} dB<extra></extra>"))
+            **(dict(hovertemplate=f"wall: {mat}, {loss:g} dB<extra></extra>") if hover
+               else dict(hoverinfo="skip"))))
     if zones and site.zones:
         xs, ys = _joined([z.polygon for z in site.zones])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="zones",
@@ -228,7 +235,7 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> g
                 contours=dict(start=level, end=level, size=1, coloring="none",
                               showlabels=True, labelfont=dict(size=10, color=colour)),
                 line=dict(color=colour, width=1.4, dash=dash), name=f"{level:g} dBm",
-                showlegend=True))
+                showlegend=False))
     elif kind == "channel":
         chans = sorted({int(c) for c in rm.channels})
         idx = {c: i for i, c in enumerate(chans)}
@@ -267,7 +274,7 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> g
                                                len=0.9, thickness=14), **common))
     else:
         raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
-    return add_site(fig, site, rm.aps)
+    return add_site(fig, site, rm.aps, hover=False)
 
 
 def _add_cell_edges(fig, rm):
@@ -294,7 +301,7 @@ def grid_figure(site, xs, ys, z, *, title, colorbar, zmin=None, zmax=None,
                                            f"{hover_unit}<extra></extra>",
                              colorbar=dict(title=dict(text=colorbar, side="top"), len=0.9,
                                            thickness=14)))
-    return add_site(fig, site, aps, zones=False, infrastructure=False)
+    return add_site(fig, site, aps, zones=False, infrastructure=False, hover=False)
 
 
 def add_points(fig: go.Figure, x, y, hover, *, name: str) -> go.Figure:
@@ -327,7 +334,7 @@ def points_figure(site, x, y, value, *, title, colorbar, hover, zmin=None, zmax=
                   colorscale="Turbo", aps=None) -> go.Figure:
     """Survey points coloured by a value, with a hover text per point."""
     fig = base_figure(site, title)
-    add_site(fig, site, aps, zones=False, infrastructure=False)
+    add_site(fig, site, aps, zones=False, infrastructure=False, hover=False)
     fig.add_trace(go.Scatter(x=x, y=y, mode="markers", text=hover, hoverinfo="text",
                              marker=dict(size=8, color=value, colorscale=colorscale, cmin=zmin,
                                          cmax=zmax, line=dict(color="black", width=0.5),

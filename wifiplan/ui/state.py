@@ -37,12 +37,14 @@ def ss():
     return st.session_state
 
 
-def optional(module: str):
-    """Import a library module that may not be installed in this build; None if absent."""
+def optional(module: str, needs: str | None = None):
+    """A library module that may not be part of this build (None if absent, or if it lacks
+    the attribute ``needs``)."""
     try:
-        return importlib.import_module(module)
+        mod = importlib.import_module(module)
     except ImportError:
         return None
+    return mod if needs is None or hasattr(mod, needs) else None
 
 
 def sample_sites() -> dict[str, Path]:
@@ -228,7 +230,7 @@ def radiomap():
 
 def evaluation(rm) -> dict | None:
     """``wifiplan.evaluation.evaluate_plan`` of the current plan on ``rm`` (None if absent)."""
-    ev = optional("wifiplan.evaluation")
+    ev = optional("wifiplan.evaluation", "evaluate_plan")
     if ev is None or rm is None:
         return None
     s = ss()

@@ -11,7 +11,7 @@ from wifiplan.ui import figures, state
 
 
 def planner_form(site, plan) -> None:
-    planning = state.optional("wifiplan.planning")
+    planning = state.optional("wifiplan.planning", "plan_site")
     allowed = site.allowed_channels()
     locked = [a.id for a in plan.aps if a.locked]
     with st.expander("Planner", expanded=not plan.aps, icon=":material/auto_fix_high:"):
@@ -134,7 +134,7 @@ def show_metrics(ev: dict | None) -> None:
     c[3].metric("Boundary in -65..-70 dBm", _pct(ev.get("boundary_band_share")),
                 help="Share of the cell boundary where best and second server meet between "
                      "-65 and -70 dBm (seed 8.1.3.5).")
-    c[4].metric("Co-channel separation (p5)", _db(ev.get("co_channel_separation_p5_db")),
+    c[4].metric("Co-channel sep. (p5)", _db(ev.get("co_channel_separation_p5_db")),
                 help="5th percentile of best server minus the strongest same-channel AP; "
                      "target >= 19 dB.")
     uncovered = ev.get("uncovered_zones") or []
@@ -162,8 +162,9 @@ def show_map(rm, site, kind: str) -> None:
     st.plotly_chart(fig, width="stretch", key="plan_map",
                     config={"scrollZoom": True, "displaylogo": False})
     st.caption(f"{site.name}: {len(rm.aps)} APs, {rm.resolution_m:g} m grid, "
-               f"{st.session_state.get(state.MODEL_LABEL, '')}. Hover a point for the best and "
-               "second server; scroll to zoom, drag to pan.")
+               f"{st.session_state.get(state.MODEL_LABEL, '')}. Contours: -67 dBm solid black, "
+               "-70 dBm dashed white. Hover a point for the best and second server; scroll to "
+               "zoom, drag to pan, double-click to reset.")
 
 
 st.title("Plan")

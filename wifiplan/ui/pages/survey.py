@@ -39,7 +39,8 @@ def upload_survey(site, plan, survey_mod) -> dict | None:
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
-    held = {"token": token, "name": up.name, "frame": frame, "meta": meta}
+    held = {"token": token, "name": up.name, "bytes": up.getvalue(), "frame": frame,
+            "meta": meta}
     st.session_state[state.SURVEY] = held
     st.session_state.pop(state.CALIBRATION, None)
     return held
@@ -213,7 +214,7 @@ site = state.require_site()
 if site is None:
     st.stop()
 plan = state.plan()
-survey_mod = state.optional("wifiplan.survey")
+survey_mod = state.optional("wifiplan.survey", "check_survey")
 if survey_mod is None:
     st.warning("Survey import (wifiplan.survey) is not part of this build.")
     st.stop()
