@@ -360,8 +360,8 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
         elif k in ("ap_height_m", "client_height_m"):
             prop[k] = _number(ctx, ("propagation", k), v, lo=0.0, hi=50.0, what="a height in metres")
         else:
-            prop[k] = _number(ctx, ("propagation", k), v, lo=-1000, hi=1000,
-                              what="a model parameter")
+            prop[k] = _number(ctx, ("propagation", k), v, lo=-1000,
+                              hi=100000 if k.endswith("_mhz") else 1000, what="a model parameter")
     from .propagation import check_model_params
     try:
         check_model_params(prop["model"], {k: v for k, v in prop.items()
