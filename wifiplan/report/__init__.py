@@ -1,0 +1,167 @@
+"""Rollout reports: one phase of one site as HTML, PDF, CSVs and JSON.
+
+:func:`make_report` assesses a phase (:func:`wifiplan.rollout.assess_phase`) and
+:func:`write_report` writes into a directory:
+
+- ``report.html``: self-contained (images embedded as base64 PNG, inline CSS, no external
+  resource of any kind);
+- ``report.pdf``: the same content on A4 pages;
+- ``aps.csv``: the AP configuration sheet; ``bom.csv``: the bill of materials;
+- ``report.json``: the figures and the pass/fail of every criterion.
+
+The same inputs give the same bytes: no timestamps, sorted keys, fixed PDF metadata.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..fileio import write_atomic
+
+REPORT_FILES = ("report.html", "report.pdf", "aps.csv", "bom.csv", "report.json")
+
+
+def _plain(v):
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _plain(v.tolist())
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if not math.isfinite(f) else round(f, 4)
+    if isinstance(v, pd.DataFrame):
+        return _plain(v.to_dict(orient="records"))
+    if v is None or isinstance(v, (str, int)):
+        return v
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    return str(v)
+
+
+def file_digest(path) -> str | None:
+    if path is None:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def report_json(a) -> dict:
+    """The figures and verdicts of a phase assessment as plain JSON data."""
+    d = {
+        "site": a.site.name,
+        "phase": {"number": a.phase.number, "title": a.phase.title,
+                  "title_ja": a.phase.title_ja, "effect": a.phase.effect},
+        "passed": a.passed,
+        "inputs": a.inputs,
+        "regulatory_domain": a.site.regulatory_domain,
+        "channel_set": a.site.allowed_channels(),
+        "site_summary": {"area_m2": a.site.area_m2, "zones": len(a.site.zones),
+                         "terminals": a.site.terminal_count},
+        "pilot_zone": a.pilot_zone.name if a.pilot_zone is not None else None,
+        "target": a.target_label,
+        "resolution_m": a.radiomap.resolution_m,
+        "ap_count": len(a.plan.aps),
+        "metrics": a.metrics,
+        "criteria": [c.to_dict() for c in a.criteria],
+        "aps": a.ap_sheet,
+        "bom": a.bom,
+        "cable_runs": a.cable_runs,
+        "switches": a.switches,
+        "notes": a.notes,
+    }
+    if a.evaluation is not None:
+        d["evaluation"] = a.evaluation
+    if a.cell_load is not None:
+        d["cell_load"] = a.cell_load
+    for k in ("measurement_points", "concurrent_test", "walk_tests", "thresholds", "logging",
+              "power_adjustments", "checklist"):
+        v = getattr(a, k)
+        if v is not None:
+            d[k] = v
+    if a.survey is not None:
+        d["survey"] = {k: v for k, v in a.survey.items() if k != "points"}
+        if a.survey.get("points") is not None:
+            d["survey"]["points"] = a.survey["points"]
+    if a.logs is not None:
+        d["logs"] = a.logs
+    return _plain(d)
+
+
+def _csv(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _template(name: str):
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.PackageLoader("wifiplan.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env.get_template(name)
+
+
+def footer_text(a) -> str:
+    from .. import __version__
+    return (f"wifiplan {__version__} - {a.site.name} - phase {a.phase.number} - "
+            f"domain {a.site.regulatory_domain} - grid {a.radiomap.resolution_m:g} m")
+
+
+def render_html(a, blocks, figures) -> str:
+    images = {f.key: base64.b64encode(f.png).decode("ascii") for f in figures}
+    return _template("report.html.j2").render(
+        title=f"{a.site.name}: phase {a.phase.number} report", blocks=blocks, images=images,
+        footer=footer_text(a))
+
+
+def write_report(a, outdir) -> dict[str, Path]:
+    """Write the five report files of an assessment into ``outdir`` (created if needed)."""
+    from . import document, figures as figs
+    from .pdf import render_pdf
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    fl = figs.all_figures(a)
+    blocks = document.build(a, fl)
+    paths = {}
+    paths["report.html"] = write_atomic(out / "report.html", render_html(a, blocks, fl))
+    paths["report.pdf"] = write_atomic(out / "report.pdf", render_pdf(
+        blocks, f"{a.site.name}: phase {a.phase.number} report", footer_text(a)))
+    paths["aps.csv"] = write_atomic(out / "aps.csv", _csv(a.ap_sheet))
+    paths["bom.csv"] = write_atomic(out / "bom.csv", _csv(a.bom))
+    paths["report.json"] = write_atomic(out / "report.json", json.dumps(
+        report_json(a), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    return paths
+
+
+def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=None,
+                model_path=None, logs_path=None, resolution_m: float = 1.0,
+                pilot: str | None = None, site=None, plan=None, full_rm=None, full_plan=None):
+    """Load the inputs, assess the phase and write its report; returns the assessment."""
+    from ..plan import load_plan
+    from ..propagation import PropagationModel
+    from ..rollout import assess_phase
+    from ..site import load_site
+    site = site or load_site(site_path)
+    if plan is None and plan_path is not None:
+        plan = load_plan(plan_path, site=site)
+    model = PropagationModel.for_site(site, model_path) if model_path else None
+    a = assess_phase(site, phase, plan, model=model, survey=survey_path, logs=logs_path,
+                     resolution_m=resolution_m, pilot=pilot, full_rm=full_rm,
+                     full_plan=full_plan)
+    a.inputs = {k: ({"file": Path(v).name, "sha256": file_digest(v)} if v else None)
+                for k, v in (("site", site_path), ("plan", plan_path), ("survey", survey_path),
+                             ("model", model_path), ("logs", logs_path))}
+    write_report(a, outdir)
+    return a

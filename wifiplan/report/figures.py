@@ -1,0 +1,133 @@
+"""Figures of a phase report, as PNG bytes sized for an A4 page (18 cm of text width)."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Text width of an A4 page with 15 mm margins [in].
+PAGE_WIDTH_IN = 7.0
+DPI = 150
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    caption: str
+    png: bytes
+    width_in: float
+    height_in: float
+
+
+def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True):
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    minx, miny, maxx, maxy = site.bounds
+    aspect = (maxy - miny) / max(maxx - minx, 1e-9)
+    plot_w = width_in - (1.9 if colorbar else 0.7)
+    h = float(np.clip(plot_w * aspect + 0.9, 2.6, 8.5))
+    fig, ax = plt.subplots(figsize=(width_in, h), dpi=DPI, layout="constrained")
+    return fig, ax
+
+
+def _png(fig) -> tuple[bytes, float, float]:
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    w, h = fig.get_size_inches()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue(), float(w), float(h)
+
+
+def _style(ax, fig):
+    ax.tick_params(labelsize=7)
+    ax.xaxis.label.set_size(8)
+    ax.yaxis.label.set_size(8)
+    ax.title.set_size(9)
+    for cax in fig.axes:
+        if cax is not ax:
+            cax.tick_params(labelsize=7)
+            cax.yaxis.label.set_size(8)
+
+
+def radio_maps(a) -> list[Figure]:
+    """The four maps of every phase: RSSI, channels, cell boundaries, SINR."""
+    from ..plotting import plot_radiomap
+    rm = a.radiomap
+    out = []
+    specs = [
+        ("rssi", "Best-server RSSI",
+         "Received power of the strongest AP at 1.2 m client height. Solid contour: -67 dBm "
+         "(primary coverage); dashed: -70 dBm (roaming threshold)."),
+        ("channel", "Channel map",
+         "Channel of the best server at each point; black lines are the cell edges."),
+        ("boundary", "Cell boundaries",
+         "Points where the best and second server are within 3 dB (the cell boundary); "
+         "teal: boundary inside the -65..-70 dBm design band; orange: too strong (> -65 dBm, "
+         "cells overlap too much); red: too weak (< -70 dBm, roaming gap)."),
+        ("sinr", "Co-channel interference (SINR)",
+         "Signal to interference-plus-noise of the best server: same-channel APs plus the "
+         "-95 dBm noise floor. 25 dB is the design minimum."),
+    ]
+    for kind, title, caption in specs:
+        fig, ax = _figure(a.site)
+        plot_radiomap(rm, kind, ax=ax, title=f"{a.site.name}, phase {a.phase.number}: {title}")
+        _style(ax, fig)
+        png, w, h = _png(fig)
+        out.append(Figure(kind, title, caption, png, w, h))
+    return out
+
+
+def installation_map(a) -> Figure:
+    """APs, switches, cable routes, the target area, and the phase's test points or walks."""
+    from matplotlib.colors import ListedColormap
+    from ..plotting import draw_site
+    rm = a.radiomap
+    fig, ax = _figure(a.site, colorbar=False)
+    ext = (rm.xs[0] - rm.resolution_m / 2, rm.xs[-1] + rm.resolution_m / 2,
+           rm.ys[0] - rm.resolution_m / 2, rm.ys[-1] + rm.resolution_m / 2)
+    ax.imshow(np.ma.array(np.ones_like(a.target_mask, float), mask=~a.target_mask),
+              origin="lower", extent=ext, cmap=ListedColormap(["#cfe8ff"]), alpha=0.7,
+              zorder=0, interpolation="nearest")
+    draw_site(ax, a.site, a.plan.aps, labels=True, ap_text="id+channel")
+    sw = {s.name: s for s in a.site.switches}
+    for s in a.site.switches:
+        ax.plot(*s.position, marker="s", ms=7, mfc="#444444", mec="black", zorder=12)
+        ax.annotate(s.name, s.position, xytext=(4, -9), textcoords="offset points", fontsize=7,
+                    fontweight="bold", zorder=12)
+    for ap in a.plan.aps:
+        s = sw.get(ap.switch)
+        if s is None:
+            continue
+        (sx, sy) = s.position
+        ax.plot([sx, ap.x_m, ap.x_m], [sy, sy, ap.y_m], color="#7a4f01", lw=0.7, ls=":",
+                zorder=9)
+    legend = ["target area (blue)", "switch (square)", "cable route (dotted)"]
+    if a.measurement_points is not None and len(a.measurement_points):
+        mp = a.measurement_points
+        ax.scatter(mp["x_m"], mp["y_m"], s=22, marker="o", facecolor="none",
+                   edgecolor="#c00000", lw=1.2, zorder=13)
+        for r in mp.itertuples():
+            ax.annotate(r.point, (r.x_m, r.y_m), xytext=(-4, -10), textcoords="offset points",
+                        fontsize=6.5, color="#c00000", zorder=13)
+        legend.append("measurement points M1.. (red circles)")
+    if a.walk_tests is not None and len(a.walk_tests):
+        for r in a.walk_tests.itertuples():
+            ax.annotate("", xy=(r.x1_m, r.y1_m), xytext=(r.x0_m, r.y0_m), zorder=13,
+                        arrowprops=dict(arrowstyle="->", color="#c00000", lw=1.2))
+            ax.annotate(r.walk, (r.x0_m, r.y0_m), xytext=(2, 2), textcoords="offset points",
+                        fontsize=6, color="#c00000", zorder=13)
+        legend.append("roaming walk tests (red arrows)")
+    ax.set_title(f"{a.site.name}, phase {a.phase.number}: installation", fontsize=9)
+    _style(ax, fig)
+    png, w, h = _png(fig)
+    return Figure("installation", "Installation map",
+                  "APs (triangles, coloured by channel; label: id, channel/power dBm), PoE "
+                  "switches, cable routes; " + ", ".join(legend) + ".", png, w, h)
+
+
+def all_figures(a) -> list[Figure]:
+    return [installation_map(a)] + radio_maps(a)
