@@ -26,18 +26,28 @@ RSSI_MAX_DBM = -10.0
 WIDTHS_MHZ = (20, 40, 80, 160, 320)
 
 
-def _normalise_bssids(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised MAC strings (object array, '' when invalid) and a validity mask.
+def _normalise_bssids(col: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
+    """Normalised MACs as a categorical ('' when invalid) and a validity mask.
 
     Works on the categories, so a million rows cost as much as their distinct BSSIDs."""
     from ..plan import normalise_bssid
     if not isinstance(col.dtype, pd.CategoricalDtype):
         col = col.astype(object).where(col.notna(), "").astype(str).astype("category")
     cats = col.cat.categories
-    norm = np.array([normalise_bssid(str(c)) or "" for c in cats] + [""], dtype=object)
+    norm = [normalise_bssid(str(c)) or "" for c in cats] + [""]
+    new_codes, uniques = pd.factorize(np.array(norm, dtype=object))
     codes = col.cat.codes.to_numpy()
-    values = norm[np.where(codes < 0, len(cats), codes)]
-    return values, values != ""
+    codes = new_codes[np.where(codes < 0, len(cats), codes)]
+    values = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+    valid = np.array([u != "" for u in uniques], bool)[codes]
+    return values, valid
+
+
+def _blank_codes(col: pd.Series) -> np.ndarray:
+    cats = col.cat.categories
+    blank = np.array([str(c).strip() in ("", "nan") for c in cats] + [True], bool)
+    codes = col.cat.codes.to_numpy()
+    return blank[np.where(codes < 0, len(cats), codes)]
 
 
 def clean_survey(frame: pd.DataFrame, site=None) -> tuple[pd.DataFrame, list[dict]]:
@@ -46,10 +56,12 @@ def clean_survey(frame: pd.DataFrame, site=None) -> tuple[pd.DataFrame, list[dic
     if n == 0:
         return frame, []
     reason = np.full(n, None, dtype=object)
+    done = np.zeros(n, bool)
 
     def flag(mask, text):
-        new = np.asarray(mask, bool) & (reason == None)  # noqa: E711 (object array)
+        new = np.asarray(mask, bool) & ~done
         if new.any():
+            done[new] = True
             if callable(text):
                 idx = np.flatnonzero(new)
                 reason[idx] = [text(i) for i in idx]
@@ -62,7 +74,6 @@ def clean_survey(frame: pd.DataFrame, site=None) -> tuple[pd.DataFrame, list[dic
     rssi = frame["rssi_dbm"].to_numpy(float)
     ap_id = frame["ap_id"].astype(str).to_numpy() if "ap_id" in frame else None
     bssid, bssid_ok = _normalise_bssids(frame["bssid"])
-    bssid_raw = frame["bssid"].astype(object).to_numpy()
     has_id = (ap_id != "") & (ap_id != "nan") if ap_id is not None else np.zeros(n, bool)
 
     empty = np.isnan(x) & np.isnan(y) & np.isnan(rssi) & ~bssid_ok & ~has_id
@@ -70,10 +81,10 @@ def clean_survey(frame: pd.DataFrame, site=None) -> tuple[pd.DataFrame, list[dic
     for name, v in (("x_m", x), ("y_m", y)):
         flag(np.isnan(v), f"missing {name}")
         flag(~np.isfinite(v), lambda i, v=v, name=name: f"{name} is not finite ({v[i]})")
-    raw_s = pd.Series(bssid_raw).astype(str)
-    blank_bssid = (raw_s.str.strip().isin(["", "nan"])).to_numpy() & ~has_id
+    blank_bssid = _blank_codes(frame["bssid"].astype("category"))
+    blank_bssid &= ~has_id
     flag(blank_bssid, "missing bssid")
-    flag(~bssid_ok & ~has_id, lambda i: f"bssid {str(bssid_raw[i])!r} is not a MAC address")
+    flag(~bssid_ok & ~has_id, lambda i: f"bssid {str(frame['bssid'].iat[i])!r} is not a MAC address")
 
     ch = frame["channel"].to_numpy(float)
     if "freq_mhz" in frame:
@@ -96,26 +107,29 @@ def clean_survey(frame: pd.DataFrame, site=None) -> tuple[pd.DataFrame, list[dic
         ok_xy = np.isfinite(x) & np.isfinite(y)
         inside = np.zeros(n, bool)
         if ok_xy.any():
-            # unique points only: a survey repeats each point for every BSSID heard there
-            pts, inv = np.unique(np.column_stack([x[ok_xy], y[ok_xy]]), axis=0,
-                                 return_inverse=True)
-            inside[ok_xy] = site.inside_outline(pts[:, 0], pts[:, 1], 0.05)[inv.ravel()]
+            inside[ok_xy] = site.inside_outline(x[ok_xy], y[ok_xy], 0.05)
         flag(ok_xy & ~inside,
              lambda i: f"point ({x[i]:g}, {y[i]:g}) is outside the site outline")
 
     out = frame.copy()
-    out["bssid"] = pd.Categorical(bssid)
+    out["bssid"] = bssid
     out["channel"] = ch
-    keep = reason == None  # noqa: E711
+    keep = ~done
     cols = [c for c in out.columns if c != "line"]
     kept = out[keep]
-    dup = kept.duplicated(subset=cols, keep="first").to_numpy()
-    if dup.any():
-        first_line = kept.groupby(cols, observed=True, sort=False, dropna=False)["line"] \
-            .transform("first").to_numpy()
-        idx = np.flatnonzero(keep)[dup]
-        reason[idx] = [f"duplicate of line {int(fl)}" for fl in first_line[dup]]
-        keep = reason == None  # noqa: E711
+    # rows hashed first, so that only the few candidates are compared column by column
+    h = pd.util.hash_pandas_object(kept[cols], index=False)
+    cand = h.duplicated(keep=False).to_numpy()
+    if cand.any():
+        sub = kept[cand]
+        dup = sub.duplicated(subset=cols, keep="first").to_numpy()
+        if dup.any():
+            first_line = sub.groupby(cols, observed=True, sort=False, dropna=False)["line"] \
+                .transform("first").to_numpy()
+            idx = np.flatnonzero(keep)[np.flatnonzero(cand)[dup]]
+            reason[idx] = [f"duplicate of line {int(fl)}" for fl in first_line[dup]]
+            done[idx] = True
+            keep = ~done
     lines = frame["line"].to_numpy()
     bad = np.flatnonzero(~keep)
     rejected = [{"line": int(lines[i]), "reason": str(reason[i])} for i in bad]
@@ -131,44 +145,68 @@ AGGREGATION_NOTE = (
     "values; n_samples and rssi_std_db keep the count and the spread.")
 
 
+def _codes(col: pd.Series) -> np.ndarray:
+    """Integer codes of a column (categorical codes, or factorized values), -1 for NA."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.int64)
+    return pd.factorize(col, use_na_sentinel=True)[0].astype(np.int64)
+
+
+def _combine(*codes) -> np.ndarray:
+    """Dense group ids of several non-negative integer code arrays (in order of appearance)."""
+    key = np.zeros(len(codes[0]), np.int64)
+    for c in codes:
+        c = np.asarray(c, np.int64)
+        c = c - c.min() if len(c) else c
+        span = int(c.max()) + 1 if len(c) else 1
+        if key.max(initial=0) * span > 2 ** 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * span + c
+    return pd.factorize(key)[0]
+
+
 def aggregate_samples(frame: pd.DataFrame, point_tolerance_m: float = 0.05
                       ) -> tuple[pd.DataFrame, str]:
     """Combine repeated samples of one BSSID (on one channel) at one point.
 
-    Returns the aggregated frame, with ``n_samples``, ``rssi_std_db`` and the first source
-    ``line`` of each group, and a sentence saying how and why.
+    Samples within ``point_tolerance_m`` (rounded to that grid) are one point, placed at
+    their mean position. Returns the aggregated frame, with ``n_samples``, ``rssi_std_db``
+    and the first source ``line`` of each group, and a sentence saying how and why.
+    Vectorised: group ids from integer codes, sums with ``np.bincount``.
     """
     if "n_samples" in frame:
         return frame, "already aggregated"
     tol = float(point_tolerance_m)
-    f = frame.copy()
-    f["_xk"] = np.round(f["x_m"].to_numpy(float) / tol).astype(np.int64)
-    f["_yk"] = np.round(f["y_m"].to_numpy(float) / tol).astype(np.int64)
-    # one position per point for every BSSID heard there: the mean of its samples
-    pt = f.groupby(["_xk", "_yk"], sort=False)
-    f["x_m"] = np.round(pt["x_m"].transform("mean").to_numpy(float), 6)
-    f["y_m"] = np.round(pt["y_m"].transform("mean").to_numpy(float), 6)
-    f["_mw"] = 10.0 ** (f["rssi_dbm"].to_numpy(float) / 10.0)
-    f["_ch"] = f["channel"].fillna(-1.0)
-    ident = "bssid"
-    if "ap_id" in f:
-        f["_id"] = f["ap_id"].astype(str) + "|" + f["bssid"].astype(str)
-        ident = "_id"
-    keys = ["_xk", "_yk", ident, "_ch"]
-    g = f.groupby(keys, observed=True, sort=False)
-    agg = {"x_m": ("x_m", "first"), "y_m": ("y_m", "first"), "_mw": ("_mw", "mean"),
-           "n_samples": ("rssi_dbm", "size"), "rssi_std_db": ("rssi_dbm", "std"),
-           "line": ("line", "min")}
-    for c in frame.columns:
-        if c not in agg and c not in ("rssi_dbm",):
-            agg[c] = (c, "first")
-    out = g.agg(**agg).reset_index(drop=True)
-    out["rssi_dbm"] = 10.0 * np.log10(out.pop("_mw"))
-    out["rssi_std_db"] = out["rssi_std_db"].fillna(0.0)
-    out["channel"] = out["channel"].astype(float)
-    order = [c for c in frame.columns if c in out] + ["n_samples", "rssi_std_db"]
-    out = out[order].sort_values("line", kind="stable").reset_index(drop=True)
-    for c in ("bssid", "ssid"):
-        if c in out and not isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype("category")
+    n = len(frame)
+    x = frame["x_m"].to_numpy(float)
+    y = frame["y_m"].to_numpy(float)
+    pt = _combine(np.round(x / tol).astype(np.int64), np.round(y / tol).astype(np.int64))
+    n_pt = int(pt.max()) + 1 if n else 0
+    cnt_pt = np.bincount(pt, minlength=n_pt)
+    px = np.round(np.bincount(pt, x, n_pt) / np.maximum(cnt_pt, 1), 6)
+    py = np.round(np.bincount(pt, y, n_pt) / np.maximum(cnt_pt, 1), 6)
+    ch = frame["channel"].to_numpy(float)
+    parts = [pt, _codes(frame["bssid"]) + 1, np.where(np.isnan(ch), -1, ch).astype(np.int64) + 1]
+    if "ap_id" in frame:
+        parts.append(_codes(frame["ap_id"]) + 1)
+    grp = _combine(*parts)
+    n_g = int(grp.max()) + 1 if n else 0
+    rssi = frame["rssi_dbm"].to_numpy(float)
+    cnt = np.bincount(grp, minlength=n_g)
+    mw = np.bincount(grp, 10.0 ** (rssi / 10.0), n_g) / cnt
+    s1 = np.bincount(grp, rssi, n_g)
+    s2 = np.bincount(grp, rssi * rssi, n_g)
+    var = np.where(cnt > 1, (s2 - s1 * s1 / cnt) / np.maximum(cnt - 1, 1), 0.0)
+    # the first row (lowest source line) of each group carries its other columns
+    lines = frame["line"].to_numpy()
+    srt = np.lexsort((lines, grp))
+    first = srt[np.flatnonzero(np.r_[True, np.diff(grp[srt]) != 0])] if n else srt
+    out = frame.iloc[first].reset_index(drop=True)
+    g_first = grp[first]
+    out["x_m"] = px[pt[first]]
+    out["y_m"] = py[pt[first]]
+    out["rssi_dbm"] = 10.0 * np.log10(mw[g_first])
+    out["n_samples"] = cnt[g_first]
+    out["rssi_std_db"] = np.sqrt(np.maximum(var[g_first], 0.0))
+    out = out.sort_values("line", kind="stable").reset_index(drop=True)
     return out, AGGREGATION_NOTE.format(tol=tol)

@@ -127,10 +127,14 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
 
 
 def point_index(frame: pd.DataFrame):
-    """(unique points (k, 2), index of each row's point)."""
+    """(unique points (k, 2) in order of appearance, index of each row's point)."""
+    from .cleaning import _combine
     xy = np.round(frame[["x_m", "y_m"]].to_numpy(float), 6)
-    pts, inv = np.unique(xy, axis=0, return_inverse=True)
-    return pts, inv.ravel()
+    if not len(xy):
+        return xy.reshape(0, 2), np.zeros(0, np.int64)
+    inv = _combine(pd.factorize(xy[:, 0])[0], pd.factorize(xy[:, 1])[0])
+    first = np.unique(inv, return_index=True)[1]
+    return xy[first], inv
 
 
 def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,

@@ -97,6 +97,9 @@ def _line_of_offset(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
+_CONTROL_BYTES = bytes([c for c in range(32) if c not in (9, 10, 13)] + [127])
+
+
 def detect_encoding(raw: bytes, source: str = "<survey>", declared: str | None = None) -> str:
     """'utf-8-sig', 'utf-8' or 'cp932' (Shift_JIS); InputError for binary or other text."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -118,10 +121,13 @@ def detect_encoding(raw: bytes, source: str = "<survey>", declared: str | None =
                 raise InputError(f"unknown encoding {enc!r}", source=source) from None
             first_error = first_error or exc
             continue
-        ctrl = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
-        if ctrl:
+        del text
+        # control bytes: never part of a UTF-8 or Shift_JIS multi-byte character
+        if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+            b = np.frombuffer(raw, dtype=np.uint8)
+            first = int(np.argmax(np.isin(b, np.frombuffer(_CONTROL_BYTES, np.uint8))))
             raise InputError("binary data (control characters), expected a CSV text file",
-                             source=source, line=text.count("\n", 0, ctrl.start()) + 1)
+                             source=source, line=_line_of_offset(raw, first))
         return enc
     line = _line_of_offset(raw, first_error.start) if first_error else None
     byte = raw[first_error.start] if first_error else 0
@@ -427,7 +433,7 @@ def _read_table(raw: bytes, encoding: str, source: str, header_line: int, delimi
                              sep=delimiter, decimal=decimal, dtype=dtype,
                              keep_default_na=False, na_values=na, skip_blank_lines=False,
                              on_bad_lines="warn", engine="c", skipinitialspace=True,
-                             quotechar='"', low_memory=False)
+                             quotechar='"', low_memory=False, index_col=False)
         except pd.errors.EmptyDataError:
             raise InputError("file is empty, expected a CSV with a header line", source=source,
                              line=header_line) from None
@@ -450,6 +456,23 @@ def _read_table(raw: bytes, encoding: str, source: str, header_line: int, delimi
     lines = np.arange(first, first + total, dtype=np.int64)
     if bad_lines:
         lines = lines[~np.isin(lines, np.array(bad_lines))]
+    if any("does not match length of data" in str(w.message) for w in caught):
+        # rows with more fields than the header: pandas would cut them short; find them
+        import csv
+        n_head = len(df.columns)
+        reader = csv.reader(io.StringIO(raw.decode(encoding)), delimiter=delimiter,
+                            quotechar='"', skipinitialspace=True)
+        long_lines = {}
+        for k, fields in enumerate(reader):
+            if reader.line_num > header_line and len(fields) > n_head:
+                long_lines[reader.line_num] = len(fields)
+        drop = np.isin(lines, np.array(sorted(long_lines), dtype=np.int64))
+        for ln in sorted(long_lines):
+            rejected.append({"line": int(ln), "reason": f"expected {n_head} fields, found "
+                             f"{long_lines[ln]} (a decimal comma or an unquoted comma in a "
+                             f"name?)"})
+        df = df[~drop].reset_index(drop=True)
+        lines = lines[~drop]
     return df, lines, rejected
 
 
@@ -558,7 +581,7 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
     p = check_size(path, max_bytes)
     source = str(p)
     raw = p.read_bytes()
-    if not raw.strip():
+    if len(raw) < 4096 and not raw.strip():
         raise InputError("file is empty, expected a survey CSV with a header line",
                          source=source, line=1)
     mp, mp_source = read_mapping(mapping)
@@ -668,6 +691,9 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
     rejected.sort(key=lambda r: r["line"])
     meta.rejected = rejected
     meta.n_used = len(frame)
+    if meta.n_rows == 0:
+        raise InputError(f"no data rows below the header (line {header_line}), expected one "
+                         f"row per heard BSSID and point", source=source, line=header_line + 1)
     if len(frame) == 0:
         first = "; ".join(f"line {r['line']}: {r['reason']}" for r in rejected[:3])
         raise InputError(f"no usable survey rows ({len(rejected)} rejected"
