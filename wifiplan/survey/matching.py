@@ -10,7 +10,7 @@ In order of trust:
    a block of 16 BSSIDs, as most enterprise APs allocate them). When the block holds the
    BSSIDs of several APs, the measurements decide among them and the match is *proposed*.
 4. ``proposed``: plan APs with no known BSSID get one from the measurements: each group of
-   neighbouring BSSIDs (one radio) is compared with the predicted map of each such AP (RMS of
+   neighbouring BSSIDs on one channel (one radio) is compared with the predicted map of each such AP (RMS of
    measured - predicted at the points where it was heard, plus the points where the AP
    should have been heard well and was not), the groups are assigned to APs by the Hungarian
    method (scipy ``linear_sum_assignment``), and each proposal carries a confidence (the
@@ -220,9 +220,12 @@ def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
             k = int(np.argmax(p))
             ap_id[i], method[i], conf[i], proposed[i] = cands[k], "neighbour-measured", p[k], True
         if unknown_aps and rest:
+            # one radio: neighbouring MACs on one channel (consecutive MACs of different
+            # APs, as a batch of APs may have, sit on different channels)
             fam = {}
             for i in rest:
-                fam.setdefault(int(macs[i]) >> neighbour_bits, []).append(i)
+                fam.setdefault((int(macs[i]) >> neighbour_bits, table["channel"].iat[i]),
+                               []).append(i)
             fams = [v for v in fam.values()
                     if any(table["channel"].iat[i] > 14 for i in v)]
             if fams:
