@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.geometry import Polygon
 
 from .errors import InputError
 
@@ -188,7 +190,8 @@ def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
 
     Method (the choices, stated):
 
-    - Each zone's terminals are spread evenly over the zone's area; a cell takes the share of
+    - Each zone's terminals are spread evenly over the zone's own area (overlapping zones
+      each spread their own); a cell takes the share of
       a zone's terminals equal to the share of the zone's grid points it is the best server
       of (a terminal associates with the strongest AP). Shares are fractional: 3 terminals
       over two equal halves load each cell with 1.5.
@@ -222,7 +225,6 @@ def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
         radiomap = compute_radiomap(site, aps, resolution_m=resolution_m, model=model)
     rm = radiomap
     n_ap = len(rm.aps)
-    zi = rm.zone_index
     best = rm.best_server
     best_rssi = rm.best_rssi_dbm
     types = sorted({t for z in site.zones for t in z.terminals})
@@ -232,8 +234,18 @@ def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
     airtime = np.zeros(n_ap)
     zone_names: list[list[str]] = [[] for _ in range(n_ap)]
     unserved: list[str] = []
+    X, Y = np.meshgrid(rm.xs, rm.ys)
+    in_zone = np.zeros(best.shape, bool)
     for k, z in enumerate(site.zones):
-        sel = zi == k
+        if z.terminal_count == 0:
+            continue
+        # the zone's own grid points (overlapping zones each spread their own terminals)
+        sel = shapely.contains_xy(Polygon(z.polygon), X, Y) & rm.mask
+        if not sel.any():           # a zone smaller than a grid cell: its nearest point
+            rp = Polygon(z.polygon).representative_point()
+            sel = np.zeros_like(sel)
+            sel[int(np.argmin(np.abs(rm.ys - rp.y))), int(np.argmin(np.abs(rm.xs - rp.x)))] = True
+        in_zone |= sel
         npts = int(sel.sum())
         if z.terminal_count == 0:
             continue
@@ -260,7 +272,7 @@ def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
 
     rows = []
     for a, ap in enumerate(rm.aps):
-        served = (best == a) & (zi >= 0)
+        served = (best == a) & in_zone
         med = float(np.median(best_rssi[served])) if served.any() else float("nan")
         rate = float(phy_rate_mbps(med)) if served.any() else 0.0
         mcs = int(mcs_index(med)) if served.any() else -1

@@ -1,0 +1,367 @@
+"""Metrics of a plan: coverage, cell boundaries, co-channel separation, cells, backhaul.
+
+:func:`evaluate_plan` measures any plan (the planner's, a hand-made one, one edited in the
+UI) with the same rules the planner plans by (DESIGN.md sections 2 and 6):
+
+- **Required points** are the grid points inside a zone and outside every obstacle
+  footprint (a terminal cannot stand inside a machine or a rack), each with its zone's
+  ``min_rssi_dbm``. A site without zones is measured over its whole outline at -67 dBm
+  (``coverage_basis: outline``) and a warning says so.
+- **Primary coverage**: share of required points whose best server reaches the requirement.
+- **Cell boundary**: points where the best and second-best server are within 3 dB; the
+  boundary band share is the share of the boundary points (among the required points)
+  whose best server lies in -70..-65 dBm.
+- **Secondary coverage**: share of required points with a second server >= -70 dBm (the
+  roaming threshold of seed 8.1.3.5).
+- **Co-channel separation**: at a required point, the best server minus the strongest
+  other AP on its channel [dB] (no such AP: not counted); min and 5th percentile. Pairs
+  of same-channel APs where the separation falls below 19 dB are the co-channel conflicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+
+from .errors import InputError
+from .radiomap import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
+                       grid_axes)
+from .site import DEFAULT_MIN_RSSI_DBM
+
+ROAMING_THRESHOLD_DBM = -70.0      # seed 8.1.3.5: terminals re-scan below -70 dBm
+ZONE_COVERAGE_TARGET = 0.99        # a zone below 99 % of its points is "uncovered"
+
+
+# ---- required points ---------------------------------------------------------------------------
+
+@dataclass
+class RequiredPoints:
+    """Grid points where coverage is required, on the grid ``ys`` x ``xs``."""
+    xs: np.ndarray
+    ys: np.ndarray
+    resolution_m: float
+    iy: np.ndarray
+    ix: np.ndarray
+    req_dbm: np.ndarray          # (n,) requirement [dBm]
+    zone: np.ndarray             # (n,) index into site.zones, -1 for the outline fallback
+    zone_names: list
+    basis: str                   # "zones" or "outline"
+
+    @property
+    def n(self) -> int:
+        return len(self.iy)
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.xs[self.ix]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.ys[self.iy]
+
+    def mask(self) -> np.ndarray:
+        m = np.zeros((len(self.ys), len(self.xs)), bool)
+        m[self.iy, self.ix] = True
+        return m
+
+
+def obstacle_mask(site, x, y) -> np.ndarray:
+    """True where (x, y) lies inside an obstacle footprint or on its edge."""
+    out = np.zeros(np.shape(x), bool)
+    for o in site.obstacles:
+        out |= shapely.intersects_xy(Polygon(np.asarray(o.polygon)[:, :2]).buffer(1e-6), x, y)
+    return out
+
+
+def zone_indices(site, zones=None) -> list[int]:
+    """Indices of the named zones (all for None); an unknown name is an InputError."""
+    if zones is None:
+        return list(range(len(site.zones)))
+    names = [z.name for z in site.zones]
+    out = []
+    for nm in zones:
+        if nm not in names:
+            import difflib
+            close = difflib.get_close_matches(str(nm), names, n=1, cutoff=0.5)
+            raise InputError(f"unknown zone '{nm}'" + (
+                f" (did you mean '{close[0]}'?)" if close else
+                f", the site has {', '.join(names) or 'no zones'}"), source=site.source,
+                key="zones")
+        out.append(names.index(nm))
+    return out
+
+
+def required_points(site, resolution_m: float, zones=None,
+                    min_rssi_dbm: float | None = None) -> RequiredPoints:
+    """Required points on the grid of ``resolution_m`` [m] over the site's bounds (the
+    radio-map grid): the selected zones' points outside obstacle footprints, each with its
+    zone's ``min_rssi_dbm`` (or ``min_rssi_dbm`` for every point when given). Without zones,
+    the outline at -67 dBm. A zone smaller than a grid cell keeps its nearest grid point."""
+    xs, ys = grid_axes(site.bounds, resolution_m)
+    X, Y = np.meshgrid(xs, ys)
+    inside = site.inside_outline(X, Y) & ~obstacle_mask(site, X, Y)
+    if site.zones:
+        sel = zone_indices(site, zones)
+        zi = np.where(inside, site.zone_at(X, Y), -1)
+        keep = np.isin(zi, sel)
+        for k in sel:
+            if not (zi == k).any():
+                rp = Polygon(site.zones[k].polygon).representative_point()
+                j = int(np.argmin(np.abs(xs - rp.x)))
+                i = int(np.argmin(np.abs(ys - rp.y)))
+                zi[i, j] = k
+                keep[i, j] = True
+        iy, ix = np.nonzero(keep)
+        zone = zi[iy, ix]
+        req = np.array([z.min_rssi_dbm for z in site.zones], float)[zone]
+        basis = "zones"
+    else:
+        if zones:
+            zone_indices(site, zones)
+        iy, ix = np.nonzero(inside)
+        zone = np.full(len(iy), -1)
+        req = np.full(len(iy), DEFAULT_MIN_RSSI_DBM)
+        basis = "outline"
+    if min_rssi_dbm is not None:
+        req = np.full(len(iy), float(min_rssi_dbm))
+    return RequiredPoints(xs, ys, float(resolution_m), iy, ix, req.astype(float), zone,
+                          [z.name for z in site.zones], basis)
+
+
+# ---- co-channel ------------------------------------------------------------------------------
+
+def co_channel_conflicts(rssi_dbm: np.ndarray, channels, ap_ids, area_m2: float = 1.0,
+                         target_db: float = CO_CHANNEL_MIN_SEPARATION_DB) -> list[dict]:
+    """Pairs of same-channel APs where, in the serving AP's area (the given points), the
+    other is less than ``target_db`` weaker. Largest affected area first."""
+    r = np.asarray(rssi_dbm, float)
+    ch = np.asarray(channels)
+    n = r.shape[0]
+    if n < 2 or r.shape[1] == 0:
+        return []
+    best = r.argmax(0)
+    top = r.max(0)
+    pairs: dict[tuple, dict] = {}
+    for b in range(n):
+        m = best == b
+        if not m.any():
+            continue
+        for j in np.nonzero((ch == ch[b]) & (np.arange(n) != b))[0]:
+            sep = top[m] - r[j, m]
+            bad = sep < target_db
+            if not bad.any():
+                continue
+            key = (min(b, j), max(b, j))
+            e = pairs.setdefault(key, {"aps": [str(ap_ids[key[0]]), str(ap_ids[key[1]])],
+                                       "channel": int(ch[b]), "min_separation_db": np.inf,
+                                       "area_m2": 0.0})
+            e["min_separation_db"] = float(min(e["min_separation_db"], sep.min()))
+            e["area_m2"] += float(bad.sum() * area_m2)
+    out = sorted(pairs.values(), key=lambda e: (-e["area_m2"], e["min_separation_db"]))
+    for e in out:
+        e["min_separation_db"] = round(e["min_separation_db"], 1)
+        e["area_m2"] = round(e["area_m2"], 1)
+    return out
+
+
+# ---- plan checks -----------------------------------------------------------------------------
+
+def plan_violations(site, aps, ap_gain_dbi: float) -> list[str]:
+    """Rule violations of the APs' settings: DFS or forbidden channel, width other than
+    20 MHz, EIRP above the domain's limit for the channel."""
+    from .regulatory import WIDTH_MHZ, is_dfs
+    allowed = set(site.allowed_channels())
+    out = []
+    for a in aps:
+        if is_dfs(a.channel):
+            out.append(f"{a.id}: channel {a.channel} is a DFS channel")
+        elif a.channel not in allowed:
+            out.append(f"{a.id}: channel {a.channel} is not allowed in domain "
+                       f"{site.regulatory_domain} (non-DFS: {', '.join(map(str, sorted(allowed)))})")
+        if a.width_mhz != WIDTH_MHZ:
+            out.append(f"{a.id}: width {a.width_mhz} MHz, the rule is {WIDTH_MHZ} MHz")
+        ch = site.domain.channel(int(a.channel))
+        if ch is not None and a.tx_power_dbm + ap_gain_dbi > ch.max_eirp_dbm + 1e-9:
+            out.append(f"{a.id}: EIRP {a.tx_power_dbm + ap_gain_dbi:g} dBm exceeds the "
+                       f"{ch.max_eirp_dbm:g} dBm limit of channel {a.channel}")
+    return out
+
+
+# ---- the metrics -------------------------------------------------------------------------------
+
+def _r(v, nd=4):
+    if v is None:
+        return None
+    v = float(v)
+    return None if not np.isfinite(v) else round(v, nd)
+
+
+def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radiomap=None, *,
+                  zones=None, min_rssi_dbm: float | None = None, capacity: bool = True) -> dict:
+    """Metrics of a plan (a :class:`~wifiplan.plan.Plan` or a list of APs).
+
+    Parameters: ``model`` a PropagationModel (default: the site's); ``resolution_m`` [m]
+    grid step of the radio map computed when ``radiomap`` is not given; ``zones`` restricts
+    the measured zones (names); ``min_rssi_dbm`` replaces every zone's requirement.
+
+    Returns a dict with ``ap_count, primary_coverage, boundary_band_share,
+    secondary_coverage, co_channel_separation_min_db, co_channel_separation_p5_db,
+    cell_area_m2, zones, uncovered_zones, co_channel_conflicts``, and ``backhaul`` when the
+    APs have switch ports; besides, ``regulatory_domain, channels, coverage_basis,
+    resolution_m, violations, warnings`` and ``capacity`` (cell airtime summary, see
+    :func:`wifiplan.capacity.cell_load`) when the zones have terminals.
+    """
+    from .propagation import PropagationModel
+    from .radiomap import compute_radiomap
+    aps = list(plan_or_aps.aps if hasattr(plan_or_aps, "aps") else plan_or_aps)
+    if radiomap is None:
+        model = model or PropagationModel.for_site(site)
+        radiomap = compute_radiomap(site, aps, resolution_m=resolution_m, model=model)
+    rm = radiomap
+    model = rm.model
+    rp = required_points(site, rm.resolution_m, zones, min_rssi_dbm)
+    area = rm.resolution_m ** 2
+    warnings = []
+    if rp.basis == "outline":
+        warnings.append("the site has no zones: coverage is measured over the whole outline at "
+                        f"{DEFAULT_MIN_RSSI_DBM:g} dBm; add zones (where terminals work) to plan "
+                        "for them")
+    ids = [a.id for a in aps]
+    m: dict = {"ap_count": len(aps), "regulatory_domain": site.regulatory_domain,
+               "channels": sorted({int(a.channel) for a in aps}),
+               "coverage_basis": rp.basis, "resolution_m": float(rm.resolution_m)}
+    if len(aps) == 0:
+        m.update({"primary_coverage": 0.0 if rp.n else None, "boundary_band_share": None,
+                  "secondary_coverage": 0.0 if rp.n else None,
+                  "co_channel_separation_min_db": None, "co_channel_separation_p5_db": None,
+                  "cell_area_m2": {}, "zones": {}, "uncovered_zones": [],
+                  "co_channel_conflicts": []})
+        sel = zone_indices(site, zones) if site.zones else []
+        for k in sel:
+            z = site.zones[k]
+            m["zones"][z.name] = {"coverage": 0.0, "min_rssi_dbm": float(
+                min_rssi_dbm if min_rssi_dbm is not None else z.min_rssi_dbm),
+                "worst_rssi_dbm": None}
+            m["uncovered_zones"].append(z.name)
+        warnings.append("the plan has no APs")
+        m["violations"] = []
+        m["warnings"] = warnings
+        return m
+
+    best = rm.best_rssi_dbm[rp.iy, rp.ix].astype(float)
+    second = rm.second_rssi_dbm[rp.iy, rp.ix].astype(float)
+    sep = rm.co_channel_separation_db[rp.iy, rp.ix].astype(float)
+    covered = best >= rp.req_dbm - 1e-6
+    n = max(rp.n, 1)
+    m["primary_coverage"] = _r(covered.sum() / n) if rp.n else None
+    boundary = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB)
+    lo, hi = BOUNDARY_BAND_DBM
+    in_band = boundary & (best >= lo) & (best <= hi)
+    m["boundary_band_share"] = _r(in_band.sum() / boundary.sum()) if boundary.any() else None
+    m["boundary_points"] = int(boundary.sum())
+    m["secondary_coverage"] = _r((np.nan_to_num(second, nan=-999) >= ROAMING_THRESHOLD_DBM)
+                                 .sum() / n) if rp.n else None
+    fin = sep[np.isfinite(sep)]
+    m["co_channel_separation_min_db"] = _r(fin.min(), 2) if len(fin) else None
+    if rp.n and len(fin):
+        m["co_channel_separation_p5_db"] = _r(np.percentile(np.where(np.isfinite(sep), sep,
+                                                                     1e6), 5), 2)
+    else:
+        m["co_channel_separation_p5_db"] = None
+    cells = rm.cell_area_m2()
+    m["cell_area_m2"] = {a.id: round(float(c), 1) for a, c in zip(aps, cells)}
+    zres = {}
+    uncovered = []
+    if rp.basis == "zones":
+        for k in sorted(set(rp.zone.tolist())):
+            z = site.zones[k]
+            sel = rp.zone == k
+            cov = float(covered[sel].mean())
+            zres[z.name] = {"coverage": round(cov, 4),
+                            "min_rssi_dbm": float(rp.req_dbm[sel][0]),
+                            "worst_rssi_dbm": _r(best[sel].min(), 1),
+                            "area_m2": round(float(sel.sum() * area), 1)}
+            if cov < ZONE_COVERAGE_TARGET:
+                uncovered.append(z.name)
+    m["zones"] = zres
+    m["uncovered_zones"] = uncovered
+    rssi_pts = rm.rssi_dbm[:, rp.iy, rp.ix]
+    m["co_channel_conflicts"] = co_channel_conflicts(rssi_pts, [a.channel for a in aps], ids,
+                                                     area)
+    if any(a.switch for a in aps):
+        from .planning.backhaul import backhaul_summary
+        m["backhaul"] = backhaul_summary(site, aps)
+    m["violations"] = plan_violations(site, aps, model.ap_gain_dbi)
+    if capacity and rp.basis == "zones" and site.terminal_count > 0:
+        from .capacity import cell_load
+        frame = cell_load(site, rm)
+        s = frame.attrs["summary"]
+        m["capacity"] = {"ok": s["ok"], "max_airtime": _r(s["max_airtime"], 3),
+                         "cells_over_budget": s["cells_over_budget"],
+                         "total_demand_mbps": _r(s["total_demand_mbps"], 2),
+                         "airtime_budget": s["airtime_budget"],
+                         "failures": s["failures"]}
+    m["warnings"] = warnings
+    return m
+
+
+def format_metrics(m: dict) -> str:
+    """Human-readable summary of :func:`evaluate_plan`'s result (for the CLI and reports)."""
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f} %"
+
+    def db(v):
+        return "n/a (no co-channel AP heard)" if v is None else f"{v:.1f} dB"
+    lines = [f"APs: {m['ap_count']}" + (f"  ({m['ap_count_reason']})" if m.get("ap_count_reason")
+                                        else ""),
+             f"regulatory domain: {m.get('regulatory_domain')}, channels used: "
+             f"{', '.join(map(str, m.get('channels', [])))} (20 MHz, non-DFS)",
+             f"primary coverage: {pct(m['primary_coverage'])} of required points "
+             f"({m.get('coverage_basis')}, {m.get('resolution_m')} m grid)",
+             f"cell boundaries in -70..-65 dBm: {pct(m['boundary_band_share'])} of "
+             f"{m.get('boundary_points', 0)} boundary points",
+             f"secondary coverage (second server >= -70 dBm): {pct(m['secondary_coverage'])}",
+             f"co-channel separation: min {db(m['co_channel_separation_min_db'])}, "
+             f"5th percentile {db(m['co_channel_separation_p5_db'])} (target >= 19 dB)"]
+    for name, z in m.get("zones", {}).items():
+        worst = z["worst_rssi_dbm"]
+        lines.append(f"  zone {name}: {pct(z['coverage'])} at >= {z['min_rssi_dbm']:g} dBm, "
+                     f"worst {worst if worst is not None else 'n/a'} dBm")
+    if m.get("cell_area_m2"):
+        lines.append("cell area [m2]: " + ", ".join(f"{k} {v:g}"
+                                                    for k, v in m["cell_area_m2"].items()))
+    conf = m.get("co_channel_conflicts") or []
+    if conf:
+        lines.append(f"co-channel pairs below 19 dB: {len(conf)} (worst: "
+                     + "; ".join(f"{c['aps'][0]}/{c['aps'][1]} ch {c['channel']} "
+                                 f"{c['min_separation_db']:g} dB over {c['area_m2']:g} m2"
+                                 for c in conf[:3]) + ")")
+    if m.get("co_channel_note"):
+        lines.append(m["co_channel_note"])
+    bh = m.get("backhaul")
+    if bh:
+        for s, v in bh.get("switches", {}).items():
+            lines.append(f"switch {s}: {v['ports_used']}/{v['ports']} ports, PoE "
+                         f"{v['poe_w']:g}/{v['poe_budget_w']:g} W"
+                         + ("  OVER BUDGET" if v.get("poe_over_budget") else ""))
+        if bh.get("longest_cable_m") is not None:
+            lines.append(f"longest cable run: {bh['longest_cable_m']:g} m")
+        for f in bh.get("flags", []):
+            lines.append(f"  backhaul: {f}")
+    cap = m.get("capacity")
+    if cap:
+        lines.append(f"capacity: {'ok' if cap['ok'] else 'FAILS'}, max airtime "
+                     + ("inf" if cap['max_airtime'] is None else f"{100 * cap['max_airtime']:.0f} %")
+                     + f" (budget {100 * cap['airtime_budget']:.0f} %)")
+        for f in cap.get("failures", []):
+            lines.append(f"  capacity: {f}")
+    for v in m.get("violations", []):
+        lines.append(f"VIOLATION: {v}")
+    for w in m.get("warnings", []):
+        lines.append(f"warning: {w}")
+    if m.get("uncovered_zones"):
+        lines.append("UNCOVERED zones (< 99 % of points at their requirement): "
+                     + ", ".join(m["uncovered_zones"]))
+    return "\n".join(lines)

@@ -1,0 +1,404 @@
+"""The planner: AP count, placement, channels, power and backhaul, run in order.
+
+:func:`plan_site` is the orchestrator (in the manner of pvlib's ModelChain): each step is a
+module of its own with functions over arrays, usable alone.
+
+1. **Count** (:mod:`.placement`): the seed's scale rule (8.1.3.2), the cells coverage needs
+   at the small-cell design power, and the cells the terminals' demand needs (a capacity
+   estimate); the plan takes the largest and says which one decided.
+2. **Placement** (:mod:`.placement`): candidate ceiling mount points, greedy set cover and
+   local search on a coarse grid (1-2 m) of required points, so that every zone point's best
+   server reaches the zone's requirement with the lowest power.
+3. **Power** (:mod:`.power`): per-AP transmit power in 1 dB steps within the domain's
+   limits, tuned like a controller's TPC so that cell boundaries lie in -70..-65 dBm
+   without any zone point falling below its requirement.
+4. **Capacity** (optional, :mod:`wifiplan.capacity`): cells are added where a cell's
+   airtime exceeds its budget, until every cell is within it.
+5. **Channels** (:mod:`.channels`): non-DFS channels of the site's domain, 20 MHz,
+   minimising co-channel overlap on the interference graph of the radio map.
+6. Steps 3 and 5 are repeated on the evaluation grid (1 m) with the assigned channels.
+7. **Backhaul** (:mod:`.backhaul`): switch port, cable length, PoE; BSSIDs.
+8. **Metrics** (:func:`wifiplan.evaluation.evaluate_plan`) go into the plan.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import InputError
+from ..evaluation import evaluate_plan, required_points, zone_indices
+from ..plan import AP, Plan
+from .backhaul import assign_backhaul, assign_bssids
+from .channels import assign_channels, interference_weights
+from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours, candidate_points,
+                        scale_rule)
+from .power import limits_for_channels, power_limits, tune_powers
+
+__all__ = ["plan_site", "scale_rule", "DESIGN_TX_POWER_DBM"]
+
+MAX_CANDIDATE_SPACING_M = 5.0
+MIN_CANDIDATE_SPACING_M = 1.5
+CANDIDATES_PER_M2 = 1 / 400.0      # target: about 400 candidates before clamping the spacing
+MEDIAN_ABOVE_EDGE_DB = 6.0         # a cell's median point is about 6 dB above its edge
+
+
+def planning_resolution(area_m2: float) -> float:
+    """Planning grid step [m] for the required area: 1 m up to 3000 m2, 1.5 m up to
+    10000 m2, 2 m beyond."""
+    return 1.0 if area_m2 <= 3000 else (1.5 if area_m2 <= 10000 else 2.0)
+
+
+def candidate_spacing(area_m2: float) -> float:
+    """Ceiling-grid step [m] for candidate mount points: about 400 candidates over
+    ``area_m2``, the step clamped to 1.5-5 m."""
+    return float(np.clip(math.sqrt(area_m2 * CANDIDATES_PER_M2), MIN_CANDIDATE_SPACING_M,
+                         MAX_CANDIDATE_SPACING_M))
+
+
+def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
+                   min_rssi_dbm=None) -> int:
+    """Cells the terminals' demand needs, estimated before placement: the total demand of
+    the zones over what one cell carries within the airtime budget at the PHY rate of a
+    point 6 dB above the zone's requirement (a cell's median point)."""
+    from ..capacity import (DEFAULT_AIRTIME_BUDGET, DEFAULT_MAC_EFFICIENCY, phy_rate_mbps,
+                            terminal_demand_mbps, terminal_profiles)
+    budget = airtime_budget or DEFAULT_AIRTIME_BUDGET
+    eff = mac_efficiency or DEFAULT_MAC_EFFICIENCY
+    prof = terminal_profiles(site)
+    cells = 0.0
+    for k in zone_idx:
+        z = site.zones[k]
+        req = min_rssi_dbm if min_rssi_dbm is not None else z.min_rssi_dbm
+        rate = float(phy_rate_mbps(req + MEDIAN_ABOVE_EDGE_DB))
+        demand = sum(n * terminal_demand_mbps(prof[t]) for t, n in z.terminals.items())
+        if demand > 0 and rate > 0:
+            cells += demand / (budget * rate * eff)
+    return int(math.ceil(cells - 1e-9)) if cells > 0 else 0
+
+
+def _reach_m(model, p_max, req_min, ap_height_m) -> float:
+    """Largest horizontal distance [m] at which an AP at ``p_max`` could reach ``req_min``
+    with no wall in between (to limit the candidates to those that matter)."""
+    d = np.geomspace(1, 2000, 400)
+    rssi = p_max + model.ap_gain_dbi + model.client_gain_dbi - model.path_loss_db(d, 5180.0)
+    ok = d[rssi >= req_min]
+    d3 = float(ok.max()) if len(ok) else 1.0
+    return math.sqrt(max(d3 ** 2 - (ap_height_m - model.client_height_m) ** 2, 1.0))
+
+
+def _check_channels(site, channels) -> list[int]:
+    allowed = site.allowed_channels()
+    if channels is None:
+        return list(allowed)
+    out = []
+    for c in channels:
+        try:
+            c = int(c)
+        except (TypeError, ValueError):
+            raise InputError(f"channel {c!r} is not a channel number", key="channels") from None
+        if c not in allowed:
+            from ..regulatory import is_dfs
+            why = "is a DFS channel" if is_dfs(c) else "is not allowed"
+            raise InputError(f"channel {c} {why} in regulatory domain {site.regulatory_domain}"
+                             f"{' (W58 needs enable_w58: true)' if site.regulatory_domain == 'JP' and 149 <= c <= 165 and not site.enable_w58 else ''}"
+                             f"; the non-DFS channels are {', '.join(map(str, allowed))}",
+                             key="channels")
+        if c not in out:
+            out.append(c)
+    if not out:
+        raise InputError("no channel given", key="channels")
+    return out
+
+
+def _new_ids(n, taken) -> list[str]:
+    out = []
+    k = 1
+    while len(out) < n:
+        nm = f"AP{k}"
+        if nm not in taken:
+            out.append(nm)
+        k += 1
+    return out
+
+
+def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None,
+              channels=None, model=None, existing: Plan | None = None, zones=None,
+              respect_capacity: bool = False, resolution_m: float | None = None,
+              seed: int = 0, eval_resolution_m: float = 1.0) -> Plan:
+    """Plan the APs of ``site`` (module docstring) and return a :class:`~wifiplan.plan.Plan`
+    with its metrics.
+
+    Parameters
+    ----------
+    aps : fix the AP count (locked APs included).
+    min_rssi_dbm : requirement [dBm] for every planned zone, replacing the zones' values.
+    channels : restrict the channel set; each must be a non-DFS channel of the site's domain.
+    model : :class:`~wifiplan.propagation.PropagationModel` (default: the site's).
+    existing : a plan whose APs marked ``locked`` stay where they are (position, height, id,
+        BSSID, switch port); their channel and power are planned with the others.
+    zones : names of the zones to plan for (default: all).
+    respect_capacity : add cells until every cell's airtime is within budget.
+    resolution_m : planning grid step [m] (default from the area, 1-2 m).
+    seed : seed of the randomised restarts (results are deterministic for a seed).
+    eval_resolution_m : grid step [m] of the final tuning and of the metrics.
+    """
+    from ..propagation import Geometry, PropagationModel
+    from ..radiomap import RadioMap, compute_radiomap
+    t0 = time.perf_counter()
+    model = model or PropagationModel.for_site(site)
+    geom = Geometry.from_site(site, model.material_losses)
+    chans = _check_channels(site, channels)
+    if aps is not None and (int(aps) != aps or aps < 1):
+        raise InputError(f"the AP count must be a whole number >= 1, got {aps!r}", key="aps")
+    if min_rssi_dbm is not None and not (-95 <= float(min_rssi_dbm) <= -30):
+        raise InputError(f"minimum RSSI {min_rssi_dbm} dBm is out of range, expected -95..-30",
+                         key="min_rssi_dbm")
+    zsel = zone_indices(site, zones)
+    locked = [a for a in (existing.aps if existing is not None else []) if a.locked]
+    if locked:
+        inside = site.inside_outline([a.x_m for a in locked], [a.y_m for a in locked], 0.5)
+        for a, ok in zip(locked, inside):
+            if not ok:
+                raise InputError(f"locked AP {a.id} at ({a.x_m:g}, {a.y_m:g}) is outside the "
+                                 "site outline", source=getattr(existing, "source", None))
+    if aps is not None and aps < len(locked):
+        raise InputError(f"--aps {aps} is fewer than the {len(locked)} locked APs", key="aps")
+    height = float(site.propagation.get("ap_height_m", 4.0))
+    gain_dbi = float(model.ap_gain_dbi)
+    p_min, p_max = limits_for_channels(site, chans, gain_dbi)
+    p_design = min(DESIGN_TX_POWER_DBM, p_max)
+
+    # -- required points and candidates (coarse) --
+    req_area = required_points(site, 2.0, zones, min_rssi_dbm).n * 4.0
+    res = float(resolution_m) if resolution_m else planning_resolution(req_area)
+    rp = required_points(site, res, zones, min_rssi_dbm)
+    spacing = max(candidate_spacing(site.area_m2), res)
+    reach = _reach_m(model, p_max, float(rp.req_dbm.min()) if rp.n else -67.0, height)
+    cand = candidate_points(site, spacing, near_xy=np.column_stack([rp.x, rp.y]), reach_m=reach)
+    if len(cand) == 0 and not locked:
+        raise InputError("no admissible mount point: every ceiling grid point lies in an "
+                         "obstacle, on a wall or in a no_mount area", source=site.source)
+    ref_ch = max(chans)          # highest frequency: the worst case for coverage
+    cand_aps = [AP(f"_C{i}", float(x), float(y), height, channel=ref_ch, tx_power_dbm=0.0)
+                for i, (x, y) in enumerate(cand)]
+    lock_aps = [replace(a, channel=ref_ch, tx_power_dbm=0.0) for a in locked]
+    rm_c = compute_radiomap(site, cand_aps + lock_aps, resolution_m=res, model=model, geom=geom)
+    layers = rm_c.gain_db
+    G = layers[:, rp.iy, rp.ix]
+    all_xy = np.vstack([cand.reshape(-1, 2), np.array([[a.x_m, a.y_m] for a in locked],
+                                                      float).reshape(-1, 2)])
+    fixed = np.arange(len(cand), len(cand) + len(locked))
+    prob = CoverProblem(G, rp.req_dbm, all_xy, fixed, p_min, p_max,
+                        build_neighbours(all_xy, 2.2 * spacing), zone=rp.zone,
+                        allow_share=COVERAGE_ALLOWANCE)
+    t_layers = time.perf_counter() - t0
+
+    # -- count --
+    terminals = sum(site.zones[k].terminal_count for k in zsel)
+    n_scale, scale_text = scale_rule(terminals)
+    n_cov, cov_sel = prob.coverage_count(p_design) if rp.n else (1, [])
+    n_cap = capacity_count(site, zsel, min_rssi_dbm=min_rssi_dbm) if site.zones else 0
+    detail = {"scale_rule": n_scale, "coverage": n_cov, "capacity_estimate": n_cap,
+              "locked": len(locked)}
+    if aps is not None:
+        n = int(aps)
+        reason = f"fixed at {n} by the user"
+        detail["fixed"] = n
+    else:
+        n = max(n_scale, n_cov, n_cap, len(locked), 1)
+        why = []
+        if n == n_scale:
+            why.append(f"scale rule ({scale_text})")
+        if n == n_cov:
+            why.append(f"coverage ({n_cov} cells reach every zone point at <= "
+                       f"{p_design:g} dBm)")
+        if n == n_cap:
+            why.append(f"capacity (the terminals' demand needs {n_cap} cells within a 50 % "
+                       "airtime budget)")
+        if n == len(locked) and not why:
+            why.append("locked APs")
+        reason = " and ".join(why)
+    # -- placement --
+    sel = cov_sel if (n == n_cov and len(cov_sel) == n) else prob.place(n)
+    if n == n_cov and len(cov_sel) == n:
+        alt = prob.place(n)
+        if prob.objective(alt) < prob.objective(sel):
+            sel = alt
+    need, _, _ = prob.powers(sel)
+    p = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
+    req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
+    p = tune_powers(G[sel], req_eff, p, p_min, p_max)
+
+    # -- capacity --
+    added_for_capacity = 0
+    if respect_capacity and site.terminal_count > 0:
+        sel, p, added_for_capacity = _add_cells_for_capacity(
+            site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom)
+
+    # -- channels (coarse) --
+    area = res ** 2
+    w = interference_weights(G[sel] + p[:, None], area)
+    ch = assign_channels(w, chans, seed=seed)
+
+    # -- APs --
+    positions = all_xy[sel]
+    lock_ids = {a.id for a in locked}
+    new_idx = [k for k, c in enumerate(sel) if c not in set(fixed.tolist())]
+    order = sorted(new_idx, key=lambda k: (round(positions[k, 1] / max(3 * spacing, 6.0)),
+                                           positions[k, 0]))
+    ids = _new_ids(len(order), lock_ids)
+    ap_list = []
+    by_sel = {}
+    for k, c in enumerate(sel):
+        if c in set(fixed.tolist()):
+            la = locked[int(c) - len(cand)]
+            by_sel[k] = replace(la, channel=int(ch[k]), width_mhz=20, tx_power_dbm=float(p[k]))
+    for j, k in enumerate(order):
+        by_sel[k] = AP(ids[j], round(float(positions[k, 0]), 2), round(float(positions[k, 1]), 2),
+                       height, channel=int(ch[k]), width_mhz=20, tx_power_dbm=float(p[k]))
+    seq = [k for k, c in enumerate(sel) if c in set(fixed.tolist())] + order
+    ap_list = [by_sel[k] for k in seq]
+
+    # -- fine stage: tune power and channels on the evaluation grid --
+    dropped_grid = np.zeros((len(rp.ys), len(rp.xs)), bool)
+    dropped_grid[rp.iy[prob.dropped], rp.ix[prob.dropped]] = True
+    rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
+                              min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
+
+    # -- backhaul and BSSIDs --
+    ap_list = assign_backhaul(site, ap_list, keep=lock_ids)
+    ap_list = assign_bssids(site.name, ap_list, keep=lock_ids)
+    rm = RadioMap(site, ap_list, rm.model, rm.geom, rm.resolution_m, rm.xs, rm.ys, rm.gain_db)
+
+    metrics = evaluate_plan(site, ap_list, radiomap=rm, zones=zones, min_rssi_dbm=min_rssi_dbm)
+    metrics["ap_count_reason"] = reason
+    metrics["ap_count_detail"] = detail
+    if added_for_capacity:
+        metrics["ap_count_reason"] += f"; {added_for_capacity} cell(s) added for capacity"
+        detail["added_for_capacity"] = added_for_capacity
+    unreachable = ~prob.reachable
+    if unreachable.any():
+        for k in sorted(set(rp.zone[unreachable].tolist())):
+            nm = site.zones[k].name if k >= 0 else "outline"
+            a = float((rp.zone[unreachable] == k).sum() * area)
+            metrics["warnings"].append(
+                f"zone {nm}: {a:g} m2 cannot be reached from any admissible mount point even "
+                f"at {p_max:g} dBm (enclosed by walls or obstacles that block the signal, e.g. "
+                "a closed metal enclosure): mount an AP inside it or revise the zone")
+    if metrics["co_channel_conflicts"]:
+        metrics["co_channel_note"] = (
+            f"with {len(chans)} channels ({', '.join(map(str, chans))}), "
+            f"{len(metrics['co_channel_conflicts'])} same-channel pair(s) cannot be kept 19 dB "
+            "below the serving AP everywhere; the channel count cannot give that here (walls "
+            "between the pairs, more channels or fewer cells would)")
+    metrics["planner"] = {
+        "design_tx_power_dbm": p_design, "tx_power_limits_dbm": [p_min, p_max],
+        "planning_resolution_m": res, "candidate_spacing_m": round(spacing, 2),
+        "candidates": int(len(cand)), "channels_available": chans,
+        "seed": int(seed), "elapsed_s": round(time.perf_counter() - t0, 2),
+        "candidate_layers_s": round(t_layers, 2)}
+    extra = {"regulatory_domain": site.regulatory_domain}
+    if zones is not None:
+        extra["notes"] = f"planned for zones: {', '.join(zones)}"
+    return Plan(site=site.name, aps=ap_list, metrics=metrics, extra=extra)
+
+
+def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
+                dropped=None):
+    from ..radiomap import compute_radiomap
+    rp = required_points(site, res, zones, min_rssi_dbm)
+    req = rp.req_dbm
+    if dropped is not None:
+        # points left to the allowance on the coarse grid are not chased here either
+        crp, grid = dropped
+        cres = crp.resolution_m
+        j = np.clip(np.floor((rp.x - (crp.xs[0] - cres / 2)) / cres).astype(int), 0,
+                    len(crp.xs) - 1)
+        i = np.clip(np.floor((rp.y - (crp.ys[0] - cres / 2)) / cres).astype(int), 0,
+                    len(crp.ys) - 1)
+        req = np.where(grid[i, j], -np.inf, req)
+    rm = compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom)
+    area = res ** 2
+    for _ in range(2):
+        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
+        g = rm.gain_db[:, rp.iy, rp.ix]
+        p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
+                        lims[:, 1])
+        ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
+        w = interference_weights(g + p[:, None], area)
+        ch = assign_channels(w, chans, seed=seed)
+        if list(ch) == [a.channel for a in ap_list]:
+            rm = rm.with_powers(p)
+            break
+        ap_list = [replace(a, channel=int(c)) for a, c in zip(ap_list, ch)]
+        rm = rm.with_aps(ap_list)
+    else:
+        # the channels changed on the last round: make the powers fit them
+        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
+        g = rm.gain_db[:, rp.iy, rp.ix]
+        p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
+                        lims[:, 1])
+        ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
+        rm = rm.with_powers(p)
+    rm.aps = ap_list
+    return rm, ap_list
+
+
+def _coarse_map(rm_c, sel, p, site):
+    """RadioMap of the selected candidate layers at powers ``p`` (zone index shared)."""
+    from ..radiomap import RadioMap
+    aps = [replace(rm_c.aps[c], tx_power_dbm=float(v), id=f"_S{k}")
+           for k, (c, v) in enumerate(zip(sel, p))]
+    m = RadioMap(site, aps, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
+                 rm_c.gain_db[list(sel)])
+    m.__dict__["zone_index"] = rm_c.zone_index
+    m.__dict__["mask"] = rm_c.mask
+    return m
+
+
+def _add_cells_for_capacity(site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
+                            max_added: int | None = None):
+    """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
+    the most loaded cell, that lowers the highest airtime most; powers re-tuned after each."""
+    from ..capacity import cell_load
+    sel = list(sel)
+    p = np.asarray(p, float)
+    added = 0
+    limit = max_added if max_added is not None else max(4, 2 * site.terminal_count)
+    while added < limit:
+        df = cell_load(site, _coarse_map(rm_c, sel, p, site))
+        if bool(df.attrs["summary"]["ok"]):
+            break
+        worst = int(np.argmax(np.nan_to_num(df["airtime"].to_numpy(), posinf=1e9)))
+        # candidates inside the worst cell (its required points served best)
+        r = prob.gain[sel][:, prob.active] + p[:, None]
+        served = r.argmax(0) == worst
+        if not served.any():
+            break
+        pts = np.column_stack([rp.x[prob.active][served], rp.y[prob.active][served]])
+        from scipy.spatial import cKDTree
+        d, _ = cKDTree(pts).query(prob.xy[:len(prob.gain)], k=1)
+        cands = [int(c) for c in np.nonzero(d <= spacing)[0] if c not in sel
+                 and c not in set(prob.fixed.tolist())]
+        if not cands:
+            break
+        if len(cands) > 40:
+            cands = cands[:: math.ceil(len(cands) / 40)]
+        best_c, best_key = None, None
+        for c in cands:
+            s2 = sel + [c]
+            p2 = np.r_[p, p[worst]]
+            f = cell_load(site, _coarse_map(rm_c, s2, p2, site))
+            at = np.nan_to_num(f["airtime"].to_numpy(), posinf=1e9)
+            key = (float(at.max()), float(at.sum()))
+            if best_key is None or key < best_key:
+                best_c, best_key = c, key
+        sel.append(best_c)
+        p = np.r_[p, p[worst]]
+        p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p, p_min,
+                        p_max)
+        added += 1
+    return sel, p, added

@@ -1,0 +1,204 @@
+"""Channel assignment on an interference graph taken from the radio map.
+
+Channels come from the site's regulatory domain, non-DFS only (seed 8.1.3.5; DESIGN.md
+section 2), width fixed at 20 MHz. The aim is that wherever AP ``i`` serves, any other AP on
+its channel is at least 19 dB weaker (DESIGN.md section 6).
+
+Interference graph: the weight of the edge (i, j) is, summed over the required points
+``p`` served best by ``i`` (and symmetrically by ``j``), with ``sep = rssi_i - rssi_j``::
+
+    w_ij = sum_p area_p * ( max(0, 19 - sep) + 10 ** (-sep / 10) )
+
+the first term is the shortfall from the 19 dB target [dB m2], the second the interference
+power relative to the serving signal [m2] (it ranks pairs that already meet the target, so
+far-apart APs share a channel first). The objective is the total weight of edges whose ends
+share a channel: graph colouring with weights (a minimum k-partition). Up to
+:data:`EXACT_MAX_APS` APs it is solved exactly as a MILP (``scipy.optimize.milp``, HiGHS);
+beyond, by a greedy colouring in the order of DSATUR (Brelaz, 1979) followed by
+single-AP moves to the cheapest channel, restarted from shuffled orders.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..radiomap import CO_CHANNEL_MIN_SEPARATION_DB
+
+EXACT_MAX_APS = 10
+#: Order in which channel groups receive channel numbers: every other channel first so
+#: that the first groups (the largest neighbourhoods) avoid adjacent channels.
+def channel_order(channels) -> list[int]:
+    ch = sorted(int(c) for c in channels)
+    return ch[0::2] + ch[1::2]
+
+
+def interference_weights(rssi_dbm: np.ndarray, area_m2=1.0,
+                         target_db: float = CO_CHANNEL_MIN_SEPARATION_DB) -> np.ndarray:
+    """Symmetric (n, n) edge weights from per-AP received power at the points (n, n_pts)."""
+    r = np.asarray(rssi_dbm, float)
+    n = r.shape[0]
+    w = np.zeros((n, n))
+    if n < 2 or r.shape[1] == 0:
+        return w
+    area = np.broadcast_to(np.asarray(area_m2, float), (r.shape[1],))
+    best = r.argmax(0)
+    top = r.max(0)
+    for b in range(n):
+        m = best == b
+        if not m.any():
+            continue
+        sep = top[m][None, :] - r[:, m]
+        h = np.maximum(target_db - sep, 0.0) + 10.0 ** (-np.minimum(sep, 300) / 10.0)
+        w[b] = (h * area[m][None, :]).sum(1)
+        w[b, b] = 0.0
+    return w + w.T
+
+
+def assignment_cost(w: np.ndarray, labels) -> float:
+    """Total weight of the edges whose ends share a channel."""
+    lab = np.asarray(labels)
+    same = lab[:, None] == lab[None, :]
+    return float(np.triu(w * same, 1).sum())
+
+
+def assign_channels(w: np.ndarray, channels, fixed: dict[int, int] | None = None, seed: int = 0,
+                    exact_max_aps: int = EXACT_MAX_APS, restarts: int = 24) -> list[int]:
+    """Channel per AP minimising :func:`assignment_cost`; ``fixed`` maps AP index -> channel."""
+    channels = [int(c) for c in channels]
+    n = w.shape[0]
+    fixed = dict(fixed or {})
+    if n == 0:
+        return []
+    k = len(channels)
+    if k == 0:
+        raise ValueError("no channel to assign")
+    if n <= exact_max_aps:
+        labels = _exact_milp(w, k, {i: channels.index(c) for i, c in fixed.items()})
+    else:
+        labels = _heuristic(w, k, {i: channels.index(c) for i, c in fixed.items()}, seed,
+                            restarts)
+    return _label_to_channels(labels, channels, w, fixed)
+
+
+def _label_to_channels(labels, channels, w, fixed) -> list[int]:
+    """Turn group labels into channel numbers. Fixed APs keep their channel; free groups are
+    numbered in the order of :func:`channel_order` by decreasing internal weight."""
+    labels = list(labels)
+    if fixed:
+        return [channels[l] for l in labels]
+    groups = []
+    for l in dict.fromkeys(labels):
+        members = [i for i, x in enumerate(labels) if x == l]
+        groups.append((min(members), l))
+    order = channel_order(channels)
+    mapping = {l: order[j] for j, (_, l) in enumerate(sorted(groups))}
+    return [mapping[l] for l in labels]
+
+
+def _exact_milp(w, k, fixed) -> list[int]:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import lil_matrix
+    n = w.shape[0]
+    if n == 1 or k == 1:
+        return [fixed.get(i, 0) for i in range(n)]
+    edges = [(i, j) for i in range(n) for j in range(i + 1, n) if w[i, j] > 0]
+    nx = n * k
+    ne = len(edges)
+    cost = np.r_[np.zeros(nx), [w[i, j] for i, j in edges]]
+    rows = n + ne * k
+    a = lil_matrix((rows, nx + ne))
+    lo = np.zeros(rows)
+    hi = np.zeros(rows)
+    for i in range(n):
+        for c in range(k):
+            a[i, i * k + c] = 1
+        lo[i] = hi[i] = 1
+    r = n
+    for e, (i, j) in enumerate(edges):
+        for c in range(k):          # y_e >= x_ic + x_jc - 1
+            a[r, i * k + c] = 1
+            a[r, j * k + c] = 1
+            a[r, nx + e] = -1
+            lo[r], hi[r] = -np.inf, 1
+            r += 1
+    lb = np.zeros(nx + ne)
+    ub = np.ones(nx + ne)
+    for i, c in fixed.items():
+        ub[i * k:(i + 1) * k] = 0
+        lb[i * k + c] = ub[i * k + c] = 1
+    if not fixed:
+        lb[0] = 1                   # channel labels are interchangeable: AP 0 takes label 0
+        # and AP i uses a label <= i (further symmetry breaking)
+        for i in range(1, n):
+            ub[i * k + min(i + 1, k):(i + 1) * k] = 0
+    integrality = np.r_[np.ones(nx), np.zeros(ne)]
+    res = milp(cost, constraints=LinearConstraint(a.tocsr(), lo, hi),
+               integrality=integrality, bounds=Bounds(lb, ub),
+               options={"time_limit": 60, "mip_rel_gap": 0})
+    if res.x is None:
+        return _heuristic(w, k, fixed, 0, 24)
+    x = res.x[:nx].reshape(n, k)
+    return [int(np.argmax(row)) for row in x]
+
+
+def _heuristic(w, k, fixed, seed, restarts) -> list[int]:
+    n = w.shape[0]
+    rng = np.random.default_rng(seed)
+    best_lab, best_cost = None, np.inf
+    strength = w.sum(1)
+    for r in range(max(1, restarts)):
+        lab = np.full(n, -1)
+        for i, c in fixed.items():
+            lab[i] = c
+        # DSATUR-like: next is the uncoloured AP with the most weight to coloured ones
+        noise = rng.random(n) * (0 if r == 0 else strength.max() * 0.3 + 1e-9)
+        while (lab < 0).any():
+            free = np.nonzero(lab < 0)[0]
+            coloured = lab >= 0
+            pressure = w[np.ix_(free, np.nonzero(coloured)[0])].sum(1) if coloured.any() \
+                else np.zeros(len(free))
+            key = pressure * 1e3 + strength[free] + noise[free]
+            i = free[int(np.argmax(key))]
+            cost = np.array([w[i, lab == c].sum() for c in range(k)])
+            use = np.bincount(lab[lab >= 0], minlength=k)
+            lab[i] = int(np.lexsort((use, cost))[0])
+        lab = _improve(w, lab, k, fixed)
+        c = assignment_cost(w, lab)
+        if c < best_cost - 1e-9:
+            best_lab, best_cost = lab.copy(), c
+    return best_lab.tolist()
+
+
+def _improve(w, lab, k, fixed) -> np.ndarray:
+    """Move single APs to their cheapest channel, then swap pairs, until nothing helps."""
+    n = len(lab)
+    lab = lab.copy()
+    for _ in range(100):
+        changed = False
+        for i in range(n):
+            if i in fixed:
+                continue
+            cost = np.array([w[i, lab == c].sum() - (w[i, i] if lab[i] == c else 0)
+                             for c in range(k)])
+            c = int(np.argmin(cost))
+            if cost[c] < cost[lab[i]] - 1e-9:
+                lab[i] = c
+                changed = True
+        if not changed:
+            # pair swaps between different channels
+            for i in range(n):
+                if i in fixed:
+                    continue
+                for j in range(i + 1, n):
+                    if j in fixed or lab[i] == lab[j]:
+                        continue
+                    ci, cj = lab[i], lab[j]
+                    before = w[i, lab == ci].sum() + w[j, lab == cj].sum()
+                    lab[i], lab[j] = cj, ci
+                    after = w[i, lab == cj].sum() - w[i, j] * 0 + w[j, lab == ci].sum()
+                    if after < before - 1e-9:
+                        changed = True
+                    else:
+                        lab[i], lab[j] = ci, cj
+            if not changed:
+                break
+    return lab

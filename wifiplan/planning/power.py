@@ -1,0 +1,148 @@
+"""Transmit power: limits per channel, and tuning in 1 dB steps (a planner's TPC).
+
+Limits: an AP may transmit between :data:`MIN_TX_POWER_DBM` and the smaller of the small
+AP's hardware maximum :data:`MAX_TX_POWER_DBM` and the domain's maximum EIRP for its channel
+minus the antenna gain (``EIRP = tx_power_dbm + ap_gain_dbi <= max EIRP``, see
+:mod:`wifiplan.regulatory`).
+
+Tuning works like a controller's transmit-power control (e.g. the TPC of enterprise WLAN
+controllers, which lowers an AP until its neighbours hear it at a target level): AP by AP,
+one 1 dB step up or down is taken when it lowers the objective; passes repeat until no step
+helps. The objective, in order of weight:
+
+1. required points below their zone's requirement (hard: weight 1000 per point);
+2. cell-boundary points (best and second-best server within 3 dB) outside the
+   -70..-65 dBm band: one per point plus a quarter per dB outside the band;
+3. total transmit power (0.5 per dB), so that of equal plans the quieter one wins.
+
+Points no AP can reach even at its maximum power are left out (they are reported as
+uncovered, not chased).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..radiomap import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
+
+MIN_TX_POWER_DBM = 1.0     # lowest setting of a small enterprise AP [dBm]
+MAX_TX_POWER_DBM = 20.0    # highest 5 GHz conducted power of a small AP [dBm]
+W_UNCOVERED = 1000.0
+W_BAND_POINT = 1.0
+W_BAND_DB = 0.25
+W_POWER = 0.5
+
+
+def power_limits(site, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
+    """(min, max) transmit power [dBm] in whole dB for ``channel`` on ``site``: the AP's
+    hardware range capped so that EIRP = tx + ap_gain_dbi stays within the domain's limit."""
+    eirp = site.domain.max_eirp_dbm(int(channel))
+    hi = float(np.floor(min(MAX_TX_POWER_DBM, eirp - ap_gain_dbi) + 1e-9))
+    lo = float(np.ceil(MIN_TX_POWER_DBM))
+    if hi < lo:                       # the domain allows less than the hardware minimum
+        return hi, hi
+    return lo, hi
+
+
+def limits_for_channels(site, channels, ap_gain_dbi: float) -> tuple[float, float]:
+    """Limits valid on every channel of ``channels`` (the tightest)."""
+    lims = [power_limits(site, c, ap_gain_dbi) for c in channels]
+    return max(l[0] for l in lims), min(l[1] for l in lims)
+
+
+def _top3(r: np.ndarray):
+    """Values and indices of the three strongest rows per column (padded with -inf)."""
+    n = r.shape[0]
+    if n >= 3:
+        idx = np.argpartition(-r, 2, axis=0)[:3]
+    else:
+        idx = np.argsort(-r, axis=0)
+    vals = np.take_along_axis(r, idx, 0)
+    order = np.argsort(-vals, axis=0, kind="stable")
+    idx = np.take_along_axis(idx, order, 0)
+    vals = np.take_along_axis(vals, order, 0)
+    if n < 3:
+        pad = 3 - n
+        idx = np.vstack([idx, np.full((pad, r.shape[1]), -1)])
+        vals = np.vstack([vals, np.full((pad, r.shape[1]), -np.inf)])
+    return vals, idx
+
+
+def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
+               band=BOUNDARY_BAND_DBM, within_db: float = BOUNDARY_WITHIN_DB) -> np.ndarray:
+    """Per-point cost of items 1 and 2 of the objective (module docstring)."""
+    lo, hi = band
+    cost = np.where(best < req - 1e-6, W_UNCOVERED, 0.0)
+    boundary = np.isfinite(second) & (best - second <= within_db)
+    out_db = np.maximum(lo - best, 0) + np.maximum(best - hi, 0)
+    cost += np.where(boundary & (out_db > 0), W_BAND_POINT + W_BAND_DB * out_db, 0.0)
+    return cost
+
+
+def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
+                max_passes: int = 40, weights: np.ndarray | None = None) -> np.ndarray:
+    """Tune per-AP transmit power [dBm] in 1 dB steps (module docstring).
+
+    gain : (n_ap, n_pts) received power at 0 dBm [dBm]; req : (n_pts,) requirement [dBm];
+    p0 : start powers; p_min, p_max : scalars or (n_ap,) limits; weights : optional area
+    weight per point. Returns the tuned powers (n_ap,) as floats in whole dB.
+    """
+    n = gain.shape[0]
+    p_min = np.broadcast_to(np.asarray(p_min, float), (n,)).copy()
+    p_max = np.broadcast_to(np.asarray(p_max, float), (n,)).copy()
+    p = np.clip(np.round(np.asarray(p0, float)), p_min, p_max)
+    if n == 0 or gain.shape[1] == 0:
+        return p
+    gain = gain.astype(np.float32)
+    reach = (gain + p_max[:, None]).max(0)
+    keep = reach >= req - 1e-6                        # reachable points only
+    gain = gain[:, keep]
+    req = np.asarray(req, float)[keep]
+    w = np.ones(len(req)) if weights is None else np.asarray(weights, float)[keep]
+    if len(req) == 0:
+        return p
+    # points each AP can influence: where it can come within 3 dB of the best at p_max
+    r = gain + p[:, None].astype(np.float32)
+    floor = float(req.min()) - 20.0
+    infl = [np.nonzero(gain[i] + p_max[i] >= floor)[0] for i in range(n)]
+    vals, idx = _top3(r)
+
+    def cost_at(pts, best, second):
+        return float((point_cost(best, second, req[pts]) * w[pts]).sum())
+
+    def trial(i, delta):
+        pts = infl[i]
+        if len(pts) == 0:
+            return 0.0, None
+        v = vals[:, pts]
+        ix = idx[:, pts]
+        old = cost_at(pts, v[0], v[1])
+        # others' top two at these points
+        is_i = ix == i
+        ov = np.where(is_i, -np.inf, v)
+        order = np.argsort(-ov, axis=0, kind="stable")[:2]
+        o2 = np.take_along_axis(ov, order, 0)
+        ri = r[i, pts] + delta
+        best = np.maximum(ri, o2[0])
+        second = np.where(ri >= o2[0], o2[0], np.maximum(ri, o2[1]))
+        new = cost_at(pts, best, second)
+        return new - old + W_POWER * delta, pts
+
+    for _ in range(max_passes):
+        changed = False
+        for i in range(n):
+            for delta in (-1.0, 1.0):
+                if not (p_min[i] <= p[i] + delta <= p_max[i]):
+                    continue
+                d, pts = trial(i, delta)
+                if d < -1e-9:
+                    p[i] += delta
+                    r[i] += np.float32(delta)
+                    if pts is not None:
+                        vv, ii = _top3(r[:, pts])
+                        vals[:, pts] = vv
+                        idx[:, pts] = ii
+                    changed = True
+                    break
+        if not changed:
+            break
+    return p
