@@ -84,8 +84,12 @@ def residual_map(measured: GridMap, predicted: GridMap) -> GridMap:
 
 def survey_maps(site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, model=None,
                 max_distance_m: float = MAX_DISTANCE_M) -> dict[str, GridMap]:
-    """``{"measured", "predicted", "residual"}`` on one grid."""
-    m = measured_map(site, frame, resolution_m, max_distance_m=max_distance_m)
+    """``{"measured", "predicted", "residual"}`` on one grid; the measured map keeps the
+    BSSIDs that match a plan AP (:func:`match_bssids`), so the residual compares like with
+    like."""
+    from .matching import attach_ap_ids, match_bssids
+    f = attach_ap_ids(frame, match_bssids(site, plan, frame, model=model))
+    m = measured_map(site, f, resolution_m, max_distance_m=max_distance_m)
     p = predicted_map(site, plan, resolution_m, model=model)
     return {"measured": m, "predicted": p, "residual": residual_map(m, p)}
 

@@ -1,0 +1,149 @@
+"""Calibration recovers known parameters; measured maps never extrapolate."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FLOORPLANS, SURVEYS
+from wifiplan.cli import main
+from wifiplan.plan import AP, Plan, save_plan
+from wifiplan.propagation import (PropagationModel, load_model_file, rssi_points_dbm,
+                                  save_model_file)
+from wifiplan.site import parse_site, save_site
+from wifiplan.survey import calibrate, measured_map, read_survey, survey_maps
+
+SITE_YAML = """
+name: Calibration Test Hall
+regulatory_domain: seed
+outline: [[0, 0], [40, 0], [40, 30], [0, 30]]
+propagation: {model: 3gpp-inf-sl, ap_height_m: 3.0, client_height_m: 1.2}
+walls:
+  - {from: [20, 0], to: [20, 18], material: concrete-block}
+  - {from: [0, 15], to: [14, 15], material: plasterboard}
+  - {from: [24, 20], to: [40, 20], material: brick}
+  - {points: [[6, 22], [6, 30]], material: plasterboard}
+zones:
+  - {name: all, polygon: [[0, 0], [40, 0], [40, 30], [0, 30]]}
+"""
+TRUTH = {"pl0_db": 42.0, "exponent": 2.8,
+         "losses": {"concrete-block": 16.0, "plasterboard": 4.5, "brick": 9.0}}
+SIGMA = 4.0
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """A survey generated with known parameters and 4 dB Gaussian shadowing."""
+    tmp = tmp_path_factory.mktemp("calib")
+    site = parse_site(SITE_YAML)
+    aps = [AP("A1", 8, 7, 3.0, 36, tx_power_dbm=18, bssid="02:00:00:00:01:00"),
+           AP("A2", 32, 8, 3.0, 40, tx_power_dbm=18, bssid="02:00:00:00:02:00"),
+           AP("A3", 9, 24, 3.0, 44, tx_power_dbm=18, bssid="02:00:00:00:03:00"),
+           AP("A4", 33, 26, 3.0, 48, tx_power_dbm=18, bssid="02:00:00:00:04:00")]
+    plan = Plan(site.name, aps)
+    truth = PropagationModel.for_site(site).updated(
+        {"model": "log-distance", "pl0_db": TRUTH["pl0_db"], "exponent": TRUTH["exponent"],
+         "freq_ref_mhz": 5500.0, "materials": TRUTH["losses"]})
+    xs, ys = np.meshgrid(np.arange(0.5, 40, 1.0), np.arange(0.5, 30, 1.0))
+    x, y = xs.ravel(), ys.ravel()
+    rssi = rssi_points_dbm(site, aps, x, y, truth)
+    rng = np.random.default_rng(42)
+    rssi = rssi + SIGMA * rng.standard_normal(rssi.shape)
+    rows = pd.DataFrame({
+        "x_m": np.tile(x, len(aps)), "y_m": np.tile(y, len(aps)),
+        "bssid": np.repeat([a.bssid for a in aps], len(x)), "ssid": "CAL",
+        "channel": np.repeat([a.channel for a in aps], len(x)),
+        "rssi_dbm": np.round(rssi.ravel(), 1)})
+    survey = tmp / "survey.csv"
+    rows.to_csv(survey, index=False)
+    save_site(site, tmp / "site.yaml")
+    save_plan(plan, tmp / "site.plan.yaml")
+    return site, plan, survey, tmp
+
+
+def test_calibration_recovers_known_parameters(synthetic):
+    site, plan, survey, _ = synthetic
+    frame, meta = read_survey(survey, site=site)
+    # a few far points fall below the -100 dBm a receiver reports: censored, and said so
+    assert len(meta.rejected) < 0.005 * meta.n_rows
+    assert all("outside -100..-10 dBm" in r["reason"] for r in meta.rejected)
+    model, rep = calibrate(site, plan, frame, folds=5, seed=0)
+    assert abs(rep["exponent"] - TRUTH["exponent"]) < 0.2
+    for m, v in TRUTH["losses"].items():
+        assert rep["materials"][m]["fitted"]
+        assert abs(rep["materials"][m]["after_db"] - v) < 2.0, m
+    assert abs(rep["rmse_after_db"] - SIGMA) < 0.5
+    assert rep["rmse_before_db"] > rep["rmse_after_db"] + 0.5
+    assert len(rep["fold_rmse_after_db"]) == 5
+    assert model.model == "log-distance" and model.params["freq_ref_mhz"] == 5500.0
+    assert model.material_losses["brick"] == pytest.approx(rep["materials"]["brick"]["after_db"],
+                                                           abs=0.01)
+
+
+def test_calibration_fits_ap_offsets(synthetic):
+    site, plan, survey, _ = synthetic
+    frame, _ = read_survey(survey, site=site)
+    # A2 transmits 6 dB less than the plan says
+    f = frame.copy()
+    f.loc[f["bssid"].astype(str) == "02:00:00:00:02:00", "rssi_dbm"] -= 6.0
+    model, rep = calibrate(site, plan, f, fit_ap_offsets=True, folds=3)
+    off = rep["ap_offsets_db"]
+    assert abs(sum(off.values())) < 0.5
+    others = np.mean([off[k] for k in ("A1", "A3", "A4")])
+    assert off["A2"] - others == pytest.approx(-6.0, abs=1.0)
+    assert model.ap_offsets_db == off
+    assert abs(rep["exponent"] - TRUTH["exponent"]) < 0.2
+
+
+def test_calibrate_cli_writes_a_model_that_predict_accepts(synthetic, capsys):
+    site, plan, survey, tmp = synthetic
+    out = tmp / "model.yaml"
+    code = main(["survey", "calibrate", str(tmp / "site.yaml"), str(tmp / "site.plan.yaml"),
+                 str(survey), "-o", str(out), "--folds", "3"])
+    text = capsys.readouterr().out
+    assert code == 0 and "RMSE" in text and "exponent" in text
+    d = load_model_file(out)
+    assert d["model"] == "log-distance" and abs(d["exponent"] - 2.8) < 0.2
+    pts = tmp / "p.csv"
+    pts.write_text("x_m,y_m\n8,10\n30,25\n")
+    assert main(["predict", str(tmp / "site.yaml"), str(tmp / "site.plan.yaml"),
+                 "--points", str(pts), "-o", str(tmp / "pred.csv"), "--model", str(out)]) == 0
+    pred = pd.read_csv(tmp / "pred.csv")
+    m = PropagationModel.for_site(site, out)
+    want = rssi_points_dbm(site, plan.aps, [8, 30], [10, 25], m)
+    assert np.allclose(pred["rssi_dbm"].to_numpy().reshape(2, 4), want.T, atol=0.01)
+
+
+def test_model_round_trip(synthetic, tmp_path):
+    site, plan, survey, _ = synthetic
+    frame, _ = read_survey(survey, site=site)
+    model, _ = calibrate(site, plan, frame, folds=2)
+    save_model_file(model, tmp_path / "m.yaml")
+    again = PropagationModel.for_site(site, tmp_path / "m.yaml")
+    x = np.array([5.0, 25.0])
+    assert np.allclose(rssi_points_dbm(site, plan.aps, x, x, model),
+                       rssi_points_dbm(site, plan.aps, x, x, again), atol=0.01)
+
+
+def test_measured_map_never_extrapolates():
+    from wifiplan.site import load_site
+    from wifiplan.plan import load_plan
+    site = load_site(FLOORPLANS / "production-line.yaml")
+    plan = load_plan(FLOORPLANS / "production-line.plan.yaml")
+    frame, _ = read_survey(SURVEYS / "production-line-sjis.csv", site=site)
+    part = frame[frame["x_m"] < 30]
+    mm = measured_map(site, part, 1.0, max_distance_m=3.0)
+    X, Y = np.meshgrid(mm.xs, mm.ys)
+    assert mm.mask.any()
+    assert not mm.mask[X > 33].any()              # nothing beyond the surveyed part
+    from scipy.spatial import cKDTree
+    d, _ = cKDTree(part[["x_m", "y_m"]].to_numpy()).query(np.column_stack([X[mm.mask],
+                                                                          Y[mm.mask]]))
+    assert d.max() <= 3.0
+    best = part.groupby(["x_m", "y_m"])["rssi_dbm"].max()
+    v = mm.values[mm.mask]
+    assert v.min() >= best.min() - 1e-9 and v.max() <= best.max() + 1e-9   # interpolation only
+    maps = survey_maps(site, plan, part, 1.0)
+    r = maps["residual"].values
+    assert np.isfinite(r).sum() == np.isfinite(maps["measured"].values).sum()
+    assert abs(np.nanmedian(r)) < 4.0
