@@ -250,3 +250,11 @@ def test_sample_inputs_never_modified(tmp_path):
             except InputError:
                 pass
     assert {p: sha(p) for p in files} == before
+
+
+def test_percent_values_in_a_dbm_column_refused(tmp_path):
+    p = write(tmp_path, "pct.csv", HEADER + "1,2,02:1a:00:00:00:01,F,36,70,t\n"
+                                            "1,3,02:1a:00:00:00:01,F,36,64,t\n")
+    with pytest.raises(InputError, match="percent") as e:
+        read_survey(p)
+    assert e.value.line == 2

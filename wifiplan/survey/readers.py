@@ -476,12 +476,6 @@ def _read_table(raw: bytes, encoding: str, source: str, header_line: int, delimi
     return df, lines, rejected
 
 
-def _numeric(col: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(col):
-        return col.astype(float)
-    return pd.to_numeric(col.astype(object).where(col.notna(), None), errors="coerce").astype(float)
-
-
 def _numeric_with_bad(col: pd.Series):
     """Float values and a mask of cells that held text that is not a number."""
     if pd.api.types.is_numeric_dtype(col):
@@ -523,8 +517,8 @@ def _check_delimiter(header_text: str, delimiter: str, source: str, line: int):
                              f"decimal: ',' for decimal commas)", source=source, line=line)
 
 
-def _from_columns(df: pd.DataFrame, colmap: dict[str, str], source: str, header_line: int,
-                  fmt: str) -> dict[str, Any]:
+def _from_columns(df: pd.DataFrame, colmap: dict[str, str], source: str, header_line: int
+                  ) -> dict[str, Any]:
     out = {}
     lower = {str(c).strip().lower(): c for c in df.columns}
     for target, col in colmap.items():
@@ -596,7 +590,10 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
         first_line = first_line[1:]
     is_wigle = first_line.lstrip().lower().startswith("wiglewifi")
     if fmt == "auto":
-        fmt = _detect_format([], first_line, mp, fmt)
+        fmt = mp.get("format") or _detect_format([], first_line, mp, fmt)
+        if "format" in mp and fmt not in FORMATS[1:]:
+            raise InputError(f"unknown survey format {fmt!r} in the mapping, expected one of "
+                             f"{', '.join(FORMATS[1:])}", source=mp_source, key="format")
     header_line = int(mp.get("header_line", 2 if is_wigle else 1))
     if len(head) < header_line:
         raise InputError("no header line found", source=source, line=header_line)
@@ -683,7 +680,7 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
                                       text_cols, numeric_cols)
     df.columns = [str(c).strip() for c in df.columns]
     meta.n_rows = len(df) + len(rejected)
-    cols = _from_columns(df, colmap, source, header_line, fmt)
+    cols = _from_columns(df, colmap, source, header_line)
     frame, bad = _assemble(fmt, cols, mp, georef, lines, meta, source)
     rejected.extend(bad)
     frame, rejected_more = clean_survey(frame, site=site)
@@ -804,6 +801,13 @@ def _assemble(fmt, cols, mp, georef, lines, meta, source):
             badnum |= other
         meta.notes.append(f"placed on the floor by a {g.kind} georeference of {g.n_points} "
                           f"points (rms {g.rms_m:.2f} m)")
+    if fmt in ("native", "mapped") and mp.get("signal_unit", "dbm") == "dbm":
+        r = out["rssi_dbm"][np.isfinite(out["rssi_dbm"])]
+        if len(r) and np.median(r) > 0 and r.min() >= 0 and r.max() <= 100:
+            raise InputError(f"rssi_dbm values are between 0 and 100 (median {np.median(r):g}): "
+                             f"a signal quality in percent, not dBm; give a mapping file with "
+                             f"signal_unit: percent and percent_to_dbm", source=source,
+                             line=int(lines[0]) if len(lines) else None)
     if "channel" not in out and "freq_mhz" in out:
         out["channel"] = channel_from_freq(out["freq_mhz"])
     frame = pd.DataFrame({k: v for k, v in out.items()})
