@@ -246,15 +246,18 @@ class Georeference:
     max_residual_m: float
     n_points: int
 
-    def enu(self, lat, lon):
-        lat = np.asarray(lat, float)
-        lon = np.asarray(lon, float)
+    def _metres_per_radian(self) -> tuple[float, float]:
+        """(east, north) metres per radian of longitude and latitude at lat0 (WGS 84)."""
         s = math.sin(math.radians(self.lat0))
         w = math.sqrt(1.0 - EARTH_E2 * s * s)
-        m_rad = EARTH_A_M * (1 - EARTH_E2) / w ** 3
-        n_rad = EARTH_A_M / w
-        e = np.radians(lon - self.lon0) * n_rad * math.cos(math.radians(self.lat0))
-        n = np.radians(lat - self.lat0) * m_rad
+        return (EARTH_A_M / w * math.cos(math.radians(self.lat0)),
+                EARTH_A_M * (1 - EARTH_E2) / w ** 3)
+
+    def enu(self, lat, lon):
+        """Local east, north [m] of latitude/longitude [degrees] about (lat0, lon0)."""
+        me, mn = self._metres_per_radian()
+        e = np.radians(np.asarray(lon, float) - self.lon0) * me
+        n = np.radians(np.asarray(lat, float) - self.lat0) * mn
         return e, n
 
     def to_floor(self, lat, lon):
@@ -271,13 +274,8 @@ class Georeference:
         dy = np.asarray(y_m, float) - self.offset[1]
         e = inv[0, 0] * dx + inv[0, 1] * dy
         n = inv[1, 0] * dx + inv[1, 1] * dy
-        s = math.sin(math.radians(self.lat0))
-        w = math.sqrt(1.0 - EARTH_E2 * s * s)
-        m_rad = EARTH_A_M * (1 - EARTH_E2) / w ** 3
-        n_rad = EARTH_A_M / w
-        lat = self.lat0 + np.degrees(n / m_rad)
-        lon = self.lon0 + np.degrees(e / (n_rad * math.cos(math.radians(self.lat0))))
-        return lat, lon
+        me, mn = self._metres_per_radian()
+        return self.lat0 + np.degrees(n / mn), self.lon0 + np.degrees(e / me)
 
     def describe(self) -> dict:
         scale = float(math.sqrt(abs(np.linalg.det(self.matrix))))
@@ -609,8 +607,6 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
         meta.notes.append("decoded as Shift_JIS (cp932)")
 
     low = [h.lower() for h in header]
-    text_cols: set[str] = set()
-    numeric_cols: set[str] = set()
     if fmt == "native":
         missing = [c for c in NATIVE_REQUIRED if c not in low]
         if "rssi_dbm" in missing:
@@ -620,9 +616,9 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
                              f"{','.join(NATIVE_REQUIRED)}", source=source, line=header_line)
         colmap = {c: header[low.index(c)] for c in NATIVE_REQUIRED + NATIVE_OPTIONAL if c in low}
     elif fmt == "wigle":
-        need = {"x_m": None, "bssid": "mac", "ssid": "ssid", "channel": "channel",
-                "rssi_dbm": "rssi", "lat": "currentlatitude", "lon": "currentlongitude"}
-        missing = [v for k, v in need.items() if v and v not in low]
+        need = {"bssid": "mac", "ssid": "ssid", "channel": "channel", "rssi_dbm": "rssi",
+                "lat": "currentlatitude", "lon": "currentlongitude"}
+        missing = [v for v in need.values() if v not in low]
         if missing:
             raise InputError(f"missing WiGLE column(s) {', '.join(missing)}; expected MAC,SSID,"
                              f"AuthMode,FirstSeen,Channel,Frequency,RSSI,CurrentLatitude,"
@@ -631,7 +627,7 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
             raise InputError("a WiGLE file has latitude/longitude: give a georeference "
                              "(--georef REF.yaml with 2+ points {lat, lon, x_m, y_m})",
                              source=source)
-        colmap = {k: header[low.index(v)] for k, v in need.items() if v}
+        colmap = {k: header[low.index(v)] for k, v in need.items()}
         for k, v in (("freq_mhz", "frequency"), ("timestamp", "firstseen"), ("type", "type")):
             if v in low:
                 colmap[k] = header[low.index(v)]
@@ -671,11 +667,9 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
                          f"mapping file (--mapping) for any other CSV", source=source,
                          line=header_line)
     meta.columns = {k: str(v) for k, v in colmap.items()}
-    for k, v in colmap.items():
-        if k in ("bssid", "ssid", "timestamp", "device", "type"):
-            text_cols.add(v)
-        else:
-            numeric_cols.add(v)
+    text_cols = {v for k, v in colmap.items() if k in ("bssid", "ssid", "timestamp", "device",
+                                                      "type")}
+    numeric_cols = set(colmap.values()) - text_cols
     df, lines, rejected = _read_table(raw, encoding, source, header_line, delimiter, decimal,
                                       text_cols, numeric_cols)
     df.columns = [str(c).strip() for c in df.columns]
@@ -711,6 +705,7 @@ def _assemble(fmt, cols, mp, georef, lines, meta, source):
     rejected: list[dict] = []
     n = len(lines)
     if fmt == "wide":
+        from ..plan import normalise_bssid
         x, bad_x = _numeric_with_bad(cols["x_m"])
         y, bad_y = _numeric_with_bad(cols["y_m"])
         sentinels = mp.get("not_heard", -200)
@@ -721,12 +716,10 @@ def _assemble(fmt, cols, mp, georef, lines, meta, source):
             spec = spec if isinstance(spec, dict) else {"ap_id": str(spec)}
             v, bad_v = _numeric_with_bad(cols[f"ap::{col}"])
             heard = ~np.isin(v, sentinels) & ~np.isnan(v)
-            bad_cell = bad_v
-            for i in np.flatnonzero(bad_cell):
+            for i in np.flatnonzero(bad_v):
                 rejected.append({"line": int(lines[i]), "reason": f"column '{col}': "
                                  f"{cols[f'ap::{col}'].iloc[i]!r} is not a number"})
             keep = heard | (~np.isfinite(v) & ~np.isnan(v))
-            from ..plan import normalise_bssid
             bssid = normalise_bssid(str(spec["bssid"])) if spec.get("bssid") else None
             parts.append(pd.DataFrame({
                 "x_m": x[keep] * scale, "y_m": y[keep] * scale,
