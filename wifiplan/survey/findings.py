@@ -105,7 +105,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
     """
     from ..propagation import PropagationModel, rssi_points_dbm
     from .cleaning import aggregate_samples
-    from .matching import attach_ap_ids, match_bssids, point_index
+    from .matching import attach_ap_ids, match_bssids, point_index, row_keys
 
     if not isinstance(model, PropagationModel):
         model = PropagationModel.for_site(site, model)
@@ -146,11 +146,11 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
         findings.append(d)
 
     # ---- per heard BSSID: channel, band, width -----------------------------------------
+    rows_of = pd.Series(np.arange(len(f))).groupby(row_keys(frame)).indices
     for _, m in matches.iterrows():
-        rows = f[(f["bssid"].astype(str) == m["bssid"]) if m["bssid"] else
-                 (f["ap_id"] == m["ap_id"])]
-        if not len(rows):
+        if m["key"] not in rows_of:
             continue
+        rows = f.iloc[rows_of[m["key"]]]
         strongest = rows.loc[rows["rssi_dbm"].idxmax()]
         x, y, top = strongest["x_m"], strongest["y_m"], strongest["rssi_dbm"]
         is_ours = isinstance(m["ap_id"], str)
