@@ -116,7 +116,7 @@ def ap_table(p: Plan):
     return pd.DataFrame([{c: getattr(a, c) for c in AP_COLUMNS} for a in p.aps],
                         columns=AP_COLUMNS).astype({"id": "string", "x_m": float, "y_m": float,
                                                     "height_m": float, "channel": "Int64",
-                                                    "tx_power_dbm": float, "locked": bool})
+                                                    "tx_power_dbm": float, "locked": "boolean"})
 
 
 @dataclass
@@ -126,39 +126,50 @@ class TableResult:
     pending: list[int] | None = None   # rows still missing their position
 
 
-def aps_from_table(df, old: Plan, a_site: Site) -> TableResult:
-    """APs from the edited table, validated like a plan file (same messages as the CLI).
+def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
+    """APs from the edited table ``df``, validated like a plan file (same messages as the CLI).
 
-    Rows without x or y are pending (just added, not placed yet) and left out. A new row
-    without an id gets the next free ``APn``; unset height, channel and power take the
-    values of the last AP (or the site's mount height, the first allowed channel, 10 dBm).
+    ``base`` is the table as the editor was opened with; new rows are numbered and filled
+    from it, so that they keep their id and settings while other rows are edited or
+    deleted. Rows without x or y are pending (just added, not placed yet) and left out. A
+    new row without an id gets ``APn`` after the highest number in ``base``; unset height,
+    channel and power take the values of the last AP of ``base`` (or the site's mount
+    height, the first allowed channel, 10 dBm). ``old`` (the plan before this edit) gives
+    the fields the table does not show (BSSID, switch, port).
     """
+    import re
+
     import pandas as pd
     from ..plan import check_plan_against_site
     by_id = {a.id: a for a in old.aps}
-    last = old.aps[-1] if old.aps else None
-    defaults = {"height_m": last.height_m if last else a_site.propagation.get("ap_height_m", 4.0),
-                "channel": last.channel if last else a_site.allowed_channels()[0],
-                "tx_power_dbm": last.tx_power_dbm if last else 10.0}
+    last = base.iloc[-1] if len(base) else None
+    defaults = {"height_m": float(last["height_m"]) if last is not None
+                else a_site.propagation.get("ap_height_m", 4.0),
+                "channel": int(last["channel"]) if last is not None
+                else a_site.allowed_channels()[0],
+                "tx_power_dbm": float(last["tx_power_dbm"]) if last is not None else 10.0}
     used = {str(v) for v in df["id"] if not pd.isna(v)}
-    n = 1
+    numbers = [int(m.group(1)) for v in base["id"] if not pd.isna(v)
+               for m in [re.fullmatch(r"AP(\d+)", str(v))] if m]
+    n = max(numbers, default=len(base))
     rows, pending = [], []
     for i, r in enumerate(df.to_dict("records")):
-        if pd.isna(r.get("x_m")) or pd.isna(r.get("y_m")):
-            pending.append(i + 1)
-            continue
-        d = {}
         ap_id = r.get("id")
         if pd.isna(ap_id) or not str(ap_id).strip():
+            n += 1                       # numbered in row order, placed or not
             while f"AP{n}" in used:
                 n += 1
             ap_id = f"AP{n}"
             used.add(ap_id)
+        if pd.isna(r.get("x_m")) or pd.isna(r.get("y_m")):
+            pending.append(i + 1)
+            continue
+        d = {}
         d["id"] = str(ap_id).strip()
         for c in ("x_m", "y_m", "height_m", "channel", "tx_power_dbm"):
             v = r.get(c)
             d[c] = defaults[c] if pd.isna(v) else (int(v) if c == "channel" else float(v))
-        d["locked"] = bool(r.get("locked")) if not pd.isna(r.get("locked")) else False
+        d["locked"] = False if pd.isna(r.get("locked")) else bool(r.get("locked"))
         prev = by_id.get(d["id"])
         if prev is not None:           # keep what the table does not show (BSSID, switch, port)
             keep = prev.to_dict()

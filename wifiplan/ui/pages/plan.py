@@ -29,10 +29,10 @@ def planner_form(site, plan) -> None:
                                              "(non-DFS, 20 MHz).")
             count = c[2].number_input("AP count (0 = as needed)", 0, 500, 0, key="plan_count")
             c2 = st.columns(2)
-            keep = c2[0].checkbox(f"Keep locked APs ({len(locked)})", value=bool(locked),
-                                  key="plan_keep_locked", disabled=not locked,
+            keep = c2[0].checkbox("Keep the locked APs", value=True, key="plan_keep_locked",
                                   help="Lock APs in the table; the planner leaves them where "
-                                       "they are and plans around them.")
+                                       "they are and plans around them. Locked now: "
+                                       + (", ".join(locked) or "none") + ".")
             capacity = c2[1].checkbox("Respect cell capacity (airtime)", value=False,
                                       key="plan_capacity")
             run = st.form_submit_button("Run planner", type="primary")
@@ -52,6 +52,7 @@ def planner_form(site, plan) -> None:
                 return
             state.set_plan(new)
             st.toast(f"Planned {len(new.aps)} APs")
+            st.rerun()
 
 
 def open_plan(site) -> None:
@@ -67,6 +68,7 @@ def open_plan(site) -> None:
         st.session_state["plan_upload_done"] = up.file_id
         state.set_plan(p)
         st.toast(f"Opened {up.name}: {len(p.aps)} APs")
+        st.rerun()
 
 
 def ap_editor(site, plan):
@@ -95,7 +97,7 @@ def ap_editor(site, plan):
                                                           format="%.1f"),
             "locked": st.column_config.CheckboxColumn("locked",
                                                       help="The planner keeps locked APs")})
-    res = state.aps_from_table(edited, plan, site)
+    res = state.aps_from_table(edited, st.session_state["ap_base"], plan, site)
     if res.pending:
         st.info(f"New row {', '.join(map(str, res.pending))}: enter x and y to place the AP.",
                 icon=":material/edit:")
@@ -171,16 +173,15 @@ st.title("Plan")
 site = state.require_site()
 if site is None:
     st.stop()
-plan = state.plan()
-planner_form(site, plan)
-open_plan(site)
-plan = state.plan()
-
+controls = st.container()          # filled after the table, which may change the plan
 top = st.container()
 st.subheader("Access points")
 st.caption("Edit a cell to move an AP, change its channel or power, or lock it; add a row to "
            "place a new AP, select rows and delete them to remove APs.")
-plan = ap_editor(site, plan)
+plan = ap_editor(site, state.plan())
+with controls:
+    planner_form(site, plan)
+    open_plan(site)
 
 with top:
     if not plan.aps:

@@ -77,7 +77,7 @@ def import_dxf() -> None:
                            "entities": r["entities"], "role": _guess_role(r["layer"]),
                            "material": _guess_material(r["layer"]), "height_m": 2.0}
                           for r in layers])
-    mats = sorted(MATERIALS) + sorted(set(table["material"]) - set(MATERIALS) - {None})
+    mats = sorted(MATERIALS)
     edited = st.data_editor(
         table, key=f"dxf_layers_{up.file_id}", hide_index=True, width="stretch",
         disabled=["layer", "lines", "closed", "entities"],

@@ -1,0 +1,555 @@
+"""The Streamlit UI, page by page, with streamlit.testing.v1.AppTest.
+
+Each test drives the app as a designer would (load a sample, plan, edit an AP, upload a
+survey, generate a report) and checks what the page shows against the library's own
+numbers for the same input.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("streamlit.testing.v1")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from wifiplan import load_plan, load_site  # noqa: E402
+from wifiplan.radiomap import compute_radiomap  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = {"site": "wifiplan/ui/pages/site.py", "plan": "wifiplan/ui/pages/plan.py",
+         "survey": "wifiplan/ui/pages/survey.py", "report": "wifiplan/ui/pages/report.py"}
+SMALL = "small-workshop"
+PRODUCTION = "production-line"
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def load_sample(at: AppTest, name: str, with_plan: bool = True, resolution_m=None) -> AppTest:
+    at.switch_page(PAGES["site"])
+    run(at)
+    at.selectbox(key="sample_name").set_value(name)
+    at.checkbox(key="sample_with_plan").set_value(with_plan)
+    at.button(key="load_sample").click()
+    run(at)
+    if resolution_m is not None:
+        at.session_state["resolution_m"] = resolution_m
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(PAGES[page])
+    return run(at)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly figure (JSON) of the chart with ``key``."""
+    for el in at.get("plotly_chart"):
+        if el.proto.id.endswith(key) or f"-{key}-" in el.proto.id or key in el.proto.id:
+            return json.loads(el.proto.spec)
+    raise AssertionError(f"no plotly chart {key!r}: {[e.proto.id for e in at.get('plotly_chart')]}")
+
+
+def trace(fig: dict, name: str) -> dict:
+    for d in fig["data"]:
+        if d.get("name") == name:
+            return d
+    raise AssertionError(f"no trace {name!r} in {[d.get('name') for d in fig['data']]}")
+
+
+def arr(v):
+    """A plotly JSON array (plain list or base64 typed array) as numpy."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        shape = v.get("shape")
+        if isinstance(shape, str):
+            shape = [int(n) for n in shape.split(",")]
+        return a.reshape(shape) if shape else a
+    return np.asarray(v, dtype=object)
+
+
+def table(at: AppTest, column: str):
+    """The first read-only table that has ``column``, as a DataFrame."""
+    for df in at.dataframe:
+        v = df.value
+        if column in v.columns:
+            return v
+    raise AssertionError(f"no table with a column {column!r}")
+
+
+def pct(v) -> str:
+    return f"{100 * float(v):.1f} %"
+
+
+def sample(name: str):
+    site = load_site(ROOT / "floorplans" / f"{name}.yaml")
+    plan = load_plan(ROOT / "floorplans" / f"{name}.plan.yaml", site=site)
+    return site, plan
+
+
+def evaluate(site, aps, resolution_m):
+    from wifiplan.evaluation import evaluate_plan
+    from wifiplan.plan import Plan
+    rm = compute_radiomap(site, aps, resolution_m=resolution_m)
+    return evaluate_plan(site, Plan(site.name, list(aps)), radiomap=rm)
+
+
+def edit_table(at: AppTest, *, edited=None, added=None, deleted=None) -> AppTest:
+    """Apply cell edits to the AP table as the browser would, then rerun."""
+    key = f"ap_editor_{at.session_state['plan_version']}"
+    assert at.data_editor(key=key)
+    at.session_state[key] = {"edited_rows": edited or {}, "added_rows": added or [],
+                             "deleted_rows": deleted or []}
+    return run(at)
+
+
+# ---- Site --------------------------------------------------------------------------------
+
+def test_site_page_loads_a_sample_and_shows_the_floor():
+    at = new_app()
+    assert at.title[0].value == "Site"
+    assert "No site loaded." in [c.value for c in at.sidebar.caption]
+    load_sample(at, PRODUCTION)
+    site, plan = sample(PRODUCTION)
+    m = metrics(at)
+    assert m["Floor area"] == "2,100 m²"
+    assert m["Size"] == "70 × 30 m"
+    assert (m["Walls"], m["Obstacles"], m["Zones"], m["Terminals"]) == ("11", "15", "2", "3")
+    assert at.subheader[0].value == "Production Line"
+    assert "regulatory domain JP: channels 36, 40, 44, 48" in at.caption[0].value
+    fig = chart(at, "site_figure")
+    assert trace(fig, "concrete (27 dB)")["x"][:2] == [58.0, 58.0]
+    aps = trace(fig, "APs (diamond: locked)")
+    assert list(aps["text"]) == [a.id for a in plan.aps]
+    assert list(arr(aps["x"]).astype(float)) == [a.x_m for a in plan.aps]
+    zones = at.dataframe[0].value
+    assert list(zones["zone"]) == ["line-a", "line-b"]
+    assert list(zones["min RSSI [dBm]"]) == [-67, -65]
+    assert "**Production Line**" in at.sidebar.markdown[0].value
+    assert "3 APs · domain JP" in at.sidebar.markdown[0].value
+
+
+def test_site_yaml_upload_error_is_the_cli_message_and_the_app_keeps_working(tmp_path):
+    good = (ROOT / "floorplans" / f"{SMALL}.yaml").read_text()
+    bad = good.replace("material: glass", "material: glas", 1)
+    (tmp_path / "workshop.yaml").write_text(bad)
+    cli = subprocess.run([sys.executable, "-m", "wifiplan", "heatmap", "workshop.yaml",
+                          str(ROOT / "floorplans" / f"{SMALL}.plan.yaml"), "-o", "x.png"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert cli.returncode == 2
+    cli_message = cli.stderr.strip().removeprefix("wifiplan: error: ")
+    assert cli_message.startswith("workshop.yaml:17: walls[3].material: unknown material 'glas'")
+
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Site YAML")
+    run(at)
+    at.file_uploader(key="site_upload").set_value(("workshop.yaml", bad.encode(), "application/x-yaml"))
+    run(at)
+    assert errors(at) == [cli_message]
+    assert "No site loaded." in [c.value for c in at.sidebar.caption]
+    # the designer fixes the file and uploads it again: the app carries on
+    at.file_uploader(key="site_upload").set_value(("workshop.yaml", good.encode(), "application/x-yaml"))
+    run(at)
+    assert errors(at) == []
+    assert metrics(at)["Floor area"] == "375 m²"
+    assert at.subheader[0].value == "Small Workshop"
+
+
+def test_site_yaml_upload_with_a_plan_outside_the_outline(tmp_path):
+    site_text = (ROOT / "floorplans" / f"{SMALL}.yaml").read_text()
+    plan_text = "site: Small Workshop\naps:\n  - {id: AP1, x_m: 40, y_m: 5}\n"
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Site YAML")
+    run(at)
+    at.file_uploader(key="site_upload").set_value(("w.yaml", site_text.encode(), "text/yaml"))
+    at.file_uploader(key="site_plan_upload").set_value(("w.plan.yaml", plan_text.encode(),
+                                                        "text/yaml"))
+    run(at)
+    assert errors(at) == ["w.plan.yaml:3: aps[0]: AP AP1 at (40, 5) is outside the site outline"]
+
+
+def test_dxf_import_maps_layers_to_materials():
+    from test_dxf import make_plan_dxf
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_plan_dxf(Path(tmp) / "hall.dxf").read_bytes()
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("DXF drawing")
+    run(at)
+    at.file_uploader(key="dxf_upload").set_value(("hall.dxf", data, "application/dxf"))
+    run(at)
+    layers = at.data_editor[0].value.set_index("layer")
+    assert layers.loc["WALLS", "role"] == "wall" and layers.loc["WALLS", "material"] == "concrete"
+    assert layers.loc["GLASS", "material"] == "glass"
+    assert layers.loc["MACHINES", "role"] == "obstacle"
+    assert layers.loc["OUTLINE", "role"] == "outline"
+    assert layers.loc["TEXT", "role"] == "ignore"
+    assert "drawing units mm" in at.caption[0].value
+    at.text_input(key="dxf_name").set_value("Hall C")
+    at.button(key="dxf_import").click()
+    run(at)
+    assert errors(at) == []
+    assert at.success[0].value.startswith("Imported Hall C: 3 walls, 2 obstacles, outline "
+                                          "30.0 m x 20.0 m")
+    m = metrics(at)
+    assert (m["Floor area"], m["Size"], m["Walls"], m["Obstacles"]) == ("600 m²", "30 × 20 m",
+                                                                        "3", "2")
+    glass = trace(chart(at, "site_figure"), "glass (3.1 dB)")
+    assert glass["x"][:2] == [10.0, 10.0] and glass["y"][:2] == [12.0, 15.0]
+
+
+def test_dxf_upload_that_is_not_a_drawing_shows_the_error():
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("DXF drawing")
+    run(at)
+    at.file_uploader(key="dxf_upload").set_value(("plan.dxf", b"not a drawing\n", "application/dxf"))
+    run(at)
+    assert len(errors(at)) == 1 and errors(at)[0].startswith("plan.dxf: not a readable DXF drawing")
+
+
+def test_floor_image_with_a_two_point_scale():
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 200), "white").save(buf, format="PNG")
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Floor image")
+    run(at)
+    at.file_uploader(key="image_upload").set_value(("floor.png", buf.getvalue(), "image/png"))
+    run(at)
+    # A and B 100 px apart are 10 m apart: 0.1 m per pixel, the image is 40 m x 20 m
+    at.number_input(key="img_x1").set_value(50.0)
+    at.number_input(key="img_y1").set_value(100.0)
+    at.number_input(key="img_x2").set_value(150.0)
+    at.number_input(key="img_y2").set_value(100.0)
+    at.number_input(key="img_dist").set_value(10.0)
+    at.button(key="img_create").click()
+    run(at)
+    assert errors(at) == []
+    assert "40.0 m x 20.0 m at 100.0 mm per pixel" in at.success[0].value
+    assert metrics(at)["Size"] == "40 × 20 m" and metrics(at)["Floor area"] == "800 m²"
+    img = chart(at, "site_figure")["layout"]["images"][0]
+    assert (img["x"], img["y"], img["sizex"], img["sizey"]) == (0.0, 20.0, 40.0, 20.0)
+    # the same point twice is refused with a message, and nothing breaks
+    at.number_input(key="img_x2").set_value(50.0)
+    at.button(key="img_create").click()
+    run(at)
+    assert errors(at) == ["scale: the two points are the same pixel; mark two points that are "
+                          "far apart on the image"]
+
+
+# ---- Plan --------------------------------------------------------------------------------
+
+def test_plan_page_metrics_and_maps_come_from_the_library():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site, plan = sample(PRODUCTION)
+    ev = evaluate(site, plan.aps, 1.0)
+    m = metrics(at)
+    assert m["APs"] == "3"
+    assert m["Primary coverage"] == pct(ev["primary_coverage"])
+    assert m["Secondary coverage"] == pct(ev["secondary_coverage"])
+    assert m["Boundary in -65..-70 dBm"] == pct(ev["boundary_band_share"])
+    assert [w.value for w in at.warning] == [
+        "Zones below their minimum RSSI: " + ", ".join(ev["uncovered_zones"])]
+    fig = chart(at, "plan_map")
+    heat = fig["data"][0]
+    assert heat["type"] == "heatmap" and heat["name"] == "best-server RSSI"
+    rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
+    z = arr(heat["z"]).astype(float)
+    np.testing.assert_allclose(z[rm.mask], rm.best_rssi_dbm[rm.mask], atol=1e-3)
+    # hover at a point: best and second server with channel and RSSI
+    iy, ix = 10, 20
+    cd = arr(heat["customdata"])[iy][ix]
+    b, s2 = rm.best_server[iy, ix], rm.second_server[iy, ix]
+    assert cd[0] == f"{plan.aps[b].id} · ch {plan.aps[b].channel} · {rm.best_rssi_dbm[iy, ix]:.1f} dBm"
+    assert cd[1] == (f"{plan.aps[s2].id} · ch {plan.aps[s2].channel} · "
+                     f"{rm.second_rssi_dbm[iy, ix]:.1f} dBm")
+    assert "best: %{customdata[0]}" in heat["hovertemplate"]
+    # the channel map colours each cell by its best server's channel
+    at.segmented_control(key="plan_map_kind").set_value("channel")
+    run(at)
+    ch = arr(chart(at, "plan_map")["data"][0]["z"]).astype(float)
+    chans = sorted({a.channel for a in plan.aps})
+    expect = np.array([chans.index(plan.aps[k].channel) for k in rm.best_server.ravel()],
+                      float).reshape(rm.best_server.shape)
+    np.testing.assert_array_equal(ch[rm.mask], expect[rm.mask])
+    at.segmented_control(key="plan_map_kind").set_value("boundary")
+    run(at)
+    cat = arr(chart(at, "plan_map")["data"][0]["z"]).astype(float)
+    assert np.array_equal(np.isin(cat[rm.mask], [1, 2, 3]), rm.boundary_mask()[rm.mask])
+
+
+def test_edit_move_lock_add_remove_and_channel_update_map_and_metrics():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site, plan = sample(PRODUCTION)
+    before = metrics(at)["Primary coverage"]
+    # move AP1 from x 10 to x 14, lock it, and put AP2 on channel 48 at 11 dBm
+    edit_table(at, edited={0: {"x_m": 14.0, "locked": True},
+                           1: {"channel": 48, "tx_power_dbm": 11.0}})
+    assert errors(at) == []
+    aps = [replace(plan.aps[0], x_m=14.0, locked=True),
+           replace(plan.aps[1], channel=48, tx_power_dbm=11.0), plan.aps[2]]
+    ev = evaluate(site, aps, 1.0)
+    assert metrics(at)["Primary coverage"] == pct(ev["primary_coverage"]) != before
+    fig = chart(at, "plan_map")
+    ap_trace = trace(fig, "APs (diamond: locked)")
+    assert list(arr(ap_trace["x"]).astype(float)) == [14.0, 29.0, 48.0]
+    assert list(ap_trace["marker"]["symbol"]) == ["diamond", "triangle-up", "triangle-up"]
+    held = at.session_state["plan"]
+    assert (held.aps[0].x_m, held.aps[0].locked) == (14.0, True)
+    assert (held.aps[1].channel, held.aps[1].tx_power_dbm) == (48, 11.0)
+    assert held.aps[1].bssid == plan.aps[1].bssid          # what the table hides is kept
+    rm = at.session_state["radiomap"][1]
+    np.testing.assert_allclose(
+        rm.best_rssi_dbm, compute_radiomap(site, aps, resolution_m=1.0).best_rssi_dbm, atol=1e-3)
+    # add a row (no id: it becomes AP4 with the last AP's height, channel and power)
+    edit_table(at, edited={0: {"x_m": 14.0, "locked": True},
+                           1: {"channel": 48, "tx_power_dbm": 11.0}},
+               added=[{"x_m": 62.0, "y_m": 14.0}])
+    held = at.session_state["plan"]
+    assert held.ids == ["AP1", "AP2", "AP3", "AP4"]
+    assert (held.aps[3].x_m, held.aps[3].channel, held.aps[3].height_m) == (62.0, 40, 5.0)
+    assert metrics(at)["APs"] == "4"
+    ev4 = evaluate(site, held.aps, 1.0)
+    assert metrics(at)["Primary coverage"] == pct(ev4["primary_coverage"])
+    # remove AP3
+    edit_table(at, edited={0: {"x_m": 14.0, "locked": True},
+                           1: {"channel": 48, "tx_power_dbm": 11.0}},
+               added=[{"x_m": 62.0, "y_m": 14.0}], deleted=[2])
+    assert at.session_state["plan"].ids == ["AP1", "AP2", "AP4"]
+    assert metrics(at)["APs"] == "3"
+    assert list(trace(chart(at, "plan_map"), "APs (diamond: locked)")["text"]) == [
+        "AP1", "AP2", "AP4"]
+
+
+def test_edit_errors_are_shown_and_the_plan_stays():
+    at = load_sample(new_app(), SMALL, resolution_m=1.0)
+    goto(at, "plan")
+    edit_table(at, edited={0: {"x_m": 30.0}})
+    assert errors(at) == ["AP table: aps[0]: AP AP1 at (30, 8) is outside the site outline"]
+    assert at.session_state["plan"].aps[0].x_m != 30.0
+    assert metrics(at)["APs"] == "1"
+    edit_table(at, added=[{"id": "AP1", "x_m": 5.0, "y_m": 5.0}])
+    assert errors(at) == ["AP table: aps[1].id: duplicate AP id 'AP1'"]
+    # a new row without a position waits for it
+    edit_table(at, added=[{"id": "AP9"}])
+    assert errors(at) == []
+    assert [i.value for i in at.info] == ["New row 2: enter x and y to place the AP."]
+    assert at.session_state["plan"].ids == ["AP1"]
+
+
+def test_edits_survive_a_visit_to_another_page():
+    at = load_sample(new_app(), SMALL, resolution_m=1.0)
+    goto(at, "plan")
+    edit_table(at, edited={0: {"y_m": 4.0}})
+    goto(at, "site")
+    goto(at, "plan")
+    assert at.data_editor[0].value["y_m"].tolist() == [4.0]
+    ap_trace = trace(chart(at, "plan_map"), "APs (diamond: locked)")
+    assert list(arr(ap_trace["y"]).astype(float)) == [4.0]
+
+
+def test_planner_runs_with_the_options_and_keeps_locked_aps():
+    planning = pytest.importorskip("wifiplan.planning")
+    if not hasattr(planning, "plan_site"):
+        pytest.skip("wifiplan.planning.plan_site is not part of this build")
+    at = load_sample(new_app(), PRODUCTION, with_plan=False, resolution_m=1.0)
+    goto(at, "plan")
+    assert [i.value for i in at.info][0].startswith("No APs yet")
+    at.multiselect(key="plan_channels").set_value([36, 44])
+    at.button(key="FormSubmitter:planner_form-Run planner").click()
+    run(at)
+    assert errors(at) == []
+    site, _ = sample(PRODUCTION)
+    from wifiplan.propagation import PropagationModel
+    direct = planning.plan_site(site, min_rssi_dbm=-67.0, channels=[36, 44],
+                                model=PropagationModel.for_site(site))
+    held = at.session_state["plan"]
+    assert [(a.id, a.x_m, a.y_m, a.channel) for a in held.aps] == [
+        (a.id, a.x_m, a.y_m, a.channel) for a in direct.aps]
+    assert {a.channel for a in held.aps} <= {36, 44}
+    assert metrics(at)["APs"] == str(len(direct.aps))
+    assert at.data_editor[0].value["id"].tolist() == direct.ids
+    # lock the first AP somewhere else and plan again: it stays
+    edit_table(at, edited={0: {"x_m": 3.0, "y_m": 3.0, "locked": True}})
+    at.checkbox(key="plan_keep_locked").set_value(True)
+    at.button(key="FormSubmitter:planner_form-Run planner").click()
+    run(at)
+    again = at.session_state["plan"]
+    kept = [a for a in again.aps if a.locked]
+    assert [(a.x_m, a.y_m) for a in kept] == [(3.0, 3.0)]
+
+
+def test_plan_file_upload_and_download():
+    at = load_sample(new_app(), SMALL, with_plan=False, resolution_m=1.0)
+    goto(at, "plan")
+    text = (ROOT / "floorplans" / f"{SMALL}.plan.yaml").read_text()
+    at.file_uploader(key="plan_upload").set_value(("mine.plan.yaml", text.encode(), "text/yaml"))
+    run(at)
+    assert metrics(at)["APs"] == "1"
+    assert [b.label for b in at.get("download_button")] == ["Download plan YAML"]
+    bad = text.replace("channel: 36", "channel: banana")
+    at.file_uploader(key="plan_upload").set_value(("bad.plan.yaml", bad.encode(), "text/yaml"))
+    run(at)
+    assert len(errors(at)) == 1
+    assert errors(at)[0].startswith("bad.plan.yaml:4: aps[0].channel: expected a channel number")
+
+
+# ---- Survey ------------------------------------------------------------------------------
+
+def _upload_survey(at, name, data):
+    at.file_uploader(key="survey_upload").set_value((name, data, "text/csv"))
+    return run(at)
+
+
+def test_survey_page_rejected_rows_findings_maps_and_calibration():
+    survey = pytest.importorskip("wifiplan.survey")
+    at = load_sample(new_app(), SMALL, resolution_m=1.0)
+    goto(at, "survey")
+    path = ROOT / "surveys" / f"{SMALL}.csv"
+    _upload_survey(at, path.name, path.read_bytes())
+    assert errors(at) == []
+    site, plan = sample(SMALL)
+    frame, meta = survey.read_survey(path, site=site)
+    doc = survey.check_survey(site, plan, frame, meta)
+    s = doc["summary"]
+    m = metrics(at)
+    assert m["Points"] == str(s["points"])
+    assert m["Measurements"] == str(s["measurements"])
+    assert m["BSSIDs matched"] == f"{s['bssids_matched']} / {s['bssids_heard']}"
+    assert m["Errors"] == str(s["counts"]["error"])
+    assert m["Warnings"] == str(s["counts"]["warning"])
+    assert at.expander[0].label == f"Rejected rows ({len(meta.rejected)})"
+    rejected = table(at, "reason")
+    assert rejected["line"].tolist() == [r["line"] for r in meta.rejected]
+    shown = table(at, "kind")
+    want = [f for f in doc["findings"] if f["severity"] in ("error", "warning")]
+    assert shown["kind"].tolist() == [f["kind"] for f in want]
+    # filter: only the coverage holes
+    at.multiselect(key="finding_kind").set_value(["coverage_hole"])
+    run(at)
+    holes = table(at, "kind")
+    assert len(holes) == sum(f["kind"] == "coverage_hole" for f in doc["findings"]) > 0
+    assert set(holes["kind"]) == {"coverage_hole"}
+    # maps: measured, predicted, residual = measured - predicted on one grid
+    fig = chart(at, "survey_map")
+    measured = arr(fig["data"][0]["z"]).astype(float)
+    at.segmented_control(key="survey_map_kind").set_value("Predicted")
+    run(at)
+    predicted = arr(chart(at, "survey_map")["data"][0]["z"]).astype(float)
+    at.segmented_control(key="survey_map_kind").set_value("Residual")
+    run(at)
+    residual = arr(chart(at, "survey_map")["data"][0]["z"]).astype(float)
+    ok = np.isfinite(measured)
+    assert ok.sum() > 50
+    np.testing.assert_allclose(residual[ok], measured[ok] - predicted[ok], atol=1e-3)
+    mm = survey.measured_map(site, frame, 1.0)
+    np.testing.assert_allclose(measured[ok], mm.values[ok], atol=1e-3)
+    # calibrate and apply
+    at.button(key="calibrate").click()
+    run(at)
+    model, report = survey.calibrate(site, plan, frame)
+    m = metrics(at)
+    assert m["RMSE before"] == f"{report['rmse_before_db']:.2f} dB"
+    assert m["RMSE after"] == f"{report['rmse_after_db']:.2f} dB"
+    assert m["Exponent"] == f"{report['exponent']:.2f}"
+    at.button(key="apply_model").click()
+    run(at)
+    assert at.session_state["model_label"].startswith(f"calibrated from {path.name}")
+    assert at.session_state["model"].model == "log-distance"
+    goto(at, "plan")
+    from wifiplan.evaluation import evaluate_plan
+    rm = compute_radiomap(site, plan.aps, resolution_m=1.0, model=model)
+    ev = evaluate_plan(site, plan, radiomap=rm)
+    assert metrics(at)["Primary coverage"] == pct(ev["primary_coverage"])
+    assert "calibrated from small-workshop.csv" in at.sidebar.markdown[0].value
+
+
+def test_survey_upload_error_is_the_cli_message(tmp_path):
+    pytest.importorskip("wifiplan.survey")
+    at = load_sample(new_app(), SMALL, resolution_m=1.0)
+    goto(at, "survey")
+    bad = b"x_m,y_m,bssid,ssid,channel\n1,2,02:1a:00:00:00:01,F,36\n"
+    (tmp_path / "walk.csv").write_bytes(bad)
+    cli = subprocess.run([sys.executable, "-m", "wifiplan", "survey", "check",
+                          str(ROOT / "floorplans" / f"{SMALL}.yaml"),
+                          str(ROOT / "floorplans" / f"{SMALL}.plan.yaml"), "walk.csv",
+                          "-o", "f.json"], cwd=tmp_path, capture_output=True, text=True)
+    assert cli.returncode == 2
+    _upload_survey(at, "walk.csv", bad)
+    assert errors(at) == [cli.stderr.strip().removeprefix("wifiplan: error: ")]
+    # a good file afterwards works
+    path = ROOT / "surveys" / f"{SMALL}.csv"
+    _upload_survey(at, path.name, path.read_bytes())
+    assert errors(at) == [] and metrics(at)["Points"] != ""
+
+
+# ---- Report ------------------------------------------------------------------------------
+
+def test_report_page_generates_phase_and_offers_the_downloads():
+    report = pytest.importorskip("wifiplan.report")
+    if not hasattr(report, "make_report"):
+        pytest.skip("wifiplan.report.make_report is not part of this build")
+    at = load_sample(new_app(), SMALL, resolution_m=1.0)
+    goto(at, "report")
+    assert at.selectbox(key="report_phase").value == 1
+    at.button(key="generate_report").click()
+    run(at)
+    assert errors(at) == [] or errors(at)[0].startswith("Phase 1:")
+    held = at.session_state["report"]
+    doc = held["json"]
+    assert doc["phase"]["number"] == 1 and doc["site"] == "Small Workshop"
+    assert held["files"]["report.pdf"][:5] == b"%PDF-"
+    assert b"<html" in held["files"]["report.html"][:500].lower()
+    assert held["files"]["aps.csv"].decode().splitlines()[0].startswith(("ap", "id", "AP"))
+    crit = doc["criteria"]
+    passed = sum(1 for c in crit if c["passed"])
+    m = metrics(at)
+    assert m["Criteria passed"] == f"{passed} / {len(crit)}"
+    assert m["APs in this phase"] == str(doc["ap_count"])
+    verdicts = table(at, "verdict")["verdict"].tolist()
+    assert verdicts == [{True: "PASS", False: "FAIL", None: "not measured"}[c["passed"]]
+                        for c in crit]
+    head = (at.success[0].value if doc["passed"] else errors(at)[0])
+    assert head.startswith("Phase 1: Single-AP trial installation")
+    assert [b.label for b in at.get("download_button")] == [
+        "HTML report", "PDF report", "AP sheet (CSV)", "Bill of materials (CSV)",
+        "Figures (JSON)"]
+
+
+def test_every_page_without_a_site_points_to_the_site_page():
+    at = new_app()
+    for page in ("plan", "survey", "report"):
+        goto(at, page)
+        assert at.info[0].value.startswith("No site loaded yet")
+        assert not at.get("plotly_chart")
