@@ -12,7 +12,9 @@ with the crossings per material counted by the same penetration rule as every pr
 optionally one offset per AP, held to a zero mean so that they do not trade with ``pl0_db``)
 enter linearly; they are fitted by robust least squares (``scipy.optimize.least_squares``
 with ``loss="soft_l1"``), which down-weights the few measurements a person, a forklift or a
-mis-matched BSSID spoils. The result is judged by k-fold cross-validation over survey
+mis-matched BSSID spoils. Pairs of a heard AP and a surveyed point where it was *not*
+heard are censored observations: they cost only when the model predicts them above the
+weakest level the survey reports. The result is judged by k-fold cross-validation over survey
 *points* (all APs of a point in the same fold): RMSE of measured - predicted on held-out
 points, before (the site's own model) and after.
 """
@@ -32,10 +34,13 @@ OFFSET_SUM_WEIGHT = 10.0
 
 
 def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=None) -> dict:
-    """Observations for the fit: one per (plan AP, survey point) on 5 GHz.
+    """Observations for the fit, on 5 GHz, for the plan APs heard somewhere in the survey.
 
-    Returns arrays ``ap`` (index into plan.aps), ``point``, ``rssi_dbm``, ``tx_dbm``,
-    ``d3_m``, ``freq_mhz``, ``crossings`` (n_obs, n_materials) and ``materials`` (names).
+    ``obs``: one per (AP, point) where the AP was heard (several SSIDs of one radio are one
+    signal); ``censored``: the (AP, point) pairs where it was not heard, i.e. below the
+    survey's ``sensitivity_dbm`` (its weakest reported level). Each is a dict of arrays
+    ``ap`` (index into plan.aps), ``point``, ``tx_dbm``, ``d3_m``, ``freq_mhz``,
+    ``crossings`` (n, n_materials) and, for ``obs``, ``rssi_dbm``.
     """
     from ..propagation import Geometry, PropagationModel, penetration_points
     from .cleaning import aggregate_samples
@@ -45,6 +50,7 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
         model = PropagationModel.for_site(site, model)
     frame, _ = aggregate_samples(frame)
     pts, pidx = point_index(frame)
+    sensitivity = float(frame["rssi_dbm"].min())
     matches = match_bssids(site, plan, frame, inventory=inventory, model=model)
     f = attach_ap_ids(frame, matches)
     f["_pt"] = pidx
@@ -53,77 +59,109 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
         raise InputError("no survey measurement matches a plan AP on 5 GHz: nothing to "
                          "calibrate (check the BSSIDs in the plan or give --inventory)")
     f = f.assign(_f=5000.0 + 5.0 * f["channel"].to_numpy(float))
-    # one observation per AP and point: several SSIDs of one radio are one signal
-    obs = f.groupby(["ap_id", "_pt"], sort=True).agg(rssi_dbm=("rssi_dbm", "mean"),
-                                                     freq_mhz=("_f", "first")).reset_index()
+    heard = f.groupby(["ap_id", "_pt"], sort=True).agg(rssi_dbm=("rssi_dbm", "mean"),
+                                                       freq_mhz=("_f", "first")).reset_index()
     pos = {a.id: k for k, a in enumerate(plan.aps)}
-    ap = obs["ap_id"].map(pos).to_numpy(int)
-    pt = obs["_pt"].to_numpy(int)
+    h_ap = heard["ap_id"].map(pos).to_numpy(int)
+    h_pt = heard["_pt"].to_numpy(int)
     geom = Geometry.from_site(site, model.material_losses)
     n_mat = len(geom.materials)
-    cross = np.zeros((len(obs), n_mat))
-    d3 = np.zeros(len(obs))
-    for k in np.unique(ap):
+    parts = {"obs": [], "censored": []}
+    for k in np.unique(h_ap):
         a = plan.aps[k]
-        sel = np.flatnonzero(ap == k)
-        px, py = pts[pt[sel], 0], pts[pt[sel], 1]
-        if n_mat:
-            cross[sel] = penetration_points(geom, (a.x_m, a.y_m, a.height_m), px, py,
-                                            model.client_height_m, by_material=True).T
-        d3[sel] = np.sqrt((px - a.x_m) ** 2 + (py - a.y_m) ** 2
-                          + (a.height_m - model.client_height_m) ** 2)
-    return {"ap": ap, "point": pt, "rssi_dbm": obs["rssi_dbm"].to_numpy(float),
-            "tx_dbm": np.array([plan.aps[k].tx_power_dbm for k in ap], float),
-            "d3_m": d3, "freq_mhz": obs["freq_mhz"].to_numpy(float), "crossings": cross,
-            "materials": list(geom.materials), "points_xy": pts, "model": model}
+        cross = (penetration_points(geom, (a.x_m, a.y_m, a.height_m), pts[:, 0], pts[:, 1],
+                                    model.client_height_m, by_material=True).T
+                 if n_mat else np.zeros((len(pts), 0)))
+        d3 = np.sqrt((pts[:, 0] - a.x_m) ** 2 + (pts[:, 1] - a.y_m) ** 2
+                     + (a.height_m - model.client_height_m) ** 2)
+        sel = h_ap == k
+        hp = h_pt[sel]
+        rest = np.setdiff1d(np.arange(len(pts)), hp)
+        parts["obs"].append({"ap": np.full(len(hp), k), "point": hp, "d3_m": d3[hp],
+                             "crossings": cross[hp], "freq_mhz": heard["freq_mhz"].to_numpy()[sel],
+                             "rssi_dbm": heard["rssi_dbm"].to_numpy()[sel]})
+        parts["censored"].append({"ap": np.full(len(rest), k), "point": rest, "d3_m": d3[rest],
+                                  "crossings": cross[rest],
+                                  "freq_mhz": np.full(len(rest), 5000.0 + 5.0 * a.channel)})
+    out = {}
+    for name, lst in parts.items():
+        d = {key: np.concatenate([p[key] for p in lst]) for key in lst[0]}
+        d["crossings"] = d["crossings"].reshape(-1, n_mat)
+        d["tx_dbm"] = np.array([plan.aps[k].tx_power_dbm for k in d["ap"]], float)
+        out[name] = d
+    out.update({"materials": list(geom.materials), "points_xy": pts, "model": model,
+                "sensitivity_dbm": sensitivity})
+    return out
 
 
-def _predict_base(data, model, plan) -> np.ndarray:
-    """Prediction of the un-calibrated model at the observations [dBm]."""
-    losses = np.array([model.material_losses[m] for m in data["materials"]], float)
-    off = np.array([model.ap_offsets_db.get(plan.aps[k].id, 0.0) for k in data["ap"]])
-    return (data["tx_dbm"] + model.ap_gain_dbi + model.client_gain_dbi + off
-            - model.path_loss_db(data["d3_m"], data["freq_mhz"])
-            - (data["crossings"] @ losses if len(losses) else 0.0))
+def _predict_base(d, model, plan, materials) -> np.ndarray:
+    """Prediction of the un-calibrated model [dBm] for a dict of observations."""
+    losses = np.array([model.material_losses[m] for m in materials], float)
+    off = np.array([model.ap_offsets_db.get(plan.aps[k].id, 0.0) for k in d["ap"]])
+    return (d["tx_dbm"] + model.ap_gain_dbi + model.client_gain_dbi + off
+            - model.path_loss_db(d["d3_m"], d["freq_mhz"])
+            - (d["crossings"] @ losses if len(losses) else 0.0))
 
 
-def _design(data, fit_mats, fit_ap_offsets, n_ap, fixed_losses, base_offsets):
-    """Linear system rssi = A @ theta + b."""
-    d = np.maximum(data["d3_m"], 1.0)
-    n = len(d)
-    cols = [-np.ones(n), -10.0 * np.log10(d)]
-    cols += [-data["crossings"][:, j] for j in fit_mats]
-    A = np.column_stack(cols)
-    if fit_ap_offsets:
-        onehot = np.zeros((n, n_ap))
-        onehot[np.arange(n), data["ap"]] = 1.0
-        A = np.hstack([A, onehot])
-    fixed = [j for j in range(data["crossings"].shape[1]) if j not in fit_mats]
-    b = (data["tx_dbm"] + data["g_dbi"] - 20.0 * np.log10(data["freq_mhz"] / FREQ_REF_MHZ)
-         - (data["crossings"][:, fixed] @ fixed_losses[fixed] if fixed else 0.0))
-    if not fit_ap_offsets:
-        b = b + base_offsets
-    return A, b
+class _Design:
+    """The linear model rssi = A @ theta + b for a set of observations.
+
+    theta = [pl0_db, exponent, losses of the fitted materials, offsets of the heard APs].
+    """
+
+    def __init__(self, fit_mats, offset_aps, gains_dbi, losses, base_offsets: dict):
+        self.fit_mats = list(fit_mats)
+        self.offset_aps = list(offset_aps)          # plan AP indices with an offset column
+        self.gains_dbi = gains_dbi
+        self.losses = losses
+        self.base_offsets = base_offsets            # plan AP index -> fixed offset [dB]
+
+    @property
+    def n_params(self) -> int:
+        return 2 + len(self.fit_mats) + len(self.offset_aps)
+
+    def build(self, d):
+        n = len(d["d3_m"])
+        cols = [-np.ones(n), -10.0 * np.log10(np.maximum(d["d3_m"], 1.0))]
+        cols += [-d["crossings"][:, j] for j in self.fit_mats]
+        A = np.column_stack(cols)
+        if self.offset_aps:
+            col = {k: i for i, k in enumerate(self.offset_aps)}
+            onehot = np.zeros((n, len(self.offset_aps)))
+            onehot[np.arange(n), [col[k] for k in d["ap"]]] = 1.0
+            A = np.hstack([A, onehot])
+        fixed = [j for j in range(d["crossings"].shape[1]) if j not in self.fit_mats]
+        b = (d["tx_dbm"] + self.gains_dbi - 20.0 * np.log10(d["freq_mhz"] / FREQ_REF_MHZ)
+             - (d["crossings"][:, fixed] @ self.losses[fixed] if fixed else 0.0))
+        if not self.offset_aps:
+            b = b + np.array([self.base_offsets.get(k, 0.0) for k in d["ap"]])
+        return A, b
 
 
-def _fit(A, b, y, n_fixed_head, n_mats, n_off, x0):
+def _fit(design: _Design, A, b, y, Ac, bc, sensitivity, x0):
+    """Robust fit of heard levels ``y`` (A, b) and not-heard pairs (Ac, bc), which only
+    cost when the model puts them above the sensitivity (a one-sided, censored residual)."""
     from scipy.optimize import least_squares
-    lo = [BOUNDS["pl0_db"][0], BOUNDS["exponent"][0]] + [BOUNDS["loss"][0]] * n_mats \
-        + [BOUNDS["offset"][0]] * n_off
-    hi = [BOUNDS["pl0_db"][1], BOUNDS["exponent"][1]] + [BOUNDS["loss"][1]] * n_mats \
-        + [BOUNDS["offset"][1]] * n_off
-    Aw = A
-    yw = y - b
-    if n_off:
-        # soft constraint: offsets sum to zero (otherwise they trade with pl0_db)
-        row = np.zeros(A.shape[1])
-        row[n_fixed_head + n_mats:] = OFFSET_SUM_WEIGHT
-        Aw = np.vstack([A, row])
-        yw = np.append(yw, 0.0)
-    x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-    res = least_squares(lambda t: Aw @ t - yw, x0, jac=lambda t: Aw, bounds=(lo, hi),
-                        loss="soft_l1", f_scale=SOFT_L1_SCALE_DB, method="trf")
-    return res.x
+    n_m, n_o = len(design.fit_mats), len(design.offset_aps)
+    lo = np.array([BOUNDS["pl0_db"][0], BOUNDS["exponent"][0]] + [BOUNDS["loss"][0]] * n_m
+                  + [BOUNDS["offset"][0]] * n_o)
+    hi = np.array([BOUNDS["pl0_db"][1], BOUNDS["exponent"][1]] + [BOUNDS["loss"][1]] * n_m
+                  + [BOUNDS["offset"][1]] * n_o)
+    row = np.zeros((1 if n_o else 0, A.shape[1]))
+    if n_o:
+        row[0, 2 + n_m:] = OFFSET_SUM_WEIGHT   # offsets sum to zero (else they trade with pl0)
+
+    def fun(t):
+        over = Ac @ t + bc - sensitivity
+        return np.concatenate([A @ t + b - y, np.maximum(over, 0.0), row @ t])
+
+    def jac(t):
+        over = Ac @ t + bc - sensitivity
+        return np.vstack([A, Ac * (over > 0)[:, None], row])
+
+    x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+    return least_squares(fun, x0, jac=jac, bounds=(lo, hi), loss="soft_l1",
+                         f_scale=SOFT_L1_SCALE_DB, method="trf").x
 
 
 def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
@@ -134,50 +172,58 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     Returns ``(PropagationModel, report)``; save the model with
     :func:`wifiplan.propagation.save_model_file` and pass it to ``--model``. The report has
     the fitted values, the material losses before and after, and the k-fold cross-validated
-    RMSE [dB] before (``model``, default the site's own) and after.
+    RMSE [dB] of heard levels before (``model``, default the site's own) and after.
+
+    Where an AP was not heard at a surveyed point, its level was below the survey's
+    weakest reported one: such pairs enter as censored observations, so that the few
+    measurements that leak past a strong obstacle (a position error at its edge) cannot
+    pull its loss down while the many points behind it where nothing was heard say
+    otherwise.
     """
     from ..propagation import PropagationModel
     base = model if isinstance(model, PropagationModel) else PropagationModel.for_site(site, model)
     data = calibration_data(site, plan, frame, model=base, inventory=inventory)
-    data["g_dbi"] = base.ap_gain_dbi + base.client_gain_dbi
+    obs, cen = data["obs"], data["censored"]
     mats = data["materials"]
-    cross = data["crossings"]
-    n_obs = len(data["rssi_dbm"])
-    n_cross = (cross > 0).sum(axis=0) if len(mats) else np.zeros(0, int)
+    n_obs = len(obs["rssi_dbm"])
+    n_cross = (obs["crossings"] > 0).sum(axis=0) if len(mats) else np.zeros(0, int)
     fit_mats = [j for j in range(len(mats)) if fit_materials and n_cross[j] >= MIN_CROSSINGS]
     base_losses = np.array([base.material_losses[m] for m in mats], float)
-    base_offsets = np.array([base.ap_offsets_db.get(plan.aps[k].id, 0.0) for k in data["ap"]])
-    n_ap = len(plan.aps)
-    n_off = n_ap if fit_ap_offsets else 0
-    if n_obs < 2 + len(fit_mats) + n_off + 5:
+    heard_aps = sorted(set(obs["ap"].tolist()))
+    design = _Design(fit_mats, heard_aps if fit_ap_offsets else [],
+                     base.ap_gain_dbi + base.client_gain_dbi, base_losses,
+                     {k: base.ap_offsets_db.get(a.id, 0.0) for k, a in enumerate(plan.aps)})
+    if n_obs < design.n_params + 5:
         raise InputError(f"too few matched measurements to calibrate ({n_obs}); survey more "
                          f"points")
     folds = int(folds)
     if folds < 2:
         raise InputError(f"--folds must be at least 2, got {folds}")
-    A, b = _design(data, fit_mats, fit_ap_offsets, n_ap, base_losses, base_offsets)
-    y = data["rssi_dbm"]
-    x0 = np.concatenate([[46.7, 2.2], base_losses[fit_mats], np.zeros(n_off)])
-    theta = _fit(A, b, y, 2, len(fit_mats), n_off, x0)
+    sens = data["sensitivity_dbm"]
+    A, b = design.build(obs)
+    Ac, bc = design.build(cen)
+    y = obs["rssi_dbm"]
+    x0 = np.concatenate([[46.7, 2.2], base_losses[fit_mats], np.zeros(len(design.offset_aps))])
+    theta = _fit(design, A, b, y, Ac, bc, sens, x0)
     fit_res = y - (A @ theta + b)
 
-    # k-fold cross-validation over points
-    pred_before = _predict_base(data, base, plan)
-    upts = np.unique(data["point"])
+    # k-fold cross-validation over points: every AP of a held-out point is held out
+    pred_before = _predict_base(obs, base, plan, mats)
+    upts = np.unique(np.concatenate([obs["point"], cen["point"]]))
     folds = min(folds, len(upts))
     rng = np.random.default_rng(seed)
     fold_of_pt = np.empty(upts.max() + 1, int)
     fold_of_pt[rng.permutation(upts)] = np.arange(len(upts)) % folds
-    fold = fold_of_pt[data["point"]]
+    fo, fc = fold_of_pt[obs["point"]], fold_of_pt[cen["point"]]
     held = np.full(n_obs, np.nan)
     fold_before, fold_after = [], []
     for k in range(folds):
-        tr, te = fold != k, fold == k
-        t = _fit(A[tr], b[tr], y[tr], 2, len(fit_mats), n_off, theta)
+        tr, te, tc = fo != k, fo == k, fc != k
+        t = _fit(design, A[tr], b[tr], y[tr], Ac[tc], bc[tc], sens, theta)
         held[te] = y[te] - (A[te] @ t + b[te])
         fold_after.append(float(np.sqrt(np.mean(held[te] ** 2))))
         fold_before.append(float(np.sqrt(np.mean((y[te] - pred_before[te]) ** 2))))
-    rmse_after = float(np.sqrt(np.mean(held ** 2)))
+    rmse_after = float(np.sqrt(np.nanmean(held ** 2)))
     rmse_before = float(np.sqrt(np.mean((y - pred_before) ** 2)))
 
     pl0, expo = float(theta[0]), float(theta[1])
@@ -189,11 +235,9 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
         mat_report[m] = {"before_db": round(float(base_losses[j]), 2),
                          "after_db": round(after, 2), "observations_crossing": int(n_cross[j]),
                          "fitted": j in fit_mats}
-    offsets = {}
     if fit_ap_offsets:
-        heard = set(np.unique(data["ap"]).tolist())
-        offsets = {a.id: round(float(theta[2 + len(fit_mats) + k]), 2)
-                   for k, a in enumerate(plan.aps) if k in heard}
+        offsets = {plan.aps[k].id: round(float(theta[2 + len(fit_mats) + i]), 2)
+                   for i, k in enumerate(design.offset_aps)}
     else:
         offsets = dict(base.ap_offsets_db)
     report = {
@@ -201,8 +245,9 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
         "model": "log-distance", "pl0_db": round(pl0, 3), "exponent": round(expo, 4),
         "freq_ref_mhz": FREQ_REF_MHZ, "materials": mat_report,
         "ap_offsets_db": offsets if fit_ap_offsets else {},
-        "observations": int(n_obs), "points": int(len(upts)),
-        "aps": int(len(np.unique(data["ap"]))),
+        "observations": int(n_obs), "censored_pairs": int(len(cen["ap"])),
+        "sensitivity_dbm": round(sens, 1), "points": int(len(upts)),
+        "aps": int(len(heard_aps)),
         "loss": "soft_l1", "f_scale_db": SOFT_L1_SCALE_DB,
         "folds": int(folds), "seed": int(seed),
         "rmse_before_db": round(rmse_before, 3), "rmse_after_db": round(rmse_after, 3),
