@@ -13,9 +13,10 @@ Every AP is wired to a PoE switch (seed 8.1.3.1, 8.1.3.4). The rules used here:
   class 4: 30 W at the PSE for 25.5 W at the AP, what a small 802.11ax AP with all radios on
   draws); a switch whose APs exceed its ``poe_budget_w`` is flagged.
 - **Assignment**: APs in order of their shortest possible run, each to the nearest switch
-  (by cable length) that has a free port and PoE budget left; if no switch has budget
-  left, the nearest with a free port (flagged); if no port is free, none (flagged).
-  Locked APs keep a switch and port they already have.
+  (by cable length) with a free port; when that switch's PoE budget is spent, another
+  switch with budget left is taken if its run stays within 90 m, otherwise the overrun is
+  flagged. No free port anywhere: no switch (flagged). Locked APs keep a switch and port
+  they already have.
 """
 from __future__ import annotations
 
@@ -63,22 +64,18 @@ def assign_backhaul(site, aps, keep=None) -> list:
     lengths = {i: np.array([cable_length_m(out[i].x_m, out[i].y_m, out[i].height_m,
                                            *switches[n].position) for n in names]) for i in todo}
     for i in sorted(todo, key=lambda i: (lengths[i].min(), out[i].id)):
-        order = np.argsort(lengths[i], kind="stable")
-        choice = None
-        for j in order:                         # free port and PoE budget left
-            s = switches[names[j]]
-            if len(used[s.name]) < s.ports and poe[s.name] + AP_POE_W <= s.poe_budget_w + 1e-9:
-                choice = j
-                break
-        if choice is None:                      # free port only (PoE overrun is flagged)
-            for j in order:
-                s = switches[names[j]]
-                if len(used[s.name]) < s.ports:
-                    choice = j
-                    break
-        if choice is None:
+        free = [int(j) for j in np.argsort(lengths[i], kind="stable")
+                if len(used[names[j]]) < switches[names[j]].ports]
+        if not free:
             out[i] = replace(out[i], switch=None, port=None, cable_m=None)
             continue
+        choice = free[0]                        # the nearest switch with a free port
+        if poe[names[choice]] + AP_POE_W > switches[names[choice]].poe_budget_w + 1e-9:
+            # its PoE budget is spent: another switch with budget, if one is in reach
+            alt = [j for j in free if lengths[i][j] <= MAX_PERMANENT_LINK_M
+                   and poe[names[j]] + AP_POE_W <= switches[names[j]].poe_budget_w + 1e-9]
+            if alt:
+                choice = alt[0]
         s = switches[names[choice]]
         port = next(p for p in range(1, s.ports + 1) if p not in used[s.name])
         used[s.name].add(port)

@@ -147,58 +147,65 @@ def _heuristic(w, k, fixed, seed, restarts) -> list[int]:
     strength = w.sum(1)
     for r in range(max(1, restarts)):
         lab = np.full(n, -1)
+        cost = np.zeros((n, k))                  # cost[i, c]: weight from i to APs on c
+        pressure = np.zeros(n)                   # weight from i to coloured APs
         for i, c in fixed.items():
             lab[i] = c
-        # DSATUR-like: next is the uncoloured AP with the most weight to coloured ones
-        noise = rng.random(n) * (0 if r == 0 else strength.max() * 0.3 + 1e-9)
-        while (lab < 0).any():
-            free = np.nonzero(lab < 0)[0]
-            coloured = lab >= 0
-            pressure = w[np.ix_(free, np.nonzero(coloured)[0])].sum(1) if coloured.any() \
-                else np.zeros(len(free))
-            key = pressure * 1e3 + strength[free] + noise[free]
-            i = free[int(np.argmax(key))]
-            cost = np.array([w[i, lab == c].sum() for c in range(k)])
-            use = np.bincount(lab[lab >= 0], minlength=k)
-            lab[i] = int(np.lexsort((use, cost))[0])
-        lab = _improve(w, lab, k, fixed)
+            cost[:, c] += w[:, i]
+            pressure += w[:, i]
+        # DSATUR-like order: next the uncoloured AP with the most weight to coloured ones
+        noise = rng.random(n) * (0.0 if r == 0 else 0.3 * strength.max() + 1e-9)
+        use = np.bincount(lab[lab >= 0], minlength=k).astype(float)
+        for _ in range(int((lab < 0).sum())):
+            key = np.where(lab < 0, pressure * 1e3 + strength + noise, -np.inf)
+            i = int(np.argmax(key))
+            c = int(np.lexsort((use, cost[i]))[0])
+            lab[i] = c
+            use[c] += 1
+            cost[:, c] += w[:, i]
+            pressure += w[:, i]
+        lab = _improve(w, lab, k, fixed, cost)
         c = assignment_cost(w, lab)
         if c < best_cost - 1e-9:
             best_lab, best_cost = lab.copy(), c
     return best_lab.tolist()
 
 
-def _improve(w, lab, k, fixed) -> np.ndarray:
-    """Move single APs to their cheapest channel, then swap pairs, until nothing helps."""
+def _improve(w, lab, k, fixed, cost=None) -> np.ndarray:
+    """Local search: best single-AP move to a cheaper channel, else the best swap of two
+    APs' channels, until neither helps. ``cost[i, c]`` is kept as the weight from AP ``i``
+    to the APs on channel ``c``."""
     n = len(lab)
     lab = lab.copy()
-    for _ in range(100):
-        changed = False
-        for i in range(n):
-            if i in fixed:
-                continue
-            cost = np.array([w[i, lab == c].sum() - (w[i, i] if lab[i] == c else 0)
-                             for c in range(k)])
-            c = int(np.argmin(cost))
-            if cost[c] < cost[lab[i]] - 1e-9:
-                lab[i] = c
-                changed = True
-        if not changed:
-            # pair swaps between different channels
-            for i in range(n):
-                if i in fixed:
-                    continue
-                for j in range(i + 1, n):
-                    if j in fixed or lab[i] == lab[j]:
-                        continue
-                    ci, cj = lab[i], lab[j]
-                    before = w[i, lab == ci].sum() + w[j, lab == cj].sum()
-                    lab[i], lab[j] = cj, ci
-                    after = w[i, lab == cj].sum() - w[i, j] * 0 + w[j, lab == ci].sum()
-                    if after < before - 1e-9:
-                        changed = True
-                    else:
-                        lab[i], lab[j] = ci, cj
-            if not changed:
-                break
+    if cost is None:
+        cost = np.zeros((n, k))
+        for c in range(k):
+            cost[:, c] = w[:, lab == c].sum(1)
+    free = np.ones(n, bool)
+    free[list(fixed)] = False
+    idx = np.arange(n)
+    for _ in range(50 * n + 100):
+        cur = cost[idx, lab]
+        gain = np.where(free, cur - cost.min(1), 0.0)
+        i = int(np.argmax(gain))
+        if gain[i] > 1e-9:
+            a, b = lab[i], int(np.argmin(cost[i]))
+            lab[i] = b
+            cost[:, a] -= w[:, i]
+            cost[:, b] += w[:, i]
+            continue
+        # swaps: delta_ij = cost[i, lab_j] - cost[i, lab_i] + cost[j, lab_i] - cost[j, lab_j]
+        #                   - 2 w_ij   (for APs on different channels)
+        m = cost[:, lab] - cur[:, None]
+        delta = m + m.T - 2.0 * w
+        ok = (lab[:, None] != lab[None, :]) & free[:, None] & free[None, :]
+        delta = np.where(ok, delta, np.inf)
+        flat = int(np.argmin(delta))
+        i, j = divmod(flat, n)
+        if not delta[i, j] < -1e-9:
+            break
+        a, b = lab[i], lab[j]
+        lab[i], lab[j] = b, a
+        cost[:, a] += w[:, j] - w[:, i]
+        cost[:, b] += w[:, i] - w[:, j]
     return lab

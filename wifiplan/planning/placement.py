@@ -177,9 +177,8 @@ class CoverProblem:
         """Total transmit power [mW] of the APs, each at the power its cell needs (at least
         ``p_min``), plus a penalty for points beyond ``p_max``. Summing milliwatts rather
         than dB favours cells of even size, as a designer would."""
-        p, _, excess = self.powers(sel)
-        return float((10.0 ** (np.maximum(p, self.p_min) / 10.0)).sum()
-                     + INFEASIBLE_PENALTY * excess)
+        m1, o1, _, _ = self._state(list(sel))
+        return self._score(m1, o1, len(sel))
 
     # -- greedy cover --
     def greedy_cover(self, power_dbm: float, per_point_power: np.ndarray | None = None,
@@ -195,6 +194,7 @@ class CoverProblem:
         uncovered = ~cov[sel].any(0) if sel else np.ones(cov.shape[1], bool)
         uncovered &= cov.any(0)
         covf = cov.astype(np.float32)
+        counts = covf @ uncovered.astype(np.float32)      # updated as points get covered
 
         def done():
             if not uncovered.any():
@@ -204,38 +204,67 @@ class CoverProblem:
             cnt = np.bincount(zone[uncovered], minlength=len(self._allow))
             return bool(np.all(cnt <= self._allow))
         while not done():
-            counts = covf @ uncovered.astype(np.float32)
             counts[sel] = -1
             c = int(np.argmax(counts))
             if counts[c] <= 0:
                 break
             sel.append(c)
+            newly = uncovered & cov[c]
             uncovered &= ~cov[c]
+            counts -= covf[:, newly].sum(1)
         fixed = set(self.fixed.tolist())
-        changed = True
-        while changed:
-            changed = False
-            cnt = cov[sel].sum(0)
-            for i in sorted((i for i in sel if i not in fixed), key=lambda i: cov[i].sum()):
-                if np.all(cnt[cov[i]] >= 2):
-                    sel.remove(i)
-                    cnt = cov[sel].sum(0)
-                    changed = True
+        cnt = cov[sel].sum(0)
+        for i in sorted((i for i in sel if i not in fixed), key=lambda i: cov[i].sum()):
+            if np.all(cnt[cov[i]] >= 2):          # every point of i is covered twice
+                sel.remove(i)
+                cnt -= cov[i]
         full = np.zeros(len(self.req), bool)
         full[np.nonzero(self.active)[0][uncovered]] = True
         self.last_uncovered = full
         return sel
 
+    # -- incremental evaluation: best and second-best need per point over a selection --
+    def _state(self, sel):
+        need = self.need[sel][:, self.active]
+        if len(sel) >= 2:
+            part = np.argpartition(need, 1, axis=0)[:2]
+            v = np.take_along_axis(need, part, 0)
+            swap = v[0] > v[1]
+            o1 = np.where(swap, part[1], part[0])
+            o2 = np.where(swap, part[0], part[1])
+            m1 = np.minimum(v[0], v[1])
+            m2 = np.maximum(v[0], v[1])
+        else:
+            o1 = np.zeros(need.shape[1], int)
+            m1 = need[0] if len(sel) else np.full(need.shape[1], np.inf, np.float32)
+            o2 = np.full(need.shape[1], -1)
+            m2 = np.full(need.shape[1], np.inf, np.float32)
+        return m1, o1, m2, o2
+
+    def _score(self, d, owner, n_sel) -> float:
+        p = np.full(n_sel, -np.inf)
+        np.maximum.at(p, owner, d)
+        excess = float(np.maximum(d - self.p_max, 0).sum())
+        return float((10.0 ** (np.maximum(p, self.p_min) / 10.0)).sum()
+                     + INFEASIBLE_PENALTY * excess)
+
     def add_greedily(self, sel: list[int], n: int) -> list[int]:
         """Add APs, each time the one that lowers the objective most, until ``n``."""
         sel = list(sel)
         free = np.setdiff1d(np.arange(len(self.gain)), np.r_[sel, self.fixed]).astype(int)
+        act = self.active
         while len(sel) < n and len(free):
             if not sel:
-                c = int(free[np.argmin(self.need[free][:, self.active].max(1))])
+                c = int(free[np.argmin(self.need[free][:, act].max(1))])
             else:
-                trial = free if len(free) <= 300 else free[:: math.ceil(len(free) / 300)]
-                scores = [self.objective(sel + [int(c)]) for c in trial]
+                m1, o1, _, _ = self._state(sel)
+                trial = free if len(free) <= 400 else free[:: math.ceil(len(free) / 400)]
+                scores = []
+                for c in trial:
+                    nc = self.need[c, act]
+                    take = nc < m1
+                    scores.append(self._score(np.where(take, nc, m1),
+                                              np.where(take, len(sel), o1), len(sel) + 1))
                 c = int(trial[int(np.argmin(scores))])
             sel.append(c)
             free = free[free != c]
@@ -243,22 +272,35 @@ class CoverProblem:
 
     def local_search(self, sel: list[int], max_passes: int = 12) -> list[int]:
         """Vertex substitution: move each non-fixed AP to a neighbouring candidate while
-        the objective improves (first improvement), until a pass changes nothing."""
+        the objective improves (first improvement), until a pass changes nothing. Each
+        trial costs one pass over the points (best and second-best kept per point)."""
         sel = list(sel)
+        if not sel:
+            return sel
         fixed = set(self.fixed.tolist())
-        best = self.objective(sel)
+        act = self.active
+        m1, o1, m2, o2 = self._state(sel)
+        best = self._score(m1, o1, len(sel))
         for _ in range(max_passes):
             improved = False
             for k in range(len(sel)):
                 if sel[k] in fixed:
                     continue
+                ex = o1 == k
+                excl = np.where(ex, m2, m1)
+                excl_o = np.where(ex, o2, o1)
+                chosen = set(sel)
                 for c in self.neighbours[sel[k]]:
-                    if c in sel or c in fixed:
+                    if c in chosen or c in fixed:
                         continue
-                    trial = sel[:k] + [int(c)] + sel[k + 1:]
-                    v = self.objective(trial)
+                    nc = self.need[c, act]
+                    take = nc < excl
+                    v = self._score(np.where(take, nc, excl), np.where(take, k, excl_o),
+                                    len(sel))
                     if v < best - 1e-9:
-                        sel, best, improved = trial, v, True
+                        sel[k] = int(c)
+                        best, improved = v, True
+                        m1, o1, m2, o2 = self._state(sel)
                         break
             if not improved:
                 break
@@ -292,7 +334,7 @@ class CoverProblem:
                                 allowance=True)
         self.drop(self.last_uncovered)
         sel = self.local_search(sel, max_passes=4)
-        for _ in range(3):
+        for _ in range(2):
             if len(sel) <= max(1, len(self.fixed)):
                 break
             trial = self.place(len(sel) - 1)
