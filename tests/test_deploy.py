@@ -374,7 +374,8 @@ def test_too_many_thinklet_streams_for_one_cell_fail_with_figures(cluster, tmp_p
     out = capsys.readouterr().out
     assert code == 1
     assert "capacity check FAILED at 1 hop(s)" in out
-    assert re.search(r"cell AP1: ch 36, 12\.0 terminals \(12 thinklet\) need 62\.4 Mb/s", out)
+    assert re.search(r"cell AP1: ch 36, 12\.0 terminals \(12 thinklet\) need 62\.4 Mb/s at a "
+                     r"median MCS\d+ [\d.]+ Mb/s: airtime \d+% of 50%", out)
     rep = json.loads((tmp_path / "out" / "capacity.json").read_text())
     assert rep["ok"] is False and rep["hops"][0]["ok"] is False
 

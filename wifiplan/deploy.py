@@ -330,6 +330,8 @@ def cluster_from_dict(d: Any, source: str = "<cluster>", lines: dict | None = No
             net[k] = {**v, **net.get(k, {})}
         else:
             net.setdefault(k, v)
+    if "radius" in sec:
+        sec["radius"] = {"auth_port": 1812, "acct_port": 1813, **sec["radius"]}
     tel = net["telemetry"]
     for k, v in (("otlp_grpc_port", 14317), ("otlp_http_port", 14318), ("ap_syslog_port", 5514),
                  ("prometheus_port", 8890), ("ap_log_topic", "wifi-ap-logs")):
@@ -430,10 +432,9 @@ def _flows(cluster: Cluster, server_name: str) -> list[dict]:
     if "radius" in sec:
         r = sec["radius"]
         host = server_name if r["host"] == "site-server" else r["host"]
-        for k, default in (("auth_port", 1812), ("acct_port", 1813)):
+        for k, what in (("auth_port", "authentication"), ("acct_port", "accounting")):
             flows.append({"from": "ap_management", "to": host, "protocol": "UDP",
-                          "port": int(r.get(k, default)),
-                          "purpose": f"802.1X RADIUS {'authentication' if k == 'auth_port' else 'accounting'}"})
+                          "port": int(r[k]), "purpose": f"802.1X RADIUS {what}"})
     return flows
 
 
@@ -487,8 +488,7 @@ def site_network(site, plan, cluster: Cluster, site_lines: dict | None = None) -
     if "radius" in sec:
         r = sec["radius"]
         security["radius"] = {"host": server["name"] if r["host"] == "site-server" else r["host"],
-                              "auth_port": r.get("auth_port", 1812),
-                              "acct_port": r.get("acct_port", 1813)}
+                              "auth_port": r["auth_port"], "acct_port": r["acct_port"]}
     warnings = list(bh["flags"])
     warnings += [f"{a.id}: no BSSID in the plan, monitoring cannot match it"
                  for a in plan.aps if not a.bssid]
@@ -901,11 +901,13 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
             0.0 if not math.isfinite(r.airtime) else r.capacity_mbps / budget)
         mix = ", ".join(f"{round(v, 2):g} {k}" for k, v in r.terminals_by_type.items()) \
             or "no terminals"
-        airtime = "no usable rate (below MCS0)" if not math.isfinite(r.airtime) else \
-            f"airtime {r.airtime:.0%} of {budget:.0%}"
+        airtime = (f"airtime {r.airtime:.0%} of {budget:.0%}" if math.isfinite(r.airtime) else
+                   "airtime unbounded: part of a zone it serves is below MCS0 (-82 dBm), "
+                   "no usable rate there")
         row = _row("cell", r.ap_id, "Mb/s", r.demand_mbps, full, full * budget, r.ok,
                    f"ch {r.channel}, {r.terminals:.1f} terminals ({mix}) need "
-                   f"{r.demand_mbps:.1f} Mb/s at MCS{r.mcs} {r.phy_rate_mbps:.1f} Mb/s: {airtime}")
+                   f"{r.demand_mbps:.1f} Mb/s at a median MCS{r.mcs} {r.phy_rate_mbps:.1f} Mb/s: "
+                   f"{airtime}")
         row["utilisation"] = float(r.airtime)
         rows.append(row)
     for z in load.attrs["summary"].get("unserved_zones", []):
@@ -1018,7 +1020,8 @@ def deploy(site, plan, cluster: Cluster, out_dir: str | Path, *, model=None,
     out = Path(out_dir)
     network = site_network(site, plan, cluster, site_lines)
     objs = manifests(site, plan, cluster, network)
-    check_otel_config(otel_fragment(cluster))
+    otel = otel_fragment(cluster)
+    check_otel_config(otel)
     validated = {}
     if validate:
         try:
@@ -1033,7 +1036,7 @@ def deploy(site, plan, cluster: Cluster, out_dir: str | Path, *, model=None,
     files = [write_atomic(out / "site-network.yaml", _header(site, cluster) + dump_yaml(network))]
     for name, obj in objs.items():
         files.append(write_atomic(out / "manifests" / name, dump_manifest(obj)))
-    files.append(write_atomic(out / "otelcol-wifi.yaml", dump_manifest(otel_fragment(cluster))))
+    files.append(write_atomic(out / "otelcol-wifi.yaml", dump_manifest(otel)))
     files.append(write_atomic(out / "capacity.json", json.dumps(
         capacity_report(frame, site, cluster), indent=2, allow_nan=False) + "\n"))
     csv = frame.to_csv(index=False, float_format="%.4g", lineterminator="\n")
