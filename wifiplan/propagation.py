@@ -349,8 +349,13 @@ def penetration_reference(geom: Geometry, ap_xyh, px, py, client_height_m: float
 
 def penetration_points(geom: Geometry, ap_xyh, px, py, client_height_m: float,
                        by_material: bool = False):
-    """Penetration loss [dB] (or crossings per material) at arbitrary points."""
-    return penetration_reference(geom, ap_xyh, px, py, client_height_m, by_material)
+    """Penetration loss [dB] (or crossings per material) at arbitrary points.
+
+    Equal to :func:`penetration_reference`; the predicates are evaluated only for the points
+    inside the angular sector each wall or obstacle spans from the AP
+    (:func:`wifiplan.kernel.penetration_points_fast`)."""
+    from .kernel import penetration_points_fast
+    return penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material)
 
 
 def penetration_grid(geom: Geometry, ap_xyh, xs: np.ndarray, ys: np.ndarray,

@@ -23,6 +23,7 @@ BOUNDARY_WITHIN_DB = 3.0         # best and second server within 3 dB: the cell 
 BOUNDARY_BAND_DBM = (-70.0, -65.0)
 CO_CHANNEL_MIN_SEPARATION_DB = 19.0
 NOT_HEARD_DBM = -200.0
+MW_CACHE_MAX_BYTES = 512 * 2 ** 20   # keep per-layer mW maps for fast edits up to this size
 
 
 def grid_axes(bounds, resolution_m: float):
@@ -40,14 +41,11 @@ def _ap_key(ap: AP):
             int(ap.channel), ap.id)
 
 
-def _derived(rssi: np.ndarray, channels: np.ndarray):
-    """Best / second server and co-channel figures for stacked rssi (n_ap, ...)."""
+def _derived_reference(rssi: np.ndarray, channels: np.ndarray):
+    """Best / second server and co-channel figures for stacked rssi (n_ap, ...): the plain
+    version over the whole stack (kept for arrays with non-finite values)."""
     n = rssi.shape[0]
     shape = rssi.shape[1:]
-    if n == 0:
-        nan = np.full(shape, np.nan, np.float32)
-        neg = np.full(shape, -1, np.int32)
-        return neg, nan, neg, nan, nan, nan
     order = np.argsort(-rssi, axis=0, kind="stable")
     best = order[0].astype(np.int32)
     best_rssi = np.take_along_axis(rssi, order[:1], 0)[0]
@@ -70,6 +68,74 @@ def _derived(rssi: np.ndarray, channels: np.ndarray):
     return best, best_rssi, second, second_rssi, sinr.astype(np.float32), sep.astype(np.float32)
 
 
+def _mw_layer(layer: np.ndarray) -> np.ndarray:
+    """Received power [mW] of one rssi layer [dBm] (float64)."""
+    return 10.0 ** (layer.astype(np.float64) / 10.0)
+
+
+def _derived(rssi: np.ndarray, channels: np.ndarray, mw_layers=None):
+    """Best / second server and co-channel figures for stacked rssi (n_ap, ...).
+
+    Layer by layer, so that memory stays O(points) beyond ``rssi`` and the per-layer power
+    in mW can come from a cache (``mw_layers[i]``, or None to compute it). Equal, value for
+    value, to :func:`_derived_reference` (same operations, same summation order).
+    """
+    n = rssi.shape[0]
+    shape = rssi.shape[1:]
+    if n == 0:
+        nan = np.full(shape, np.nan, np.float32)
+        neg = np.full(shape, -1, np.int32)
+        return neg, nan, neg, nan, nan, nan
+    if not np.isfinite(rssi).all():
+        return _derived_reference(rssi, channels)
+    channels = np.asarray(channels)
+    best = np.argmax(rssi, axis=0).astype(np.int32)        # first maximum, as a stable sort
+    best_rssi = rssi.max(0)
+    if n > 1:
+        second = np.full(shape, -1, np.int32)
+        second_rssi = np.full(shape, -np.inf, rssi.dtype)
+        for a in range(n):
+            v = rssi[a]
+            take = (v > second_rssi) & (best != a)
+            second_rssi = np.where(take, v, second_rssi)
+            second = np.where(take, np.int32(a), second)
+    else:
+        second = np.full(shape, -1, np.int32)
+        second_rssi = np.full(shape, np.nan, np.float32)
+    chans, chidx = np.unique(channels, return_inverse=True)
+    chidx = chidx.reshape(-1)
+    total = [None] * len(chans)         # sum of mW per channel, in AP order
+    top1 = [None] * len(chans)          # strongest and second strongest AP per channel
+    top2 = [None] * len(chans)
+    for a in range(n):
+        c = chidx[a]
+        m = mw_layers[a] if mw_layers is not None and mw_layers[a] is not None \
+            else _mw_layer(rssi[a])
+        v = rssi[a]
+        if total[c] is None:
+            total[c] = m.copy()
+            top1[c] = v.copy()
+            top2[c] = np.full(shape, -np.inf, rssi.dtype)
+        else:
+            total[c] = total[c] + m
+            top2[c] = np.maximum(top2[c], np.minimum(top1[c], v))
+            top1[c] = np.maximum(top1[c], v)
+    bc = chidx[best]
+    if len(chans) == 1:
+        same_mw = total[0]
+        strongest_co = top2[0]
+    else:
+        same_mw = np.choose(bc, total) if len(chans) <= 32 else \
+            np.take_along_axis(np.stack(total), bc[None], 0)[0]
+        strongest_co = np.choose(bc, top2) if len(chans) <= 32 else \
+            np.take_along_axis(np.stack(top2), bc[None], 0)[0]
+    interf_mw = same_mw - 10.0 ** (best_rssi.astype(np.float64) / 10.0)
+    interf_mw = np.maximum(interf_mw, 0.0)
+    sinr = best_rssi - 10.0 * np.log10(interf_mw + 10.0 ** (NOISE_FLOOR_DBM / 10.0))
+    sep = np.where(np.isfinite(strongest_co), best_rssi - strongest_co, np.inf)
+    return best, best_rssi, second, second_rssi, sinr.astype(np.float32), sep.astype(np.float32)
+
+
 @dataclass
 class RadioMap:
     """Received power of each AP on the site grid. Build with :func:`compute_radiomap`."""
@@ -82,6 +148,7 @@ class RadioMap:
     ys: np.ndarray
     gain_db: np.ndarray                      # (n_ap, ny, nx) float32: rssi at 0 dBm tx
     _cache: dict = field(default_factory=dict, repr=False)
+    _mw: dict = field(default_factory=dict, repr=False)   # per-layer power [mW], reused by edits
 
     # ---- core quantities -----------------------------------------------------------
     @cached_property
@@ -107,9 +174,27 @@ class RadioMap:
         z = self.site.zone_at(X, Y)
         return np.where(self.mask, z, -1)
 
+    def _mw_key(self, i: int):
+        return (_ap_key(self.aps[i]), float(np.float32(self.aps[i].tx_power_dbm)))
+
     @cached_property
     def _d(self):
-        return _derived(self.rssi_dbm, self.channels)
+        rssi = self.rssi_dbm
+        n = rssi.shape[0]
+        keep = n * rssi[0].size * 8 <= MW_CACHE_MAX_BYTES if n else False
+        layers = []
+        for i in range(n):
+            k = self._mw_key(i)
+            m = self._mw.get(k)
+            if m is None and keep:
+                m = self._mw[k] = _mw_layer(rssi[i])
+            layers.append(m)
+        return _derived(rssi, self.channels, layers)
+
+    def _mw_for(self, aps) -> dict:
+        """The cached mW layers still valid for ``aps`` (same position, channel, power)."""
+        keys = {(_ap_key(a), float(np.float32(a.tx_power_dbm))) for a in aps}
+        return {k: v for k, v in self._mw.items() if k in keys}
 
     @property
     def best_server(self) -> np.ndarray:
@@ -190,12 +275,12 @@ class RadioMap:
             gains.append(layers[k])
         gain = np.stack(gains) if gains else np.zeros((0, len(self.ys), len(self.xs)), np.float32)
         return RadioMap(self.site, list(aps), self.model, self.geom, self.resolution_m, self.xs,
-                        self.ys, gain, {})
+                        self.ys, gain, {}, self._mw_for(aps))
 
     def with_powers(self, tx_power_dbm) -> "RadioMap":
         aps = [replace(a, tx_power_dbm=float(p)) for a, p in zip(self.aps, tx_power_dbm)]
         return RadioMap(self.site, aps, self.model, self.geom, self.resolution_m, self.xs,
-                        self.ys, self.gain_db, {})
+                        self.ys, self.gain_db, {}, self._mw_for(aps))
 
     def with_channels(self, channels) -> "RadioMap":
         # a channel change alters the frequency term of the path loss (< 1.1 dB over the band)
