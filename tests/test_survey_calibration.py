@@ -147,3 +147,40 @@ def test_measured_map_never_extrapolates():
     r = maps["residual"].values
     assert np.isfinite(r).sum() == np.isfinite(maps["measured"].values).sum()
     assert abs(np.nanmedian(r)) < 4.0
+
+
+def test_not_heard_points_hold_a_strong_loss_against_leaks():
+    """Behind a 45 dB metal wall the two western APs are heard only at 48 leaks (position
+    errors at the wall's end give the unobstructed level); everywhere else behind it they
+    are not heard, while an eastern AP is. Those not-heard pairs (censored observations)
+    keep the metal loss high; the leaks alone would pull it to zero."""
+    site = parse_site(SITE_YAML.replace(
+        "walls:\n", "walls:\n  - {from: [26, 0], to: [26, 30], material: metal}\n"))
+    aps = [AP("A1", 8, 7, 3.0, 36, tx_power_dbm=18, bssid="02:00:00:00:01:00"),
+           AP("A2", 14, 24, 3.0, 40, tx_power_dbm=18, bssid="02:00:00:00:02:00"),
+           AP("A3", 34, 15, 3.0, 44, tx_power_dbm=18, bssid="02:00:00:00:03:00")]
+    plan = Plan(site.name, aps)
+    truth = PropagationModel.for_site(site).updated(
+        {"model": "log-distance", "pl0_db": 42.0, "exponent": 2.8, "freq_ref_mhz": 5500.0,
+         "materials": dict(TRUTH["losses"], metal=45.0)})
+    xs, ys = np.meshgrid(np.arange(0.5, 40, 1.0), np.arange(0.5, 30, 1.0))
+    x, y = xs.ravel(), ys.ravel()
+    rng = np.random.default_rng(3)
+    rssi = rssi_points_dbm(site, aps, x, y, truth) + SIGMA * rng.standard_normal((3, len(x)))
+    free = rssi_points_dbm(site, aps, x, y, truth.updated({"materials": {"metal": 0.0}}))
+    west = np.array([True, True, False])[:, None]
+    behind = west & (x > 26)[None]
+    leak = behind & ((x < 29) & (y > 22))[None]          # next to the wall's end
+    rssi = np.where(leak, free + SIGMA * rng.standard_normal(free.shape), rssi)
+    heard = rssi >= -90
+    assert (heard & behind & ~leak).sum() <= 5 and (heard & leak).sum() == 48
+    h = heard.ravel()
+    rows = pd.DataFrame({"x_m": np.tile(x, 3)[h], "y_m": np.tile(y, 3)[h],
+                         "bssid": np.repeat([a.bssid for a in aps], len(x))[h], "ssid": "CAL",
+                         "channel": np.repeat([36.0, 40.0, 44.0], len(x))[h],
+                         "rssi_dbm": rssi.ravel()[h]})
+    rows["line"] = np.arange(2, len(rows) + 2)
+    model, rep = calibrate(site, plan, rows, folds=2)
+    assert rep["materials"]["metal"]["fitted"]
+    assert rep["materials"]["metal"]["after_db"] > 25
+    assert rep["censored_pairs"] > 500
