@@ -81,14 +81,13 @@ BOUNDARY_BAND_TARGET = 0.5
 #: power small cell of the seed (about 25-30 m between APs) serves roughly this radius; the
 #: trial proves the cell over its own footprint, not over the whole zone.
 TRIAL_RADIUS_M = 15.0
-#: An Ethernet channel is 100 m; 90 m of permanent link leaves 10 m for patch cords
-#: (ISO/IEC 11801, TIA-568).
-MAX_CABLE_M = 90.0
-#: PoE budget per AP [W]: IEEE 802.3at (PoE+, class 4) power at the switch port. Small Wi-Fi
-#: 6 APs draw 13-25 W; budgeting the class-4 maximum never overbooks a switch.
-AP_POE_W = 30.0
-#: Cable slack per run [m] when a plan gives no length: service loop at the AP and the rack.
-CABLE_SLACK_M = 5.0
+#: Backhaul rules live with the planner's backhaul (one home): the 90 m permanent link of
+#: ISO/IEC 11801 / TIA-568 (100 m channel) and the PoE+ (802.3at class 4) budget per AP.
+from .planning.backhaul import AP_POE_W, MAX_PERMANENT_LINK_M as MAX_CABLE_M  # noqa: E402
+#: Phase-4 power tuning, per round and AP [dB]: raises in small steps, as a controller's
+#: transmit-power control does, so cells stay small; reductions may be larger.
+RAISE_STEP_DB = 3.0
+MAX_POWER_STEP_DB = 6.0
 #: Measured RSSI may differ from the prediction by this much before the model needs
 #: calibration (about 1.5 sigma of the 3GPP InF shadowing, 5-7 dB).
 MODEL_TOLERANCE_DB = 8.0
@@ -498,8 +497,12 @@ def _share(ok: np.ndarray, sel: np.ndarray) -> float:
     return float((ok & sel).sum() / n) if n else float("nan")
 
 
-def plan_metrics(site, rm: RadioMap, target: np.ndarray) -> dict:
-    """Figures of a radio map over a target mask (and per zone)."""
+def plan_metrics(site, rm: RadioMap, target: np.ndarray,
+                 required: np.ndarray | None = None) -> dict:
+    """Figures of a radio map over a target mask, and per zone over the zone's required
+    points (``required``: default the evaluation's required points)."""
+    if required is None:
+        required = _required_mask(site, rm)
     best = rm.best_rssi_dbm
     req = _zone_min_rssi(site, rm)
     bnd = rm.boundary_mask() & target
@@ -533,7 +536,7 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray) -> dict:
     }
     zones = []
     for k, z in enumerate(site.zones):
-        zsel = rm.zone_index == k
+        zsel = (rm.zone_index == k) & required
         zones.append({"zone": z.name, "area_m2": float(zsel.sum() * rm.resolution_m ** 2),
                       "terminals": int(z.terminal_count), "min_rssi_dbm": float(z.min_rssi_dbm),
                       "coverage": _share(cov, zsel),
@@ -551,15 +554,15 @@ def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame
     """One row per AP: switch, port, cable length and whether it is within 90 m.
 
     Lengths come from the plan (``cable_m``, set by the planner), else from the evaluation's
-    backhaul figures, else an estimate: the Manhattan route from the switch to the AP's
-    mount point, the drop to the mount height, and :data:`CABLE_SLACK_M`.
+    backhaul figures, else the planner's cable rule
+    (:func:`wifiplan.planning.backhaul.cable_length_m`) from the AP's switch.
     """
+    from .planning.backhaul import cable_length_m
     sw = {s.name: s for s in site.switches}
     bh = {}
     if evaluation and isinstance(evaluation.get("backhaul"), dict):
-        for r in evaluation["backhaul"].get("aps", []) or []:
-            if isinstance(r, dict) and "ap_id" in r:
-                bh[r["ap_id"]] = r
+        bh = {k: v for k, v in (evaluation["backhaul"].get("aps") or {}).items()
+              if isinstance(v, dict)}
     rows = []
     for a in plan.aps:
         s = sw.get(a.switch) if a.switch else None
@@ -567,8 +570,7 @@ def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame
         if length is None and a.id in bh and bh[a.id].get("cable_m") is not None:
             length, how = float(bh[a.id]["cable_m"]), "evaluation"
         if length is None and s is not None:
-            length = (abs(a.x_m - s.position[0]) + abs(a.y_m - s.position[1]) + a.height_m
-                      + CABLE_SLACK_M)
+            length = cable_length_m(a.x_m, a.y_m, a.height_m, s.position[0], s.position[1])
             how = "estimate"
         rows.append({"ap_id": a.id, "switch": a.switch or "", "port": a.port,
                      "cable_m": None if length is None else round(float(length), 1),
@@ -579,24 +581,29 @@ def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame
 
 
 def switch_usage(site, plan: Plan) -> pd.DataFrame:
-    """Per switch: ports and PoE budget used by the plan's APs."""
+    """Per switch: ports and PoE budget used by the plan's APs (the planner's backhaul
+    summary, :func:`wifiplan.planning.backhaul.backhaul_summary`)."""
+    from .planning.backhaul import backhaul_summary
+    use = backhaul_summary(site, plan.aps)["switches"]
+    pos = {s.name: s.position for s in site.switches}
     rows = []
-    names = [s.name for s in site.switches]
-    used = {n: [a for a in plan.aps if a.switch == n] for n in names}
-    for s in site.switches:
-        aps = used[s.name]
-        poe = len(aps) * AP_POE_W
-        rows.append({"switch": s.name, "x_m": s.position[0], "y_m": s.position[1],
-                     "ports": s.ports, "ports_used": len(aps),
-                     "poe_budget_w": float(s.poe_budget_w), "poe_used_w": poe,
-                     "ports_ok": len(aps) <= s.ports, "poe_ok": poe <= s.poe_budget_w,
-                     "aps": ", ".join(a.id for a in aps)})
-    for a in plan.aps:
-        if a.switch and a.switch not in names:
-            rows.append({"switch": a.switch, "x_m": None, "y_m": None, "ports": 0,
-                         "ports_used": 1, "poe_budget_w": 0.0, "poe_used_w": AP_POE_W,
-                         "ports_ok": False, "poe_ok": False,
-                         "aps": a.id + " (switch not in the site)"})
+    for name, u in use.items():
+        aps = [a.id for a in plan.aps if a.switch == name]
+        known = name in pos
+        rows.append({"switch": name, "x_m": pos[name][0] if known else None,
+                     "y_m": pos[name][1] if known else None, "ports": int(u.get("ports", 0)),
+                     "ports_used": int(u["ports_used"]),
+                     "poe_budget_w": float(u.get("poe_budget_w", 0.0)),
+                     "poe_used_w": float(u["poe_w"]),
+                     "ports_ok": known and not u.get("ports_over", False),
+                     "poe_ok": known and not u.get("poe_over_budget", False),
+                     "aps": ", ".join(aps) + ("" if known else " (switch not in the site)")})
+    for name in sorted({a.switch for a in plan.aps if a.switch} - set(use)):
+        aps = [a.id for a in plan.aps if a.switch == name]
+        rows.append({"switch": name, "x_m": None, "y_m": None, "ports": 0,
+                     "ports_used": len(aps), "poe_budget_w": 0.0,
+                     "poe_used_w": len(aps) * AP_POE_W, "ports_ok": False, "poe_ok": False,
+                     "aps": ", ".join(aps) + " (switch not in the site)"})
     return pd.DataFrame(rows, columns=["switch", "x_m", "y_m", "ports", "ports_used",
                                        "poe_budget_w", "poe_used_w", "ports_ok", "poe_ok",
                                        "aps"])
@@ -637,7 +644,8 @@ def bill_of_materials(site, plan: Plan, runs: pd.DataFrame, switches: pd.DataFra
     rows.append({"category": "cable run", "item": "Total cable (Cat 6A)",
                  "quantity": round(total, 1), "unit": "m",
                  "detail": f"{len(runs)} runs plus patch cords"})
-    return pd.DataFrame(rows, columns=["category", "item", "quantity", "unit", "detail"])
+    return pd.DataFrame(rows, columns=["category", "item", "quantity", "unit", "detail"],
+                        dtype=object)
 
 
 def ap_config_sheet(site, plan: Plan) -> pd.DataFrame:
@@ -963,8 +971,10 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
       ``rm`` against the uncalibrated ``base_rm``, the median change of each AP's best-server
       RSSI over its own cell is compensated.
     - Logs: the per-AP recommendations of the log analysis.
-    Changes are in whole dB and the new power is clipped to the domain's EIRP limit less
-    the antenna gain and to 0 dBm.
+    Changes are in whole dB, one per AP: reductions win over raises (interference first);
+    a raise is at most :data:`RAISE_STEP_DB` per round (a hole that needs more needs another
+    cell or a moved AP, not a louder one), a reduction at most :data:`MAX_POWER_STEP_DB`. The
+    new power is clipped to the domain's EIRP limit less the antenna gain and to 0 dBm.
     """
     dom = site.domain
     gain = model.ap_gain_dbi if model is not None else site.propagation.get("ap_gain_dbi", 3.0)
@@ -978,29 +988,24 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
     if survey:
         for f in survey.get("findings", []):
             kind, ap_id = f.get("kind"), f.get("ap_id")
-            det = f.get("detail", "")
-            vals = f.get("values") or {}
-            if kind == "ap_bias":
-                r = vals.get("mean_residual_db", f.get("mean_residual_db"))
-                if r is None:
-                    r = _number_in(det)
-                if r is not None:
-                    add(ap_id, -round(float(r)), f"survey: measured {float(r):+.1f} dB against "
-                        f"the prediction", "survey")
-            elif kind == "co_channel":
-                miss = vals.get("separation_db")
-                miss = (CO_CHANNEL_MIN_SEPARATION_DB - float(miss)) if miss is not None else 3.0
-                other = f.get("interferer") or vals.get("interferer_ap_id")
-                add(other or ap_id, -math.ceil(max(miss, 1.0)),
-                    f"survey: co-channel separation short by {miss:.0f} dB at "
-                    f"({f.get('x_m', 0):g}, {f.get('y_m', 0):g})", "survey")
-            elif kind == "coverage_hole":
-                r = vals.get("rssi_dbm")
-                need = vals.get("required_dbm", ROAM_THRESHOLD_DBM)
-                if ap_id and r is not None:
-                    add(ap_id, math.ceil(max(float(need) - float(r), 1.0)),
-                        f"survey: hole at ({f.get('x_m', 0):g}, {f.get('y_m', 0):g}), "
-                        f"{float(r):.0f} dBm", "survey")
+            where = f"({f.get('x_m', 0):g}, {f.get('y_m', 0):g})"
+            if kind == "ap_bias" and f.get("mean_residual_db") is not None:
+                r = float(f["mean_residual_db"])
+                add(ap_id, -round(r), f"survey: measured {r:+.1f} dB against the prediction "
+                    f"on average (cell {'larger' if r > 0 else 'smaller'} than planned)",
+                    "survey")
+            elif kind == "co_channel" and f.get("other") and f.get("separation_db") is not None:
+                miss = CO_CHANNEL_MIN_SEPARATION_DB - float(f["separation_db"])
+                add(f["other"], -math.ceil(max(miss, 1.0)),
+                    f"survey: only {float(f['separation_db']):.0f} dB below the serving "
+                    f"{ap_id} on channel {f.get('channel')} near {where} (need "
+                    f"{CO_CHANNEL_MIN_SEPARATION_DB:g})", "survey")
+            elif kind == "coverage_hole" and ap_id and f.get("rssi_dbm") is not None:
+                need = float(f.get("required_dbm", ROAM_THRESHOLD_DBM))
+                gap = need - float(f["rssi_dbm"])
+                add(ap_id, math.ceil(max(gap, 1.0)),
+                    f"survey: {f.get('n_points', 1)} point(s) below {need:g} dBm near {where}, "
+                    f"worst {float(f['rssi_dbm']):.0f} dBm", "survey")
     if rm is not None and base_rm is not None and len(rm.aps) == len(base_rm.aps):
         for i, a in enumerate(plan.aps):
             cell = (base_rm.best_server == i) & base_rm.mask
@@ -1011,9 +1016,10 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
                 add(a.id, -round(d), f"calibration: the calibrated model predicts "
                     f"{d:+.1f} dB in the AP's cell", "calibration")
     if logs:
-        for r in logs.get("power_changes", logs.get("recommended_power_changes", [])) or []:
-            add(r.get("ap_id"), r.get("change_db", r.get("delta_db")),
-                "logs: " + str(r.get("reason", "")), "logs")
+        for r in logs.get("recommendations", []) or []:
+            if r.get("change_db"):
+                add(r.get("ap"), float(r["change_db"]),
+                    "logs: " + "; ".join(str(x) for x in r.get("reasons", [])), "logs")
     rows = []
     for a in plan.aps:
         if a.id not in recs:
@@ -1022,7 +1028,8 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
         # one change per AP: the reductions win over raises (interference first), and
         # among several, the largest magnitude in that direction
         downs = [d for d, _, _ in items if d < 0]
-        delta = min(downs) if downs else max(d for d, _, _ in items)
+        delta = max(min(downs), -MAX_POWER_STEP_DB) if downs else \
+            min(max(d for d, _, _ in items), RAISE_STEP_DB)
         limit = dom.max_eirp_dbm(a.channel) - gain if dom.channel(a.channel) else a.tx_power_dbm
         new = float(np.clip(a.tx_power_dbm + delta, 0.0, limit))
         rows.append({"ap_id": a.id, "current_dbm": a.tx_power_dbm, "change_db": new -
@@ -1235,30 +1242,34 @@ def survey_criteria(site, plan: Plan, phase: int, rm: RadioMap, target: np.ndarr
 
 
 def logs_criteria(phase: int, logs: dict) -> list[Criterion]:
-    """Phase 4 criteria from the log analysis (when it gives these figures)."""
+    """Phase 4 criteria from the log analysis (:func:`wifiplan.logs.analyze_logs`)."""
     P = f"P{phase}"
     out = []
-    s = logs.get("summary", logs)
-    pp = s.get("ping_pong_roams", s.get("ping_pongs"))
-    if pp is not None:
-        out.append(Criterion(f"{P}-logs-pingpong", "Ping-pong roams", "none (A-B-A within 10 s)",
-                             int(pp), "roams", int(pp) == 0, "logs"))
-    below = s.get("time_below_threshold_share", s.get("share_below_70"))
-    if below is not None:
-        out.append(Criterion(f"{P}-logs-below", "Time below -70 dBm", "<= 1 % of logged time",
-                             float(below), "%", float(below) <= 0.01, "logs"))
-    sticky = s.get("sticky_clients")
-    if sticky is not None:
-        n = len(sticky) if isinstance(sticky, (list, dict)) else int(sticky)
-        out.append(Criterion(f"{P}-logs-sticky", "Sticky clients", "none", n, "clients",
-                             n == 0, "logs"))
+    s = logs.get("summary", {})
+    if s.get("ping_pong_roams") is not None:
+        pp = int(s["ping_pong_roams"])
+        out.append(Criterion(f"{P}-logs-pingpong", "Ping-pong roams",
+                             "none (A -> B -> A within 10 s)", pp, "roams", pp == 0, "logs",
+                             ", ".join(s.get("ping_pong_devices", []) or [])))
+    per_ap = (logs.get("below_min_rssi") or {}).get("per_ap") or []
+    t = sum(float(r.get("time_s", 0)) for r in per_ap)
+    if t > 0:
+        below = sum(float(r.get("below_s", 0)) for r in per_ap) / t
+        out.append(Criterion(f"{P}-logs-below", "Associated time below -70 dBm",
+                             "<= 1 % of the logged associated time", below, "%",
+                             below <= 0.01, "logs"))
+    if s.get("sticky_episodes") is not None:
+        n = int(s["sticky_episodes"])
+        out.append(Criterion(f"{P}-logs-sticky", "Sticky clients", "no sticky episode", n,
+                             "episodes", n == 0, "logs",
+                             ", ".join(s.get("sticky_devices", []) or [])))
     return out
 
 
 # ---- survey and logs ---------------------------------------------------------------------
 
 
-def survey_summary(site, plan: Plan, survey_path, rm: RadioMap) -> dict:
+def survey_summary(site, plan: Plan, survey_path, rm: RadioMap, model=None) -> dict:
     """Read and check a survey against the plan (:mod:`wifiplan.survey`), and the measured
     best plan-AP RSSI per surveyed point beside the prediction there."""
     read_survey = _optional("wifiplan.survey", "read_survey")
@@ -1266,21 +1277,31 @@ def survey_summary(site, plan: Plan, survey_path, rm: RadioMap) -> dict:
     if read_survey is None or check_survey is None:
         raise InputError("survey support is not available in this build", source=str(survey_path))
     frame, meta = read_survey(survey_path)
-    res = check_survey(site, plan, frame, meta)
-    out = {"path": str(survey_path), "summary": res.get("summary", {}),
+    res = check_survey(site, plan, frame, meta, model=model)
+    from pathlib import Path
+    out = {"path": Path(survey_path).name, "summary": res.get("summary", {}),
            "findings": list(res.get("findings", [])),
            "rejected_rows": list(res.get("rejected_rows", []))}
-    out["points"] = _measured_points(plan, frame, rm)
+    bssid_ap = {m["bssid"]: m["ap_id"] for m in res.get("matches", []) or []
+                if m.get("ap_id") and not m.get("proposed")}
+    out["points"] = _measured_points(plan, frame, rm, bssid_ap)
     return out
 
 
-def _measured_points(plan: Plan, frame: pd.DataFrame, rm: RadioMap) -> pd.DataFrame | None:
-    """Per surveyed point: the strongest plan AP measured, and its prediction there."""
+def _measured_points(plan: Plan, frame: pd.DataFrame, rm: RadioMap,
+                     bssid_ap: dict | None = None) -> pd.DataFrame | None:
+    """Per surveyed point: the strongest plan AP measured on 5 GHz, and its prediction there.
+
+    BSSIDs are matched to APs by the survey's matching (``bssid_ap``), else by the plan."""
     if frame is None or not len(frame) or not {"x_m", "y_m", "rssi_dbm"} <= set(frame.columns):
         return None
     df = frame.copy()
+    if "channel" in df.columns:
+        ch = pd.to_numeric(df["channel"], errors="coerce")
+        df = df[ch.isna() | (ch >= 32)]
     if "ap_id" not in df.columns:
         by_bssid = {a.bssid: a.id for a in plan.aps if a.bssid}
+        by_bssid.update(bssid_ap or {})
         if "bssid" not in df.columns:
             return None
         df["ap_id"] = df["bssid"].map(by_bssid)
@@ -1384,7 +1405,7 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
     if phase == 3:
         a.walk_tests = walk_routes(site, rm)
     if survey is not None:
-        a.survey = survey_summary(site, phase_plan, survey, rm)
+        a.survey = survey_summary(site, phase_plan, survey, rm, model)
         a.criteria += survey_criteria(site, phase_plan, phase, rm, target, a.survey)
     if logs is not None:
         if phase != 4:
