@@ -107,12 +107,23 @@ def test_cell_load_fails_overloaded_cell_with_figures():
     assert "AP1" in msg and "72.8 Mb/s" in msg and "budget 50%" in msg
 
 
-def test_cell_load_below_mcs0_is_infinite_airtime():
-    # with a zone entirely out of reach the airtime is infinite
+def test_zone_below_mcs0_is_unserved_not_cell_load():
+    # a zone entirely out of reach (below MCS0) is a coverage failure of the site: its
+    # terminals cannot connect, so they load no cell, and the summary fails on the zone
     far = _site(zone_terms="{handheld: 1}", size=60)
-    rm = compute_radiomap(far, [AP("AP1", 1, 1, tx_power_dbm=-10)], resolution_m=3.0)
+    rm = compute_radiomap(far, [AP("AP1", 1, 1, tx_power_dbm=-60)], resolution_m=3.0)
+    assert float(rm.best_rssi_dbm[rm.zone_index >= 0].max()) < -82
     df = cell_load(far, rm)
-    assert math.isinf(df.airtime.iloc[0]) and not df.ok.iloc[0]
+    assert df.airtime.iloc[0] == 0 and df.ok.iloc[0]
+    summary = df.attrs["summary"]
+    assert summary["unserved_zones"] == [far.zones[0].name] and not summary["ok"]
+    # partly reachable (most points below MCS0): the terminals load the cell at the rate
+    # of the points where they can connect, a finite airtime
+    rm2 = compute_radiomap(far, [AP("AP1", 1, 1, tx_power_dbm=-10)], resolution_m=3.0)
+    assert np.median(rm2.best_rssi_dbm[rm2.zone_index >= 0]) < -82
+    df2 = cell_load(far, rm2)
+    assert math.isfinite(df2.airtime.iloc[0]) and df2.airtime.iloc[0] > 0
+    assert df2.attrs["summary"]["unserved_zones"] == []
 
 
 def test_cell_load_argument_checks():

@@ -252,8 +252,15 @@ def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
         if npts == 0 or n_ap == 0:
             unserved.append(z.name)
             continue
-        srv = best[sel]
-        rs = best_rssi[sel]
+        # terminals work where they can connect: points below MCS0 are coverage holes
+        # (reported by the coverage metrics), not load on the cell that hears them faintly
+        conn = best_rssi[sel] >= MCS_MIN_RSSI_DBM[0]
+        if not conn.any():
+            unserved.append(z.name)
+            continue
+        npts = int(conn.sum())
+        srv = best[sel][conn]
+        rs = best_rssi[sel][conn]
         zone_demand = {t: z.terminals.get(t, 0) * terminal_demand_mbps(profiles[t])
                        for t in types}
         for a in np.unique(srv):
@@ -272,7 +279,7 @@ def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
 
     rows = []
     for a, ap in enumerate(rm.aps):
-        served = (best == a) & in_zone
+        served = (best == a) & in_zone & (best_rssi >= MCS_MIN_RSSI_DBM[0])
         med = float(np.median(best_rssi[served])) if served.any() else float("nan")
         rate = float(phy_rate_mbps(med)) if served.any() else 0.0
         mcs = int(mcs_index(med)) if served.any() else -1
