@@ -76,11 +76,6 @@ def _r(v, nd=1):
     return round(v, nd) if math.isfinite(v) else None
 
 
-def _mode(a):
-    vals, counts = np.unique(np.asarray(a), return_counts=True)
-    return vals[np.argmax(counts)]
-
-
 def _clusters(xy: np.ndarray, radius: float) -> np.ndarray:
     """Connected components of points closer than ``radius`` [m]; label per point."""
     from scipy.sparse import coo_matrix
@@ -105,7 +100,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
     """
     from ..propagation import PropagationModel, rssi_points_dbm
     from .cleaning import aggregate_samples
-    from .matching import attach_ap_ids, match_bssids, point_index, row_keys
+    from .matching import attach_ap_ids, match_bssids, most_common, point_index, row_keys
 
     if not isinstance(model, PropagationModel):
         model = PropagationModel.for_site(site, model)
@@ -163,7 +158,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
         if not np.isfinite(ch):
             continue
         ch = int(ch)
-        band = _mode(rows["band"].to_numpy())
+        band = most_common(rows["band"])
         kw = {"ap_id": m["ap_id"]} if is_ours else {}
         kw["bssid"] = m["bssid"] or None
         if band == "2.4":

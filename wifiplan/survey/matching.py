@@ -91,6 +91,12 @@ def read_inventory(inventory, plan) -> dict[str, str]:
     return out
 
 
+def most_common(s: pd.Series):
+    """The most frequent value of a series (NaN when it has none)."""
+    m = s.dropna().mode()
+    return m.iloc[0] if len(m) else np.nan
+
+
 def bssid_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per heard BSSID: ssid and channel (most frequent), points, strongest sample."""
     f = frame.copy()
@@ -101,21 +107,20 @@ def bssid_table(frame: pd.DataFrame) -> pd.DataFrame:
     f["_key"] = np.where(f["bssid"] != "", f["bssid"], "ap:" + f["ap_id"])
     idx = f.groupby("_key", sort=True)["rssi_dbm"].idxmax()
     best = f.loc[idx.to_numpy()]
-    mode = lambda s: s.mode(dropna=True).iloc[0] if s.notna().any() and len(s.mode()) else np.nan  # noqa: E731
     g = f.groupby("_key", sort=True)
     out = pd.DataFrame({
         "key": idx.index.to_numpy(),
         "bssid": best["bssid"].to_numpy(),
         "ap_column": best["ap_id"].to_numpy(),
-        "ssid": g["ssid"].agg(lambda s: mode(s.astype(str))).to_numpy(),
-        "channel": g["channel"].agg(mode).to_numpy(float),
+        "ssid": g["ssid"].agg(lambda s: most_common(s.astype(str))).to_numpy(),
+        "channel": g["channel"].agg(most_common).to_numpy(float),
         "n_points": g.size().to_numpy(),
         "max_rssi_dbm": best["rssi_dbm"].to_numpy(float),
         "x_m": best["x_m"].to_numpy(float), "y_m": best["y_m"].to_numpy(float)})
     if "width_mhz" in f:
-        out["width_mhz"] = g["width_mhz"].agg(mode).to_numpy(float)
+        out["width_mhz"] = g["width_mhz"].agg(most_common).to_numpy(float)
     if "freq_mhz" in f:
-        out["freq_mhz"] = g["freq_mhz"].agg(mode).to_numpy(float)
+        out["freq_mhz"] = g["freq_mhz"].agg(most_common).to_numpy(float)
     return out
 
 
@@ -147,8 +152,7 @@ def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
     ``ap_id`` (None for foreign), ``method``, ``confidence`` and ``proposed``.
     """
     table = bssid_table(frame)
-    inv = read_inventory(inventory, plan) if not isinstance(inventory, dict) or inventory \
-        else {}
+    inv = read_inventory(inventory, plan)
     known: dict[int, tuple[str, str]] = {}
     for a in plan.aps:
         if a.bssid:

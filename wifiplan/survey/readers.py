@@ -634,7 +634,7 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
         m = re.search(r"model=([^,]*)", first_line)
         if m:
             meta.notes.append(f"WiGLE export from device {m.group(1)}")
-        meta.notes.append(first_line.split(",")[0])
+        meta.notes.append(f"WiGLE format {first_line.split(',')[0]}")
     elif fmt == "wide":
         if not mp.get("aps"):
             raise InputError("a wide file (one RSSI column per AP) needs an AP-column mapping "
