@@ -300,3 +300,22 @@ def test_capacity_fails_then_planner_adds_a_cell():
     assert "capacity" in cap.metrics["ap_count_reason"]
     assert cell_load(site, cap).attrs["summary"]["ok"]
     assert cap.metrics["capacity"]["ok"] is True
+
+
+def test_pilot_zone_and_requirement_options():
+    zones = """
+  - name: pilot
+    polygon: [[0, 0], [12, 0], [12, 10], [0, 10]]
+    terminals: {handheld: 1}
+  - name: rest
+    polygon: [[12, 0], [40, 0], [40, 10], [12, 10]]
+    terminals: {handheld: 3}"""
+    site = parse_site(site_text(w=40, h=10, zones=zones), source="pilot.yaml")
+    plan = plan_site(site, aps=1, zones=["pilot"])
+    assert len(plan.aps) == 1
+    assert plan.aps[0].x_m < 20                       # the trial AP serves the pilot zone
+    assert set(plan.metrics["zones"]) == {"pilot"}
+    assert plan.metrics["zones"]["pilot"]["coverage"] >= 0.99
+    strict = plan_site(site, aps=1, zones=["pilot"], min_rssi_dbm=-55)
+    assert strict.metrics["zones"]["pilot"]["min_rssi_dbm"] == -55
+    assert strict.aps[0].tx_power_dbm >= plan.aps[0].tx_power_dbm

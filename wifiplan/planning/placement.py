@@ -39,8 +39,8 @@ from ..evaluation import RequiredPoints, required_points  # noqa: F401 (re-expor
 #: below a small AP's 20 dBm for later tuning (phase 4) and for covering a failed neighbour,
 #: and keeps cells small as the house rule asks (seed 8.1.3.5: low power, small cells).
 DESIGN_TX_POWER_DBM = 12.0
-CANDIDATE_EDGE_CLEARANCE_M = 0.5
-WALL_CLEARANCE_M = 0.4
+CANDIDATE_EDGE_CLEARANCE_M = 1.5   # from the outline (less on very narrow sites)
+WALL_CLEARANCE_M = 0.8
 OBSTACLE_CLEARANCE_M = 0.3
 INFEASIBLE_PENALTY = 1000.0     # objective weight [mW] per dB*point beyond the maximum power
 COVERAGE_ALLOWANCE = 0.005      # share of a zone's points that may stay uncovered when counting
@@ -71,11 +71,18 @@ def scale_rule(terminals: int) -> tuple[int, str]:
 
 # ---- candidates ---------------------------------------------------------------------------
 
+def edge_clearance(site) -> float:
+    """Clearance [m] of mount points from the outline: 1.5 m, or a quarter of the narrower
+    side of a small site."""
+    minx, miny, maxx, maxy = site.bounds
+    return float(min(CANDIDATE_EDGE_CLEARANCE_M, 0.25 * min(maxx - minx, maxy - miny)))
+
+
 def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
                      reach_m: float | None = None) -> np.ndarray:
     """Admissible ceiling mount points on a grid of ``spacing_m`` [m], shape (n, 2).
 
-    Inside the outline (at least 0.5 m from its edge), at least 0.4 m from every wall,
+    Inside the outline (at least 1.5 m from its edge), at least 0.8 m from every wall,
     outside obstacle footprints (plus 0.3 m) and outside ``no_mount`` areas. With
     ``near_xy`` and ``reach_m``, only candidates within ``reach_m`` of one of those points.
     """
@@ -85,7 +92,7 @@ def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
     X, Y = np.meshgrid(xs, ys)
     x, y = X.ravel(), Y.ravel()
     outline = site.outline_polygon
-    ok = shapely.contains_xy(outline.buffer(-CANDIDATE_EDGE_CLEARANCE_M), x, y)
+    ok = shapely.contains_xy(outline.buffer(-edge_clearance(site)), x, y)
     blocked = []
     if site.walls:
         blocked.append(MultiLineString([LineString(w.points) for w in site.walls])
@@ -111,7 +118,7 @@ def mount_ok(site, x: float, y: float) -> bool:
 def candidate_points_at(site, xy: np.ndarray) -> np.ndarray:
     outline = site.outline_polygon
     x, y = xy[:, 0], xy[:, 1]
-    ok = shapely.contains_xy(outline.buffer(-CANDIDATE_EDGE_CLEARANCE_M), x, y)
+    ok = shapely.contains_xy(outline.buffer(-edge_clearance(site)), x, y)
     for o in site.obstacles:
         ok &= ~shapely.contains_xy(Polygon(np.asarray(o.polygon)[:, :2])
                                    .buffer(OBSTACLE_CLEARANCE_M), x, y)
