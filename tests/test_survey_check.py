@@ -37,7 +37,9 @@ def checked(tmp_path_factory):
             code = main(["survey", "check", str(FLOORPLANS / f"{site}.yaml"),
                          str(FLOORPLANS / f"{site}.plan.yaml"), str(SURVEYS / survey),
                          "-o", str(dest)] + extra)
-        out[name] = (code, json.loads(dest.read_text(encoding="utf-8")), buf.getvalue())
+        doc = json.loads(dest.read_text(encoding="utf-8"),
+                         parse_constant=lambda c: pytest.fail(f"{c} in {dest.name}"))
+        out[name] = (code, doc, buf.getvalue())
     return out
 
 
