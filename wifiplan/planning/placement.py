@@ -277,20 +277,34 @@ class CoverProblem:
             free = free[free != c]
         return sel
 
-    def local_search(self, sel: list[int], max_passes: int = 12) -> list[int]:
+    def local_search(self, sel: list[int], max_passes: int = 8) -> list[int]:
         """Vertex substitution: move each non-fixed AP to a neighbouring candidate while
-        the objective improves (first improvement), until a pass changes nothing. Each
-        trial costs one pass over the points (best and second-best kept per point)."""
+        the objective improves (first improvement), until a pass changes nothing.
+
+        A trial only re-evaluates the APs it touches: the moved AP, the APs that take over
+        its points and the APs whose points the new position takes; the others keep their
+        power, so a trial costs one vector pass over the points plus the touched cells."""
+        from scipy import ndimage
         sel = list(sel)
         if not sel:
             return sel
         fixed = set(self.fixed.tolist())
         act = self.active
-        m1, o1, m2, o2 = self._state(sel)
-        best = self._score(m1, o1, len(sel))
+        n_sel = len(sel)
+
+        def setup():
+            m1, o1, m2, o2 = self._state(sel)
+            p = ndimage.maximum(m1, o1, np.arange(n_sel)) if len(m1) else np.zeros(n_sel)
+            p = np.where(np.isfinite(p), p, -np.inf)
+            term = 10.0 ** (np.maximum(p, self.p_min) / 10.0)
+            exc = np.maximum(m1 - self.p_max, 0)
+            return m1, o1, m2, o2, term, exc
+        m1, o1, m2, o2, term, exc = setup()
+        total = float(term.sum() + INFEASIBLE_PENALTY * exc.sum())
+        idx_all = np.arange(n_sel)
         for _ in range(max_passes):
             improved = False
-            for k in range(len(sel)):
+            for k in range(n_sel):
                 if sel[k] in fixed:
                     continue
                 ex = o1 == k
@@ -302,12 +316,26 @@ class CoverProblem:
                         continue
                     nc = self.need[c, act]
                     take = nc < excl
-                    v = self._score(np.where(take, nc, excl), np.where(take, k, excl_o),
-                                    len(sel))
-                    if v < best - 1e-9:
+                    touched = np.zeros(n_sel, bool)
+                    touched[k] = True
+                    touched[o1[take]] = True
+                    touched[excl_o[ex & ~take]] = True
+                    r = touched[o1]
+                    d = np.where(take[r], nc[r], excl[r])
+                    own = np.where(take[r], k, excl_o[r])
+                    t_idx = idx_all[touched]
+                    pn = ndimage.maximum(d, own, t_idx) if len(d) else np.full(len(t_idx),
+                                                                                 -np.inf)
+                    pn = np.where(np.isfinite(pn), np.asarray(pn, float), -np.inf)
+                    new_terms = 10.0 ** (np.maximum(pn, self.p_min) / 10.0)
+                    v = (total - term[touched].sum() + new_terms.sum()
+                         + INFEASIBLE_PENALTY * (np.maximum(d - self.p_max, 0).sum()
+                                                 - exc[r].sum()))
+                    if v < total - 1e-9:
                         sel[k] = int(c)
-                        best, improved = v, True
-                        m1, o1, m2, o2 = self._state(sel)
+                        improved = True
+                        m1, o1, m2, o2, term, exc = setup()
+                        total = float(term.sum() + INFEASIBLE_PENALTY * exc.sum())
                         break
             if not improved:
                 break
@@ -341,7 +369,7 @@ class CoverProblem:
                                 allowance=True)
         self.drop(self.last_uncovered)
         sel = self.local_search(sel, max_passes=4)
-        for _ in range(2):
+        for _ in range(1):
             if len(sel) <= max(1, len(self.fixed)):
                 break
             trial = self.place(len(sel) - 1)
