@@ -454,8 +454,9 @@ class _Batch:
 
     cons: (R, K) arrays a, b, c of the constraint lines a x + b y + c <= 0 (unit normals;
     a = b = 0, c = -1 for none). crit: ragged critical lines (owner region, a, b, c, band
-    half-width, ylo, yhi): a grid point within the band of a line, in the rows between ylo
-    and yhi, is re-evaluated with the exact predicate. enum: regions whose every point is
+    half-width, ylo, yhi, xlo, xhi): a grid point within the band of a line and inside the
+    box [xlo, xhi] x [ylo, yhi] (the part of the line where a predicate can flip) is
+    re-evaluated with the exact predicate. enum: regions whose every point is
     re-evaluated (hulls of non-convex footprints).
     """
 
@@ -521,8 +522,9 @@ class _Batch:
     def _windows(self):
         """(region, row, first col, last col) of the bands that contain grid points."""
         g = self.grid
-        oa, la, lb, lc, lband, ylo, yhi = self.crit
+        oa, la, lb, lc, lband, ylo, yhi, xlo, xhi = self.crit
         li0, li1 = g.rows(ylo, yhi)
+        lj0, lj1 = g.cols(xlo, xhi)
         li0 = np.maximum(li0, self.i0[oa])
         li1 = np.minimum(li1, self.i1[oa])
         horiz = la == 0
@@ -537,8 +539,7 @@ class _Batch:
             r1 = np.minimum(r1, li1[h])
             gid, off, _ = _expand(np.maximum(r1 - r0 + 1, 0))
             rr = r0[gid] + off
-            out.append((oa[h][gid], rr, np.zeros(len(rr), np.int64),
-                        np.full(len(rr), g.nx - 1, np.int64)))
+            out.append((oa[h][gid], rr, lj0[h][gid], lj1[h][gid]))
         s = np.nonzero(~horiz)[0]
         if len(s):
             cnt = np.maximum(li1[s] - li0[s] + 1, 0)
@@ -561,12 +562,15 @@ class _Batch:
                 wl, wr = g.cols(u - m, u + m)
                 idx = np.nonzero(wr >= wl)[0]
                 wl, wr = wl[idx], wr[idx]
-            line = np.searchsorted(start + cnt, idx, "right")
-            out.append((oa[s[line]], rows[idx], wl, wr))
+            line = s[np.searchsorted(start + cnt, idx, "right")]
+            out.append((oa[line], rows[idx], np.maximum(wl, lj0[line]),
+                        np.minimum(wr, lj1[line])))
         if not out:
             z = np.zeros(0, np.int64)
             return z, z, z, z
-        return tuple(np.concatenate([o[i] for o in out]) for i in range(4))
+        res = tuple(np.concatenate([o[i] for o in out]) for i in range(4))
+        ne = res[3] >= res[2]
+        return tuple(r[ne] for r in res)
 
     def run(self):
         """Interval contributions (row, jl, jr, weight) and candidates (region, row, col, assigned)."""
@@ -674,10 +678,14 @@ def _wall_batch(prep, W: _APWalls, ax, ay, grid, loss, band):
     i0, i1 = grid.rows(np.minimum(r1lo, r2lo) - pad, np.maximum(r1hi, r2hi) + pad)
     R = len(idx)
     # critical lines: the wall line near the wall, the rays beyond the end points
+    q1lo, q1hi = _ray_extent(x1, ax, inf)
+    q2lo, q2hi = _ray_extent(x2, ax, inf)
     crit = (np.tile(np.arange(R), 3), ca.T.ravel(), cb.T.ravel(), cc.T.ravel(),
             np.full(3 * R, band),
             np.concatenate([np.minimum(y1, y2), r1lo, r2lo]) - pad,
-            np.concatenate([np.maximum(y1, y2), r1hi, r2hi]) + pad)
+            np.concatenate([np.maximum(y1, y2), r1hi, r2hi]) + pad,
+            np.concatenate([np.minimum(x1, x2), q1lo, q2lo]) - pad,
+            np.concatenate([np.maximum(x1, x2), q1hi, q2hi]) + pad)
     return _Batch(grid, loss[idx], i0, i1, (ca, cb, cc), crit, np.zeros(R, bool))
 
 
@@ -717,6 +725,10 @@ def _obstacle_batch(prep, B: _APObstacles, ax, ay, grid, loss, band, scale):
                     ay + lmin * (WY - ay), ay + lmax * (WY - ay)])
     e_lo = np.where(zero, -np.inf, ys4.min(0)) - 4 * eband
     e_hi = np.where(zero, np.inf, ys4.max(0)) + 4 * eband
+    xs4 = np.stack([ax + lmin * (VX - ax), ax + lmax * (VX - ax),
+                    ax + lmin * (WX - ax), ax + lmax * (WX - ax)])
+    ex_lo = np.where(zero, -np.inf, xs4.min(0)) - 4 * eband
+    ex_hi = np.where(zero, np.inf, xs4.max(0)) + 4 * eband
     # tangent rays through the vertices where the facing changes
     prev = prep.PREV[idx]
     gp = np.take_along_axis(g, prev, 1)
@@ -733,22 +745,26 @@ def _obstacle_batch(prep, B: _APObstacles, ax, ay, grid, loss, band, scale):
     ra, rb, rc = _norm_lines(-vy, vx, vy * ax - vx * ay)
     lam_far = np.where(hif, hi * (1 + eta_hi), np.inf)[:, None] * np.ones_like(VY)
     ry_lo, ry_hi = _ray_extent(VY, ay, lam_far)
+    rx_lo, rx_hi = _ray_extent(VX, ax, lam_far)
     pad = 4 * band
     ry_lo, ry_hi = ry_lo - pad, ry_hi + pad
+    rx_lo, rx_hi = rx_lo - pad, rx_hi + pad
     fy_lo = np.minimum(VY, WY) - pad
     fy_hi = np.maximum(VY, WY) + pad
+    fx_lo = np.minimum(VX, WX) - pad
+    fx_hi = np.maximum(VX, WX) + pad
     par = VM & (np.abs(g) < 4 * band)
     own = np.repeat(np.arange(R)[:, None], k, 1)
     full_lo = np.full_like(VY, -np.inf)
     full_hi = np.full_like(VY, np.inf)
     bnd = np.full_like(VY, band)
-    parts = [(use_e, ea, eb, ec, eband, e_lo, e_hi),
-             (tuse, ta, tb, tc, bnd, ry_lo, ry_hi),
-             (VM, NX, NY, -C, bnd, fy_lo, fy_hi),
-             (VM & ~tuse, ra, rb, rc, bnd, ry_lo, ry_hi),
-             (par, NX, NY, -nA, 2 * bnd, full_lo, full_hi)]
+    parts = [(use_e, ea, eb, ec, eband, e_lo, e_hi, ex_lo, ex_hi),
+             (tuse, ta, tb, tc, bnd, ry_lo, ry_hi, rx_lo, rx_hi),
+             (VM, NX, NY, -C, bnd, fy_lo, fy_hi, fx_lo, fx_hi),
+             (VM & ~tuse, ra, rb, rc, bnd, ry_lo, ry_hi, rx_lo, rx_hi),
+             (par, NX, NY, -nA, 2 * bnd, full_lo, full_hi, full_lo, full_hi)]
     crit = tuple(np.concatenate([p[i][p[0]] if i else own[p[0]] for p in parts])
-                 for i in range(7))
+                 for i in range(9))
     # rows: bounding box of the union of A + lam (F - A), lam in [1, hi]
     inside = B.in_a[idx]
     rlo = np.where(VM, ry_lo, np.inf).min(1)
