@@ -331,8 +331,8 @@ def test_calibrated_model_gives_power_adjustments(line, tmp_path):
     m = PropagationModel.for_site(site)
     hot = replace(m, ap_offsets_db={plan.aps[0].id: 5.0})      # AP1 measured 5 dB stronger
     path = save_model_file(hot, tmp_path / "cal.yaml")
-    a = make_report(LINE, 4, tmp_path / "out", plan_path=LINE_PLAN, model_path=path,
-                    resolution_m=RES)
+    a = assess_phase(site, 4, plan, model=PropagationModel.for_site(site, path),
+                     resolution_m=RES)
     pa = a.power_adjustments.set_index("ap_id")
     assert list(pa.index) == [plan.aps[0].id]
     assert pa.loc[plan.aps[0].id, "change_db"] == -5.0

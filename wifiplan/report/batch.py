@@ -163,7 +163,7 @@ def _results_dask(jobs, address: str, progress):
     except ImportError:
         raise InputError("--dask needs the optional dependency: pip install 'wifiplan[dask]'") \
             from None
-    client = Client(address, set_as_default=False) if isinstance(address, str) else address
+    client = Client(address) if isinstance(address, str) else address
     try:
         futs = client.map(run_site_job, jobs, pure=False)
         for f in as_completed(futs):

@@ -1,0 +1,119 @@
+"""Batch reports: every site of a folder, a broken site listed with its error, the index,
+a local process pool and a local Dask cluster giving the same numbers."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wifiplan.cli import main
+from wifiplan.report.batch import run_batch
+
+from conftest import FLOORPLANS, SAMPLE_SITES
+
+pypdf = pytest.importorskip("pypdf")
+
+EXTERNAL = re.compile(r"https?://|<link\b|<script\b|url\(|@import", re.I)
+
+
+def _copy_site(name: str, dest: Path, new_name: str | None = None):
+    new = new_name or name
+    shutil.copy(FLOORPLANS / f"{name}.yaml", dest / f"{new}.yaml")
+    plan = FLOORPLANS / f"{name}.plan.yaml"
+    if plan.exists():
+        shutil.copy(plan, dest / f"{new}.plan.yaml")
+
+
+def _numbers(path: Path) -> dict:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {"criteria": doc["criteria"], "metrics": doc["metrics"], "aps": doc["aps"],
+            "bom": doc["bom"]}
+
+
+def test_batch_lists_a_broken_site_and_goes_on(tmp_path, capsys):
+    src = tmp_path / "sites"
+    src.mkdir()
+    _copy_site("small-workshop", src)
+    _copy_site("production-line", src)
+    (src / "broken.yaml").write_text("name: Broken\noutline: [[0, 0], [10, 0]]\n",
+                                     encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["batch", str(src), "-o", str(out), "--phases", "3", "--workers", "2",
+                 "--resolution", "2"])
+    assert code == 1
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    rows = {r["file"]: r for r in index["sites"]}
+    assert set(rows) == {"broken.yaml", "production-line.yaml", "small-workshop.yaml"}
+    assert "outline" in rows["broken.yaml"]["error"] and "broken.yaml" in rows["broken.yaml"]["error"]
+    for name, n_aps in (("production-line.yaml", 3), ("small-workshop.yaml", 1)):
+        r = rows[name]
+        assert r["error"] is None and r["ap_count"] == n_aps
+        assert r["plan_source"] == name.replace(".yaml", ".plan.yaml")
+        ph = r["phases"]["3"]
+        doc = json.loads((out / ph["json"]).read_text(encoding="utf-8"))
+        assert ph["passed"] == doc["passed"]
+        assert r["coverage"] == pytest.approx(doc["metrics"]["primary_coverage"], abs=1e-4)
+        assert len(pypdf.PdfReader(str(out / ph["pdf"])).pages) >= 3
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert EXTERNAL.findall(html) == []
+    for link in re.findall(r'href="([^"]+)"', html):
+        assert (out / link).is_file(), link
+    assert "broken.yaml" in html and "ERROR" in html
+    assert "1 with errors" in capsys.readouterr().out
+
+
+def test_batch_on_a_local_dask_cluster_gives_the_same_numbers(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    src = tmp_path / "sites"
+    src.mkdir()
+    _copy_site("small-workshop", src)
+    local = run_batch(src, tmp_path / "local", phases=(1,), resolution_m=2.0, workers=1,
+                      progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = run_batch(src, tmp_path / "dask", phases=(1,), resolution_m=2.0,
+                           dask_address=cluster.scheduler_address, progress=False)
+    assert [r["error"] for r in remote] == [None]
+    assert remote[0]["phases"]["1"]["passed"] == local[0]["phases"]["1"]["passed"]
+    rel = remote[0]["phases"]["1"]["json"]
+    assert _numbers(tmp_path / "dask" / rel) == _numbers(tmp_path / "local" / rel)
+    assert (tmp_path / "dask" / rel).read_bytes() == (tmp_path / "local" / rel).read_bytes()
+
+
+def test_batch_of_every_sample_site_every_phase(tmp_path):
+    """``wifiplan batch floorplans``: every report of every sample site (coarse grid)."""
+    out = tmp_path / "reports"
+    code = main(["batch", str(FLOORPLANS), "-o", str(out), "--resolution", "4"])
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    assert code == 0 and all(r["error"] is None for r in index["sites"])
+    assert {r["file"] for r in index["sites"]} == {p.name for p in SAMPLE_SITES}
+    for r in index["sites"]:
+        assert sorted(r["phases"]) == ["1", "2", "3", "4"]
+        for n, ph in r["phases"].items():
+            d = out / Path(ph["json"]).parent
+            for f in ("report.html", "report.pdf", "aps.csv", "bom.csv", "report.json"):
+                assert (d / f).is_file(), (d, f)
+            doc = json.loads((d / "report.json").read_text(encoding="utf-8"))
+            reader = pypdf.PdfReader(str(d / "report.pdf"))
+            text = "\n".join(p.extract_text() for p in reader.pages)
+            assert len(reader.pages) >= 3
+            assert doc["site"] in text and f"phase {n}" in text
+            for a in doc["aps"][:5]:
+                assert a["id"] in text
+            for c in doc["criteria"][:5]:
+                assert c["id"] in text
+            assert EXTERNAL.findall((d / "report.html").read_text(encoding="utf-8")) == []
+
+
+def test_batch_bad_arguments(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "none"), "-o", str(tmp_path / "o")]) == 2
+    assert "expected a folder" in capsys.readouterr().err
+    assert main(["batch", str(FLOORPLANS), "-o", str(tmp_path / "o"), "--phases", "1,7"]) == 2
+    assert "--phases" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["batch", str(empty), "-o", str(tmp_path / "o")]) == 2
+    assert "no site files" in capsys.readouterr().err
