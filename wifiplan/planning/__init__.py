@@ -43,6 +43,8 @@ MAX_CANDIDATE_SPACING_M = 5.0
 MIN_CANDIDATE_SPACING_M = 1.5
 CANDIDATES_PER_M2 = 1 / 400.0      # target: about 400 candidates before clamping the spacing
 MEDIAN_ABOVE_EDGE_DB = 6.0         # a cell's median point is about 6 dB above its edge
+REPAIR_TARGET = 0.993              # zone coverage the final check on the 1 m grid aims at
+MAX_REPAIR_CELLS = 8
 
 
 def planning_resolution(area_m2: float) -> float:
@@ -268,6 +270,41 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
                               min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
 
+    # -- repair: a zone below target on the evaluation grid gets one more cell, placed
+    #    where it reaches most of the zone's uncovered points at the design power --
+    added_for_coverage = 0
+    if aps is None and len(cand):
+        rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
+        for _ in range(MAX_REPAIR_CELLS):
+            best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
+            unc = best < rpf.req_dbm - 1e-6
+            failing = [k for k in sorted(set(rpf.zone.tolist()))
+                       if np.mean(~unc[rpf.zone == k]) < REPAIR_TARGET]
+            if not failing:
+                break
+            target = unc & np.isin(rpf.zone, failing)
+            cj = np.clip(np.floor((rpf.x[target] - rp.xs[0]) / res + 0.5).astype(int), 0,
+                         len(rp.xs) - 1)
+            ci = np.clip(np.floor((rpf.y[target] - rp.ys[0]) / res + 0.5).astype(int), 0,
+                         len(rp.ys) - 1)
+            g = layers[:len(cand)][:, ci, cj]
+            count = (g + p_design >= rpf.req_dbm[target][None, :]).sum(1)
+            taken = {(round(a.x_m, 2), round(a.y_m, 2)) for a in ap_list}
+            for c in range(len(cand)):
+                if (round(float(cand[c, 0]), 2), round(float(cand[c, 1]), 2)) in taken:
+                    count[c] = -1
+            c = int(np.argmax(count))
+            if count[c] <= 0:
+                break
+            new_id = _new_ids(1, {a.id for a in ap_list})[0]
+            ap_list = ap_list + [AP(new_id, round(float(cand[c, 0]), 2),
+                                    round(float(cand[c, 1]), 2), height, channel=chans[0],
+                                    width_mhz=20, tx_power_dbm=float(p_design))]
+            rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
+                                      min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
+                                      rm_prev=rm)
+            added_for_coverage += 1
+
     # -- backhaul and BSSIDs --
     ap_list = assign_backhaul(site, ap_list, keep=lock_ids)
     ap_list = assign_bssids(site.name, ap_list, keep=lock_ids)
@@ -276,6 +313,11 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     metrics = evaluate_plan(site, ap_list, radiomap=rm, zones=zones, min_rssi_dbm=min_rssi_dbm)
     metrics["ap_count_reason"] = reason
     metrics["ap_count_detail"] = detail
+    if added_for_coverage:
+        metrics["ap_count_reason"] += (f"; {added_for_coverage} cell(s) added where the "
+                                       f"{eval_resolution_m:g} m check found a zone below "
+                                       f"{REPAIR_TARGET:.1%}")
+        detail["added_for_coverage"] = added_for_coverage
     if added_for_capacity:
         metrics["ap_count_reason"] += f"; {added_for_capacity} cell(s) added for capacity"
         detail["added_for_capacity"] = added_for_capacity
@@ -307,7 +349,8 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
 
 
 def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
-                dropped=None):
+                dropped=None, rm_prev=None):
+    """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
     from ..radiomap import compute_radiomap
     rp = required_points(site, res, zones, min_rssi_dbm)
     req = rp.req_dbm
@@ -320,7 +363,8 @@ def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gai
         i = np.clip(np.floor((rp.y - (crp.ys[0] - cres / 2)) / cres).astype(int), 0,
                     len(crp.ys) - 1)
         req = np.where(grid[i, j], -np.inf, req)
-    rm = compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom)
+    rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
+          compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
     area = res ** 2
     for _ in range(2):
         lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)

@@ -231,8 +231,10 @@ class CoverProblem:
         return sel
 
     # -- incremental evaluation: best and second-best need per point over a selection --
-    def _state(self, sel):
+    def _state(self, sel, cols=None):
         need = self.need[sel][:, self.active]
+        if cols is not None:
+            need = need[:, cols]
         if len(sel) >= 2:
             part = np.argpartition(need, 1, axis=0)[:2]
             v = np.take_along_axis(need, part, 0)
@@ -292,8 +294,22 @@ class CoverProblem:
         act = self.active
         n_sel = len(sel)
 
-        def setup():
-            m1, o1, m2, o2 = self._state(sel)
+        state = [None]
+
+        def setup(changed=None):
+            if state[0] is None or changed is None:
+                state[0] = self._state(sel)
+            else:
+                # only points where the moved AP was or becomes one of the two best change
+                m1, o1, m2, o2 = state[0]
+                k, nc = changed
+                cols = np.nonzero((o1 == k) | (o2 == k) | (nc < m2))[0]
+                if len(cols):
+                    a1, b1, a2, b2 = self._state(sel, cols)
+                    m1 = m1.copy(); o1 = o1.copy(); m2 = m2.copy(); o2 = o2.copy()
+                    m1[cols], o1[cols], m2[cols], o2[cols] = a1, b1, a2, b2
+                state[0] = (m1, o1, m2, o2)
+            m1, o1, m2, o2 = state[0]
             p = ndimage.maximum(m1, o1, np.arange(n_sel)) if len(m1) else np.zeros(n_sel)
             p = np.where(np.isfinite(p), p, -np.inf)
             term = 10.0 ** (np.maximum(p, self.p_min) / 10.0)
@@ -334,7 +350,7 @@ class CoverProblem:
                     if v < total - 1e-9:
                         sel[k] = int(c)
                         improved = True
-                        m1, o1, m2, o2, term, exc = setup()
+                        m1, o1, m2, o2, term, exc = setup((k, nc))
                         total = float(term.sum() + INFEASIBLE_PENALTY * exc.sum())
                         break
             if not improved:
