@@ -62,9 +62,9 @@ def base_figure(site, title: str | None = None, background: dict | None = None) 
     pad = 0.02 * max(maxx - minx, maxy - miny)
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=15)) if title else None,
-        height=figure_height(site), margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        height=figure_height(site), margin=dict(l=10, r=10, t=40 if title else 30, b=10),
         plot_bgcolor="white", hovermode="closest", dragmode="pan",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0,
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0.0,
                     font=dict(size=11)),
         xaxis=dict(title="x [m]", range=[minx - pad, maxx + pad], showgrid=False,
                    zeroline=False, constrain="domain"),
@@ -193,22 +193,37 @@ def image_figure(img, points=()) -> go.Figure:
 
 # ---- radio maps -------------------------------------------------------------------------
 
+def _tenths(values, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Strings for every tenth in [lo, hi] and the index of each value into them.
+
+    Formatting a few thousand table entries once and indexing is much faster than
+    formatting every grid cell.
+    """
+    table = np.char.mod("%.1f", np.round(np.arange(lo * 10, hi * 10 + 1) / 10, 1))
+    idx = np.clip(np.round((np.nan_to_num(values, nan=lo) - lo) * 10), 0, len(table) - 1)
+    return table, idx.astype(np.int32)
+
+
 def _hover_data(rm) -> np.ndarray:
-    """(ny, nx, 3) hover strings: best server, second server (id, channel, RSSI), SINR."""
-    ids = np.array([a.id for a in rm.aps] + ["none"], dtype=object)
-    chans = np.array([f" · ch {a.channel} · " for a in rm.aps] + [""], dtype=object)
+    """(ny, nx, 2) hover strings: best and second server, each ``id · ch N · RSSI dBm``.
+
+    Built from a table of formatted tenths rather than cell by cell; kept to two strings a
+    cell, since plotly serialises every one of them.
+    """
+    prefix = np.array([f"{a.id} · ch {a.channel} · " for a in rm.aps] + ["none"])
+    dbm, _ = _tenths(np.zeros(1), -200.0, 60.0)
+    dbm = np.char.add(dbm, " dBm")
 
     def server(idx, rssi):
-        txt = np.char.mod("%.1f dBm", np.nan_to_num(rssi, nan=NOISE_FLOOR_DBM)).astype(object)
-        return np.where(idx >= 0, ids[idx] + chans[idx] + txt, "none")
+        _, k = _tenths(rssi, -200.0, 60.0)
+        return np.where(idx >= 0, np.char.add(prefix[idx], dbm[k]), "none")
 
-    sinr = np.char.mod("%.1f dB", np.clip(rm.sinr_db, -99, 99)).astype(object)
     return np.stack([server(rm.best_server, rm.best_rssi_dbm),
-                     server(rm.second_server, rm.second_rssi_dbm), sinr], axis=-1)
+                     server(rm.second_server, rm.second_rssi_dbm)], axis=-1)
 
 
 HOVER = ("x %{x:.1f} m, y %{y:.1f} m<br><b>best: %{customdata[0]}</b><br>"
-         "second: %{customdata[1]}<br>SINR %{customdata[2]}<extra></extra>")
+         "second: %{customdata[1]}<extra></extra>")
 
 
 def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> go.Figure:
@@ -269,9 +284,11 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> g
             **common))
     elif kind == "sinr":
         sinr = np.where(outside, np.nan, rm.sinr_db)
-        fig.add_trace(go.Heatmap(z=sinr, colorscale="RdYlGn", zmin=0, zmax=50, hovertemplate=HOVER, name="SINR",
-                                 colorbar=dict(title=dict(text="SINR dB", side="top"),
-                                               len=0.9, thickness=14), **common))
+        fig.add_trace(go.Heatmap(
+            z=sinr, colorscale="RdYlGn", zmin=0, zmax=50, name="SINR",
+            hovertemplate=HOVER.replace("<extra>", "<br>SINR %{z:.1f} dB<extra>"),
+            colorbar=dict(title=dict(text="SINR dB", side="top"), len=0.9, thickness=14),
+            **common))
     else:
         raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
     return add_site(fig, site, rm.aps, hover=False)

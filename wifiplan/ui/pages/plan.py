@@ -163,10 +163,16 @@ def show_map(rm, site, kind: str) -> None:
     fig = figures.radiomap_figure(rm, kind, background=st.session_state.get(state.BACKGROUND))
     st.plotly_chart(fig, width="stretch", key="plan_map",
                     config={"scrollZoom": True, "displaylogo": False})
+    notes = {"rssi": "Contours: -67 dBm solid black, -70 dBm dashed white. ",
+             "channel": "Colour: the channel of the best server; dark lines: cell borders. ",
+             "boundary": "Boundary: best and second server within 3 dB; the seed wants it "
+                         "between -65 and -70 dBm. ",
+             "sinr": "SINR of the best server over same-channel APs and the -95 dBm noise "
+                     "floor. "}
     st.caption(f"{site.name}: {len(rm.aps)} APs, {rm.resolution_m:g} m grid, "
-               f"{st.session_state.get(state.MODEL_LABEL, '')}. Contours: -67 dBm solid black, "
-               "-70 dBm dashed white. Hover a point for the best and second server; scroll to "
-               "zoom, drag to pan, double-click to reset.")
+               f"{st.session_state.get(state.MODEL_LABEL, '')}. {notes[kind]}Hover a point "
+               "for the best and second server; scroll to zoom, drag to pan, double-click to "
+               "reset.")
 
 
 st.title("Plan")
@@ -197,5 +203,5 @@ with top:
         out = replace(plan, metrics=ev or {})
         st.download_button("Download plan YAML", plan_to_yaml(out),
                            file_name=f"{site.name.lower().replace(' ', '-')}.plan.yaml",
-                           mime="application/x-yaml", key="download_plan",
+                           mime="application/x-yaml", key="download_plan", on_click="ignore",
                            icon=":material/download:")

@@ -85,7 +85,8 @@ def show(report: dict, site) -> None:
     for col, (name, label, mime, icon) in zip(cols, DOWNLOADS):
         if name in report["files"]:
             col.download_button(label, report["files"][name], file_name=f"{base}-{name}",
-                                mime=mime, key=f"download_{name}", icon=icon, width="stretch")
+                                mime=mime, key=f"download_{name}", icon=icon, width="stretch",
+                                on_click="ignore")
     if "report.html" in report["files"] and st.toggle("Preview the HTML report",
                                                        key="report_preview"):
         st.iframe(report["files"]["report.html"].decode("utf-8"), height=900)

@@ -212,7 +212,7 @@ def show_site() -> None:
             for z in site.zones]), hide_index=True, width="stretch")
     st.download_button("Download site YAML", site_to_yaml(site),
                        file_name=f"{site.name.lower().replace(' ', '-')}.yaml",
-                       mime="application/x-yaml", key="download_site")
+                       mime="application/x-yaml", key="download_site", on_click="ignore")
 
 
 st.title("Site")

@@ -206,7 +206,7 @@ def calibration(site, plan, survey, survey_mod) -> None:
         st.rerun()
     b3.download_button("Download model YAML", dump_yaml(cal["model"].to_dict()),
                        file_name=f"{site.name.lower().replace(' ', '-')}.model.yaml",
-                       mime="application/x-yaml", key="download_model")
+                       mime="application/x-yaml", key="download_model", on_click="ignore")
 
 
 st.title("Survey")
