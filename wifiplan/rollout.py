@@ -858,7 +858,7 @@ def walk_routes(site, rm: RadioMap, min_free_share: float = 0.6, lane_step_m: fl
             longest = max(c[1].length for c in free_c)
             good = [c for c in free_c if c[1].length >= 0.9 * longest]
             chosen.append(min(good, key=lambda c: (abs(c[0] - goal), c[0])))
-        for k, (off, seg) in enumerate(sorted(chosen, key=lambda c: c[0])):
+        for off, seg in sorted(chosen, key=lambda c: c[0]):
             n = max(int(math.ceil(seg.length / rm.resolution_m)), 2)
             pts = np.array([seg.interpolate(t, normalized=True).coords[0]
                             for t in np.linspace(0, 1, n + 1)])
@@ -870,7 +870,7 @@ def walk_routes(site, rm: RadioMap, min_free_share: float = 0.6, lane_step_m: fl
             best = rm.best_rssi_dbm[iy, ix].astype(float)
             seq = _server_sequence(srv, min_run=max(int(round(3.0 / rm.resolution_m)), 1))
             (x0, y0), (x1, y1) = pts[0], pts[-1]
-            rows.append({"walk": f"W-{z.name}-{k + 1}", "zone": z.name,
+            rows.append({"walk": f"W{len(rows) + 1}", "zone": z.name,
                          "x0_m": round(float(x0), 1), "y0_m": round(float(y0), 1),
                          "x1_m": round(float(x1), 1), "y1_m": round(float(y1), 1),
                          "length_m": round(float(seg.length), 1),

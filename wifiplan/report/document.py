@@ -246,7 +246,7 @@ def phase_blocks(a) -> list[Block]:
                            "expected_aps": "Expected APs in order",
                            "expected_roams": "Roams", "min_rssi_dbm": "Min RSSI [dBm]",
                            "below_roam_threshold_m": "Below -70 [m]"},
-            widths=[1.8, 1.2, 0.7, 0.7, 0.7, 0.7, 0.8, 3.4, 0.7, 0.9, 0.9], small=True)))
+            widths=[0.6, 1.3, 0.7, 0.7, 0.7, 0.7, 0.8, 3.6, 0.7, 0.9, 0.9], small=True)))
     if n == 4:
         b.append(Block("h2", "Monitoring thresholds"))
         b.append(Block("table", table=frame_table(
@@ -309,8 +309,30 @@ def survey_blocks(a) -> list[Block]:
     b = [Block("h2", "Survey"), Block("p", f"Survey file {s['path']}: "
                                            f"{len(s['findings'])} findings, "
                                            f"{len(s['rejected_rows'])} rejected rows.")]
-    if s.get("summary"):
-        b.append(Block("kv", items=_flat_items(s["summary"])))
+    sm = s.get("summary") or {}
+    if sm:
+        sv, cov, cnt = sm.get("survey") or {}, sm.get("coverage") or {}, sm.get("counts") or {}
+        items = [("Format, encoding", f"{sv.get('format', '-')}, {sv.get('encoding', '-')}"),
+                 ("Rows read / used", f"{sv.get('n_rows', '-')} / {sv.get('n_used', '-')}"),
+                 ("Points, measurements", f"{sm.get('points', '-')}, "
+                                          f"{sm.get('measurements', '-')}"),
+                 ("BSSIDs heard / matched / foreign",
+                  f"{sm.get('bssids_heard', '-')} / {sm.get('bssids_matched', '-')} / "
+                  f"{sm.get('bssids_foreign', '-')}"),
+                 ("Measured coverage (all points)",
+                  f"{_pct(cov.get('fraction_ok'))} ({cov.get('rule', '')})"),
+                 ("Best plan AP, median / 5th percentile",
+                  f"{_f(cov.get('median_best_rssi_dbm'))} / "
+                  f"{_f(cov.get('p05_best_rssi_dbm'))} dBm"),
+                 ("Findings", ", ".join(f"{v} {k}" for k, v in cnt.items()) or "none"),
+                 ("By kind", ", ".join(f"{k} {v}" for k, v in
+                                       sorted((sm.get("by_kind") or {}).items())) or "none")]
+        res = sm.get("ap_residuals") or []
+        if res:
+            items.append(("Measured - predicted per AP (mean / rms)", "; ".join(
+                f"{r['ap_id']} {_f(r.get('mean_residual_db'))} / "
+                f"{_f(r.get('rms_residual_db'))} dB" for r in res[:40])))
+        b.append(Block("kv", items=items))
     if s["findings"]:
         f = pd.DataFrame(s["findings"])
         for c in ("kind", "severity", "ap_id", "bssid", "x_m", "y_m", "detail"):
