@@ -274,7 +274,9 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     #    where it reaches most of the zone's uncovered points at the design power --
     added_for_coverage = 0
     if aps is None and len(cand):
+        from scipy.spatial import cKDTree
         rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
+        tree = cKDTree(np.column_stack([rp.x, rp.y]))
         for _ in range(MAX_REPAIR_CELLS):
             best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
             unc = best < rpf.req_dbm - 1e-6
@@ -283,12 +285,13 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
             if not failing:
                 break
             target = unc & np.isin(rpf.zone, failing)
-            cj = np.clip(np.floor((rpf.x[target] - rp.xs[0]) / res + 0.5).astype(int), 0,
-                         len(rp.xs) - 1)
-            ci = np.clip(np.floor((rpf.y[target] - rp.ys[0]) / res + 0.5).astype(int), 0,
-                         len(rp.ys) - 1)
-            g = layers[:len(cand)][:, ci, cj]
-            count = (g + p_design >= rpf.req_dbm[target][None, :]).sum(1)
+            # gains at the nearest planning-grid required point (not inside an obstacle)
+            _, near = tree.query(np.column_stack([rpf.x[target], rpf.y[target]]))
+            g = G[:len(cand)][:, near]
+            req_t = rpf.req_dbm[target][None, :]
+            count = (g + p_design >= req_t).sum(1)
+            if count.max() <= 0:
+                count = (g + p_max >= req_t).sum(1)
             taken = {(round(a.x_m, 2), round(a.y_m, 2)) for a in ap_list}
             for c in range(len(cand)):
                 if (round(float(cand[c, 0]), 2), round(float(cand[c, 1]), 2)) in taken:

@@ -78,21 +78,10 @@ def edge_clearance(site) -> float:
     return float(min(CANDIDATE_EDGE_CLEARANCE_M, 0.25 * min(maxx - minx, maxy - miny)))
 
 
-def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
-                     reach_m: float | None = None) -> np.ndarray:
-    """Admissible ceiling mount points on a grid of ``spacing_m`` [m], shape (n, 2).
-
-    Inside the outline (at least 1.5 m from its edge), at least 0.8 m from every wall,
-    outside obstacle footprints (plus 0.3 m) and outside ``no_mount`` areas. With
-    ``near_xy`` and ``reach_m``, only candidates within ``reach_m`` of one of those points.
-    """
-    minx, miny, maxx, maxy = site.bounds
-    xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
-    ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)
-    X, Y = np.meshgrid(xs, ys)
-    x, y = X.ravel(), Y.ravel()
-    outline = site.outline_polygon
-    ok = shapely.contains_xy(outline.buffer(-edge_clearance(site)), x, y)
+def mount_region(site):
+    """The admissible mount area: the outline shrunk by the edge clearance, minus walls
+    (0.8 m either side), obstacle footprints (plus 0.3 m) and ``no_mount`` areas."""
+    region = site.outline_polygon.buffer(-edge_clearance(site))
     blocked = []
     if site.walls:
         blocked.append(MultiLineString([LineString(w.points) for w in site.walls])
@@ -101,10 +90,59 @@ def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
                 for o in site.obstacles]
     blocked += [Polygon(a.polygon) for a in site.no_mount]
     if blocked:
-        ok &= ~shapely.contains_xy(unary_union(blocked), x, y)
+        region = region.difference(unary_union(blocked))
+    return region
+
+
+def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
+                     reach_m: float | None = None) -> np.ndarray:
+    """Admissible ceiling mount points on a grid of ``spacing_m`` [m], shape (n, 2).
+
+    Inside the outline (at least 1.5 m from its edge), at least 0.8 m from every wall,
+    outside obstacle footprints (plus 0.3 m) and outside ``no_mount`` areas. A grid point
+    that falls in a blocked place (over a rack, on a wall) moves to the nearest admissible
+    place within half a step, preferring 1 m inside it (so an aisle between racks gets its
+    mount points down its middle). With ``near_xy`` and ``reach_m``, only candidates
+    within ``reach_m`` of one of those points.
+    """
+    from scipy.spatial import cKDTree
+    minx, miny, maxx, maxy = site.bounds
+    xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
+    ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)
+    X, Y = np.meshgrid(xs, ys)
+    x, y = X.ravel(), Y.ravel()
+    region = mount_region(site)
+    if region.is_empty:
+        return np.zeros((0, 2))
+    ok = shapely.contains_xy(region, x, y)
     pts = np.column_stack([x[ok], y[ok]])
+    # move blocked grid points into the admissible area nearby
+    bx, by = x[~ok], y[~ok]
+    inside = site.inside_outline(bx, by)
+    bx, by = bx[inside], by[inside]
+    if len(bx):
+        core = region.buffer(-1.0)
+        moved = []
+        for target in ([core] if not core.is_empty else []) + [region]:
+            if len(bx) == 0:
+                break
+            lines = shapely.shortest_line(shapely.points(bx, by), target)
+            ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)[:, 1]
+            dist = np.hypot(ends[:, 0] - bx, ends[:, 1] - by)
+            good = (dist <= spacing_m / 2) & shapely.contains_xy(region, ends[:, 0],
+                                                                  ends[:, 1])
+            moved.append(ends[good])
+            bx, by = bx[~good], by[~good]
+        moved = np.vstack(moved) if moved else np.zeros((0, 2))
+        if len(pts) and len(moved):           # no two candidates closer than 0.4 step
+            moved = moved[cKDTree(pts).query(moved)[0] >= 0.4 * spacing_m]
+        keep = []
+        for q in moved:
+            if not keep or np.min(np.hypot(*(np.array(keep) - q).T)) >= 0.4 * spacing_m:
+                keep.append(q)
+        if keep:
+            pts = np.vstack([pts, np.array(keep)])
     if near_xy is not None and reach_m is not None and len(pts) and len(near_xy):
-        from scipy.spatial import cKDTree
         d, _ = cKDTree(near_xy).query(pts, k=1)
         pts = pts[d <= reach_m]
     return pts
