@@ -377,3 +377,13 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, needle):
     assert code == 2
     assert needle in err and "Traceback" not in err
     assert not (tmp_path / "o" / "report.pdf").exists()
+
+
+def test_without_a_plan_the_planner_plans_the_trial(tmp_path):
+    pytest.importorskip("wifiplan.planning")
+    site = load_site(SHOP)
+    a = assess_phase(site, 1, None, resolution_m=RES)
+    assert len(a.plan.aps) == 1 and "planned by the planner" in a.notes[0]
+    assert a.plan.aps[0].channel in site.allowed_channels()
+    x, y = a.plan.aps[0].x_m, a.plan.aps[0].y_m
+    assert site.inside_outline([x], [y])[0]

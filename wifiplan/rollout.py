@@ -384,6 +384,13 @@ def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
         if plan_site is None:
             raise InputError("no plan given and no planner in this build: pass --plan PLAN.yaml",
                              source=site.source)
+        if full_plan is None and phase <= 2:
+            # a trial needs no full plan: the planner plans the phase's cells on their own
+            want = 1 if phase == 1 else phase2_cell_count(site, pilot, None)
+            p = plan_site(site, aps=want, zones=zones_arg, model=model)
+            where = f" for the pilot zone '{pilot.name}'" if pilot is not None else ""
+            notes.append(f"Phase {phase}: {len(p.aps)} AP(s) planned by the planner{where}.")
+            return p, None, notes, None
         full = full_plan if full_plan is not None else plan_site(site, model=model)
         notes.append(f"Full plan by the planner: {len(full.aps)} APs.")
     else:
