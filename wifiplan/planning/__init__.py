@@ -56,8 +56,9 @@ def planning_resolution(area_m2: float) -> float:
 def candidate_spacing(area_m2: float) -> float:
     """Ceiling-grid step [m] for candidate mount points: about 400 candidates over
     ``area_m2``, the step clamped to 1.5-5 m."""
-    return float(np.clip(math.sqrt(area_m2 * CANDIDATES_PER_M2), MIN_CANDIDATE_SPACING_M,
-                         MAX_CANDIDATE_SPACING_M))
+    s = float(np.clip(math.sqrt(area_m2 * CANDIDATES_PER_M2), MIN_CANDIDATE_SPACING_M,
+                      MAX_CANDIDATE_SPACING_M))
+    return round(s * 2) / 2
 
 
 def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
@@ -225,7 +226,7 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
         reason = " and ".join(why)
     # -- placement --
     sel = cov_sel if (n == n_cov and len(cov_sel) == n) else prob.place(n)
-    if n == n_cov and len(cov_sel) == n:
+    if n == n_cov and len(cov_sel) == n and n <= 40:
         alt = prob.place(n)
         if prob.objective(alt) < prob.objective(sel):
             sel = alt

@@ -43,6 +43,7 @@ CANDIDATE_EDGE_CLEARANCE_M = 1.5   # from the outline (less on very narrow sites
 WALL_CLEARANCE_M = 0.8
 OBSTACLE_CLEARANCE_M = 0.3
 INFEASIBLE_PENALTY = 1000.0     # objective weight [mW] per dB*point beyond the maximum power
+REDUCE_MAX_APS = 40           # try one AP fewer only up to this count (time)
 COVERAGE_ALLOWANCE = 0.005      # share of a zone's points that may stay uncovered when counting
 
 
@@ -107,8 +108,10 @@ def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
     """
     from scipy.spatial import cKDTree
     minx, miny, maxx, maxy = site.bounds
-    xs = np.arange(minx + spacing_m / 2, maxx, spacing_m)
-    ys = np.arange(miny + spacing_m / 2, maxy, spacing_m)
+    # a grid on round figures (0.5 m), as an installer would measure it out
+    spacing_m = max(0.5, round(spacing_m * 2) / 2)
+    xs = np.arange(np.round((minx + spacing_m / 2) * 2) / 2, maxx, spacing_m)
+    ys = np.arange(np.round((miny + spacing_m / 2) * 2) / 2, maxy, spacing_m)
     X, Y = np.meshgrid(xs, ys)
     x, y = X.ravel(), Y.ravel()
     region = mount_region(site)
@@ -128,6 +131,7 @@ def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
                 break
             lines = shapely.shortest_line(shapely.points(bx, by), target)
             ends = shapely.get_coordinates(lines).reshape(-1, 2, 2)[:, 1]
+            ends = np.round(ends * 10) / 10                  # 0.1 m
             dist = np.hypot(ends[:, 0] - bx, ends[:, 1] - by)
             good = (dist <= spacing_m / 2) & shapely.contains_xy(region, ends[:, 0],
                                                                   ends[:, 1])
@@ -423,7 +427,7 @@ class CoverProblem:
                                 allowance=True)
         self.drop(self.last_uncovered)
         sel = self.local_search(sel, max_passes=4)
-        for _ in range(1):
+        for _ in range(1 if len(sel) <= REDUCE_MAX_APS else 0):
             if len(sel) <= max(1, len(self.fixed)):
                 break
             trial = self.place(len(sel) - 1)
