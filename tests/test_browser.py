@@ -91,12 +91,10 @@ def no_exception(page) -> None:
 
 
 def wait_idle(page, timeout_ms: int = 180_000) -> None:
-    """Wait until the script run has finished (no 'Running' status widget)."""
+    """Wait until the script run has finished (no running icon in the status widget)."""
     page.wait_for_timeout(400)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')", timeout=timeout_ms)
+        "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')", timeout=timeout_ms)
     page.wait_for_timeout(300)
 
 

@@ -537,9 +537,12 @@ def test_report_page_generates_phase_and_offers_the_downloads():
     m = metrics(at)
     assert m["Criteria passed"] == f"{passed} / {len(crit)}"
     assert m["APs in this phase"] == str(doc["ap_count"])
-    verdicts = table(at, "verdict")["verdict"].tolist()
-    assert verdicts == [{True: "PASS", False: "FAIL", None: "not measured"}[c["passed"]]
-                        for c in crit]
+    shown = table(at, "verdict")
+    assert shown["verdict"].tolist() == [
+        {True: "PASS", False: "FAIL", None: "not measured"}[c["passed"]] for c in crit]
+    from wifiplan.rollout import Criterion
+    assert shown["value"].tolist() == [Criterion(**c).value_text() for c in crit]
+    assert any(v.endswith(" %") for v in shown["value"])
     head = (at.success[0].value if doc["passed"] else errors(at)[0])
     assert head.startswith("Phase 1: Single-AP trial installation")
     assert [b.label for b in at.get("download_button")] == [

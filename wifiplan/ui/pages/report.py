@@ -74,12 +74,18 @@ def show(report: dict, site) -> None:
                    + ".")
     crit = doc.get("criteria") or []
     if crit:
+        Criterion = getattr(state.optional("wifiplan.rollout", "Criterion"), "Criterion", None)
         df = pd.DataFrame(crit)
         df.insert(0, "verdict", df["passed"].map({True: "PASS", False: "FAIL"}).fillna(
             "not measured"))
-        cols = [k for k in ("verdict", "name", "requirement", "value", "unit", "source",
-                            "detail") if k in df]
-        st.dataframe(df[cols], hide_index=True, width="stretch", key="report_criteria")
+        if Criterion is not None:      # the library's own formatting (percent, units)
+            fields = set(Criterion.__dataclass_fields__)
+            df["value"] = [Criterion(**{k: v for k, v in c.items() if k in fields}).value_text()
+                           for c in crit]
+        cols = [k for k in ("verdict", "name", "requirement", "value", "source", "detail")
+                if k in df]
+        st.dataframe(df[cols], hide_index=True, width="stretch", key="report_criteria",
+                     height=min(35 * (len(df) + 1) + 3, 800))
     base = f"{site.name.lower().replace(' ', '-')}-phase{report['phase']}"
     cols = st.columns(len(DOWNLOADS))
     for col, (name, label, mime, icon) in zip(cols, DOWNLOADS):
