@@ -556,3 +556,23 @@ def test_every_page_without_a_site_points_to_the_site_page():
         goto(at, page)
         assert at.info[0].value.startswith("No site loaded yet")
         assert not at.get("plotly_chart")
+
+
+def test_survey_wide_file_needs_its_mapping():
+    survey = pytest.importorskip("wifiplan.survey")
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "survey")
+    wide = ROOT / "surveys" / "production-line-wide.csv"
+    apmap = ROOT / "surveys" / "production-line-wide.apmap.yaml"
+    _upload_survey(at, wide.name, wide.read_bytes())
+    assert len(errors(at)) == 1
+    assert errors(at)[0].startswith("production-line-wide.csv:1: unrecognised columns (X, Y, "
+                                    "AP1 RSS(dBm)")
+    at.file_uploader(key="survey_mapping").set_value((apmap.name, apmap.read_bytes(), "text/yaml"))
+    run(at)
+    assert errors(at) == []
+    site, plan = sample(PRODUCTION)
+    frame, meta = survey.read_survey(wide, mapping=apmap, site=site)
+    doc = survey.check_survey(site, plan, frame, meta)
+    assert metrics(at)["Points"] == str(doc["summary"]["points"])
+    assert f"wide survey, {meta.encoding}, {meta.n_rows} rows" in at.caption[0].value
