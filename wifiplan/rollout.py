@@ -380,6 +380,8 @@ def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
     notes: list[str] = []
     plan_site = _optional("wifiplan.planning", "plan_site")
     zones_arg = [pilot.name] if pilot is not None else None
+    if full_plan is not None and not full_plan.aps:
+        full_plan = None
     if plan is None:
         if plan_site is None:
             raise InputError("no plan given and no planner in this build: pass --plan PLAN.yaml",
