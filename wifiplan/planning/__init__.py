@@ -278,36 +278,51 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
         from scipy.spatial import cKDTree
         rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
         tree = cKDTree(np.column_stack([rp.x, rp.y]))
-        for _ in range(MAX_REPAIR_CELLS):
+        for _ in range(4):
+            if added_for_coverage >= MAX_REPAIR_CELLS:
+                break
             best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
             unc = best < rpf.req_dbm - 1e-6
-            failing = [k for k in sorted(set(rpf.zone.tolist()))
-                       if np.mean(~unc[rpf.zone == k]) < REPAIR_TARGET]
+            zone_ids = sorted(set(rpf.zone.tolist()))
+            allowed = {k: int((1 - REPAIR_TARGET) * (rpf.zone == k).sum()) for k in zone_ids}
+            failing = [k for k in zone_ids if (unc & (rpf.zone == k)).sum() > allowed[k]]
             if not failing:
                 break
             target = unc & np.isin(rpf.zone, failing)
+            tz = rpf.zone[target]
             # gains at the nearest planning-grid required point (not inside an obstacle)
             _, near = tree.query(np.column_stack([rpf.x[target], rpf.y[target]]))
             g = G[:len(cand)][:, near]
             req_t = rpf.req_dbm[target][None, :]
-            count = (g + p_design >= req_t).sum(1)
-            if count.max() <= 0:
-                count = (g + p_max >= req_t).sum(1)
+            reach = g + p_design >= req_t
+            if not reach.any():
+                reach = g + p_max >= req_t
             taken = {(round(a.x_m, 2), round(a.y_m, 2)) for a in ap_list}
-            for c in range(len(cand)):
-                if (round(float(cand[c, 0]), 2), round(float(cand[c, 1]), 2)) in taken:
-                    count[c] = -1
-            c = int(np.argmax(count))
-            if count[c] <= 0:
+            free = np.array([(round(float(x), 2), round(float(y), 2)) not in taken
+                             for x, y in cand])
+            # greedy: cells until every failing zone's uncovered points are within target
+            left = np.ones(len(tz), bool)
+            new_aps = []
+            while added_for_coverage + len(new_aps) < MAX_REPAIR_CELLS and len(new_aps) < 3:
+                if all((left & (tz == k)).sum() <= allowed[k] for k in failing):
+                    break
+                count = np.where(free, (reach & left[None, :]).sum(1), -1)
+                c = int(np.argmax(count))
+                if count[c] <= 0:
+                    break
+                free[c] = False
+                left &= ~reach[c]
+                new_id = _new_ids(1, {a.id for a in ap_list + new_aps})[0]
+                new_aps.append(AP(new_id, round(float(cand[c, 0]), 2),
+                                  round(float(cand[c, 1]), 2), height, channel=chans[0],
+                                  width_mhz=20, tx_power_dbm=float(p_design)))
+            if not new_aps:
                 break
-            new_id = _new_ids(1, {a.id for a in ap_list})[0]
-            ap_list = ap_list + [AP(new_id, round(float(cand[c, 0]), 2),
-                                    round(float(cand[c, 1]), 2), height, channel=chans[0],
-                                    width_mhz=20, tx_power_dbm=float(p_design))]
+            ap_list = ap_list + new_aps
             rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
                                       min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
                                       rm_prev=rm)
-            added_for_coverage += 1
+            added_for_coverage += len(new_aps)
 
     # -- backhaul and BSSIDs --
     ap_list = assign_backhaul(site, ap_list, keep=lock_ids)
@@ -382,7 +397,7 @@ def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gai
             rm = rm.with_powers(p)
             break
         ap_list = [replace(a, channel=int(c)) for a, c in zip(ap_list, ch)]
-        rm = rm.with_aps(ap_list)
+        rm = _rechannel(rm, ap_list)
     else:
         # the channels changed on the last round: make the powers fit them
         lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
@@ -393,6 +408,23 @@ def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gai
         rm = rm.with_powers(p)
     rm.aps = ap_list
     return rm, ap_list
+
+
+def _rechannel(rm, aps):
+    """The map with the APs' channels changed, without recomputing penetration: penetration
+    losses do not depend on the channel, so a layer moves by the change of the path-loss
+    law's frequency term, ``PL(d, f_old) - PL(d, f_new)`` [dB]."""
+    from ..radiomap import RadioMap
+    gain = rm.gain_db.copy()
+    h = rm.model.client_height_m
+    for i, (old, new) in enumerate(zip(rm.aps, aps)):
+        if int(old.channel) == int(new.channel):
+            continue
+        d3 = np.sqrt((rm.xs[None, :] - new.x_m) ** 2 + (rm.ys[:, None] - new.y_m) ** 2
+                     + (new.height_m - h) ** 2)
+        gain[i] += (rm.model.path_loss_db(d3, 5000.0 + 5.0 * old.channel)
+                    - rm.model.path_loss_db(d3, 5000.0 + 5.0 * new.channel)).astype(np.float32)
+    return RadioMap(rm.site, list(aps), rm.model, rm.geom, rm.resolution_m, rm.xs, rm.ys, gain)
 
 
 def _coarse_map(rm_c, sel, p, site):

@@ -129,7 +129,8 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
         # points each AP can influence in this pass: within a pass every AP moves at most
         # 1 dB, so only points where it is within 3 dB (boundary) + 1 + 1 dB of the best
         # matter; 8 dB keeps a margin
-        infl = [np.nonzero(r[i] >= vals[0] - 8.0)[0] for i in range(n)]
+        near = r >= vals[0] - 8.0
+        infl = [np.flatnonzero(near[i]) for i in range(n)]
         for i in range(n):
             for delta in (-1.0, 1.0):
                 if not (p_min[i] <= p[i] + delta <= p_max[i]):
