@@ -305,7 +305,17 @@ class CoverProblem:
         free = np.setdiff1d(np.arange(len(self.gain)), np.r_[sel, self.fixed]).astype(int)
         act = self.active
         while len(sel) < n and len(free):
-            if not sel:
+            if not act.any():
+                # nothing to cover (no reachable point): spread the APs out
+                if not sel:
+                    mid = self.xy[free].mean(0)
+                    c = int(free[np.argmin(np.hypot(*(self.xy[free] - mid).T))])
+                else:
+                    d = np.min(np.hypot(self.xy[free][:, None, 0] - self.xy[sel][None, :, 0],
+                                        self.xy[free][:, None, 1] - self.xy[sel][None, :, 1]),
+                               axis=1)
+                    c = int(free[np.argmax(d)])
+            elif not sel:
                 c = int(free[np.argmin(self.need[free][:, act].max(1))])
             else:
                 m1, o1, _, _ = self._state(sel)
