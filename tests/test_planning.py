@@ -319,3 +319,20 @@ def test_pilot_zone_and_requirement_options():
     strict = plan_site(site, aps=1, zones=["pilot"], min_rssi_dbm=-55)
     assert strict.metrics["zones"]["pilot"]["min_rssi_dbm"] == -55
     assert strict.aps[0].tx_power_dbm >= plan.aps[0].tx_power_dbm
+
+
+def test_only_zone_unreachable_still_gives_a_plan():
+    extra = """materials: {shielded-cabinet: {loss_db: 90}}
+walls:
+  - {points: [[14, 4], [16, 4], [16, 6], [14, 6], [14, 4]], material: shielded-cabinet}
+no_mount:
+  - {name: cabinet, polygon: [[14, 4], [16, 4], [16, 6], [14, 6]]}
+"""
+    zones = """
+  - name: inside
+    polygon: [[14.2, 4.2], [15.8, 4.2], [15.8, 5.8], [14.2, 5.8]]
+    terminals: {handheld: 1}"""
+    plan = plan_site(parse_site(site_text(zones=zones, extra=extra), source="c.yaml"))
+    assert len(plan.aps) == 1
+    assert plan.metrics["uncovered_zones"] == ["inside"]
+    assert plan.metrics["primary_coverage"] == 0.0
