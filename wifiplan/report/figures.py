@@ -22,14 +22,22 @@ class Figure:
 
 
 def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True):
+    """A figure for one map: the plot area follows the site's aspect ratio. Margins are
+    fixed (no constrained layout: with a hundred AP labels it costs seconds per figure)."""
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     minx, miny, maxx, maxy = site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
-    plot_w = width_in - (1.9 if colorbar else 0.7)
-    h = float(np.clip(plot_w * aspect + 0.9, 2.6, 8.5))
-    fig, ax = plt.subplots(figsize=(width_in, h), dpi=DPI, layout="constrained")
+    left_in, right_in = 0.6, 0.2
+    bottom_in, top_in = 0.5, 0.35
+    plot_w = width_in - left_in - right_in
+    if colorbar:                 # the colour bar takes 15 % of the axes, its label ~0.8 in
+        plot_w = plot_w * 0.85 - 0.8
+    h = float(np.clip(plot_w * aspect * 1.04 + bottom_in + top_in, 2.6, 8.5))
+    fig, ax = plt.subplots(figsize=(width_in, h), dpi=DPI)
+    fig.subplots_adjust(left=left_in / width_in, right=1 - right_in / width_in,
+                        bottom=bottom_in / h, top=1 - top_in / h)
     return fig, ax
 
 
@@ -53,6 +61,18 @@ def _style(ax, fig):
             cax.yaxis.label.set_size(8)
 
 
+def label_aps(ax, aps) -> None:
+    """AP labels sized for the page: id, channel and power for up to 30 APs; the id alone
+    (smaller) for denser plans, whose channels the channel map shows."""
+    n = len(aps)
+    fs = 7 if n <= 30 else 6 if n <= 60 else 5
+    for a in aps:
+        txt = f"{a.id}\n{a.channel}/{a.tx_power_dbm:g}" if n <= 30 else a.id
+        ax.annotate(txt, (a.x_m, a.y_m), xytext=(2.5, 2.5), textcoords="offset points",
+                    fontsize=fs, zorder=11, linespacing=0.9,
+                    bbox=dict(boxstyle="round,pad=0.08", fc="white", ec="none", alpha=0.7))
+
+
 def radio_maps(a) -> list[Figure]:
     """The four maps of every phase: RSSI, channels, cell boundaries, SINR."""
     from ..plotting import plot_radiomap
@@ -74,7 +94,9 @@ def radio_maps(a) -> list[Figure]:
     ]
     for kind, title, caption in specs:
         fig, ax = _figure(a.site)
-        plot_radiomap(rm, kind, ax=ax, title=f"{a.site.name}, phase {a.phase.number}: {title}")
+        plot_radiomap(rm, kind, ax=ax, title=f"{a.site.name}, phase {a.phase.number}: {title}",
+                      labels=False)
+        label_aps(ax, a.plan.aps)
         _style(ax, fig)
         png, w, h = _png(fig)
         out.append(Figure(kind, title, caption, png, w, h))
@@ -92,7 +114,8 @@ def installation_map(a) -> Figure:
     ax.imshow(np.ma.array(np.ones_like(a.target_mask, float), mask=~a.target_mask),
               origin="lower", extent=ext, cmap=ListedColormap(["#cfe8ff"]), alpha=0.7,
               zorder=0, interpolation="nearest")
-    draw_site(ax, a.site, a.plan.aps, labels=True, ap_text="id+channel")
+    draw_site(ax, a.site, a.plan.aps, labels=False)
+    label_aps(ax, a.plan.aps)
     sw = {s.name: s for s in a.site.switches}
     for s in a.site.switches:
         ax.plot(*s.position, marker="s", ms=7, mfc="#444444", mec="black", zorder=12)
@@ -125,7 +148,9 @@ def installation_map(a) -> Figure:
     _style(ax, fig)
     png, w, h = _png(fig)
     return Figure("installation", "Installation map",
-                  "APs (triangles, coloured by channel; label: id, channel/power dBm), PoE "
+                  "APs (triangles, coloured by channel; label: id" + (", channel/power dBm"
+                                                                      if len(a.plan.aps) <= 30
+                                                                      else "") + "), PoE "
                   "switches, cable routes; " + ", ".join(legend) + ".", png, w, h)
 
 

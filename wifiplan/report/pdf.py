@@ -132,6 +132,8 @@ def render_pdf(blocks, title: str, footer: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import (CondPageBreak, Image, KeepTogether, Paragraph,
                                     SimpleDocTemplate, Spacer, Table, TableStyle)
+    from reportlab import rl_config
+    rl_config.useA85 = 0          # binary image streams: smaller, and no slow ASCII85 pass
     st = _styles()
     buf = io.BytesIO()
     margin = PAGE_MARGIN_MM * mm
