@@ -196,13 +196,17 @@ class _Prep:
         self.min_edge = np.where(VM, L, np.inf).min(1) if O else np.zeros(0)
         self.bad = bad
         self.polys = polys
+        self.tiny = (_tiny(self.PEX, self.PEY).any(1) | _tiny(EX, EY).any(1)
+                     if O else np.zeros(0, bool))
 
 
 def _fingerprint(geom):
+    """Identity of the geometry arrays the preparation depends on (not the losses)."""
     seg = np.asarray(geom.seg, float)
+    top = np.asarray(geom.obs_top_m, float)
     return (id(geom.seg), seg.shape, float(seg.sum()) if seg.size else 0.0,
-            tuple((id(p), float(np.asarray(p, float).sum())) for p in geom.obs_poly),
-            tuple(np.asarray(geom.seg_end_closed, bool).tolist()))
+            id(geom.seg_end_closed), id(geom.obs_poly), tuple(map(id, geom.obs_poly)),
+            id(geom.obs_top_m), float(top.sum()) if top.size else 0.0)
 
 
 def _prep(geom) -> _Prep:
@@ -346,6 +350,18 @@ def _height_range(ah, ch, top):
     return lo, hi, eta_lo, eta_hi, status
 
 
+TINY = 1e-150   # smaller non-zero differences may underflow in the predicates' products
+
+
+def _tiny(*arrays):
+    """True where any of the arrays holds a non-zero magnitude below TINY."""
+    out = None
+    for a in arrays:
+        m = (a != 0) & (np.abs(a) < TINY)
+        out = m if out is None else out | m
+    return out
+
+
 class _APWalls:
     """Classification of the walls for one AP."""
 
@@ -357,7 +373,10 @@ class _APWalls:
         active = self.tn != 0
         with np.errstate(divide="ignore", invalid="ignore"):
             dist = np.abs(self.tn) / np.where(prep.elen > 0, prep.elen, 1.0)
-        brute = active & ((prep.elen < near) | (dist < near))
+        ux = prep.x2 - ax
+        uy = prep.y2 - ay
+        brute = active & ((prep.elen < near) | (dist < near) | _tiny(prep.ex, prep.ey, self.wx,
+                                                                      self.wy, ux, uy))
         self.brute = np.nonzero(brute)[0]
         self.general = np.nonzero(active & ~brute)[0]
 
@@ -381,6 +400,9 @@ class _APObstacles:
         else:
             d = np.zeros(0)
         degenerate = prep.bad | (d < near) | (prep.min_edge < near)
+        if O:
+            degenerate |= (prep.tiny | _tiny(prep.PX1 - ax, prep.PY1 - ay).any(1)
+                           | _tiny(prep.VX - ax, prep.VY - ay).any(1))
         status = np.where((status != 0) & degenerate, 2, status)
         self.lo, self.hi, self.eta_lo, self.eta_hi = lo, hi, eta_lo, eta_hi
         self.status = status
@@ -517,7 +539,12 @@ class _Batch:
             jl, jr = g.cols(lower, upper)
         out = (y > np.repeat(yhi_r, counts)) | (y < np.repeat(ylo_r, counts))
         jr = np.where(out, -1, jr)
-        return reg, rows, start, jl, jr
+        # safety net: a pair whose bounds are not numbers is evaluated point by point
+        bad = np.isnan(lower) | np.isnan(upper)
+        if bad.any():
+            jl = np.where(bad, 0, jl)
+            jr = np.where(bad, g.nx - 1, jr)
+        return reg, rows, start, jl, jr, bad
 
     def _windows(self):
         """(region, row, first col, last col) of the bands that contain grid points."""
@@ -551,9 +578,13 @@ class _Batch:
             x0, hx = (g.x0, g.h) if g.uniform else (0.0, 1.0)
             u = np.repeat(-lb[s] * inv / hx, cnt) * y + np.repeat((-lc[s] * inv - x0) / hx, cnt)
             m = np.repeat(lband[s] * np.abs(inv) / hx, cnt)
+            nan = np.isnan(u) | np.isnan(m)
+            if nan.any():
+                u = np.where(nan, 0.5 * (g.nx - 1) if g.uniform else 0.0, u)
+                m = np.where(nan, np.inf, m)
             if g.uniform:
                 ulo = u - m
-                f = np.floor(u + m)
+                f = np.floor(np.minimum(u + m, g.nx + 1.0))
                 ok = (f >= ulo) & (f >= 0) & (ulo <= g.nx - 1)
                 idx = np.nonzero(ok)[0]
                 wl = np.maximum(np.ceil(ulo[idx]), 0).astype(np.int64)
@@ -575,9 +606,10 @@ class _Batch:
     def run(self):
         """Interval contributions (row, jl, jr, weight) and candidates (region, row, col, assigned)."""
         g = self.grid
-        reg, rows, start, jl, jr = self._intervals()
+        reg, rows, start, jl, jr, nanpair = self._intervals()
         wreg, wrow, wl, wr = self._windows()
-        pair_enum = self.enum[reg] & (jr >= jl)
+        enum_pair = self.enum[reg] | nanpair
+        pair_enum = enum_pair & (jr >= jl)
         if pair_enum.any():
             wl = np.concatenate([wl, jl[pair_enum]])
             wr = np.concatenate([wr, jr[pair_enum]])
@@ -593,8 +625,8 @@ class _Batch:
             crow = (key // g.nx) % g.ny
             creg = key // (g.nx * g.ny)
         pidx = start[creg] + (crow - self.i0[creg])
-        assigned = (~self.enum[creg]) & (ccol >= jl[pidx]) & (ccol <= jr[pidx])
-        keep = (jr >= jl) & ~self.enum[reg]
+        assigned = (~enum_pair[pidx]) & (ccol >= jl[pidx]) & (ccol <= jr[pidx])
+        keep = (jr >= jl) & ~enum_pair
         return ((rows[keep], jl[keep], jr[keep], self.loss[reg[keep]]),
                 (creg, crow, ccol, assigned))
 
@@ -812,6 +844,19 @@ def penetration_grid_fast(geom, ap_xyh, xs, ys, client_height_m):
     return out
 
 
+def _quiet(fn):
+    """Run ``fn`` without overflow warnings: the predicates divide by tiny denominators on
+    degenerate geometry, exactly as the reference does (the results are what they are)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_quiet
 def _grid_sorted(geom, ap_xyh, xs, ys, ch):
     ax, ay, ah = (float(v) for v in ap_xyh)
     ny, nx = len(ys), len(xs)
@@ -820,6 +865,10 @@ def _grid_sorted(geom, ap_xyh, xs, ys, ch):
         return np.zeros((ny, nx))
     prep = _prep(geom)
     scale = _scale_of(prep, xs, ys, ax, ay)
+    if not np.isfinite(scale) or scale > 1e100:     # beyond any site: the reference itself
+        from .propagation import penetration_reference
+        X, Y = np.meshgrid(xs, ys)
+        return penetration_reference(geom, ap_xyh, X, Y, ch)
     band = BAND_REL * scale
     grid = _Grid(xs, ys)
     seg_loss = np.asarray(geom.seg_loss_db, float).reshape(-1)
@@ -907,6 +956,7 @@ def _gather(order, owners, s1, e1, s2, e2, n_all, all_mask):
     return np.concatenate([owners[g1], owners[g2]]), np.concatenate([p1, p2])
 
 
+@_quiet
 def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=False):
     """Penetration loss [dB] at arbitrary points (or, with ``by_material``, the number of
     crossings per material, shape (n_materials,) + px.shape): equal to the reference."""

@@ -495,12 +495,74 @@ def rssi_points_dbm(site, aps, x, y, model: PropagationModel | None = None,
     return out
 
 
-def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry) -> np.ndarray:
-    """Received power [dBm] of one AP on the grid ys x xs, shape (len(ys), len(xs)), float32."""
-    d3 = np.sqrt((xs[None, :] - ap.x_m) ** 2 + (ys[:, None] - ap.y_m) ** 2
-                 + (ap.height_m - model.client_height_m) ** 2)
+class GridPathLoss:
+    """Path loss [dB] of APs on one grid, shared between APs.
+
+    The 3-D distance from an AP to a grid point depends only on ``|x - x_ap|``,
+    ``|y - y_ap|`` and the height difference, so the path loss of APs with the same height and
+    channel is a table over the distinct ``|dx|`` and ``|dy|`` values, which APs on the same
+    lattice (or one AP in the middle of the grid) share. Each entry is computed with the same
+    operations as for one AP, so the values are the same. Named (element-wise) laws only;
+    a callable model is evaluated per AP.
+    """
+
+    def __init__(self, model: "PropagationModel", xs, ys, aps=(), max_cells: int | None = None):
+        self.model = model
+        self.xs = np.asarray(xs, float)
+        self.ys = np.asarray(ys, float)
+        self.tables: dict = {}
+        self.ok = isinstance(model.model, str)
+        n = len(self.xs) * len(self.ys)
+        self.max_cells = max_cells if max_cells is not None else 4 * n
+        groups: dict = {}
+        for a in aps:
+            groups.setdefault(self._key(a), []).append(a)
+        if self.ok:
+            for k, grp in groups.items():
+                ux = np.unique(np.abs(np.concatenate([self.xs - a.x_m for a in grp])))
+                uy = np.unique(np.abs(np.concatenate([self.ys - a.y_m for a in grp])))
+                # a table pays off when it is smaller than the grids it replaces
+                if len(ux) * len(uy) <= min(self.max_cells, 0.8 * len(grp) * n):
+                    self.tables[k] = self._table(k, ux, uy)
+
+    def _key(self, ap):
+        return (float(ap.height_m), 5000.0 + 5.0 * ap.channel)
+
+    def _table(self, key, ux, uy):
+        h, f = key
+        d3 = np.sqrt(ux[None, :] ** 2 + uy[:, None] ** 2 + (h - self.model.client_height_m) ** 2)
+        return ux, uy, self.model.path_loss_db(d3, f)
+
+    def __call__(self, ap) -> np.ndarray:
+        """Path loss [dB] of ``ap`` on the grid, shape (len(ys), len(xs))."""
+        k = self._key(ap)
+        t = self.tables.get(k)
+        adx = np.abs(self.xs - ap.x_m)
+        ady = np.abs(self.ys - ap.y_m)
+        if t is not None:
+            ux, uy, pl = t
+            ix = np.searchsorted(ux, adx)
+            iy = np.searchsorted(uy, ady)
+            if (ix < len(ux)).all() and (iy < len(uy)).all() and np.array_equal(ux[ix], adx) \
+                    and np.array_equal(uy[iy], ady):
+                return pl[iy][:, ix]
+        if self.ok and len(np.unique(adx)) * len(np.unique(ady)) <= 0.6 * adx.size * ady.size:
+            ux, uy = np.unique(adx), np.unique(ady)
+            pl = self._table(k, ux, uy)[2]
+            return pl[np.searchsorted(uy, ady)][:, np.searchsorted(ux, adx)]
+        d3 = np.sqrt((self.xs[None, :] - ap.x_m) ** 2 + (self.ys[:, None] - ap.y_m) ** 2
+                     + (ap.height_m - self.model.client_height_m) ** 2)
+        return self.model.path_loss_db(d3, 5000.0 + 5.0 * ap.channel)
+
+
+def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
+                  path_loss: GridPathLoss | None = None) -> np.ndarray:
+    """Received power [dBm] of one AP on the grid ys x xs, shape (len(ys), len(xs)), float32.
+
+    ``path_loss``: a :class:`GridPathLoss` for this grid, shared between the APs of a map."""
+    pl = (path_loss or GridPathLoss(model, xs, ys))(ap)
     pen = penetration_grid(geom, (ap.x_m, ap.y_m, ap.height_m), xs, ys, model.client_height_m)
     rssi = (ap.tx_power_dbm + model.ap_gain_dbi + model.client_gain_dbi
             + model.ap_offsets_db.get(ap.id, 0.0)
-            - model.path_loss_db(d3, 5000.0 + 5.0 * ap.channel) - pen)
+            - pl - pen)
     return rssi.astype(np.float32)

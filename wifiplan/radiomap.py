@@ -16,7 +16,8 @@ from functools import cached_property
 import numpy as np
 
 from .plan import AP
-from .propagation import Geometry, PropagationModel, rssi_grid_dbm, rssi_points_dbm
+from .propagation import (Geometry, GridPathLoss, PropagationModel, rssi_grid_dbm,
+                          rssi_points_dbm)
 
 NOISE_FLOOR_DBM = -95.0          # DESIGN.md section 6
 BOUNDARY_WITHIN_DB = 3.0         # best and second server within 3 dB: the cell boundary
@@ -266,13 +267,12 @@ class RadioMap:
         for a, g in zip(self.aps, self.gain_db):
             layers[_ap_key(a)] = g
         layers.update(self._cache)
-        gains = []
-        for a in aps:
-            k = _ap_key(a)
-            if k not in layers:
-                layers[k] = rssi_grid_dbm(self.site, replace(a, tx_power_dbm=0.0), self.xs,
-                                          self.ys, self.model, self.geom)
-            gains.append(layers[k])
+        new = [a for a in aps if _ap_key(a) not in layers]
+        if new:
+            for a, g in zip(new, _gain_layers(self.site, new, self.xs, self.ys, self.model,
+                                              self.geom)):
+                layers[_ap_key(a)] = g
+        gains = [layers[_ap_key(a)] for a in aps]
         gain = np.stack(gains) if gains else np.zeros((0, len(self.ys), len(self.xs)), np.float32)
         return RadioMap(self.site, list(aps), self.model, self.geom, self.resolution_m, self.xs,
                         self.ys, gain, {}, self._mw_for(aps))
@@ -300,6 +300,16 @@ def compute_radiomap(site, aps, resolution_m: float = 1.0, model: PropagationMod
     model = model or PropagationModel.for_site(site)
     geom = geom or Geometry.from_site(site, model.material_losses)
     xs, ys = grid_axes(site.bounds, resolution_m)
-    gains = [rssi_grid_dbm(site, replace(a, tx_power_dbm=0.0), xs, ys, model, geom) for a in aps]
-    gain = np.stack(gains) if gains else np.zeros((0, len(ys), len(xs)), np.float32)
+    gain = _gain_layers(site, list(aps), xs, ys, model, geom)
     return RadioMap(site, list(aps), model, geom, resolution_m, xs, ys, gain)
+
+
+def _gain_layers(site, aps, xs, ys, model, geom) -> np.ndarray:
+    """(n_ap, ny, nx) float32 received power at 0 dBm transmit power."""
+    gain = np.empty((len(aps), len(ys), len(xs)), np.float32)
+    if not aps:
+        return gain
+    pl = GridPathLoss(model, xs, ys, aps)
+    for i, a in enumerate(aps):
+        gain[i] = rssi_grid_dbm(site, replace(a, tx_power_dbm=0.0), xs, ys, model, geom, pl)
+    return gain
