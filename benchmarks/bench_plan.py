@@ -37,7 +37,7 @@ def main(argv=None) -> int:
 
         def f(v, pct=True):
             return "n/a" if v is None else (f"{100 * v:.1f}" if pct else f"{v:.1f}")
-        print(f"{path.stem:28s} {best:7.2f} {m['planner']['candidate_layers_s']:8.2f} "
+        print(f"{path.stem:28s} {best:7.2f} {plan.timings['candidate_layers_s']:8.2f} "
               f"{m['ap_count']:4d} {f(m['primary_coverage']):>6s} "
               f"{f(m['boundary_band_share']):>6s} {f(m['secondary_coverage']):>6s} "
               f"{f(m['co_channel_separation_p5_db'], False):>6s}")

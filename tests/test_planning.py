@@ -336,3 +336,9 @@ no_mount:
     assert len(plan.aps) == 1
     assert plan.metrics["uncovered_zones"] == ["inside"]
     assert plan.metrics["primary_coverage"] == 0.0
+
+
+def test_plan_is_deterministic():
+    from wifiplan.plan import plan_to_yaml
+    site = mk(w=30, h=12, terminals="{handheld: 3}")
+    assert plan_to_yaml(plan_site(site)) == plan_to_yaml(plan_site(site))

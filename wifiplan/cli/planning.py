@@ -51,7 +51,9 @@ def _plan(args) -> int:
         raise
     save_plan(plan, args.output)
     m = plan.metrics
-    print(f"{site.name}: plan with {len(plan.aps)} APs -> {args.output}")
+    took = getattr(plan, "timings", {}).get("elapsed_s")
+    print(f"{site.name}: plan with {len(plan.aps)} APs -> {args.output}"
+          + (f" (planned in {took:g} s)" if took is not None else ""))
     print(format_metrics(m))
     failed = False
     if not site.zones:

@@ -359,12 +359,15 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
         "design_tx_power_dbm": p_design, "tx_power_limits_dbm": [p_min, p_max],
         "planning_resolution_m": res, "candidate_spacing_m": round(spacing, 2),
         "candidates": int(len(cand)), "channels_available": chans,
-        "seed": int(seed), "elapsed_s": round(time.perf_counter() - t0, 2),
-        "candidate_layers_s": round(t_layers, 2)}
+        "seed": int(seed)}
     extra = {"regulatory_domain": site.regulatory_domain}
     if zones is not None:
         extra["notes"] = f"planned for zones: {', '.join(zones)}"
-    return Plan(site=site.name, aps=ap_list, metrics=metrics, extra=extra)
+    plan = Plan(site=site.name, aps=ap_list, metrics=metrics, extra=extra)
+    # timings are not part of the plan file (a plan is the same for the same input)
+    plan.timings = {"elapsed_s": round(time.perf_counter() - t0, 2),
+                    "candidate_layers_s": round(t_layers, 2)}
+    return plan
 
 
 def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
