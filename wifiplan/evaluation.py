@@ -265,11 +265,10 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
                                  .sum() / n) if rp.n else None
     fin = sep[np.isfinite(sep)]
     m["co_channel_separation_min_db"] = _r(fin.min(), 2) if len(fin) else None
-    if rp.n and len(fin):
-        m["co_channel_separation_p5_db"] = _r(np.percentile(np.where(np.isfinite(sep), sep,
-                                                                     1e6), 5), 2)
-    else:
-        m["co_channel_separation_p5_db"] = None
+    # 5th percentile over all required points, a point with no co-channel AP counting as
+    # infinitely separated (None when fewer than 5 % of the points hear one)
+    p5 = np.percentile(np.where(np.isfinite(sep), sep, 1e9), 5) if rp.n and len(fin) else None
+    m["co_channel_separation_p5_db"] = _r(p5, 2) if p5 is not None and p5 < 1e8 else None
     cells = rm.cell_area_m2()
     m["cell_area_m2"] = {a.id: round(float(c), 1) for a, c in zip(aps, cells)}
     zres = {}
