@@ -4,7 +4,7 @@ import pytest
 
 from wifiplan.evaluation import (co_channel_conflicts, evaluate_plan, format_metrics,
                                  required_points)
-from wifiplan.plan import AP, Plan, load_plan
+from wifiplan.plan import AP, load_plan
 from wifiplan.planning.backhaul import (AP_POE_W, assign_backhaul, assign_bssids,
                                         backhaul_summary, cable_length_m)
 from wifiplan.radiomap import compute_radiomap

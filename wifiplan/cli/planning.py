@@ -1,7 +1,6 @@
 """``wifiplan plan``: place APs, assign channels, tune power, wire the backhaul."""
 from __future__ import annotations
 
-import argparse
 import sys
 
 from ..errors import InputError
