@@ -124,9 +124,6 @@ def run_site_job(job: SiteJob) -> dict:
                                    "json": f"{rel}/report.json"}
             if ph >= 3:
                 res.coverage = a.metrics["primary_coverage"]
-        if res.coverage is None and res.phases:
-            last = res.phases[max(res.phases, key=int)]
-            res.coverage = last.get("primary_coverage")
     except Exception as exc:
         res.error = _describe(exc)
     res.seconds = time.perf_counter() - t0
