@@ -148,9 +148,13 @@ def _results_local(jobs, workers: int, progress):
     from concurrent.futures import ProcessPoolExecutor, as_completed
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
-        futs = [ex.submit(run_site_job, j) for j in jobs]
+        futs = {ex.submit(run_site_job, j): j for j in jobs}
         for f in as_completed(futs):
-            yield f.result()
+            try:
+                yield f.result()
+            except Exception as exc:          # the worker process itself died
+                yield SiteResult(file=Path(futs[f].site_path).name,
+                                 error=f"worker failed: {_describe(exc)}").to_dict()
             progress()
 
 
@@ -163,8 +167,13 @@ def _results_dask(jobs, address: str, progress):
     client = Client(address) if isinstance(address, str) else address
     try:
         futs = client.map(run_site_job, jobs, pure=False)
+        job_of = {f.key: j for f, j in zip(futs, jobs)}
         for f in as_completed(futs):
-            yield f.result()
+            try:
+                yield f.result()
+            except Exception as exc:          # the task was lost or its worker died
+                yield SiteResult(file=Path(job_of[f.key].site_path).name,
+                                 error=f"worker failed: {_describe(exc)}").to_dict()
             progress()
     finally:
         if isinstance(address, str):
