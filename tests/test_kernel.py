@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from wifiplan.kernel import _convex_hull, penetration_grid_fast, penetration_points_fast
+from wifiplan.kernel import (_convex_hull, penetration_grid_fast, penetration_grids_fast,
+                             penetration_points_fast)
 from wifiplan.propagation import Geometry, penetration_reference
 from wifiplan.radiomap import _derived, _derived_reference, compute_radiomap
 
@@ -111,6 +112,19 @@ def assert_grid_equal(geom, ap, xs, ys, client_h):
 def test_grid_kernel_equals_reference(scene, grid):
     geom, ap, client_h = scene
     assert_grid_equal(geom, ap, *grid, client_h)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scene=scenes(), grid=grids(), others=st.lists(st.tuples(point, height), max_size=4))
+def test_several_aps_together_equal_the_reference(scene, grid, others):
+    geom, ap, client_h = scene
+    aps = [ap] + [(x, y, h) for (x, y), h in others]
+    xs, ys = grid
+    X, Y = np.meshgrid(xs, ys)
+    out = penetration_grids_fast(geom, aps, xs, ys, client_h)
+    assert out.shape == (len(aps), len(ys), len(xs))
+    for a, layer in zip(aps, out):
+        assert np.abs(layer - penetration_reference(geom, a, X, Y, client_h)).max() <= TOL_DB
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

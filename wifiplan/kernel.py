@@ -265,7 +265,7 @@ def _obstacle_blocks_batch(prep: _Prep, ax, ay, ah, ch, own, px, py, in_a):
             t_max = np.where(ok, np.maximum(t_max, t), t_max)
             t_min = np.where(ok, np.minimum(t_min, t), t_min)
     in_p = _inside_batch(prep, own, px, py)
-    ia = in_a[own]
+    ia = np.asarray(in_a, bool)
     t_hi = np.where(in_p, 1.0, t_max)
     t_lo = np.where(ia, 0.0, t_min)
     any_in = in_p | ia | np.isfinite(t_max)
@@ -277,14 +277,17 @@ def _obstacle_blocks_batch(prep: _Prep, ax, ay, ah, ch, own, px, py, in_a):
 
 
 def _ap_inside(prep: _Prep, ax, ay):
-    """``_inside_polygon(poly, [ax], [ay])`` for every obstacle."""
+    """``_inside_polygon(poly, [ax], [ay])`` for every AP (rows) and obstacle (columns)."""
+    ax = np.atleast_1d(np.asarray(ax, float))
+    ay = np.atleast_1d(np.asarray(ay, float))
     O = prep.n_obs
-    own = np.arange(O)
-    return _inside_batch(prep, own, np.full(O, float(ax)), np.full(O, float(ay)))
+    own = np.tile(np.arange(O), len(ax))
+    res = _inside_batch(prep, own, np.repeat(ax, O), np.repeat(ay, O))
+    return res.reshape(len(ax), O)
 
 
 # --------------------------------------------------------------------------------------
-# Per-AP analysis shared by the kernels
+# Per-AP analysis shared by the kernels (arrays: APs x walls, APs x obstacles)
 # --------------------------------------------------------------------------------------
 
 
@@ -298,55 +301,54 @@ def _seg_dist(px, py, x1, y1, x2, y2):
 
 
 def _height_range(ah, ch, top):
-    """lam_lo, lam_hi, relative uncertainty of lam_lo / lam_hi, status per obstacle.
+    """lam_lo, lam_hi, relative uncertainty of lam_lo / lam_hi, status, for AP heights
+    ``ah`` (n,) and obstacle tops ``top`` (O,): arrays (n, O).
 
     status: 0 never blocks, 1 regular, 2 degenerate (brute force)."""
-    top = np.asarray(top, float)
-    O = len(top)
-    lo = np.ones(O)
-    hi = np.full(O, np.inf)
-    eta_lo = np.zeros(O)
-    eta_hi = np.zeros(O)
-    status = np.ones(O, int)
+    ah = np.atleast_1d(np.asarray(ah, float))[:, None]
+    top = np.asarray(top, float).reshape(1, -1)
+    shape = (ah.shape[0], top.shape[1])
+    lo = np.ones(shape)
+    hi = np.full(shape, np.inf)
+    eta_lo = np.zeros(shape)
+    eta_hi = np.zeros(shape)
     c = ch - ah
-    mag = abs(ah) + abs(ch) + np.abs(top)
-    if c == 0:
-        status[:] = np.where(ah < top, 1, 0)
-        return lo, hi, eta_lo, eta_hi, status
-    eta = 64.0 * EPS * mag / abs(c)
+    mag = np.abs(ah) + abs(ch) + np.abs(top)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if c < 0:          # descending: blocked where the path is in F beyond t*
-            tstar = (ah - top) / (ah - ch)
-            below = top < ah
-            status = np.where(~below, 1, status)
-            reg = below.copy()
-            status = np.where(reg & (eta > HEIGHT_ETA_MAX), 2, status)
-            reg &= eta <= HEIGHT_ETA_MAX
-            status = np.where(reg & (tstar >= 1 + eta), 0, status)
-            reg &= tstar < 1 + eta
-            status = np.where(reg & (tstar > 1 - eta), 2, status)
-            reg &= tstar <= 1 - eta
-            etl = eta / tstar
-            status = np.where(reg & (etl > LAMBDA_ETA_MAX), 2, status)
-            reg &= etl <= LAMBDA_ETA_MAX
-            hi = np.where(reg, 1.0 / tstar, hi)
-            eta_hi = np.where(reg, etl, 0.0)
-        else:              # ascending: blocked where the path is in F before t*
-            tstar = (top - ah) / (ch - ah)
-            above = top > ah
-            status = np.where(~above, 0, status)
-            reg = above.copy()
-            status = np.where(reg & (eta > HEIGHT_ETA_MAX), 2, status)
-            reg &= eta <= HEIGHT_ETA_MAX
-            full = reg & (tstar >= 1 + eta)
-            reg &= ~full
-            status = np.where(reg & (tstar > 1 - eta), 2, status)
-            reg &= tstar <= 1 - eta
-            etl = eta / tstar
-            status = np.where(reg & (etl > LAMBDA_ETA_MAX), 2, status)
-            reg &= etl <= LAMBDA_ETA_MAX
-            lo = np.where(reg, 1.0 / tstar, lo)
-            eta_lo = np.where(reg, etl, 0.0)
+        eta = 64.0 * EPS * mag / np.abs(c)
+        ok_eta = eta <= HEIGHT_ETA_MAX
+        # equal heights: the path is level, blocked when it is below the top
+        eq = np.broadcast_to(c == 0, shape)
+        status = np.where(eq, np.where(ah < top, 1, 0), 1)
+        # descending: blocked where the path is in F beyond t* (lam <= 1 / t*)
+        desc = np.broadcast_to(c < 0, shape)
+        tstar = (ah - top) / (ah - ch)
+        below = desc & (top < ah)
+        status = np.where(below & ~ok_eta, 2, status)
+        reg = below & ok_eta
+        status = np.where(reg & (tstar >= 1 + eta), 0, status)
+        reg &= tstar < 1 + eta
+        status = np.where(reg & (tstar > 1 - eta), 2, status)
+        reg &= tstar <= 1 - eta
+        etl = eta / tstar
+        status = np.where(reg & (etl > LAMBDA_ETA_MAX), 2, status)
+        reg &= etl <= LAMBDA_ETA_MAX
+        hi = np.where(reg, 1.0 / tstar, hi)
+        eta_hi = np.where(reg, etl, 0.0)
+        # ascending: blocked where the path is in F before t* (lam >= 1 / t*)
+        asc = np.broadcast_to(c > 0, shape)
+        tstar = (top - ah) / (ch - ah)
+        status = np.where(asc & (top <= ah), 0, status)
+        above = asc & (top > ah)
+        status = np.where(above & ~ok_eta, 2, status)
+        reg = above & ok_eta & (tstar < 1 + eta)
+        status = np.where(reg & (tstar > 1 - eta), 2, status)
+        reg &= tstar <= 1 - eta
+        etl = eta / tstar
+        status = np.where(reg & (etl > LAMBDA_ETA_MAX), 2, status)
+        reg &= etl <= LAMBDA_ETA_MAX
+        lo = np.where(reg, 1.0 / tstar, lo)
+        eta_lo = np.where(reg, etl, 0.0)
     return lo, hi, eta_lo, eta_hi, status
 
 
@@ -363,51 +365,54 @@ def _tiny(*arrays):
 
 
 class _APWalls:
-    """Classification of the walls for one AP."""
+    """Classification of the walls for each AP: (ap, wall) pairs of the regular case and of
+    the brute-force case; a wall whose line holds the AP exactly is never crossed."""
 
     def __init__(self, prep: _Prep, ax, ay, scale):
-        self.wx = prep.x1 - ax
-        self.wy = prep.y1 - ay
-        self.tn = self.wx * prep.ey - self.wy * prep.ex
+        ax = ax[:, None]
+        ay = ay[:, None]
+        wx = prep.x1 - ax
+        wy = prep.y1 - ay
+        tn = wx * prep.ey - wy * prep.ex
         near = NEAR_REL * scale
-        active = self.tn != 0
+        active = tn != 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            dist = np.abs(self.tn) / np.where(prep.elen > 0, prep.elen, 1.0)
-        ux = prep.x2 - ax
-        uy = prep.y2 - ay
-        brute = active & ((prep.elen < near) | (dist < near) | _tiny(prep.ex, prep.ey, self.wx,
-                                                                      self.wy, ux, uy))
-        self.brute = np.nonzero(brute)[0]
-        self.general = np.nonzero(active & ~brute)[0]
+            dist = np.abs(tn) / np.where(prep.elen > 0, prep.elen, 1.0)
+        brute = active & ((prep.elen < near) | (dist < near)
+                          | _tiny(prep.ex, prep.ey, wx, wy, prep.x2 - ax, prep.y2 - ay))
+        self.brute = np.nonzero(brute)
+        self.general = np.nonzero(active & ~brute)
+        self.tn = tn[self.general]
 
 
 class _APObstacles:
-    """Classification of the obstacles for one AP."""
+    """Classification of the obstacles for each AP (arrays APs x obstacles)."""
 
     def __init__(self, prep: _Prep, ax, ay, ah, ch, scale):
         O = prep.n_obs
-        self.in_a = _ap_inside(prep, ax, ay) if O else np.zeros(0, bool)
+        n = len(ax)
+        self.in_a = _ap_inside(prep, ax, ay)
         lo, hi, eta_lo, eta_hi, status = _height_range(ah, ch, prep.top)
         near = NEAR_REL * scale
+        X = ax[:, None, None]
+        Y = ay[:, None, None]
+        d = np.where(prep.FM, _seg_dist(X, Y, prep.FX1, prep.FY1, prep.FX2, prep.FY2),
+                     np.inf).min(2) if O else np.zeros((n, 0))
+        nxt = _nxt(prep)
+        dh = np.where(prep.VM, _seg_dist(X, Y, prep.VX, prep.VY,
+                                         np.take_along_axis(prep.VX, nxt, 1),
+                                         np.take_along_axis(prep.VY, nxt, 1)),
+                      np.inf).min(2) if O else np.zeros((n, 0))
+        degenerate = (prep.bad | (np.minimum(d, dh) < near) | (prep.min_edge < near)
+                      | prep.tiny)
         if O:
-            d = np.where(prep.FM, _seg_dist(ax, ay, prep.FX1, prep.FY1, prep.FX2, prep.FY2),
-                         np.inf).min(1)
-            dh = np.where(prep.VM, _seg_dist(ax, ay, prep.VX, prep.VY,
-                                             np.take_along_axis(prep.VX, _nxt(prep), 1),
-                                             np.take_along_axis(prep.VY, _nxt(prep), 1)),
-                          np.inf).min(1)
-            d = np.minimum(d, dh)
-        else:
-            d = np.zeros(0)
-        degenerate = prep.bad | (d < near) | (prep.min_edge < near)
-        if O:
-            degenerate |= (prep.tiny | _tiny(prep.PX1 - ax, prep.PY1 - ay).any(1)
-                           | _tiny(prep.VX - ax, prep.VY - ay).any(1))
+            degenerate |= (_tiny(prep.PX1 - X, prep.PY1 - Y).any(2)
+                           | _tiny(prep.VX - X, prep.VY - Y).any(2))
         status = np.where((status != 0) & degenerate, 2, status)
         self.lo, self.hi, self.eta_lo, self.eta_hi = lo, hi, eta_lo, eta_hi
         self.status = status
-        self.brute = np.nonzero(status == 2)[0]
-        self.general = np.nonzero(status == 1)[0]
+        self.brute = np.nonzero(status == 2)
+        self.general = np.nonzero(status == 1)
 
 
 def _nxt(prep: _Prep):
@@ -627,16 +632,20 @@ class _Batch:
         pidx = start[creg] + (crow - self.i0[creg])
         assigned = (~enum_pair[pidx]) & (ccol >= jl[pidx]) & (ccol <= jr[pidx])
         keep = (jr >= jl) & ~enum_pair
+        self.reg_of_rows = reg[keep]
         return ((rows[keep], jl[keep], jr[keep], self.loss[reg[keep]]),
                 (creg, crow, ccol, assigned))
 
 
 class _Acc:
-    def __init__(self, ny, nx):
-        self.ny, self.nx = ny, nx
+    """Accumulates interval contributions, point corrections and dense layers for the
+    APs of a chunk: rows are ``ap * ny + row``."""
+
+    def __init__(self, n, ny, nx):
+        self.n, self.ny, self.nx = n, ny, nx
         self.iv = []
         self.pts = []
-        self.dense = None
+        self.dense = []
 
     def intervals(self, rows, jl, jr, w):
         self.iv.append((rows, jl, jr, w))
@@ -644,11 +653,12 @@ class _Acc:
     def points(self, rows, cols, w):
         self.pts.append((rows, cols, w))
 
-    def add_dense(self, arr):
-        self.dense = arr if self.dense is None else self.dense + arr
+    def add_dense(self, ap, arr):
+        self.dense.append((ap, arr))
 
     def result(self):
-        ny, nx = self.ny, self.nx
+        n, ny, nx = self.n, self.ny, self.nx
+        nr = n * ny
         if self.iv:
             rows = np.concatenate([r for r, _, _, _ in self.iv])
             jl = np.concatenate([a for _, a, _, _ in self.iv])
@@ -657,17 +667,18 @@ class _Acc:
             base = rows * (nx + 1)
             diff = np.bincount(np.concatenate([base + jl, base + jr + 1]),
                                weights=np.concatenate([w, -w]).astype(float),
-                               minlength=ny * (nx + 1)).astype(float)
-            out = np.cumsum(diff.reshape(ny, nx + 1)[:, :nx], axis=1)
+                               minlength=nr * (nx + 1)).astype(float)
+            out = np.cumsum(diff.reshape(nr, nx + 1)[:, :nx], axis=1)
         else:
-            out = np.zeros((ny, nx))
+            out = np.zeros((nr, nx))
         if self.pts:
             rows = np.concatenate([r for r, _, _ in self.pts])
             cols = np.concatenate([c for _, c, _ in self.pts])
             w = np.concatenate([x for _, _, x in self.pts])
             np.add.at(out, (rows, cols), w)
-        if self.dense is not None:
-            out += self.dense
+        out = out.reshape(n, ny, nx)
+        for ap, arr in self.dense:
+            out[ap] += arr
         return out
 
 
@@ -688,12 +699,13 @@ def _ray_extent(vy, ay, lam_max):
     return np.minimum(vy, far), np.maximum(vy, far)
 
 
-def _wall_batch(prep, W: _APWalls, ax, ay, grid, loss, band):
-    idx = W.general
+def _wall_batch(prep, W: _APWalls, AX, AY, grid, loss, band):
+    api, idx = W.general
+    ax, ay = AX[api], AY[api]
     x1, y1, x2, y2 = prep.x1[idx], prep.y1[idx], prep.x2[idx], prep.y2[idx]
     ex, ey = prep.ex[idx], prep.ey[idx]
-    sg = np.sign(W.tn[idx])
-    wx, wy = W.wx[idx], W.wy[idx]
+    sg = np.sign(W.tn)
+    wx, wy = x1 - ax, y1 - ay
     ux, uy = x2 - ax, y2 - ay
     # wall line (beyond it), ray through the first end point, ray through the second one
     a1, b1, c1 = _norm_lines(-sg * ey, sg * ex, sg * (ey * x1 - ex * y1))
@@ -721,19 +733,20 @@ def _wall_batch(prep, W: _APWalls, ax, ay, grid, loss, band):
     return _Batch(grid, loss[idx], i0, i1, (ca, cb, cc), crit, np.zeros(R, bool))
 
 
-def _obstacle_batch(prep, B: _APObstacles, ax, ay, grid, loss, band, scale):
-    idx = B.general
+def _obstacle_batch(prep, B: _APObstacles, AX, AY, grid, loss, band, scale):
+    api, idx = B.general
     R = len(idx)
+    ax, ay = AX[api][:, None], AY[api][:, None]
     VX, VY, VM = prep.VX[idx], prep.VY[idx], prep.VM[idx]
     NX, NY, C = prep.NX[idx], prep.NY[idx], prep.C[idx]
     nxt = _nxt(prep)[idx]
     WX, WY = np.take_along_axis(VX, nxt, 1), np.take_along_axis(VY, nxt, 1)
     k = VX.shape[1]
     enum = ~prep.convex[idx]
-    lo = np.where(enum, 1.0, B.lo[idx])
-    hi = B.hi[idx]
-    eta_lo = np.where(enum, 0.0, B.eta_lo[idx])
-    eta_hi = B.eta_hi[idx]
+    lo = np.where(enum, 1.0, B.lo[api, idx])
+    hi = B.hi[api, idx]
+    eta_lo = np.where(enum, 0.0, B.eta_lo[api, idx])
+    eta_hi = B.eta_hi[api, idx]
     hif = np.isfinite(hi)
     hi_ = np.where(hif, hi, 0.0)[:, None]
     hif2 = hif[:, None]
@@ -750,7 +763,7 @@ def _obstacle_batch(prep, B: _APObstacles, ax, ay, grid, loss, band, scale):
     eb = np.where(use_e, NY, 0.0)
     ec = np.where(use_e, ce, -1.0)
     eband = band + lam * 64 * EPS * scale + eta * lam * np.abs(g)
-    # y-extent of the scaled edges A + lam' (E - A), lam' in lam (1 +- eta)
+    # extent of the scaled edges A + lam' (E - A), lam' in lam (1 +- eta)
     lmin = lam * (1 - eta)
     lmax = lam * (1 + eta)
     ys4 = np.stack([ay + lmin * (VY - ay), ay + lmax * (VY - ay),
@@ -798,7 +811,7 @@ def _obstacle_batch(prep, B: _APObstacles, ax, ay, grid, loss, band, scale):
     crit = tuple(np.concatenate([p[i][p[0]] if i else own[p[0]] for p in parts])
                  for i in range(9))
     # rows: bounding box of the union of A + lam (F - A), lam in [1, hi]
-    inside = B.in_a[idx]
+    inside = B.in_a[api, idx]
     rlo = np.where(VM, ry_lo, np.inf).min(1)
     rhi = np.where(VM, ry_hi, -np.inf).max(1)
     rlo = np.where(inside & ~hif, -np.inf, rlo)
@@ -809,8 +822,8 @@ def _obstacle_batch(prep, B: _APObstacles, ax, ay, grid, loss, band, scale):
     return _Batch(grid, loss[idx], i0, i1, (ca, cb, cc), crit, enum)
 
 
-def _scale_of(prep, xs, ys, ax, ay):
-    vals = [prep.geo_scale, abs(ax), abs(ay)]
+def _scale_of(prep, xs, ys, AX, AY):
+    vals = [prep.geo_scale, float(np.abs(AX).max()), float(np.abs(AY).max())]
     if len(xs):
         vals += [abs(xs[0]), abs(xs[-1])]
     if len(ys):
@@ -818,11 +831,22 @@ def _scale_of(prep, xs, ys, ax, ay):
     return 1.0 + max(vals)
 
 
+PAIR_BUDGET = 2_000_000   # (region, row) pairs per chunk of APs: bounds the temporaries
+
+
 def penetration_grid_fast(geom, ap_xyh, xs, ys, client_height_m):
     """Penetration loss [dB] on the grid ``ys`` x ``xs``, shape (len(ys), len(xs)).
 
     Equal to ``penetration_reference(geom, ap_xyh, X, Y, client_height_m)`` on the meshgrid
     (up to the rounding of the sum of the losses)."""
+    return penetration_grids_fast(geom, [tuple(ap_xyh)], xs, ys, client_height_m)[0]
+
+
+def penetration_grids_fast(geom, aps_xyh, xs, ys, client_height_m):
+    """Penetration loss [dB] of several APs (rows of ``aps_xyh``: x, y, height) on the grid
+    ``ys`` x ``xs``, shape (n_aps, len(ys), len(xs)); each layer equals
+    :func:`penetration_grid_fast` (APs are processed together to share the work)."""
+    aps = np.asarray(aps_xyh, float).reshape(-1, 3)
     xs = np.asarray(xs, float).ravel()
     ys = np.asarray(ys, float).ravel()
     ox = oy = None
@@ -832,14 +856,21 @@ def penetration_grid_fast(geom, ap_xyh, xs, ys, client_height_m):
     if len(ys) > 1 and not np.all(np.diff(ys) > 0):
         oy = np.argsort(ys, kind="stable")
         ys = ys[oy]
-    out = _grid_sorted(geom, ap_xyh, xs, ys, float(client_height_m))
+    out = np.zeros((len(aps), len(ys), len(xs)))
+    if len(aps) and len(xs) and len(ys):
+        prep = _prep(geom)
+        per_ap = max(1, (len(prep.x1) + prep.n_obs) * len(ys))
+        step = max(1, int(PAIR_BUDGET // per_ap))
+        for s in range(0, len(aps), step):
+            out[s:s + step] = _grid_sorted(geom, prep, aps[s:s + step], xs, ys,
+                                           float(client_height_m))
     if ox is not None:
         res = np.empty_like(out)
-        res[:, ox] = out
+        res[:, :, ox] = out
         out = res
     if oy is not None:
         res = np.empty_like(out)
-        res[oy, :] = out
+        res[:, oy, :] = out
         out = res
     return out
 
@@ -857,18 +888,15 @@ def _quiet(fn):
 
 
 @_quiet
-def _grid_sorted(geom, ap_xyh, xs, ys, ch):
-    ax, ay, ah = (float(v) for v in ap_xyh)
-    ny, nx = len(ys), len(xs)
-    acc = _Acc(ny, nx)
-    if ny == 0 or nx == 0:
-        return np.zeros((ny, nx))
-    prep = _prep(geom)
-    scale = _scale_of(prep, xs, ys, ax, ay)
+def _grid_sorted(geom, prep, aps, xs, ys, ch):
+    AX, AY, AH = aps[:, 0].copy(), aps[:, 1].copy(), aps[:, 2].copy()
+    n, ny, nx = len(aps), len(ys), len(xs)
+    scale = _scale_of(prep, xs, ys, AX, AY)
     if not np.isfinite(scale) or scale > 1e100:     # beyond any site: the reference itself
         from .propagation import penetration_reference
         X, Y = np.meshgrid(xs, ys)
-        return penetration_reference(geom, ap_xyh, X, Y, ch)
+        return np.stack([penetration_reference(geom, a, X, Y, ch) for a in aps])
+    acc = _Acc(n, ny, nx)
     band = BAND_REL * scale
     grid = _Grid(xs, ys)
     seg_loss = np.asarray(geom.seg_loss_db, float).reshape(-1)
@@ -883,41 +911,47 @@ def _grid_sorted(geom, ap_xyh, xs, ys, ch):
 
     # walls
     if len(prep.x1):
-        W = _APWalls(prep, ax, ay, scale)
-        for k in W.brute:
+        W = _APWalls(prep, AX, AY, scale)
+        for a, k in zip(*W.brute):
             X, Y = mesh()
-            hit = wall_hits(ax, ay, X, Y, prep.x1[k], prep.y1[k], prep.x2[k], prep.y2[k],
+            hit = wall_hits(AX[a], AY[a], X, Y, prep.x1[k], prep.y1[k], prep.x2[k], prep.y2[k],
                             bool(prep.closed[k]))
-            acc.add_dense(np.where(hit, seg_loss[k], 0.0))
-        if len(W.general):
-            batch = _wall_batch(prep, W, ax, ay, grid, seg_loss, band)
+            acc.add_dense(a, np.where(hit, seg_loss[k], 0.0))
+        if len(W.general[0]):
+            api = W.general[0]
+            batch = _wall_batch(prep, W, AX, AY, grid, seg_loss, band)
             (rows, jl, jr, w), (creg, crow, ccol, asg) = batch.run()
-            acc.intervals(rows, jl, jr, w)
+            acc.intervals(api[batch.reg_of_rows] * ny + rows, jl, jr, w)
             if len(creg):
-                k = W.general[creg]
-                hit = wall_hits(ax, ay, xs[ccol], ys[crow], prep.x1[k], prep.y1[k],
+                k = W.general[1][creg]
+                a = api[creg]
+                hit = wall_hits(AX[a], AY[a], xs[ccol], ys[crow], prep.x1[k], prep.y1[k],
                                 prep.x2[k], prep.y2[k], prep.closed[k])
                 d = hit.astype(float) - asg
                 nzm = d != 0
-                acc.points(crow[nzm], ccol[nzm], (seg_loss[k] * d)[nzm])
+                acc.points((a * ny + crow)[nzm], ccol[nzm], (seg_loss[k] * d)[nzm])
     # obstacles
     if prep.n_obs:
-        B = _APObstacles(prep, ax, ay, ah, ch, scale)
-        for k in B.brute:
+        B = _APObstacles(prep, AX, AY, AH, ch, scale)
+        for a, k in zip(*B.brute):
             X, Y = mesh()
             with np.errstate(over="ignore"):
-                hit = obstacle_blocks(ax, ay, ah, X, Y, ch, geom.obs_poly[k], prep.top[k])
-            acc.add_dense(np.where(hit, obs_loss[k], 0.0))
-        if len(B.general):
-            batch = _obstacle_batch(prep, B, ax, ay, grid, obs_loss, band, scale)
+                hit = obstacle_blocks(AX[a], AY[a], AH[a], X, Y, ch, geom.obs_poly[k],
+                                      prep.top[k])
+            acc.add_dense(a, np.where(hit, obs_loss[k], 0.0))
+        if len(B.general[0]):
+            api = B.general[0]
+            batch = _obstacle_batch(prep, B, AX, AY, grid, obs_loss, band, scale)
             (rows, jl, jr, w), (creg, crow, ccol, asg) = batch.run()
-            acc.intervals(rows, jl, jr, w)
+            acc.intervals(api[batch.reg_of_rows] * ny + rows, jl, jr, w)
             if len(creg):
-                k = B.general[creg]
-                hit = _obstacle_blocks_batch(prep, ax, ay, ah, ch, k, xs[ccol], ys[crow], B.in_a)
+                k = B.general[1][creg]
+                a = api[creg]
+                hit = _obstacle_blocks_batch(prep, AX[a], AY[a], AH[a], ch, k, xs[ccol],
+                                             ys[crow], B.in_a[a, k])
                 d = hit.astype(float) - asg
                 nzm = d != 0
-                acc.points(crow[nzm], ccol[nzm], (obs_loss[k] * d)[nzm])
+                acc.points((a * ny + crow)[nzm], ccol[nzm], (obs_loss[k] * d)[nzm])
     return acc.result()
 
 
@@ -1024,8 +1058,8 @@ def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=F
                     np.asarray(geom.seg_loss_db, float)[own], pts, hit)
     # obstacles
     if prep.n_obs:
-        in_a = _ap_inside(prep, ax, ay)
-        lo_, hi_, _, _, status = _height_range(ah, ch, prep.top)
+        in_a = _ap_inside(prep, ax, ay)[0]
+        status = _height_range(ah, ch, prep.top)[4][0]
         active = np.nonzero(status != 0)[0]
         if len(active):
             VX, VY, VM = prep.VX[active], prep.VY[active], prep.VM[active]
@@ -1048,7 +1082,8 @@ def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=F
                 own = np.concatenate([own, np.repeat(active[~all_mask], len(closeidx))])
                 pts = np.concatenate([pts, np.tile(closeidx, int((~all_mask).sum()))])
             if len(own):
-                hit = _obstacle_blocks_batch(prep, ax, ay, ah, ch, own, x[pts], y[pts], in_a)
+                hit = _obstacle_blocks_batch(prep, ax, ay, ah, ch, own, x[pts], y[pts],
+                                             in_a[own])
                 add(np.asarray(geom.obs_mat)[own] if by_material else None,
                     np.asarray(geom.obs_loss_db, float)[own], pts, hit)
     if by_material:

@@ -555,6 +555,30 @@ class GridPathLoss:
         return self.model.path_loss_db(d3, 5000.0 + 5.0 * ap.channel)
 
 
+def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
+                   path_loss: GridPathLoss | None = None) -> np.ndarray:
+    """:func:`rssi_grid_dbm` of several APs, shape (n_aps, len(ys), len(xs)), float32: the
+    same values, with the penetration of the APs computed together."""
+    from .kernel import penetration_grids_fast
+    out = np.empty((len(aps), len(ys), len(xs)), np.float32)
+    if not len(aps):
+        return out
+    pl_grid = path_loss or GridPathLoss(model, xs, ys, aps)
+    per_ap = max(1, len(xs) * len(ys))
+    step = max(1, int(8_000_000 // per_ap))           # ~64 MB of float64 per chunk
+    for s in range(0, len(aps), step):
+        chunk = aps[s:s + step]
+        pen = penetration_grids_fast(geom, [(a.x_m, a.y_m, a.height_m) for a in chunk],
+                                     xs, ys, model.client_height_m)
+        for i, ap in enumerate(chunk):
+            pl = pl_grid(ap)
+            rssi = (ap.tx_power_dbm + model.ap_gain_dbi + model.client_gain_dbi
+                    + model.ap_offsets_db.get(ap.id, 0.0)
+                    - pl - pen[i])
+            out[s + i] = rssi
+    return out
+
+
 def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
                   path_loss: GridPathLoss | None = None) -> np.ndarray:
     """Received power [dBm] of one AP on the grid ys x xs, shape (len(ys), len(xs)), float32.

@@ -16,8 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from .plan import AP
-from .propagation import (Geometry, GridPathLoss, PropagationModel, rssi_grid_dbm,
-                          rssi_points_dbm)
+from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
 
 NOISE_FLOOR_DBM = -95.0          # DESIGN.md section 6
 BOUNDARY_WITHIN_DB = 3.0         # best and second server within 3 dB: the cell boundary
@@ -309,7 +308,5 @@ def _gain_layers(site, aps, xs, ys, model, geom) -> np.ndarray:
     gain = np.empty((len(aps), len(ys), len(xs)), np.float32)
     if not aps:
         return gain
-    pl = GridPathLoss(model, xs, ys, aps)
-    for i, a in enumerate(aps):
-        gain[i] = rssi_grid_dbm(site, replace(a, tx_power_dbm=0.0), xs, ys, model, geom, pl)
-    return gain
+    return rssi_grids_dbm(site, [replace(a, tx_power_dbm=0.0) for a in aps], xs, ys, model,
+                          geom)
