@@ -288,12 +288,12 @@ def test_plan_page_metrics_and_maps_come_from_the_library():
     np.testing.assert_allclose(z[rm.mask], rm.best_rssi_dbm[rm.mask], atol=1e-3)
     # hover at a point: best and second server with channel and RSSI
     iy, ix = 10, 20
-    cd = arr(heat["customdata"])[iy][ix]
+    hover = arr(heat["customdata"])[iy][ix]
     b, s2 = rm.best_server[iy, ix], rm.second_server[iy, ix]
-    assert cd[0] == f"{plan.aps[b].id} · ch {plan.aps[b].channel} · {rm.best_rssi_dbm[iy, ix]:.1f} dBm"
-    assert cd[1] == (f"{plan.aps[s2].id} · ch {plan.aps[s2].channel} · "
-                     f"{rm.second_rssi_dbm[iy, ix]:.1f} dBm")
-    assert "best: %{customdata[0]}" in heat["hovertemplate"]
+    assert hover == (f"best: {plan.aps[b].id} (ch {plan.aps[b].channel}) "
+                     f"{rm.best_rssi_dbm[iy, ix]:.1f} dBm<br>second: {plan.aps[s2].id} "
+                     f"(ch {plan.aps[s2].channel}) {rm.second_rssi_dbm[iy, ix]:.1f} dBm")
+    assert "%{customdata}" in heat["hovertemplate"]
     # the channel map colours each cell by its best server's channel
     at.segmented_control(key="plan_map_kind").set_value("channel")
     run(at)

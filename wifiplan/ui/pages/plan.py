@@ -160,7 +160,13 @@ def map_controls(site) -> str:
 
 
 def show_map(rm, site, kind: str) -> None:
-    fig = figures.radiomap_figure(rm, kind, background=st.session_state.get(state.BACKGROUND))
+    bg = st.session_state.get(state.BACKGROUND)
+    held = st.session_state.get("plan_map_figure")
+    if held is not None and held[0] is rm and held[1] == kind and held[2] is bg:
+        fig = held[3]                  # a rerun that changed nothing on the map
+    else:
+        fig = figures.radiomap_figure(rm, kind, background=bg)
+        st.session_state["plan_map_figure"] = (rm, kind, bg, fig)
     st.plotly_chart(fig, width="stretch", key="plan_map",
                     config={"scrollZoom": True, "displaylogo": False})
     notes = {"rssi": "Contours: -67 dBm solid black, -70 dBm dashed white. ",
