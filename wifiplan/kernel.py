@@ -1016,7 +1016,9 @@ def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=F
     dx = x - ax
     dy = y - ay
     ang = np.arctan2(dy, dx)
-    close = np.hypot(dx, dy) < near          # directions unreliable: checked against all
+    r = np.hypot(dx, dy)
+    close = r < near                          # directions unreliable: checked against all
+    margin = 1e-9 * scale
     order = np.argsort(ang, kind="stable")
     order = order[~close[order]]
     sang = ang[order]
@@ -1051,6 +1053,12 @@ def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=F
             if len(closeidx):
                 own = np.concatenate([own, np.repeat(active[~all_mask], len(closeidx))])
                 pts = np.concatenate([pts, np.tile(closeidx, int((~all_mask).sum()))])
+            # a crossed wall lies between the AP and the point
+            rlo = np.zeros(nw)
+            rlo[active] = _seg_dist(ax, ay, prep.x1[active], prep.y1[active], prep.x2[active],
+                                    prep.y2[active]) * (1 - 1e-9) - margin
+            keep = r[pts] >= rlo[own]
+            own, pts = own[keep], pts[keep]
             if len(own):
                 hit = wall_hits(ax, ay, x[pts], y[pts], prep.x1[own], prep.y1[own],
                                 prep.x2[own], prep.y2[own], prep.closed[own])
@@ -1059,7 +1067,7 @@ def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=F
     # obstacles
     if prep.n_obs:
         in_a = _ap_inside(prep, ax, ay)[0]
-        status = _height_range(ah, ch, prep.top)[4][0]
+        _, hi_all, _, eta_hi_all, status = (v[0] for v in _height_range(ah, ch, prep.top))
         active = np.nonzero(status != 0)[0]
         if len(active):
             VX, VY, VM = prep.VX[active], prep.VY[active], prep.VM[active]
@@ -1081,6 +1089,21 @@ def penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material=F
             if len(closeidx):
                 own = np.concatenate([own, np.repeat(active[~all_mask], len(closeidx))])
                 pts = np.concatenate([pts, np.tile(closeidx, int((~all_mask).sum()))])
+            # a blocked point lies beyond the footprint, and within lam_hi of it
+            d_f = np.where(prep.FM[active], _seg_dist(ax, ay, prep.FX1[active], prep.FY1[active],
+                                                      prep.FX2[active], prep.FY2[active]),
+                           np.inf).min(1)
+            d_far = np.where(VM, np.hypot(VX - ax, VY - ay), 0.0).max(1)
+            reg = (status[active] == 1) & ~all_mask
+            rlo = np.zeros(prep.n_obs)
+            rhi = np.full(prep.n_obs, np.inf)
+            rlo[active] = np.where(reg, d_f * (1 - 1e-9) - margin, 0.0)
+            fin = reg & np.isfinite(hi_all[active])
+            rhi[active] = np.where(fin, hi_all[active] * (1 + eta_hi_all[active] + 1e-9)
+                                   * d_far + margin, np.inf)
+            rp = r[pts]
+            keep = (rp >= rlo[own]) & (rp <= rhi[own])
+            own, pts = own[keep], pts[keep]
             if len(own):
                 hit = _obstacle_blocks_batch(prep, ax, ay, ah, ch, own, x[pts], y[pts],
                                              in_a[own])
