@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..plotting import CHANNEL_COLOURS, RSSI_RANGE_DBM
-from ..radiomap import BOUNDARY_BAND_DBM, NOISE_FLOOR_DBM
+from ..radiomap import BOUNDARY_BAND_DBM
 
 WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8a165",
                 "wood": "#9c6b30", "brick": "#b5533c", "concrete": "#555555",
@@ -345,18 +345,4 @@ def add_findings(fig: go.Figure, rows) -> go.Figure:
                             line=dict(color="black", width=1)),
                 text=[f"<b>{k}</b>: {d}" for k, d in zip(r["kind"], r["detail"])],
                 hoverinfo="text"))
-    return fig
-
-
-def points_figure(site, x, y, value, *, title, colorbar, hover, zmin=None, zmax=None,
-                  colorscale="Turbo", aps=None) -> go.Figure:
-    """Survey points coloured by a value, with a hover text per point."""
-    fig = base_figure(site, title)
-    add_site(fig, site, aps, zones=False, infrastructure=False, hover=False)
-    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", text=hover, hoverinfo="text",
-                             marker=dict(size=8, color=value, colorscale=colorscale, cmin=zmin,
-                                         cmax=zmax, line=dict(color="black", width=0.5),
-                                         colorbar=dict(title=dict(text=colorbar, side="top"),
-                                                       len=0.9, thickness=14)),
-                             name="survey points"))
     return fig

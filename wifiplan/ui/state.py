@@ -12,6 +12,7 @@ import hashlib
 import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+
 import streamlit as st
 
 from ..errors import InputError
@@ -74,8 +75,7 @@ def set_site(new_site: Site, label: str, *, plan: Plan | None = None,
     s[SITE] = new_site
     s[SITE_KEY] = _digest(site_to_yaml(new_site))
     s[SITE_LABEL] = label
-    s[MODEL] = PropagationModel.for_site(new_site)
-    s[MODEL_LABEL] = f"site model ({new_site.propagation.get('model')})"
+    use_site_model(new_site)
     s[RESOLUTION] = default_resolution(new_site)
     s[BACKGROUND] = background
     for k in (RADIOMAP, SURVEY, CALIBRATION, REPORT):
@@ -201,6 +201,12 @@ def set_model(m: PropagationModel, label: str) -> None:
     ss()[MODEL_LABEL] = label
     ss().pop(RADIOMAP, None)
     ss().pop(REPORT, None)
+
+
+def use_site_model(a_site: Site) -> None:
+    """Back to the site's own propagation model (drops a calibrated one)."""
+    set_model(PropagationModel.for_site(a_site),
+              f"site model ({a_site.propagation.get('model')})")
 
 
 def model_key(m: PropagationModel) -> str:

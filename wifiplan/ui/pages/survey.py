@@ -200,9 +200,7 @@ def calibration(site, plan, survey, survey_mod) -> None:
         st.toast("Calibrated model applied: maps and findings use it now")
         st.rerun()
     if b2.button("Back to the site model", key="revert_model"):
-        from wifiplan.propagation import PropagationModel
-        state.set_model(PropagationModel.for_site(site),
-                        f"site model ({site.propagation.get('model')})")
+        state.use_site_model(site)
         st.rerun()
     b3.download_button("Download model YAML", dump_yaml(cal["model"].to_dict()),
                        file_name=f"{site.name.lower().replace(' ', '-')}.model.yaml",
