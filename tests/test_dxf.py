@@ -177,3 +177,23 @@ def test_cli_bad_input_exit_2_one_line(plan_dxf, tmp_path):
     assert r.stderr.count("\n") == 1 and "unknown material 'unobtainium'" in r.stderr
     assert "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_walls_drawn_with_both_faces_are_flagged(tmp_path):
+    doc = ezdxf.new()
+    doc.header["$INSUNITS"] = 4
+    msp = doc.modelspace()
+    # a 200 mm concrete wall drawn as its two faces, and a single glass line far away
+    msp.add_line((10_000, 0), (10_000, 12_000), dxfattribs={"layer": "WALLS"})
+    msp.add_line((10_200, 0), (10_200, 12_000), dxfattribs={"layer": "WALLS"})
+    msp.add_line((20_000, 0), (20_000, 12_000), dxfattribs={"layer": "GLASS"})
+    msp.add_line((0, 0), (30_000, 0), dxfattribs={"layer": "GLASS"})
+    doc.saveas(tmp_path / "faces.dxf")
+    site, rep = import_dxf(tmp_path / "faces.dxf", LAYERS)
+    assert len(site.walls) == 4
+    assert len(rep.warnings) == 1
+    assert rep.warnings[0].startswith("2 concrete wall segments have a parallel twin closer "
+                                      "than 0.6 m")
+    # the clean drawing has no such warning
+    _, clean = import_dxf(make_plan_dxf(tmp_path / "hall.dxf"), LAYERS, outline_layer="OUTLINE")
+    assert clean.warnings == []

@@ -35,6 +35,8 @@ UNIT_CODES = {"in": 1, "ft": 2, "mm": 4, "cm": 5, "m": 6, "dm": 14}
 FLATTEN_M = 0.05            # chord tolerance for arcs and bulges [m]
 DEFAULT_OBSTACLE_HEIGHT_M = 2.0
 UNITLESS_MAX_M = 2000.0     # an unitless drawing wider than this is not in metres
+WALL_FACE_GAP_M = 0.6       # parallel wall lines closer than this are two faces of one wall
+MAX_FACE_CHECK = 4000       # segments; the pairwise check is skipped on larger drawings
 
 WALL_TYPES = {"LINE", "LWPOLYLINE", "POLYLINE", "ARC"}
 CLOSED_TYPES = {"LWPOLYLINE", "POLYLINE", "CIRCLE"}
@@ -298,10 +300,51 @@ def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
     site["zones"].append({"name": "floor", "polygon": site["outline"], "min_rssi_dbm": -67,
                           "terminals": {}})
     rep.site = site
+    for m, n in sorted(doubled_walls(walls).items()):
+        rep.warnings.append(f"{n} {m} wall segments have a parallel twin closer than "
+                            f"{WALL_FACE_GAP_M:g} m: both faces of one wall seem to be drawn, "
+                            "and a path through it pays the loss twice; map a centre-line "
+                            "layer instead, or check the material loss")
     if rep.skipped:
         rep.warnings.append("skipped on mapped layers: " + ", ".join(
             f"{n} x {k_}" for k_, n in sorted(rep.skipped.items())))
     return rep
+
+
+def doubled_walls(walls, max_gap_m: float = WALL_FACE_GAP_M) -> dict[str, int]:
+    """Per material, how many wall segments have a parallel twin closer than ``max_gap_m``.
+
+    CAD drawings often draw both faces of a wall; imported as two walls, a path through it
+    crosses twice and pays the material loss twice. ``walls`` is ``[(points, material)]``.
+    """
+    seg, mat = [], []
+    for pts, m in walls:
+        for a, b in zip(pts[:-1], pts[1:]):
+            seg.append([*a, *b])
+            mat.append(m)
+    if not seg or len(seg) > MAX_FACE_CHECK:
+        return {}
+    s = np.asarray(seg, float)
+    d = s[:, 2:] - s[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    u = d / length[:, None]
+    # pairs (i, j): parallel within 5 degrees, j's midpoint within the gap of i's line,
+    # and their projections on i overlapping by half the shorter one
+    cross = np.abs(u[:, None, 0] * u[None, :, 1] - u[:, None, 1] * u[None, :, 0])
+    mid = (s[:, :2] + s[:, 2:]) / 2
+    rel = mid[None, :, :] - s[:, None, :2]
+    gap = np.abs(rel[..., 0] * u[:, None, 1] - rel[..., 1] * u[:, None, 0])
+    t0 = ((s[None, :, :2] - s[:, None, :2]) * u[:, None, :]).sum(-1)
+    t1 = ((s[None, :, 2:] - s[:, None, :2]) * u[:, None, :]).sum(-1)
+    overlap = np.minimum(np.maximum(t0, t1), length[:, None]) - np.maximum(
+        np.minimum(t0, t1), 0.0)
+    twin = (cross < np.sin(np.radians(5))) & (gap < max_gap_m) & \
+        (overlap > 0.5 * np.minimum(length[:, None], length[None, :]))
+    np.fill_diagonal(twin, False)
+    out: dict[str, int] = {}
+    for i in np.flatnonzero(twin.any(1)):
+        out[mat[i]] = out.get(mat[i], 0) + 1
+    return out
 
 
 def _r(v: float) -> float:
