@@ -119,9 +119,11 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="zones",
                                  line=dict(color="#0050a0", width=1.3, dash="dash"),
                                  hoverinfo="skip"))
+        minx, miny, maxx, maxy = site.bounds
+        inset = 0.01 * max(maxx - minx, maxy - miny)      # keep the label off the zone edge
         fig.add_trace(go.Scatter(
-            x=[np.min(z.polygon[:, 0]) for z in site.zones],
-            y=[np.max(z.polygon[:, 1]) for z in site.zones], mode="text",
+            x=[np.min(z.polygon[:, 0]) + inset for z in site.zones],
+            y=[np.max(z.polygon[:, 1]) - inset for z in site.zones], mode="text",
             text=[f"{z.name} ({z.min_rssi_dbm:g} dBm)" for z in site.zones],
             textposition="bottom right", textfont=dict(color="#0050a0", size=11),
             hovertext=[f"zone {z.name}: min {z.min_rssi_dbm:g} dBm, terminals "

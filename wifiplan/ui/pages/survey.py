@@ -110,7 +110,9 @@ def show_findings(doc: dict, severities: dict) -> pd.DataFrame:
     shown = rows[sel]
     cols = [c for c in ("severity", "kind", "who", "x_m", "y_m", "detail") if c in shown]
     st.dataframe(shown[cols], hide_index=True, width="stretch", key="findings_table",
-                 column_config={"who": "AP / BSSID", "x_m": st.column_config.NumberColumn(
+                 column_config={"who": "AP / BSSID",
+                                "detail": st.column_config.TextColumn("detail", width="large"),
+                                "x_m": st.column_config.NumberColumn(
                      "x [m]", format="%.1f"), "y_m": st.column_config.NumberColumn(
                      "y [m]", format="%.1f")})
     st.caption(f"{len(shown)} of {len(rows)} findings shown.")
