@@ -261,14 +261,21 @@ def evaluation(rm) -> dict | None:
     return out
 
 
-def require_site() -> Site | None:
-    """The current site, or a note that points to the Site page."""
+def page_site(title: str) -> Site:
+    """Title a page that needs a site; without one, point to the Site page and stop."""
+    st.title(title)
     a_site = site()
     if a_site is None:
         st.info("No site loaded yet: pick a sample, upload a site YAML or import a drawing "
                 "on the Site page.")
         st.page_link("wifiplan/ui/pages/site.py", label="Go to the Site page", icon=":material/map:")
+        st.stop()
     return a_site
+
+
+def file_stem(a_site: Site) -> str:
+    """A file name stem for downloads of ``a_site`` ("Production Line" -> "production-line")."""
+    return a_site.name.strip().lower().replace(" ", "-")
 
 
 def uploaded_text(upload) -> str:

@@ -181,10 +181,7 @@ def show_map(rm, site, kind: str) -> None:
                "reset.")
 
 
-st.title("Plan")
-site = state.require_site()
-if site is None:
-    st.stop()
+site = state.page_site("Plan")
 controls = st.container()          # filled after the table, which may change the plan
 top = st.container()
 st.subheader("Access points")
@@ -208,6 +205,6 @@ with top:
         show_map(rm, site, kind)
         out = replace(plan, metrics=ev or {})
         st.download_button("Download plan YAML", plan_to_yaml(out),
-                           file_name=f"{site.name.lower().replace(' ', '-')}.plan.yaml",
+                           file_name=f"{state.file_stem(site)}.plan.yaml",
                            mime="application/x-yaml", key="download_plan", on_click="ignore",
                            icon=":material/download:")

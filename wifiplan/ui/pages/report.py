@@ -86,7 +86,7 @@ def show(report: dict, site) -> None:
                 if k in df]
         st.dataframe(df[cols], hide_index=True, width="stretch", key="report_criteria",
                      height=min(35 * (len(df) + 1) + 3, 800))
-    base = f"{site.name.lower().replace(' ', '-')}-phase{report['phase']}"
+    base = f"{state.file_stem(site)}-phase{report['phase']}"
     cols = st.columns(len(DOWNLOADS))
     for col, (name, label, mime, icon) in zip(cols, DOWNLOADS):
         if name in report["files"]:
@@ -98,10 +98,7 @@ def show(report: dict, site) -> None:
         st.iframe(report["files"]["report.html"].decode("utf-8"), height=900)
 
 
-st.title("Report")
-site = state.require_site()
-if site is None:
-    st.stop()
+site = state.page_site("Report")
 plan = state.plan()
 report_mod = state.optional("wifiplan.report", "make_report")
 if report_mod is None:

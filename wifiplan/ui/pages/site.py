@@ -211,7 +211,7 @@ def show_site() -> None:
             "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items()) or "none"}
             for z in site.zones]), hide_index=True, width="stretch")
     st.download_button("Download site YAML", site_to_yaml(site),
-                       file_name=f"{site.name.lower().replace(' ', '-')}.yaml",
+                       file_name=f"{state.file_stem(site)}.yaml",
                        mime="application/x-yaml", key="download_site", on_click="ignore")
 
 

@@ -205,14 +205,11 @@ def calibration(site, plan, survey, survey_mod) -> None:
         state.use_site_model(site)
         st.rerun()
     b3.download_button("Download model YAML", dump_yaml(cal["model"].to_dict()),
-                       file_name=f"{site.name.lower().replace(' ', '-')}.model.yaml",
+                       file_name=f"{state.file_stem(site)}.model.yaml",
                        mime="application/x-yaml", key="download_model", on_click="ignore")
 
 
-st.title("Survey")
-site = state.require_site()
-if site is None:
-    st.stop()
+site = state.page_site("Survey")
 plan = state.plan()
 survey_mod = state.optional("wifiplan.survey", "check_survey")
 if survey_mod is None:
