@@ -212,7 +212,8 @@ def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
     label = getattr(doc, "filename", None) or "<dxf>"
     obstacle_layers = {k: _parse_obstacle(v) for k, v in (obstacle_layers or {}).items()}
     layers_present = {r["layer"] for r in dxf_layers(doc)}
-    for lay in list(wall_layers) + list(obstacle_layers) + ([outline_layer] if outline_layer else []):
+    mapped = list(wall_layers) + list(obstacle_layers) + ([outline_layer] if outline_layer else [])
+    for lay in mapped:
         if lay not in layers_present:
             raise InputError(f"layer '{lay}' has no entities in the drawing; layers with "
                              f"entities: {', '.join(sorted(layers_present)) or 'none'}",

@@ -268,7 +268,8 @@ def page_site(title: str) -> Site:
     if a_site is None:
         st.info("No site loaded yet: pick a sample, upload a site YAML or import a drawing "
                 "on the Site page.")
-        st.page_link("wifiplan/ui/pages/site.py", label="Go to the Site page", icon=":material/map:")
+        st.page_link("wifiplan/ui/pages/site.py", label="Go to the Site page",
+                     icon=":material/map:")
         st.stop()
     return a_site
 

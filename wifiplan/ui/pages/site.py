@@ -207,9 +207,11 @@ def show_site() -> None:
                                         background=st.session_state.get(state.BACKGROUND)),
                     width="stretch", key="site_figure")
     if site.zones:
-        st.dataframe(pd.DataFrame([{"zone": z.name, "area [m²]": round(Polygon(z.polygon).area, 1), "min RSSI [dBm]": z.min_rssi_dbm,
-            "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items()) or "none"}
-            for z in site.zones]), hide_index=True, width="stretch")
+        zones = [{"zone": z.name, "area [m²]": round(Polygon(z.polygon).area, 1),
+                  "min RSSI [dBm]": z.min_rssi_dbm,
+                  "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items()) or "none"}
+                 for z in site.zones]
+        st.dataframe(pd.DataFrame(zones), hide_index=True, width="stretch")
     st.download_button("Download site YAML", site_to_yaml(site),
                        file_name=f"{state.file_stem(site)}.yaml",
                        mime="application/x-yaml", key="download_site", on_click="ignore")
