@@ -172,7 +172,11 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     height = float(site.propagation.get("ap_height_m", 4.0))
     gain_dbi = float(model.ap_gain_dbi)
     p_min, p_max = limits_for_channels(site, chans, gain_dbi)
-    p_design = min(DESIGN_TX_POWER_DBM, p_max)
+    # the small-cell design power sets the cell count of "many small cells" (5 or more
+    # terminals); below that the scale rule's 1-3 cells are the design, and coverage is
+    # counted at the AP's full power (still a small AP: at most 20 dBm)
+    n_terminals = sum(site.zones[k].terminal_count for k in zsel)
+    p_design = min(DESIGN_TX_POWER_DBM, p_max) if n_terminals >= 5 or n_terminals == 0 else p_max
 
     # -- required points and candidates (coarse) --
     req_area = required_points(site, 2.0, zones, min_rssi_dbm).n * 4.0
@@ -200,8 +204,7 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     t_layers = time.perf_counter() - t0
 
     # -- count --
-    terminals = sum(site.zones[k].terminal_count for k in zsel)
-    n_scale, scale_text = scale_rule(terminals)
+    n_scale, scale_text = scale_rule(n_terminals)
     n_cov, cov_sel = prob.coverage_count(p_design) if rp.n else (1, [])
     n_cap = capacity_count(site, zsel, min_rssi_dbm=min_rssi_dbm) if site.zones else 0
     detail = {"scale_rule": n_scale, "coverage": n_cov, "capacity_estimate": n_cap,
