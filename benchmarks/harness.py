@@ -278,7 +278,7 @@ def stage_survey_import(quick):
 
 def stage_radiomap_xl(quick):
     site, plan, model, geom = _xl()
-    return _radiomap(site, plan, model, geom, "radiomap_xl", 1, 2)
+    return _radiomap(site, plan, model, geom, "radiomap_xl", 1, 1)
 
 
 def stage_plan_xl(quick):

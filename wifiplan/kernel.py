@@ -667,8 +667,10 @@ class _Acc:
             base = rows * (nx + 1)
             diff = np.bincount(np.concatenate([base + jl, base + jr + 1]),
                                weights=np.concatenate([w, -w]).astype(float),
-                               minlength=nr * (nx + 1)).astype(float)
-            out = np.cumsum(diff.reshape(nr, nx + 1)[:, :nx], axis=1)
+                               minlength=nr * (nx + 1)).astype(float, copy=False)
+            diff = diff.reshape(nr, nx + 1)
+            np.cumsum(diff, axis=1, out=diff)       # in place, contiguous rows
+            out = diff[:, :nx]
         else:
             out = np.zeros((nr, nx))
         if self.pts:
