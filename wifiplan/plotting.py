@@ -18,13 +18,12 @@ def _channel_colour(ch: int) -> str:
 
 def new_figure(site, width_in: float = 11.0):
     """A figure sized to the site's aspect ratio (A4 landscape width by default)."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     minx, miny, maxx, maxy = site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
     h = min(max(width_in * aspect * 0.9 + 1.2, 3.5), 8.0)
-    fig, ax = plt.subplots(figsize=(width_in, h), dpi=110, layout="constrained")
+    fig = Figure(figsize=(width_in, h), dpi=110, layout="constrained")
+    ax = fig.subplots()
     return fig, ax
 
 
@@ -74,7 +73,6 @@ def draw_site(ax, site, aps=None, *, labels: bool = True, zones: bool = True,
 
 def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, labels: bool = True):
     """Draw one map of a RadioMap; returns the figure."""
-    import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
     if ax is None:
         fig, ax = new_figure(rm.site)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -37,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wifiplan: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # output piped into a reader that stopped (| head)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return int(code or 0)
 
 

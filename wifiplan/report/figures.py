@@ -24,9 +24,7 @@ class Figure:
 def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True):
     """A figure for one map: the plot area follows the site's aspect ratio. Margins are
     fixed (no constrained layout: with a hundred AP labels it costs seconds per figure)."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     minx, miny, maxx, maxy = site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
     left_in, right_in = 0.6, 0.2
@@ -35,18 +33,17 @@ def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True):
     if colorbar:                 # the colour bar takes 15 % of the axes, its label ~0.8 in
         plot_w = plot_w * 0.85 - 0.8
     h = float(np.clip(plot_w * aspect * 1.04 + bottom_in + top_in, 2.6, 8.5))
-    fig, ax = plt.subplots(figsize=(width_in, h), dpi=DPI)
+    fig = Figure(figsize=(width_in, h), dpi=DPI)
+    ax = fig.subplots()
     fig.subplots_adjust(left=left_in / width_in, right=1 - right_in / width_in,
                         bottom=bottom_in / h, top=1 - top_in / h)
     return fig, ax
 
 
 def _png(fig) -> tuple[bytes, float, float]:
-    import matplotlib.pyplot as plt
     buf = io.BytesIO()
     w, h = fig.get_size_inches()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue(), float(w), float(h)
 
 

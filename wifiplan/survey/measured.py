@@ -96,14 +96,12 @@ def survey_maps(site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, m
 
 def plot_survey_maps(site, plan, maps: dict[str, GridMap], frame: pd.DataFrame | None = None):
     """Three panels: measured, predicted and residual, with the site drawn over them."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from ..plotting import RSSI_RANGE_DBM, draw_site
     minx, miny, maxx, maxy = site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
-    fig, axes = plt.subplots(3, 1, figsize=(10, min(3 * (10 * aspect + 0.8), 24)),
-                             layout="constrained")
+    fig = Figure(figsize=(10, min(3 * (10 * aspect + 0.8), 24)), layout="constrained")
+    axes = fig.subplots(3, 1)
     for ax, key in zip(axes, ("measured", "predicted", "residual")):
         g = maps[key]
         extent = (g.xs[0] - g.resolution_m / 2, g.xs[-1] + g.resolution_m / 2,
