@@ -516,17 +516,26 @@ class GridPathLoss:
         self.max_cells = max_cells if max_cells is not None else 4 * n
         groups: dict = {}
         for a in aps:
-            groups.setdefault(self._key(a), []).append(a)
+            groups.setdefault(self._key(a) + self._residue(a), []).append(a)
         if self.ok:
             for k, grp in groups.items():
                 ux = np.unique(np.abs(np.concatenate([self.xs - a.x_m for a in grp])))
                 uy = np.unique(np.abs(np.concatenate([self.ys - a.y_m for a in grp])))
                 # a table pays off when it is smaller than the grids it replaces
                 if len(ux) * len(uy) <= min(self.max_cells, 0.8 * len(grp) * n):
-                    self.tables[k] = self._table(k, ux, uy)
+                    self.tables[k] = self._table(k[:2], ux, uy)
 
     def _key(self, ap):
         return (float(ap.height_m), 5000.0 + 5.0 * ap.channel)
+
+    def _residue(self, ap):
+        """Position of the AP inside a grid cell: APs with the same one share |dx|, |dy|."""
+        out = []
+        for v, axis in ((ap.x_m, self.xs), (ap.y_m, self.ys)):
+            step = (axis[-1] - axis[0]) / (len(axis) - 1) if len(axis) > 1 else 1.0
+            r = ((v - axis[0]) / step) % 1.0 if step > 0 else 0.0
+            out.append(round(r, 6) % 1.0)
+        return tuple(out)
 
     def _table(self, key, ux, uy):
         h, f = key
@@ -536,7 +545,7 @@ class GridPathLoss:
     def __call__(self, ap) -> np.ndarray:
         """Path loss [dB] of ``ap`` on the grid, shape (len(ys), len(xs))."""
         k = self._key(ap)
-        t = self.tables.get(k)
+        t = self.tables.get(k + self._residue(ap))
         adx = np.abs(self.xs - ap.x_m)
         ady = np.abs(self.ys - ap.y_m)
         if t is not None:
