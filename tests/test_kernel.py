@@ -255,3 +255,57 @@ def test_derived_layer_by_layer_equals_stacked(n, ties, seed):
     for got, want in zip(_derived(rssi, ch), _derived_reference(rssi, ch)):
         assert got.dtype == want.dtype
         assert np.array_equal(got, want, equal_nan=True)
+
+
+# --------------------------------------------------------------------------------------
+# The benchmark inputs (benchmarks/): generated deterministically, readable by the library
+# --------------------------------------------------------------------------------------
+
+
+def _bench_module(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_xl_site_is_the_size_issue_4_asks_for_and_deterministic():
+    xl = _bench_module("xl_site")
+    site, plan = xl.xl_site()
+    n_seg = sum(len(w.points) - 1 for w in site.walls)
+    assert 900 <= n_seg <= 1200 and len(site.obstacles) == 300 and len(plan.aps) == 150
+    assert site.bounds == (0.0, 0.0, 400.0, 200.0)
+    assert site.inside_outline([a.x_m for a in plan.aps], [a.y_m for a in plan.aps]).all()
+    assert xl.xl_site_dict() == xl.xl_site_dict()
+    geom = Geometry.from_site(site)
+    from wifiplan.kernel import _prep
+    assert not _prep(geom).convex.all()          # some L-shaped (non-convex) footprints
+
+
+def test_bench_survey_file_is_native_and_read_by_the_survey_reader(tmp_path):
+    from wifiplan.survey import read_survey
+    h = _bench_module("harness")
+    p = h.write_survey_csv(tmp_path / "s.csv", rows=1600)
+    assert p.read_text().splitlines()[0] == "x_m,y_m,bssid,ssid,channel,rssi_dbm"
+    df, meta = read_survey(p)
+    assert len(df) > 0
+
+
+def test_bench_table_marks_targets():
+    h = _bench_module("harness")
+    text = h.format_table({"radiomap_large_s": 0.4, "radiomap_large_cpu_s": 0.39,
+                           "plan_large_s": 45.0, "survey_import_rows_per_s": 3e5,
+                           "plan_xl_error": "exit 1: boom"})
+    lines = {ln.split("  ")[0].strip(): ln for ln in text.splitlines()}
+    assert lines["Large hall radio map, 0.5 m, all APs [s]"].rstrip().endswith("ok")
+    assert lines["Planner, large hall, end to end [s]"].rstrip().endswith("MISSED")
+    assert "ERROR" in text
+
+
+def test_bench_command_is_registered(capsys):
+    from wifiplan.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--help"])
+    assert e.value.code == 0
+    assert "--quick" in capsys.readouterr().out
