@@ -40,11 +40,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .fileio import dump_yaml, read_yaml, write_atomic
+from .fileio import dump_yaml, read_yaml, to_plain, write_atomic
 from .planning.backhaul import MAX_PERMANENT_LINK_M
 
 #: Namespaces that seed 8.1.2 requires in every cluster description.
@@ -983,17 +982,9 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
 
 def capacity_report(frame: pd.DataFrame, site, cluster: Cluster) -> dict:
     """The JSON form of :func:`capacity_check` (infinite figures become null)."""
-    def clean(v):
-        if isinstance(v, (float, np.floating)):
-            return None if not math.isfinite(v) else round(float(v), 4)
-        if isinstance(v, np.integer):
-            return int(v)
-        if isinstance(v, np.bool_):
-            return bool(v)
-        return v
-    return {"site": site.name, "cluster": cluster.name, "ok": frame.attrs["ok"],
-            "failures": frame.attrs["failures"],
-            "hops": [{k: clean(v) for k, v in r.items()} for r in frame.to_dict("records")]}
+    return {"site": site.name, "cluster": cluster.name, "ok": bool(frame.attrs["ok"]),
+            "failures": list(frame.attrs["failures"]),
+            "hops": to_plain(frame.to_dict("records"))}
 
 
 def format_capacity(frame: pd.DataFrame) -> str:

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -137,3 +138,30 @@ def dump_yaml(data: Any) -> str:
     _Dumper.add_representer(list, _list)
     _Dumper.add_representer(dict, _dict)
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def to_plain(v: Any) -> Any:
+    """numpy and pandas values -> plain Python for YAML and JSON (non-finite floats -> None,
+    floats rounded to 4 decimals, frames -> lists of records, other objects -> str)."""
+    import numpy as np
+    import pandas as pd
+    if isinstance(v, dict):
+        return {str(k): to_plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_plain(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return to_plain(v.tolist())
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if not math.isfinite(f) else round(f, 4)
+    if isinstance(v, pd.DataFrame):
+        return to_plain(v.to_dict(orient="records"))
+    if v is None or isinstance(v, (str, int)):
+        return v
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return str(v)

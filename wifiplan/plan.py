@@ -12,7 +12,6 @@ An AP may carry ``locked: true`` (the planner keeps it where it is) and ``cable_
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -20,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
-from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
+from .fileio import dump_yaml, parse_yaml, read_yaml, to_plain, write_atomic
 
 BSSID_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 PLAN_KEYS = {"site", "aps", "metrics", "regulatory_domain", "model", "notes", "backhaul"}
@@ -87,31 +85,13 @@ class Plan:
         d.update(self.extra)
         d["aps"] = [a.to_dict() for a in self.aps]
         if self.metrics:
-            d["metrics"] = _plain(self.metrics)
+            d["metrics"] = to_plain(self.metrics)
         return d
 
     def to_frame(self):
         import pandas as pd
         return pd.DataFrame([a.to_dict() for a in self.aps],
                             columns=[f.name for f in fields(AP)]).drop(columns=[], errors="ignore")
-
-
-def _plain(v):
-    """numpy scalars and arrays -> plain Python for YAML."""
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _plain(v.tolist())
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if not math.isfinite(f) else round(f, 4)
-    return v
 
 
 def normalise_bssid(value: str) -> str | None:
@@ -122,11 +102,6 @@ def normalise_bssid(value: str) -> str | None:
     if len(hexd) != 12 or len(re.sub(r"[0-9a-fA-F:\-. ]", "", value)) != 0:
         return None
     return ":".join(hexd[i:i + 2] for i in range(0, 12, 2)).lower()
-
-
-def _fail(source, lines, path, msg):
-    from .site import _Ctx
-    _Ctx(source, lines).fail(path, msg)
 
 
 def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) -> Plan:

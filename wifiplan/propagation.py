@@ -24,7 +24,6 @@ Penetration rule (the same for every kernel):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable

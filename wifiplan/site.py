@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, Polygon
 
 from .errors import InputError
 from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic

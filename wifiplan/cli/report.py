@@ -1,7 +1,6 @@
 """``wifiplan report`` (one phase of one site) and ``wifiplan batch`` (every site, every phase)."""
 from __future__ import annotations
 
-import sys
 
 from ..errors import InputError
 

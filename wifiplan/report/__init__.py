@@ -17,38 +17,13 @@ import base64
 import hashlib
 import io
 import json
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..fileio import write_atomic
+from ..fileio import to_plain, write_atomic
 
 REPORT_FILES = ("report.html", "report.pdf", "aps.csv", "bom.csv", "report.json")
-
-
-def _plain(v):
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _plain(v.tolist())
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if not math.isfinite(f) else round(f, 4)
-    if isinstance(v, pd.DataFrame):
-        return _plain(v.to_dict(orient="records"))
-    if v is None or isinstance(v, (str, int)):
-        return v
-    if isinstance(v, (pd.Timestamp,)):
-        return v.isoformat()
-    return str(v)
 
 
 def file_digest(path) -> str | None:
@@ -96,7 +71,7 @@ def report_json(a) -> dict:
             d["survey"]["points"] = a.survey["points"]
     if a.logs is not None:
         d["logs"] = a.logs
-    return _plain(d)
+    return to_plain(d)
 
 
 def _csv(df: pd.DataFrame) -> str:
