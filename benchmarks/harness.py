@@ -219,8 +219,6 @@ def stage_plan_large(quick):
 
 
 def stage_channels_large(quick):
-    import numpy as np
-
     from wifiplan.planning.channels import assign_channels, interference_weights
     from wifiplan.radiomap import compute_radiomap
     site, plan, model, geom = _large()
@@ -433,15 +431,11 @@ def main(argv=None) -> int:
         out = STAGES[args.stage](args.quick)
         print(json.dumps(out))
         return 0
-    res = run(args.quick, args.only, progress=lambda s: print(s, file=sys.stderr))
-    print(format_table(res))
-    print(f"load average {res['load_average_start'][0]:.1f} -> {res['load_average_end'][0]:.1f} "
-          f"on {res['machine'].get('cpu_count')} CPUs")
-    if args.output:
-        from wifiplan.fileio import write_atomic
-        write_atomic(args.output, json.dumps(res, indent=2, sort_keys=True) + "\n")
-        print(f"results -> {args.output}")
-    return 1 if any(k.endswith("_error") for k in res) else 0
+    # a full run is the 'wifiplan bench' command (one home for the table and the JSON)
+    from wifiplan.cli import main as wifiplan_main
+    return wifiplan_main(["bench"] + (["--quick"] if args.quick else [])
+                         + (["-o", str(args.output)] if args.output else [])
+                         + (["--only", *args.only] if args.only else []))
 
 
 if __name__ == "__main__":
