@@ -9,7 +9,6 @@ table goes through :meth:`RadioMap.with_aps`, which recomputes only moved or add
 from __future__ import annotations
 
 import hashlib
-import importlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,16 +35,6 @@ SURVEY, CALIBRATION, BACKGROUND, REPORT = "survey", "calibration", "background",
 
 def ss():
     return st.session_state
-
-
-def optional(module: str, needs: str | None = None):
-    """A library module that may not be part of this build (None if absent, or if it lacks
-    the attribute ``needs``)."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return mod if needs is None or hasattr(mod, needs) else None
 
 
 def sample_sites() -> dict[str, Path]:
@@ -246,16 +235,16 @@ def radiomap():
 
 
 def evaluation(rm) -> dict | None:
-    """``wifiplan.evaluation.evaluate_plan`` of the current plan on ``rm`` (None if absent)."""
-    ev = optional("wifiplan.evaluation", "evaluate_plan")
-    if ev is None or rm is None:
+    """``wifiplan.evaluation.evaluate_plan`` of the current plan on ``rm`` (None without a map)."""
+    from wifiplan.evaluation import evaluate_plan
+    if rm is None:
         return None
     s = ss()
     key = (s[SITE_KEY], model_key(model()), rm.resolution_m, aps_key(rm.aps))
     held = s.get("evaluation")
     if held is not None and held[0] == key:
         return held[1]
-    out = ev.evaluate_plan(site(), plan(), model=model(), resolution_m=rm.resolution_m,
+    out = evaluate_plan(site(), plan(), model=model(), resolution_m=rm.resolution_m,
                            radiomap=rm)
     s["evaluation"] = (key, out)
     return out

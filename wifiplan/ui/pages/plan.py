@@ -5,20 +5,16 @@ from dataclasses import replace
 
 import streamlit as st
 
+from wifiplan import planning
 from wifiplan.errors import InputError
 from wifiplan.plan import parse_plan, plan_to_yaml
 from wifiplan.ui import figures, state
 
 
 def planner_form(site, plan) -> None:
-    planning = state.optional("wifiplan.planning", "plan_site")
     allowed = site.allowed_channels()
     locked = [a.id for a in plan.aps if a.locked]
     with st.expander("Planner", expanded=not plan.aps, icon=":material/auto_fix_high:"):
-        if planning is None:
-            st.warning("The planner (wifiplan.planning) is not part of this build; load a plan "
-                       "file or place APs in the table below.")
-            return
         with st.form("planner_form", border=False):
             c = st.columns([1, 2, 1])
             min_rssi = c[0].number_input("Minimum RSSI [dBm]", -90.0, -40.0, -67.0, step=1.0,

@@ -8,7 +8,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+import wifiplan.report as report_mod
+from wifiplan import rollout
 from wifiplan.errors import InputError
+from wifiplan.rollout import Criterion
 from wifiplan.ui import state
 
 DOWNLOADS = [("report.html", "HTML report", "text/html", ":material/language:"),
@@ -74,14 +77,12 @@ def show(report: dict, site) -> None:
                    + ".")
     crit = doc.get("criteria") or []
     if crit:
-        Criterion = getattr(state.optional("wifiplan.rollout", "Criterion"), "Criterion", None)
         df = pd.DataFrame(crit)
         df.insert(0, "verdict", df["passed"].map({True: "PASS", False: "FAIL"}).fillna(
             "not measured"))
-        if Criterion is not None:      # the library's own formatting (percent, units)
-            fields = set(Criterion.__dataclass_fields__)
-            df["value"] = [Criterion(**{k: v for k, v in c.items() if k in fields}).value_text()
-                           for c in crit]
+        fields = set(Criterion.__dataclass_fields__)   # the library's formatting (%, units)
+        df["value"] = [Criterion(**{k: v for k, v in c.items() if k in fields}).value_text()
+                       for c in crit]
         cols = [k for k in ("verdict", "name", "requirement", "value", "source", "detail")
                 if k in df]
         st.dataframe(df[cols], hide_index=True, width="stretch", key="report_criteria",
@@ -100,13 +101,7 @@ def show(report: dict, site) -> None:
 
 site = state.page_site("Report")
 plan = state.plan()
-report_mod = state.optional("wifiplan.report", "make_report")
-if report_mod is None:
-    st.warning("Reports (wifiplan.report) are not part of this build.")
-    st.stop()
-rollout = state.optional("wifiplan.rollout", "PHASES")
-phases = {n: f"{n}: {p.title}" for n, p in rollout.PHASES.items()} if rollout else \
-    {n: str(n) for n in (1, 2, 3, 4)}
+phases = {n: f"{n}: {p.title}" for n, p in rollout.PHASES.items()}
 c1, c2 = st.columns([3, 2])
 phase = c1.selectbox("Rollout phase", list(phases), format_func=phases.get, key="report_phase",
                      index=min(2, len(phases) - 1) if len(plan.aps) > 3 else 0)

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import wifiplan.survey as survey_mod
 from wifiplan.errors import InputError
 from wifiplan.fileio import dump_yaml
 from wifiplan.ui import figures, state
@@ -211,10 +212,6 @@ def calibration(site, plan, survey, survey_mod) -> None:
 
 site = state.page_site("Survey")
 plan = state.plan()
-survey_mod = state.optional("wifiplan.survey", "check_survey")
-if survey_mod is None:
-    st.warning("Survey import (wifiplan.survey) is not part of this build.")
-    st.stop()
 if not plan.aps:
     st.info("The plan has no APs: plan the site (or open a plan) before checking a survey "
             "against it.")
