@@ -209,6 +209,12 @@ def _fingerprint(geom):
             id(geom.obs_top_m), float(top.sum()) if top.size else 0.0)
 
 
+def prepare(geom) -> None:
+    """Derive (and cache on ``geom``) the arrays every kernel call needs, once: so that
+    threads computing chunks of APs share them."""
+    _prep(geom)
+
+
 def _prep(geom) -> _Prep:
     fp = _fingerprint(geom)
     cached = getattr(geom, "_kernel_prep", None)
@@ -844,10 +850,17 @@ def penetration_grid_fast(geom, ap_xyh, xs, ys, client_height_m):
     return penetration_grids_fast(geom, [tuple(ap_xyh)], xs, ys, client_height_m)[0]
 
 
-def penetration_grids_fast(geom, aps_xyh, xs, ys, client_height_m):
+def penetration_grids_fast(geom, aps_xyh, xs, ys, client_height_m, image_heights=None):
     """Penetration loss [dB] of several APs (rows of ``aps_xyh``: x, y, height) on the grid
     ``ys`` x ``xs``, shape (n_aps, len(ys), len(xs)); each layer equals
-    :func:`penetration_grid_fast` (APs are processed together to share the work)."""
+    :func:`penetration_grid_fast` (APs are processed together to share the work).
+
+    With ``image_heights`` (one per AP): a pair of such arrays, the second for the APs moved
+    to those heights (the hall model's roof image); the walls are computed once."""
+    return _grids(geom, aps_xyh, xs, ys, client_height_m, image_heights)
+
+
+def _grids(geom, aps_xyh, xs, ys, client_height_m, image_heights):
     aps = np.asarray(aps_xyh, float).reshape(-1, 3)
     xs = np.asarray(xs, float).ravel()
     ys = np.asarray(ys, float).ravel()
@@ -858,23 +871,37 @@ def penetration_grids_fast(geom, aps_xyh, xs, ys, client_height_m):
     if len(ys) > 1 and not np.all(np.diff(ys) > 0):
         oy = np.argsort(ys, kind="stable")
         ys = ys[oy]
-    out = np.zeros((len(aps), len(ys), len(xs)))
+    hi = None if image_heights is None else np.asarray(image_heights, float).reshape(-1)
+    n_out = 1 if hi is None else 2
+    outs = None
     if len(aps) and len(xs) and len(ys):
         prep = _prep(geom)
         per_ap = max(1, (len(prep.x1) + prep.n_obs) * len(ys))
         step = max(1, int(PAIR_BUDGET // per_ap))
         for s in range(0, len(aps), step):
-            out[s:s + step] = _grid_sorted(geom, prep, aps[s:s + step], xs, ys,
-                                           float(client_height_m))
-    if ox is not None:
-        res = np.empty_like(out)
-        res[:, :, ox] = out
-        out = res
-    if oy is not None:
-        res = np.empty_like(out)
-        res[:, oy, :] = out
-        out = res
-    return out
+            r = _grid_sorted(geom, prep, aps[s:s + step], xs, ys, float(client_height_m),
+                             None if hi is None else hi[s:s + step])
+            r = (r,) if hi is None else r
+            if s == 0 and step >= len(aps):
+                outs = list(r)               # one chunk: its arrays are the result
+                break
+            if outs is None:
+                outs = [np.zeros((len(aps), len(ys), len(xs))) for _ in range(n_out)]
+            for o, v in zip(outs, r):
+                o[s:s + step] = v
+    if outs is None:
+        outs = [np.zeros((len(aps), len(ys), len(xs))) for _ in range(n_out)]
+    for i, out in enumerate(outs):
+        if ox is not None:
+            res = np.empty_like(out)
+            res[:, :, ox] = out
+            out = res
+        if oy is not None:
+            res = np.empty_like(out)
+            res[:, oy, :] = out
+            out = res
+        outs[i] = out
+    return outs[0] if hi is None else tuple(outs)
 
 
 def _quiet(fn):
@@ -890,15 +917,22 @@ def _quiet(fn):
 
 
 @_quiet
-def _grid_sorted(geom, prep, aps, xs, ys, ch):
+def _grid_sorted(geom, prep, aps, xs, ys, ch, image_heights=None):
+    """Penetration layers of the APs ``aps`` (x, y, height); with ``image_heights`` also the
+    layers of the same APs at those heights (the walls, which do not depend on the height,
+    are computed once for both)."""
     AX, AY, AH = aps[:, 0].copy(), aps[:, 1].copy(), aps[:, 2].copy()
     n, ny, nx = len(aps), len(ys), len(xs)
     scale = _scale_of(prep, xs, ys, AX, AY)
     if not np.isfinite(scale) or scale > 1e100:     # beyond any site: the reference itself
         from .propagation import penetration_reference
         X, Y = np.meshgrid(xs, ys)
-        return np.stack([penetration_reference(geom, a, X, Y, ch) for a in aps])
-    acc = _Acc(n, ny, nx)
+        out = np.stack([penetration_reference(geom, a, X, Y, ch) for a in aps])
+        if image_heights is None:
+            return out
+        return out, np.stack([penetration_reference(geom, (a[0], a[1], h), X, Y, ch)
+                              for a, h in zip(aps, image_heights)])
+    accs = [_Acc(n, ny, nx)] + ([] if image_heights is None else [_Acc(n, ny, nx)])
     band = BAND_REL * scale
     grid = _Grid(xs, ys)
     seg_loss = np.asarray(geom.seg_loss_db, float).reshape(-1)
@@ -911,19 +945,22 @@ def _grid_sorted(geom, prep, aps, xs, ys, ch):
             dense_xy = np.meshgrid(xs, ys)
         return dense_xy
 
-    # walls
+    # walls (the same for every AP height)
     if len(prep.x1):
         W = _APWalls(prep, AX, AY, scale)
         for a, k in zip(*W.brute):
             X, Y = mesh()
             hit = wall_hits(AX[a], AY[a], X, Y, prep.x1[k], prep.y1[k], prep.x2[k], prep.y2[k],
                             bool(prep.closed[k]))
-            acc.add_dense(a, np.where(hit, seg_loss[k], 0.0))
+            layer = np.where(hit, seg_loss[k], 0.0)
+            for acc in accs:
+                acc.add_dense(a, layer)
         if len(W.general[0]):
             api = W.general[0]
             batch = _wall_batch(prep, W, AX, AY, grid, seg_loss, band)
             (rows, jl, jr, w), (creg, crow, ccol, asg) = batch.run()
-            acc.intervals(api[batch.reg_of_rows] * ny + rows, jl, jr, w)
+            for acc in accs:
+                acc.intervals(api[batch.reg_of_rows] * ny + rows, jl, jr, w)
             if len(creg):
                 k = W.general[1][creg]
                 a = api[creg]
@@ -931,30 +968,42 @@ def _grid_sorted(geom, prep, aps, xs, ys, ch):
                                 prep.x2[k], prep.y2[k], prep.closed[k])
                 d = hit.astype(float) - asg
                 nzm = d != 0
-                acc.points((a * ny + crow)[nzm], ccol[nzm], (seg_loss[k] * d)[nzm])
-    # obstacles
-    if prep.n_obs:
-        B = _APObstacles(prep, AX, AY, AH, ch, scale)
-        for a, k in zip(*B.brute):
-            X, Y = mesh()
-            with np.errstate(over="ignore"):
-                hit = obstacle_blocks(AX[a], AY[a], AH[a], X, Y, ch, geom.obs_poly[k],
-                                      prep.top[k])
-            acc.add_dense(a, np.where(hit, obs_loss[k], 0.0))
-        if len(B.general[0]):
-            api = B.general[0]
-            batch = _obstacle_batch(prep, B, AX, AY, grid, obs_loss, band, scale)
-            (rows, jl, jr, w), (creg, crow, ccol, asg) = batch.run()
-            acc.intervals(api[batch.reg_of_rows] * ny + rows, jl, jr, w)
-            if len(creg):
-                k = B.general[1][creg]
-                a = api[creg]
-                hit = _obstacle_blocks_batch(prep, AX[a], AY[a], AH[a], ch, k, xs[ccol],
-                                             ys[crow], B.in_a[a, k])
-                d = hit.astype(float) - asg
-                nzm = d != 0
-                acc.points((a * ny + crow)[nzm], ccol[nzm], (obs_loss[k] * d)[nzm])
-    return acc.result()
+                for acc in accs:
+                    acc.points((a * ny + crow)[nzm], ccol[nzm], (seg_loss[k] * d)[nzm])
+    # obstacles, at each set of heights
+    heights = [AH] + ([] if image_heights is None
+                      else [np.asarray(image_heights, float).reshape(-1).copy()])
+    for acc, AHk in zip(accs, heights):
+        if prep.n_obs:
+            _obstacles_into(acc, geom, prep, AX, AY, AHk, ch, xs, ys, grid, obs_loss, band,
+                            scale, mesh)
+    if image_heights is None:
+        return accs[0].result()
+    return accs[0].result(), accs[1].result()
+
+
+def _obstacles_into(acc, geom, prep, AX, AY, AH, ch, xs, ys, grid, obs_loss, band, scale, mesh):
+    ny = len(ys)
+    B = _APObstacles(prep, AX, AY, AH, ch, scale)
+    for a, k in zip(*B.brute):
+        X, Y = mesh()
+        with np.errstate(over="ignore"):
+            hit = obstacle_blocks(AX[a], AY[a], AH[a], X, Y, ch, geom.obs_poly[k],
+                                  prep.top[k])
+        acc.add_dense(a, np.where(hit, obs_loss[k], 0.0))
+    if len(B.general[0]):
+        api = B.general[0]
+        batch = _obstacle_batch(prep, B, AX, AY, grid, obs_loss, band, scale)
+        (rows, jl, jr, w), (creg, crow, ccol, asg) = batch.run()
+        acc.intervals(api[batch.reg_of_rows] * ny + rows, jl, jr, w)
+        if len(creg):
+            k = B.general[1][creg]
+            a = api[creg]
+            hit = _obstacle_blocks_batch(prep, AX[a], AY[a], AH[a], ch, k, xs[ccol],
+                                         ys[crow], B.in_a[a, k])
+            d = hit.astype(float) - asg
+            nzm = d != 0
+            acc.points((a * ny + crow)[nzm], ccol[nzm], (obs_loss[k] * d)[nzm])
 
 
 # --------------------------------------------------------------------------------------

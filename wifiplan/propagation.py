@@ -24,6 +24,8 @@ Penetration rule (the same for every kernel):
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -128,6 +130,21 @@ def pl_log_distance(distance_m, freq_mhz, pl0_db=46.7, exponent=2.2, freq_ref_mh
     return pl
 
 
+def pl_free_space(distance_m, freq_mhz):
+    """Free-space basic transmission loss, ITU-R P.525-4 eq. (4) (Friis):
+    L = 20 log10(4 pi d f / c) [dB], d in m, f in MHz (32.45 + 20 log10 f + 20 log10 d_km)."""
+    return 20.0 * _lg(4.0 * np.pi * distance_m * np.asarray(freq_mhz, float) * 1e6
+                      / 299_792_458.0)
+
+
+def pl_hall_direct(distance_m, freq_mhz, reverb_offset_db=0.0):
+    """The direct ray of the hall model (:mod:`wifiplan.hall`): free space (ITU-R P.525-4).
+
+    The hall's received power adds the floor and roof reflections and the diffuse field
+    (:meth:`PropagationModel.hall_terms`); this law alone is its line-of-sight part."""
+    return pl_free_space(distance_m, freq_mhz)
+
+
 @dataclass(frozen=True)
 class PathLossModel:
     name: str
@@ -153,7 +170,15 @@ MODELS: dict[str, PathLossModel] = {m.name: m for m in [
                   "ITU-R P.1238-12 Table 2 industrial NLOS"),
     PathLossModel("log-distance", pl_log_distance, 6.0, "log-distance law (Rappaport eq. 4.68)",
                   ("pl0_db", "exponent", "freq_ref_mhz")),
+    PathLossModel("free-space", pl_free_space, 0.0, "ITU-R P.525-4 eq. (4), free space"),
+    PathLossModel("hall", pl_hall_direct, 4.0,
+                  "enclosed hall: free-space ray, floor and roof reflections (ITU-R P.2040-3), "
+                  "reverberant field (Andersen et al. 2007; Steinboeck et al. 2013)",
+                  ("reverb_offset_db",)),
 ]}
+
+HALL = "hall"   # the default model (site.PROPAGATION_DEFAULTS)
+GRID_THREADS = 2  # radio-map chunks computed in parallel (numpy releases the GIL)
 
 MIN_DISTANCE_M = 1.0  # the laws hold from 1 m; closer points are evaluated at 1 m
 
@@ -374,8 +399,11 @@ MODEL_FILE_KEYS = {"model", "ap_height_m", "client_height_m", "ap_gain_dbi", "cl
 
 @dataclass
 class PropagationModel:
-    """Everything needed to turn AP settings into received power on a site."""
-    model: str | Callable = "3gpp-inf-sl"
+    """Everything needed to turn AP settings into received power on a site.
+
+    ``room``: the hall's :class:`~wifiplan.hall.Room` (from the site's ``building:`` block,
+    outline, walls and obstacles), used by the ``hall`` model."""
+    model: str | Callable = HALL
     params: dict[str, float] = field(default_factory=dict)
     ap_gain_dbi: float = 3.0
     client_gain_dbi: float = 0.0
@@ -383,17 +411,20 @@ class PropagationModel:
     material_losses: dict[str, float] = field(default_factory=dict)   # full table [dB]
     ap_offsets_db: dict[str, float] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
+    room: Any = None
 
     @classmethod
     def for_site(cls, site, model_file: str | Path | dict | None = None) -> "PropagationModel":
         """The site's model, updated by a calibrated model file when given."""
+        from .hall import room_of_site
         from .site import PROPAGATION_DEFAULTS
         p = site.propagation
-        m = cls(model=p.get("model", "3gpp-inf-sl"),
+        m = cls(model=p.get("model", HALL),
                 params={k: v for k, v in p.items() if k not in PROPAGATION_DEFAULTS},
                 ap_gain_dbi=p.get("ap_gain_dbi", 3.0), client_gain_dbi=p.get("client_gain_dbi", 0.0),
                 client_height_m=p.get("client_height_m", 1.2),
-                material_losses=site.material_losses())
+                material_losses=site.material_losses(),
+                room=room_of_site(site, site.material_losses()))
         if model_file is not None:
             m = m.updated(model_file if isinstance(model_file, dict) else load_model_file(model_file),
                           source=str(model_file) if not isinstance(model_file, dict) else "<model>")
@@ -415,10 +446,27 @@ class PropagationModel:
             client_height_m=float(d.get("client_height_m", self.client_height_m)),
             material_losses=mats,
             ap_offsets_db={str(k): float(v) for k, v in (d.get("ap_offsets_db") or {}).items()},
-            calibration=dict(d.get("calibration") or {}))
+            calibration=dict(d.get("calibration") or {}), room=self.room)
+
+    @property
+    def is_hall(self) -> bool:
+        """True for the enclosed-hall model (:mod:`wifiplan.hall`)."""
+        return self.model == HALL and self.room is not None
 
     def path_loss_db(self, distance_m, freq_mhz):
+        """Loss [dB] of the named law; for the hall model, of its direct ray (free space)."""
         return path_loss_db(self.model, distance_m, freq_mhz, **self.params)
+
+    def hall_terms(self, horizontal_m, ap_height_m: float, freq_mhz):
+        """The hall model's (g_low, g_roof, g_rev) linear gains at horizontal distances [m]
+        (:func:`wifiplan.hall.hall_gains`)."""
+        from .hall import hall_gains
+        return hall_gains(self.room, horizontal_m, ap_height_m, self.client_height_m, freq_mhz,
+                          self.params.get("reverb_offset_db", 0.0))
+
+    def roof_image_height_m(self, ap_height_m: float) -> float:
+        from .hall import image_height_m
+        return image_height_m(self.room, ap_height_m)
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"model": self.model if isinstance(self.model, str) else "custom"}
@@ -448,7 +496,9 @@ def load_model_file(path: str | Path) -> dict:
     allowed = MODEL_FILE_KEYS | set(MODELS[name].params)
     _check_keys(ctx, (), data, allowed, {"model"})
     for k, v in data.items():
-        if k in MODELS[name].params or k.endswith(("_dbi", "_m")):
+        if k == "reverb_offset_db":
+            _number(ctx, (k,), v, lo=-40, hi=40, what="an offset in dB (-40 to 40)")
+        elif k in MODELS[name].params or k.endswith(("_dbi", "_m")):
             hi = 100000 if k.endswith("_mhz") else 1000   # freq_ref_mhz is in MHz
             _number(ctx, (k,), v, lo=-1000, hi=hi, what="a number")
     for k, v in (data.get("materials") or {}).items():
@@ -485,9 +535,20 @@ def rssi_points_dbm(site, aps, x, y, model: PropagationModel | None = None,
     xyh, tx, f = _ap_arrays(aps)
     out = np.empty((len(aps), len(x)))
     for i, a in enumerate(aps):
+        pen = penetration_points(geom, xyh[i], x, y, model.client_height_m)
+        if model.is_hall:
+            from .hall import combine_dbm
+            r = np.sqrt((x - xyh[i, 0]) ** 2 + (y - xyh[i, 1]) ** 2)
+            pen_r = penetration_points(geom, (xyh[i, 0], xyh[i, 1],
+                                              model.roof_image_height_m(xyh[i, 2])),
+                                       x, y, model.client_height_m)
+            g_low, g_roof, g_rev = model.hall_terms(r, xyh[i, 2], f[i])
+            out[i] = combine_dbm(tx[i] + model.ap_offsets_db.get(a.id, 0.0),
+                                 model.ap_gain_dbi + model.client_gain_dbi,
+                                 g_low, g_roof, g_rev, pen, pen_r)
+            continue
         d3 = np.sqrt((x - xyh[i, 0]) ** 2 + (y - xyh[i, 1]) ** 2
                      + (xyh[i, 2] - model.client_height_m) ** 2)
-        pen = penetration_points(geom, xyh[i], x, y, model.client_height_m)
         out[i] = (tx[i] + model.ap_gain_dbi + model.client_gain_dbi
                   + model.ap_offsets_db.get(a.id, 0.0)
                   - model.path_loss_db(d3, f[i]) - pen)
@@ -536,13 +597,22 @@ class GridPathLoss:
             out.append(round(r, 6) % 1.0)
         return tuple(out)
 
+    def _values(self, h, f, adx, ady):
+        """Path loss [dB] (a law), or the hall's stacked (g_low, g_roof, g_rev) gains, at the
+        offsets ``adx`` (columns) and ``ady`` (rows) from the AP."""
+        if self.model.is_hall:
+            r = np.sqrt(adx[None, :] ** 2 + ady[:, None] ** 2)
+            return np.stack(self.model.hall_terms(r, h, f)).astype(np.float32)
+        d3 = np.sqrt(adx[None, :] ** 2 + ady[:, None] ** 2 + (h - self.model.client_height_m) ** 2)
+        return self.model.path_loss_db(d3, f)
+
     def _table(self, key, ux, uy):
         h, f = key
-        d3 = np.sqrt(ux[None, :] ** 2 + uy[:, None] ** 2 + (h - self.model.client_height_m) ** 2)
-        return ux, uy, self.model.path_loss_db(d3, f)
+        return ux, uy, self._values(h, f, ux, uy)
 
     def __call__(self, ap) -> np.ndarray:
-        """Path loss [dB] of ``ap`` on the grid, shape (len(ys), len(xs))."""
+        """Path loss [dB] of ``ap`` on the grid, shape (len(ys), len(xs)); for the hall
+        model its (g_low, g_roof, g_rev) gains, shape (3, len(ys), len(xs))."""
         k = self._key(ap)
         t = self.tables.get(k + self._residue(ap))
         adx = np.abs(self.xs - ap.x_m)
@@ -553,14 +623,14 @@ class GridPathLoss:
             iy = np.searchsorted(uy, ady)
             if (ix < len(ux)).all() and (iy < len(uy)).all() and np.array_equal(ux[ix], adx) \
                     and np.array_equal(uy[iy], ady):
-                return pl[iy][:, ix]
+                return np.take(np.take(pl, iy, axis=-2), ix, axis=-1)
         if self.ok and len(np.unique(adx)) * len(np.unique(ady)) <= 0.6 * adx.size * ady.size:
             ux, uy = np.unique(adx), np.unique(ady)
             pl = self._table(k, ux, uy)[2]
-            return pl[np.searchsorted(uy, ady)][:, np.searchsorted(ux, adx)]
-        d3 = np.sqrt((self.xs[None, :] - ap.x_m) ** 2 + (self.ys[:, None] - ap.y_m) ** 2
-                     + (ap.height_m - self.model.client_height_m) ** 2)
-        return self.model.path_loss_db(d3, 5000.0 + 5.0 * ap.channel)
+            return np.take(np.take(pl, np.searchsorted(uy, ady), axis=-2),
+                           np.searchsorted(ux, adx), axis=-1)
+        return self._values(float(ap.height_m), 5000.0 + 5.0 * ap.channel,
+                            self.xs - ap.x_m, self.ys - ap.y_m)
 
 
 def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
@@ -571,20 +641,48 @@ def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
     out = np.empty((len(aps), len(ys), len(xs)), np.float32)
     if not len(aps):
         return out
+    from .kernel import prepare
     pl_grid = path_loss or GridPathLoss(model, xs, ys, aps)
     per_ap = max(1, len(xs) * len(ys))
     step = max(1, int(8_000_000 // per_ap))           # ~64 MB of float64 per chunk
-    for s in range(0, len(aps), step):
+    workers = max(1, min(GRID_THREADS, os.cpu_count() or 1))
+    if workers > 1 and len(aps) >= 2 * workers:       # at least two chunks, one per core
+        step = min(step, -(-len(aps) // workers))
+    prepare(geom)                                     # shared by the threads, made once
+
+    def run(s):
         chunk = aps[s:s + step]
-        pen = penetration_grids_fast(geom, [(a.x_m, a.y_m, a.height_m) for a in chunk],
-                                     xs, ys, model.client_height_m)
+        xyh = [(a.x_m, a.y_m, a.height_m) for a in chunk]
+        if model.is_hall:
+            pen, pen_r = penetration_grids_fast(
+                geom, xyh, xs, ys, model.client_height_m,
+                image_heights=[model.roof_image_height_m(a.height_m) for a in chunk])
+        else:
+            pen = penetration_grids_fast(geom, xyh, xs, ys, model.client_height_m)
+            pen_r = None
         for i, ap in enumerate(chunk):
-            pl = pl_grid(ap)
-            rssi = (ap.tx_power_dbm + model.ap_gain_dbi + model.client_gain_dbi
-                    + model.ap_offsets_db.get(ap.id, 0.0)
-                    - pl - pen[i])
-            out[s + i] = rssi
+            out[s + i] = _rssi_layer(model, ap, pl_grid(ap), pen[i],
+                                     None if pen_r is None else pen_r[i])
+
+    starts = range(0, len(aps), step)
+    if workers > 1 and len(starts) > 1:
+        # numpy releases the GIL in the array work: the chunks run on the cores together
+        with ThreadPoolExecutor(workers) as ex:
+            list(ex.map(run, starts))
+    else:
+        for s in starts:
+            run(s)
     return out
+
+
+def _rssi_layer(model, ap, pl, pen, pen_r):
+    """Received power [dBm] of one AP on a grid from its path-loss layer (or the hall's
+    stacked gains) and its penetration layers."""
+    tx = ap.tx_power_dbm + model.ap_offsets_db.get(ap.id, 0.0)
+    if model.is_hall:
+        from .hall import combine_grid_dbm
+        return combine_grid_dbm(tx, model.ap_gain_dbi + model.client_gain_dbi, pl, pen, pen_r)
+    return tx + model.ap_gain_dbi + model.client_gain_dbi - pl - pen
 
 
 def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
@@ -594,7 +692,6 @@ def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
     ``path_loss``: a :class:`GridPathLoss` for this grid, shared between the APs of a map."""
     pl = (path_loss or GridPathLoss(model, xs, ys))(ap)
     pen = penetration_grid(geom, (ap.x_m, ap.y_m, ap.height_m), xs, ys, model.client_height_m)
-    rssi = (ap.tx_power_dbm + model.ap_gain_dbi + model.client_gain_dbi
-            + model.ap_offsets_db.get(ap.id, 0.0)
-            - pl - pen)
-    return rssi.astype(np.float32)
+    pen_r = (penetration_grid(geom, (ap.x_m, ap.y_m, model.roof_image_height_m(ap.height_m)),
+                              xs, ys, model.client_height_m) if model.is_hall else None)
+    return _rssi_layer(model, ap, pl, pen, pen_r).astype(np.float32)

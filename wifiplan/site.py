@@ -21,7 +21,8 @@ from shapely.geometry import LineString, Polygon
 
 from .errors import InputError
 from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
-from .materials import material_table
+from .hall import BUILDING_DEFAULTS, Building
+from .materials import MATERIALS, P2040_PROPERTIES, material_table
 from .regulatory import DOMAINS
 
 DEFAULT_MIN_RSSI_DBM = -67.0
@@ -31,8 +32,8 @@ TERMINAL_TYPES = ("handheld", "thinklet")
 
 SITE_KEYS = {"name", "regulatory_domain", "enable_w58", "outline", "propagation", "materials",
              "walls", "obstacles", "zones", "infrastructure", "no_mount", "terminal_profiles",
-             "description"}
-PROPAGATION_DEFAULTS = {"model": "3gpp-inf-sl", "ap_height_m": 4.0, "client_height_m": 1.2,
+             "description", "building"}
+PROPAGATION_DEFAULTS = {"model": "hall", "ap_height_m": 4.0, "client_height_m": 1.2,
                         "ap_gain_dbi": 3.0, "client_gain_dbi": 0.0}
 
 
@@ -88,6 +89,7 @@ class Site:
     regulatory_domain: str = "seed"
     enable_w58: bool = False
     propagation: dict[str, Any] = field(default_factory=lambda: dict(PROPAGATION_DEFAULTS))
+    building: Building = field(default_factory=Building)
     materials: dict[str, float] = field(default_factory=dict)   # site overrides [dB]
     walls: list[Wall] = field(default_factory=list)
     obstacles: list[Obstacle] = field(default_factory=list)
@@ -153,6 +155,9 @@ class Site:
             d["enable_w58"] = True
         d["outline"] = pts(self.outline)
         d["propagation"] = {k: _num(v) for k, v in self.propagation.items()}
+        if self.building != Building():
+            d["building"] = {"ceiling_height_m": _num(self.building.ceiling_height_m),
+                             "roof": self.building.roof, "floor": self.building.floor}
         if self.materials:
             d["materials"] = {k: {"loss_db": _num(v)} for k, v in self.materials.items()}
         walls = []
@@ -382,6 +387,21 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
             site_mats[str(k)] = _number(ctx, path, v, lo=0, hi=100, what="a loss in dB")
     known_mats = material_table(site_mats)
 
+    # building: the hall's envelope
+    b_in = _mapping(ctx, ("building",), d.get("building") or {}, "building settings")
+    _check_keys(ctx, ("building",), b_in, set(BUILDING_DEFAULTS))
+    b_val = dict(BUILDING_DEFAULTS)
+    if "ceiling_height_m" in b_in:
+        b_val["ceiling_height_m"] = _number(ctx, ("building", "ceiling_height_m"),
+                                            b_in["ceiling_height_m"], lo=1.0, hi=100.0,
+                                            what="a ceiling height in metres (1-100)")
+    surfaces = set(MATERIALS) | set(P2040_PROPERTIES) | set(site_mats)
+    for k in ("roof", "floor"):
+        if k in b_in:
+            b_val[k] = _material(ctx, ("building", k), b_in[k], dict.fromkeys(surfaces))
+    building = Building(**b_val)
+    ceiling = building.ceiling_height_m
+
     # walls
     walls = []
     for i, w in enumerate(_list(ctx, ("walls",), d.get("walls"), "walls")):
@@ -420,6 +440,9 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
                     what="a height in metres (>= 0)")
         if not tol_poly.covers(Polygon(poly)):
             ctx.fail(path, "obstacle lies outside the outline")
+        if h > ceiling:
+            ctx.fail(path + ("height_m",), f"obstacle of {h:g} m is taller than the ceiling "
+                     f"(building.ceiling_height_m {ceiling:g} m)")
         names.add(nm)
         obstacles.append(Obstacle(nm, poly, mat, h))
 
@@ -495,7 +518,7 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
                         "terminal profiles")
 
     return Site(name=name, outline=outline, regulatory_domain=dom, enable_w58=enable_w58,
-                propagation=prop, materials=site_mats, walls=walls, obstacles=obstacles,
+                propagation=prop, building=building, materials=site_mats, walls=walls, obstacles=obstacles,
                 zones=zones, server=server, switches=switches, no_mount=no_mount,
                 terminal_profiles=profiles,
                 extra={k: v for k, v in extra.items()} | (

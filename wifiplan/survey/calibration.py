@@ -29,7 +29,7 @@ FREQ_REF_MHZ = 5500.0
 MIN_CROSSINGS = 20          # a material crossed by fewer observations keeps its library value
 SOFT_L1_SCALE_DB = 3.0      # soft-L1 knee: residuals beyond about this count linearly
 BOUNDS = {"pl0_db": (0.0, 100.0), "exponent": (1.0, 6.0), "loss": (0.0, 60.0),
-          "offset": (-30.0, 30.0)}
+          "offset": (-30.0, 30.0), "reverb": (-30.0, 30.0), "gain": (-10.0, 15.0)}
 OFFSET_SUM_WEIGHT = 10.0
 
 
@@ -67,26 +67,41 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
     geom = Geometry.from_site(site, model.material_losses)
     n_mat = len(geom.materials)
     parts = {"obs": [], "censored": []}
+    def crossings(x, y, h):
+        return (penetration_points(geom, (x, y, h), pts[:, 0], pts[:, 1],
+                                   model.client_height_m, by_material=True).T
+                if n_mat else np.zeros((len(pts), 0)))
+
     for k in np.unique(h_ap):
         a = plan.aps[k]
-        cross = (penetration_points(geom, (a.x_m, a.y_m, a.height_m), pts[:, 0], pts[:, 1],
-                                    model.client_height_m, by_material=True).T
-                 if n_mat else np.zeros((len(pts), 0)))
+        cross = crossings(a.x_m, a.y_m, a.height_m)
         d3 = np.sqrt((pts[:, 0] - a.x_m) ** 2 + (pts[:, 1] - a.y_m) ** 2
                      + (a.height_m - model.client_height_m) ** 2)
         sel = h_ap == k
         hp = h_pt[sel]
         rest = np.setdiff1d(np.arange(len(pts)), hp)
+        f_ap = 5000.0 + 5.0 * a.channel
+        extra = {}
+        if model.is_hall:
+            # the hall model: the roof reflection's crossings and the three gains
+            cross_r = crossings(a.x_m, a.y_m, model.roof_image_height_m(a.height_m))
+            r = np.hypot(pts[:, 0] - a.x_m, pts[:, 1] - a.y_m)
+            g = np.stack(model.hall_terms(r, a.height_m, f_ap), axis=1)
+            extra = {"crossings_roof": cross_r, "hall_gains": g}
         parts["obs"].append({"ap": np.full(len(hp), k), "point": hp, "d3_m": d3[hp],
                              "crossings": cross[hp], "freq_mhz": heard["freq_mhz"].to_numpy()[sel],
-                             "rssi_dbm": heard["rssi_dbm"].to_numpy()[sel]})
+                             "rssi_dbm": heard["rssi_dbm"].to_numpy()[sel],
+                             **{key: v[hp] for key, v in extra.items()}})
         parts["censored"].append({"ap": np.full(len(rest), k), "point": rest, "d3_m": d3[rest],
                                   "crossings": cross[rest],
-                                  "freq_mhz": np.full(len(rest), 5000.0 + 5.0 * a.channel)})
+                                  "freq_mhz": np.full(len(rest), f_ap),
+                                  **{key: v[rest] for key, v in extra.items()}})
     out = {}
     for name, lst in parts.items():
         d = {key: np.concatenate([p[key] for p in lst]) for key in lst[0]}
         d["crossings"] = d["crossings"].reshape(-1, n_mat)
+        if "crossings_roof" in d:
+            d["crossings_roof"] = d["crossings_roof"].reshape(-1, n_mat)
         d["tx_dbm"] = np.array([plan.aps[k].tx_power_dbm for k in d["ap"]], float)
         out[name] = d
     out.update({"materials": list(geom.materials), "points_xy": pts, "model": model,
@@ -98,6 +113,12 @@ def _predict_base(d, model, plan, materials) -> np.ndarray:
     """Prediction of the un-calibrated model [dBm] for a dict of observations."""
     losses = np.array([model.material_losses[m] for m in materials], float)
     off = np.array([model.ap_offsets_db.get(plan.aps[k].id, 0.0) for k in d["ap"]])
+    if "hall_gains" in d:
+        from ..hall import combine_dbm
+        g = d["hall_gains"]
+        return combine_dbm(d["tx_dbm"] + off, model.ap_gain_dbi + model.client_gain_dbi,
+                           g[:, 0], g[:, 1], g[:, 2], _pen(d["crossings"], losses),
+                           _pen(d["crossings_roof"], losses))
     return (d["tx_dbm"] + model.ap_gain_dbi + model.client_gain_dbi + off
             - model.path_loss_db(d["d3_m"], d["freq_mhz"])
             - (d["crossings"] @ losses if len(losses) else 0.0))
@@ -138,26 +159,139 @@ class _Design:
         return A, b
 
 
-def _fit(design: _Design, A, b, y, Ac, bc, sensitivity, x0):
-    """Robust fit of heard levels ``y`` (A, b) and not-heard pairs (Ac, bc), which only
-    cost when the model puts them above the sensitivity (a one-sided, censored residual)."""
+def _pen(crossings, losses):
+    return crossings @ losses if len(losses) else np.zeros(len(crossings))
+
+
+class _HallDesign:
+    """The hall model's unknowns (:mod:`wifiplan.hall`), which enter non-linearly::
+
+        rssi = tx + offset_ap + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G
+                                         + g_rev 10^(q/10))
+
+    theta = [q = reverb_offset_db, ap_gain_dbi, losses of the fitted materials, offsets of
+    the heard APs]; ``L_d`` and ``L_r`` are the crossings of the direct ray and of the roof
+    reflection times the losses. The Jacobian is analytic:
+    d rssi / d q = g_rev 10^(q/10) / S, d rssi / d gain = spec G / S,
+    d rssi / d loss_m = -(g_low e_d c_m + g_roof e_r c'_m) G / S, d rssi / d offset = 1."""
+    n_head = 2
+
+    def __init__(self, fit_mats, offset_aps, client_gain_dbi, losses, base_offsets: dict):
+        self.fit_mats = list(fit_mats)
+        self.offset_aps = list(offset_aps)
+        self.client_gain_dbi = client_gain_dbi
+        self.losses = losses
+        self.base_offsets = base_offsets
+
+    @property
+    def n_params(self) -> int:
+        return self.n_head + len(self.fit_mats) + len(self.offset_aps)
+
+    def bounds(self):
+        n_m, n_o = len(self.fit_mats), len(self.offset_aps)
+        lo = [BOUNDS["reverb"][0], BOUNDS["gain"][0]] + [BOUNDS["loss"][0]] * n_m \
+            + [BOUNDS["offset"][0]] * n_o
+        hi = [BOUNDS["reverb"][1], BOUNDS["gain"][1]] + [BOUNDS["loss"][1]] * n_m \
+            + [BOUNDS["offset"][1]] * n_o
+        return np.array(lo, float), np.array(hi, float)
+
+    def build(self, d):
+        """The fixed parts of a set of observations (a context for :meth:`eval`)."""
+        n = len(d["tx_dbm"])
+        fixed = [j for j in range(d["crossings"].shape[1]) if j not in self.fit_mats]
+        fl = self.losses[fixed]
+        ctx = {"g": d["hall_gains"], "c_d": d["crossings"][:, self.fit_mats],
+               "c_r": d["crossings_roof"][:, self.fit_mats],
+               "pen_d0": d["crossings"][:, fixed] @ fl if fixed else np.zeros(n),
+               "pen_r0": d["crossings_roof"][:, fixed] @ fl if fixed else np.zeros(n),
+               "tx": d["tx_dbm"].astype(float), "onehot": None}
+        if self.offset_aps:
+            col = {k: i for i, k in enumerate(self.offset_aps)}
+            ctx["col"] = np.array([col[k] for k in d["ap"]], int)
+        else:
+            ctx["tx"] = ctx["tx"] + np.array([self.base_offsets.get(k, 0.0) for k in d["ap"]])
+        return ctx
+
+    def eval(self, t, ctx, jac=False):
+        n_m = len(self.fit_mats)
+        q, gain = t[0], t[1]
+        L = t[2:2 + n_m]
+        e_d = 10.0 ** (-0.1 * (ctx["pen_d0"] + ctx["c_d"] @ L))
+        e_r = 10.0 ** (-0.1 * (ctx["pen_r0"] + ctx["c_r"] @ L))
+        G = 10.0 ** ((gain + self.client_gain_dbi) / 10.0)
+        g = ctx["g"]
+        sd, sr = g[:, 0] * e_d * G, g[:, 1] * e_r * G
+        rv = g[:, 2] * 10.0 ** (q / 10.0)
+        S = sd + sr + rv
+        y = ctx["tx"] + 10.0 * np.log10(S)
+        if self.offset_aps:
+            y = y + t[2 + n_m:][ctx["col"]]
+        if not jac:
+            return y
+        J = np.zeros((len(S), self.n_params))
+        J[:, 0] = rv / S
+        J[:, 1] = (sd + sr) / S
+        if n_m:
+            J[:, 2:2 + n_m] = -(sd[:, None] * ctx["c_d"] + sr[:, None] * ctx["c_r"]) / S[:, None]
+        if self.offset_aps:
+            J[np.arange(len(S)), 2 + n_m + ctx["col"]] = 1.0
+        return y, J
+
+
+class _LinearDesign:
+    """:class:`_Design` seen through the interface of :class:`_HallDesign`."""
+
+    def __init__(self, design: _Design):
+        self.d = design
+        self.fit_mats, self.offset_aps = design.fit_mats, design.offset_aps
+        self.n_head = 2
+
+    @property
+    def n_params(self):
+        return self.d.n_params
+
+    def bounds(self):
+        n_m, n_o = len(self.fit_mats), len(self.offset_aps)
+        lo = [BOUNDS["pl0_db"][0], BOUNDS["exponent"][0]] + [BOUNDS["loss"][0]] * n_m \
+            + [BOUNDS["offset"][0]] * n_o
+        hi = [BOUNDS["pl0_db"][1], BOUNDS["exponent"][1]] + [BOUNDS["loss"][1]] * n_m \
+            + [BOUNDS["offset"][1]] * n_o
+        return np.array(lo, float), np.array(hi, float)
+
+    def build(self, d):
+        return self.d.build(d)
+
+    def eval(self, t, ctx, jac=False):
+        A, b = ctx
+        y = A @ t + b
+        return (y, A) if jac else y
+
+
+def _take(ctx, m):
+    """The rows ``m`` (boolean mask) of a design context."""
+    if isinstance(ctx, tuple):
+        return tuple(v[m] for v in ctx)
+    return {k: (v[m] if isinstance(v, np.ndarray) else v) for k, v in ctx.items()}
+
+
+def _fit_general(design, ctx, y, ctx_c, sensitivity, x0):
+    """Robust fit of heard levels ``y`` and not-heard pairs, which only cost when the model
+    puts them above the sensitivity (a one-sided, censored residual)."""
     from scipy.optimize import least_squares
-    n_m, n_o = len(design.fit_mats), len(design.offset_aps)
-    lo = np.array([BOUNDS["pl0_db"][0], BOUNDS["exponent"][0]] + [BOUNDS["loss"][0]] * n_m
-                  + [BOUNDS["offset"][0]] * n_o)
-    hi = np.array([BOUNDS["pl0_db"][1], BOUNDS["exponent"][1]] + [BOUNDS["loss"][1]] * n_m
-                  + [BOUNDS["offset"][1]] * n_o)
-    row = np.zeros((1 if n_o else 0, A.shape[1]))
+    lo, hi = design.bounds()
+    n_o = len(design.offset_aps)
+    row = np.zeros((1 if n_o else 0, design.n_params))
     if n_o:
-        row[0, 2 + n_m:] = OFFSET_SUM_WEIGHT   # offsets sum to zero (else they trade with pl0)
+        row[0, design.n_head + len(design.fit_mats):] = OFFSET_SUM_WEIGHT
 
     def fun(t):
-        over = Ac @ t + bc - sensitivity
-        return np.concatenate([A @ t + b - y, np.maximum(over, 0.0), row @ t])
+        over = design.eval(t, ctx_c) - sensitivity
+        return np.concatenate([design.eval(t, ctx) - y, np.maximum(over, 0.0), row @ t])
 
     def jac(t):
-        over = Ac @ t + bc - sensitivity
-        return np.vstack([A, Ac * (over > 0)[:, None], row])
+        _, J = design.eval(t, ctx, jac=True)
+        pc, Jc = design.eval(t, ctx_c, jac=True)
+        return np.vstack([J, Jc * ((pc - sensitivity) > 0)[:, None], row])
 
     x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
     return least_squares(fun, x0, jac=jac, bounds=(lo, hi), loss="soft_l1",
@@ -200,12 +334,20 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     if folds < 2:
         raise InputError(f"--folds must be at least 2, got {folds}")
     sens = data["sensitivity_dbm"]
-    A, b = design.build(obs)
-    Ac, bc = design.build(cen)
+    hall = base.is_hall
+    if hall:
+        design = _HallDesign(fit_mats, design.offset_aps, base.client_gain_dbi, base_losses,
+                             design.base_offsets)
+        x0 = np.concatenate([[base.params.get("reverb_offset_db", 0.0), base.ap_gain_dbi],
+                             base_losses[fit_mats], np.zeros(len(design.offset_aps))])
+    else:
+        design = _LinearDesign(design)
+        x0 = np.concatenate([[46.7, 2.2], base_losses[fit_mats],
+                             np.zeros(len(design.offset_aps))])
+    ctx, ctx_c = design.build(obs), design.build(cen)
     y = obs["rssi_dbm"]
-    x0 = np.concatenate([[46.7, 2.2], base_losses[fit_mats], np.zeros(len(design.offset_aps))])
-    theta = _fit(design, A, b, y, Ac, bc, sens, x0)
-    fit_res = y - (A @ theta + b)
+    theta = _fit_general(design, ctx, y, ctx_c, sens, x0)
+    fit_res = y - design.eval(theta, ctx)
 
     # k-fold cross-validation over points: every AP of a held-out point is held out
     pred_before = _predict_base(obs, base, plan, mats)
@@ -219,14 +361,14 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     fold_before, fold_after = [], []
     for k in range(folds):
         tr, te, tc = fo != k, fo == k, fc != k
-        t = _fit(design, A[tr], b[tr], y[tr], Ac[tc], bc[tc], sens, theta)
-        held[te] = y[te] - (A[te] @ t + b[te])
+        t = _fit_general(design, _take(ctx, tr), y[tr], _take(ctx_c, tc), sens, theta)
+        held[te] = y[te] - design.eval(t, _take(ctx, te))
         fold_after.append(float(np.sqrt(np.mean(held[te] ** 2))))
         fold_before.append(float(np.sqrt(np.mean((y[te] - pred_before[te]) ** 2))))
     rmse_after = float(np.sqrt(np.nanmean(held ** 2)))
     rmse_before = float(np.sqrt(np.mean((y - pred_before) ** 2)))
 
-    pl0, expo = float(theta[0]), float(theta[1])
+    head0, head1 = float(theta[0]), float(theta[1])
     losses = dict(base.material_losses)
     mat_report = {}
     for j, m in enumerate(mats):
@@ -240,10 +382,20 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
                    for i, k in enumerate(design.offset_aps)}
     else:
         offsets = dict(base.ap_offsets_db)
+    if hall:
+        law = {"model": "hall", "reverb_offset_db": round(head0, 3),
+               "ap_gain_dbi": round(head1, 3)}
+        params = {"reverb_offset_db": law["reverb_offset_db"]}
+        gain = law["ap_gain_dbi"]
+    else:
+        law = {"model": "log-distance", "pl0_db": round(head0, 3), "exponent": round(head1, 4),
+               "freq_ref_mhz": FREQ_REF_MHZ}
+        params = {"pl0_db": law["pl0_db"], "exponent": law["exponent"],
+                  "freq_ref_mhz": FREQ_REF_MHZ}
+        gain = base.ap_gain_dbi
     report = {
         "base_model": base.model if isinstance(base.model, str) else "custom",
-        "model": "log-distance", "pl0_db": round(pl0, 3), "exponent": round(expo, 4),
-        "freq_ref_mhz": FREQ_REF_MHZ, "materials": mat_report,
+        **law, "materials": mat_report,
         "ap_offsets_db": offsets if fit_ap_offsets else {},
         "observations": int(n_obs), "censored_pairs": int(len(cen["ap"])),
         "sensitivity_dbm": round(sens, 1), "points": int(len(upts)),
@@ -260,23 +412,26 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
                                      "rmse_before_db", "rmse_after_db", "loss")}
     calib["fitted_materials"] = [mats[j] for j in fit_mats]
     calib["source_site"] = site.name
-    out = PropagationModel(model="log-distance",
-                           params={"pl0_db": round(pl0, 3), "exponent": round(expo, 4),
-                                   "freq_ref_mhz": FREQ_REF_MHZ},
-                           ap_gain_dbi=base.ap_gain_dbi, client_gain_dbi=base.client_gain_dbi,
+    out = PropagationModel(model=law["model"], params=params,
+                           ap_gain_dbi=gain, client_gain_dbi=base.client_gain_dbi,
                            client_height_m=base.client_height_m, material_losses=losses,
-                           ap_offsets_db=offsets, calibration=calib)
+                           ap_offsets_db=offsets, calibration=calib, room=base.room)
     return out, report
 
 
 def format_calibration(report: dict) -> str:
     """Plain-text summary of a calibration report for the terminal."""
-    lines = [f"Calibrated log-distance law (robust least squares, {report['loss']}, "
-             f"{report['observations']} observations at {report['points']} points, "
-             f"{report['aps']} APs):",
-             f"  pl0_db   {report['pl0_db']:.2f} dB at 1 m, {report['freq_ref_mhz']:.0f} MHz",
-             f"  exponent {report['exponent']:.3f}",
-             "  materials (dB per crossing):"]
+    fit = (f"(robust least squares, {report['loss']}, {report['observations']} observations "
+           f"at {report['points']} points, {report['aps']} APs):")
+    if report["model"] == "hall":
+        lines = [f"Calibrated hall model {fit}",
+                 f"  reverb_offset_db {report['reverb_offset_db']:+.2f} dB (diffuse field)",
+                 f"  ap_gain_dbi      {report['ap_gain_dbi']:.2f} dBi (direct and reflected rays)"]
+    else:
+        lines = [f"Calibrated log-distance law {fit}",
+                 f"  pl0_db   {report['pl0_db']:.2f} dB at 1 m, {report['freq_ref_mhz']:.0f} MHz",
+                 f"  exponent {report['exponent']:.3f}"]
+    lines.append("  materials (dB per crossing):")
     for m, r in report["materials"].items():
         tag = "fitted" if r["fitted"] else f"kept (crossed by {r['observations_crossing']} " \
                                             f"observations, fewer than {MIN_CROSSINGS})"
