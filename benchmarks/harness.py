@@ -120,8 +120,10 @@ def reference_layers(site, aps, model, geom, xs, ys):
             pen_r = penetration_reference(geom, (a.x_m, a.y_m, model.roof_image_height_m(a.height_m)),
                                           X, Y, model.client_height_m)
             r = np.sqrt((X - a.x_m) ** 2 + (Y - a.y_m) ** 2)
-            g = combine_dbm(off, model.ap_gain_dbi + model.client_gain_dbi,
-                            *model.hall_terms(r, a.height_m, f), pen, pen_r)
+            g_low, g_roof, g_rev = model.hall_terms(r, a.height_m, f)
+            g_rev = g_rev * model.diffuse_level(a, model.room.rooms.label_at(X, Y))
+            g = combine_dbm(off, model.ap_gain_dbi + model.client_gain_dbi, g_low, g_roof,
+                            g_rev, pen, pen_r)
         else:
             d3 = np.sqrt((xs[None, :] - a.x_m) ** 2 + (ys[:, None] - a.y_m) ** 2
                          + (a.height_m - model.client_height_m) ** 2)

@@ -272,8 +272,23 @@ def test_planted_ping_pong_found(simulated):
     assert "pingpong-1" in rep["summary"]["ping_pong_devices"]
 
 
-def test_planted_sticky_client_found(simulated):
+@pytest.fixture(scope="module")
+def simulated_large():
+    # a sticky client needs a point where its AP is below -78 dBm: the production line's
+    # reverberant hall keeps every AP above -70 dBm in its zones, the large hall does not
+    site = load_site(FLOORPLANS / "large-hall.yaml")
+    plan = load_plan(plan_path_of(FLOORPLANS / "large-hall.yaml"))
+    frame, truth = simulate_log(site, plan, duration_s=900, period_s=2.0, seed=3)
+    return frame, truth, plan
+
+
+def test_no_sticky_client_where_no_ap_falls_below_the_threshold(simulated):
     frame, truth, plan = simulated
+    assert truth["sticky"] == [] and truth["sticky_device"] is None
+
+
+def test_planted_sticky_client_found(simulated_large):
+    frame, truth, plan = simulated_large
     rep = analyze_logs(frame, plan)
     [t] = truth["sticky"]
     eps = [s for s in rep["sticky"] if s["device"] == t["device"]]

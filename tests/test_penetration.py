@@ -16,6 +16,7 @@ from wifiplan.propagation import Geometry, penetration_grid, penetration_points
 from wifiplan.site import site_from_dict
 
 BASE = {"name": "t", "outline": [[-20, -20], [20, -20], [20, 20], [-20, 20]],
+        "building": {"ceiling_height_m": 12.0},
         "materials": {"w": {"loss_db": 10.0}, "v": {"loss_db": 1.0}}}
 
 

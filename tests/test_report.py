@@ -220,7 +220,12 @@ def test_phase1_trial_ap_and_measurement_plan(line):
                                                      abs=0.06)
         assert a.target_mask[iy, ix]
         assert r.expect_covered == (r.predicted_rssi_dbm >= r.required_rssi_dbm)
-    assert {"cell edge", "in cell"} <= set(mp["kind"])
+    assert "in cell" in set(mp["kind"])
+    # a cell-edge point (-65..-67 dBm) is asked for exactly when the trial area has one
+    # within 3 dB (in a reverberant hall a 9 dBm AP may cover its whole area above it)
+    vals = a.radiomap.best_rssi_dbm[a.target_mask]
+    has_edge = bool((np.abs(vals - (-65)) <= 3).any() or (np.abs(vals - (-67)) <= 3).any())
+    assert ("cell edge" in set(mp["kind"])) == has_edge
     assert "P1-cells" in {c.id for c in a.criteria}
 
 

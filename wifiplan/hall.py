@@ -53,6 +53,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from shapely.geometry import LineString, Polygon
@@ -87,6 +88,7 @@ class Room:
     ceiling_height_m: float
     roof: str
     floor: str
+    rooms: Any = None          # the coupled rooms (:class:`wifiplan.rooms.Rooms`)
 
     @property
     def mean_absorption(self) -> float:
@@ -152,8 +154,20 @@ def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
         surface += s - float(fp.area)
         absorb += s * a_of(o.material) - float(fp.area) * floor_a
     volume = max(volume, 0.05 * floor_m2 * h)
+    from .rooms import segment_rooms
+    rooms = segment_rooms(site, losses, a_of, h, floor_a, diffuse_absorption(roof_s),
+                          diffuse_absorption(OUTER_WALL_SURFACE))
     return Room(volume_m3=volume, surface_m2=surface, absorption_area_m2=max(absorb, 1e-6),
-                ceiling_height_m=h, roof=roof_s, floor=floor_s)
+                ceiling_height_m=h, roof=roof_s, floor=floor_s, rooms=rooms)
+
+
+def diffuse_scale(room: Room, ap_x_m: float, ap_y_m: float, labels) -> np.ndarray:
+    """The coupled rooms' diffuse level [1/m^2] at cells of room index ``labels`` for an AP
+    at (x, y): ``exchange[s, i]`` with ``s`` the AP's room (1 / aA for a single room)."""
+    if room.rooms is None:
+        return np.full(np.shape(labels), 1.0 / room.absorption_area_m2)
+    s = int(room.rooms.label_at(ap_x_m, ap_y_m))
+    return room.rooms.exchange[s][labels]
 
 
 REFLECTANCE_SAMPLES = 4097     # |R_TM|^2 sampled in cos(theta); linear interpolation
@@ -183,7 +197,9 @@ def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: fl
                freq_mhz, reverb_offset_db: float = 0.0):
     """The linear power gains (direct + floor, roof, reverberant) at horizontal distances
     ``horizontal_m`` [m], as three arrays: ``g_low`` (direct ray and floor reflection, both
-    held by the direct ray's clutter), ``g_roof`` and ``g_rev`` (module docstring).
+    held by the direct ray's clutter), ``g_roof`` and ``g_rev`` (module docstring), the last
+    per unit diffuse level: ``lambda^2 / pi exp(-d / (c tau))`` [m^2], to be multiplied by
+    :func:`diffuse_scale` (1 / aA in a single room).
 
     Antenna gains are not included; distances are taken from 1 m as for every law."""
     r = np.asarray(horizontal_m, float)
@@ -200,8 +216,7 @@ def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: fl
     r_roof = reflectance_tm(room.roof, dz_r / d_r)
     g_low = k / d_d ** 2 + r_floor * k / d_f ** 2
     g_roof = r_roof * k / d_r ** 2
-    g_rev = (lam ** 2 / (np.pi * room.absorption_area_m2) * np.exp(-d_d * room.decay_per_m)
-             * 10.0 ** (reverb_offset_db / 10.0))
+    g_rev = lam ** 2 / np.pi * np.exp(-d_d * room.decay_per_m) * 10.0 ** (reverb_offset_db / 10.0)
     return g_low, g_roof, g_rev
 
 
@@ -217,10 +232,12 @@ def combine_dbm(tx_dbm, antenna_gain_db, g_low, g_roof, g_rev, pen_direct_db, pe
 _NEPER_PER_DB = math.log(10.0) / 10.0
 
 
-def combine_grid_dbm(tx_dbm: float, antenna_gain_db: float, gains, pen_direct_db, pen_roof_db):
+def combine_grid_dbm(tx_dbm: float, antenna_gain_db: float, gains, pen_direct_db, pen_roof_db,
+                     diffuse):
     """:func:`combine_dbm` on a grid layer, float32, in place: ``gains`` stacked
-    (g_low, g_roof, g_rev), the penetration layers [dB] of the direct ray and the roof
-    reflection. Returns float32 [dBm]."""
+    (g_low, g_roof, g_rev per unit level), the penetration layers [dB] of the direct ray and
+    the roof reflection, ``diffuse`` the diffuse level (:func:`diffuse_scale`) of each
+    cell. Returns float32 [dBm]."""
     g = np.asarray(gains, np.float32)
     spec = np.multiply(pen_direct_db, -_NEPER_PER_DB, dtype=np.float32)
     np.exp(spec, out=spec)
@@ -230,7 +247,8 @@ def combine_grid_dbm(tx_dbm: float, antenna_gain_db: float, gains, pen_direct_db
     roof *= g[1]
     spec += roof
     spec *= np.float32(10.0 ** (antenna_gain_db / 10.0))
-    spec += g[2]
+    roof = np.multiply(g[2], diffuse, out=roof, dtype=np.float32, casting="unsafe")
+    spec += roof
     np.log10(spec, out=spec)
     spec *= np.float32(10.0)
     spec += np.float32(tx_dbm)
@@ -256,7 +274,12 @@ def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, p
         fs = (lam / (4 * math.pi)) ** 2
         direct = (fs / dd ** 2 + rf * fs / df ** 2) * 10 ** (-pen_direct_db[i] / 10)
         roof = rr * fs / dr ** 2 * 10 ** (-pen_roof_db[i] / 10)
-        rev = (lam ** 2 / (math.pi * room.absorption_area_m2)
+        if room.rooms is None:
+            level = 1.0 / room.absorption_area_m2
+        else:
+            src = int(room.rooms.label_at(ap.x_m, ap.y_m))
+            level = float(room.rooms.exchange[src, int(room.rooms.label_at(x[i], y[i]))])
+        rev = (lam ** 2 / math.pi * level
                * math.exp(-dd * room.absorption_area_m2 / (4 * room.volume_m3))
                * 10 ** (reverb_offset_db / 10))
         out[i] = ap.tx_power_dbm + 10 * math.log10((direct + roof) * 10 ** (antenna_gain_db / 10)

@@ -464,6 +464,12 @@ class PropagationModel:
         return hall_gains(self.room, horizontal_m, ap_height_m, self.client_height_m, freq_mhz,
                           self.params.get("reverb_offset_db", 0.0))
 
+    def diffuse_level(self, ap, labels) -> np.ndarray:
+        """The diffuse level [1/m^2] of ``ap`` at cells of the room indices ``labels``
+        (:func:`wifiplan.hall.diffuse_scale`)."""
+        from .hall import diffuse_scale
+        return diffuse_scale(self.room, ap.x_m, ap.y_m, labels)
+
     def roof_image_height_m(self, ap_height_m: float) -> float:
         from .hall import image_height_m
         return image_height_m(self.room, ap_height_m)
@@ -543,6 +549,7 @@ def rssi_points_dbm(site, aps, x, y, model: PropagationModel | None = None,
                                               model.roof_image_height_m(xyh[i, 2])),
                                        x, y, model.client_height_m)
             g_low, g_roof, g_rev = model.hall_terms(r, xyh[i, 2], f[i])
+            g_rev = g_rev * model.diffuse_level(a, model.room.rooms.label_at(x, y))
             out[i] = combine_dbm(tx[i] + model.ap_offsets_db.get(a.id, 0.0),
                                  model.ap_gain_dbi + model.client_gain_dbi,
                                  g_low, g_roof, g_rev, pen, pen_r)
@@ -572,6 +579,8 @@ class GridPathLoss:
         self.ys = np.asarray(ys, float)
         self.tables: dict = {}
         self.ok = isinstance(model.model, str)
+        self.labels = (model.room.rooms.label_grid(self.xs, self.ys) if model.is_hall
+                       else None)
         n = len(self.xs) * len(self.ys)
         self.max_cells = max_cells if max_cells is not None else 4 * n
         groups: dict = {}
@@ -587,6 +596,10 @@ class GridPathLoss:
 
     def _key(self, ap):
         return (float(ap.height_m), 5000.0 + 5.0 * ap.channel)
+
+    def diffuse(self, ap) -> np.ndarray | None:
+        """The hall's diffuse level [1/m^2] of ``ap`` on the grid (None for a law)."""
+        return None if self.labels is None else self.model.diffuse_level(ap, self.labels)
 
     def _residue(self, ap):
         """Position of the AP inside a grid cell: APs with the same one share |dx|, |dy|."""
@@ -662,7 +675,7 @@ def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
             pen_r = None
         for i, ap in enumerate(chunk):
             out[s + i] = _rssi_layer(model, ap, pl_grid(ap), pen[i],
-                                     None if pen_r is None else pen_r[i])
+                                     None if pen_r is None else pen_r[i], pl_grid.diffuse(ap))
 
     starts = range(0, len(aps), step)
     if workers > 1 and len(starts) > 1:
@@ -675,13 +688,14 @@ def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
     return out
 
 
-def _rssi_layer(model, ap, pl, pen, pen_r):
+def _rssi_layer(model, ap, pl, pen, pen_r, diffuse=None):
     """Received power [dBm] of one AP on a grid from its path-loss layer (or the hall's
-    stacked gains) and its penetration layers."""
+    stacked gains), its penetration layers and (hall) its diffuse level."""
     tx = ap.tx_power_dbm + model.ap_offsets_db.get(ap.id, 0.0)
     if model.is_hall:
         from .hall import combine_grid_dbm
-        return combine_grid_dbm(tx, model.ap_gain_dbi + model.client_gain_dbi, pl, pen, pen_r)
+        return combine_grid_dbm(tx, model.ap_gain_dbi + model.client_gain_dbi, pl, pen, pen_r,
+                                diffuse)
     return tx + model.ap_gain_dbi + model.client_gain_dbi - pl - pen
 
 
@@ -690,8 +704,8 @@ def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
     """Received power [dBm] of one AP on the grid ys x xs, shape (len(ys), len(xs)), float32.
 
     ``path_loss``: a :class:`GridPathLoss` for this grid, shared between the APs of a map."""
-    pl = (path_loss or GridPathLoss(model, xs, ys))(ap)
+    grid = path_loss or GridPathLoss(model, xs, ys)
     pen = penetration_grid(geom, (ap.x_m, ap.y_m, ap.height_m), xs, ys, model.client_height_m)
     pen_r = (penetration_grid(geom, (ap.x_m, ap.y_m, model.roof_image_height_m(ap.height_m)),
                               xs, ys, model.client_height_m) if model.is_hall else None)
-    return _rssi_layer(model, ap, pl, pen, pen_r).astype(np.float32)
+    return _rssi_layer(model, ap, grid(ap), pen, pen_r, grid.diffuse(ap)).astype(np.float32)

@@ -726,6 +726,9 @@ def measurement_plan(site, rm: RadioMap, target: np.ndarray, phase: int) -> pd.D
             if (iy, ix) not in seen:
                 seen.add((iy, ix))
                 picks.append((int(iy), int(ix), "cell boundary"))
+            else:       # an in-cell point that is also where two cells meet: say so
+                picks = [(a, b, "cell boundary" if (a, b) == (iy, ix) else k)
+                         for a, b, k in picks]
     rows = []
     zone_names = [z.name for z in site.zones]
     for iy, ix, kind in picks:

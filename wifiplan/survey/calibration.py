@@ -87,6 +87,7 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
             cross_r = crossings(a.x_m, a.y_m, model.roof_image_height_m(a.height_m))
             r = np.hypot(pts[:, 0] - a.x_m, pts[:, 1] - a.y_m)
             g = np.stack(model.hall_terms(r, a.height_m, f_ap), axis=1)
+            g[:, 2] *= model.diffuse_level(a, model.room.rooms.label_at(pts[:, 0], pts[:, 1]))
             extra = {"crossings_roof": cross_r, "hall_gains": g}
         parts["obs"].append({"ap": np.full(len(hp), k), "point": hp, "d3_m": d3[hp],
                              "crossings": cross[hp], "freq_mhz": heard["freq_mhz"].to_numpy()[sel],

@@ -1,0 +1,264 @@
+"""The rooms of a hall and the power they exchange (coupled rooms).
+
+A hall's walls reach the roof, so a store room behind a concrete fire wall, an office block
+or a cold room holds a diffuse field of its own, fed through its doors and through its
+walls. The floor is divided into rooms and the diffuse power of each room follows from the
+steady-state power balance of coupled rooms (H. Kuttruff, *Room Acoustics*, 6th ed., CRC
+Press 2016, section 5.7 "Coupled rooms", eqs. (5.53)-(5.54), written for any number of
+rooms; the same power balance as J. B. Andersen et al., "Room electromagnetics", IEEE
+Antennas Propag. Mag. 49(2), 2007, eq. (3), whose absorption term the exchange adds to)::
+
+    P_s delta_is = (c / 4) (A_i w_i + sum_j K_ij (w_i - w_j))
+
+with ``w_i`` the energy density of room ``i`` [J/m^3], ``A_i = sum alpha A`` its absorption
+area [m^2] and ``K_ij`` the coupling area between rooms ``i`` and ``j`` [m^2]: the area of
+their common boundary, each part weighted by the power it lets through (1 for an opening,
+``10^(-L/10)`` for a wall of loss L). An isotropic antenna in room ``i`` receives
+``c w_i lambda^2 / (4 pi)``; for one room this is ``P lambda^2 / (pi A)``, the diffuse
+level of :mod:`wifiplan.hall`.
+
+Segmentation (on a raster of :func:`raster_step_m`): every wall is drawn, and so is every
+*doorway*: the gap between a wall's free end and the nearest other wall end, wall or outline
+within :data:`DOOR_MAX_M` (a door, a dock door). The connected regions of the rest are the
+rooms (regions under :data:`MIN_ROOM_M2` are not rooms); every drawn cell joins the nearest
+room. Two neighbouring cells of different rooms share an edge of the raster step times the
+ceiling height; its weight is the transmission of the walls between the two cell centres
+(the penetration rule of :mod:`wifiplan.propagation`), 1 where none is crossed (a doorway).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
+
+DOOR_MAX_M = 6.0        # a gap up to this wide between wall ends is a doorway of two rooms
+MIN_ROOM_M2 = 4.0       # smaller enclosed regions (a shaft, a gap between walls) join their neighbours
+MAX_RASTER_CELLS = 250_000
+
+
+@dataclass(frozen=True)
+class Rooms:
+    """Rooms of a hall on a raster: ``labels`` (ny, nx) room index of each cell (every cell,
+    also outside the outline, holds its nearest room), lower-left cell centre ``x0_m``,
+    ``y0_m`` and ``step_m``; per room its floor area [m^2], volume [m^3] and absorption area
+    [m^2]; ``coupling_m2`` (n, n) the coupling areas K; ``exchange`` (n, n) the inverse of
+    the power-balance matrix, so that ``exchange[s, i]`` [1/m^2] is the diffuse level of room
+    ``i`` for a unit power radiated in room ``s`` (1 / A for a single room)."""
+    labels: np.ndarray
+    x0_m: float
+    y0_m: float
+    step_m: float
+    floor_m2: np.ndarray
+    volume_m3: np.ndarray
+    absorption_m2: np.ndarray
+    coupling_m2: np.ndarray
+    exchange: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.floor_m2)
+
+    def label_at(self, x, y) -> np.ndarray:
+        """Room index of points [m] (the nearest raster cell's)."""
+        ny, nx = self.labels.shape
+        ix = np.clip(np.rint((np.asarray(x, float) - self.x0_m) / self.step_m), 0, nx - 1)
+        iy = np.clip(np.rint((np.asarray(y, float) - self.y0_m) / self.step_m), 0, ny - 1)
+        return self.labels[iy.astype(np.int64), ix.astype(np.int64)]
+
+    def label_grid(self, xs, ys) -> np.ndarray:
+        """Room index on the grid ``ys`` x ``xs``, shape (len(ys), len(xs))."""
+        ny, nx = self.labels.shape
+        ix = np.clip(np.rint((np.asarray(xs, float) - self.x0_m) / self.step_m), 0, nx - 1)
+        iy = np.clip(np.rint((np.asarray(ys, float) - self.y0_m) / self.step_m), 0, ny - 1)
+        return self.labels[np.ix_(iy.astype(np.int64), ix.astype(np.int64))]
+
+
+def raster_step_m(site) -> float:
+    """Raster step [m]: 0.5 m, coarser on floors that would need over 250,000 cells."""
+    x0, y0, x1, y1 = site.bounds
+    return float(max(0.5, np.sqrt((x1 - x0) * (y1 - y0) / MAX_RASTER_CELLS)))
+
+
+def _wall_lines(site):
+    return [np.asarray(w.points, float) for w in site.walls]
+
+
+def doorways(site, door_max_m: float = DOOR_MAX_M) -> list[tuple[tuple, tuple]]:
+    """Virtual door segments: from each free wall end to the nearest wall end, wall or
+    outline edge (not its own wall) within ``door_max_m`` [m]."""
+    lines = _wall_lines(site)
+    if not lines:
+        return []
+    outline = Polygon(site.outline).exterior
+    geoms = [LineString(p) for p in lines]
+    out = []
+    for k, p in enumerate(lines):
+        for end in (p[0], p[-1]):
+            e = Point(end)
+            if outline.distance(e) < 1e-6:
+                continue                       # a wall end on the outline is closed
+            touching = [j for j, g in enumerate(geoms) if j != k and g.distance(e) < 1e-6]
+            if touching:
+                continue                       # a corner or T-junction with another wall
+            best, best_d = None, door_max_m
+            for j, g in enumerate(geoms):
+                if j == k:
+                    continue
+                d = g.distance(e)
+                if 1e-6 < d <= best_d:
+                    best, best_d = g, d
+            d = outline.distance(e)
+            if 1e-6 < d <= best_d:
+                best, best_d = outline, d
+            if best is not None:
+                q = best.interpolate(best.project(e))
+                out.append(((float(end[0]), float(end[1])), (float(q.x), float(q.y))))
+    return out
+
+
+def segment_rooms(site, material_losses: dict[str, float], absorption_of, ceiling_m: float,
+                  floor_alpha: float, roof_alpha: float, outer_alpha: float,
+                  step_m: float | None = None) -> Rooms:
+    """Divide the site into rooms and solve their power balance (module docstring).
+
+    ``absorption_of(material) -> alpha``: random-incidence absorption of a material's
+    surface; ``floor_alpha``, ``roof_alpha``, ``outer_alpha``: of the floor, the roof and
+    the envelope's walls."""
+    from scipy import ndimage
+
+    from .propagation import wall_hits
+    step = float(step_m or raster_step_m(site))
+    bx0, by0, bx1, by1 = site.bounds
+    xs = np.arange(bx0 + step / 2, bx1, step)
+    ys = np.arange(by0 + step / 2, by1, step)
+    X, Y = np.meshgrid(xs, ys)
+    outline = Polygon(site.outline)
+    inside = shapely.contains_xy(outline, X, Y)
+    lines = [LineString(p) for p in _wall_lines(site)]
+    doors = doorways(site)
+    drawn = np.zeros_like(inside)
+    if lines or doors:
+        ml = MultiLineString([list(ls.coords) for ls in lines] + [list(d) for d in doors])
+        drawn = shapely.contains_xy(ml.buffer(0.75 * step), X, Y)
+    free = inside & ~drawn
+    lab, n = ndimage.label(free)
+    if n:
+        sizes = np.bincount(lab.ravel(), minlength=n + 1) * step * step
+        keep = sizes >= MIN_ROOM_M2
+        keep[0] = False
+        remap = np.full(n + 1, -1)
+        remap[np.flatnonzero(keep)] = np.arange(int(keep.sum()))
+        lab = remap[lab]
+    else:
+        lab = np.full(lab.shape, -1)
+    if (lab < 0).all():                       # no room at all (walls everywhere): one room
+        lab = np.where(inside, 0, -1)
+        if (lab < 0).all():
+            lab = np.zeros_like(lab)
+    idx = ndimage.distance_transform_edt(lab < 0, return_distances=False, return_indices=True)
+    labels = lab[idx[0], idx[1]].astype(np.int32)
+    nr = int(labels.max()) + 1
+    cell = step * step
+    floor = np.bincount(labels[inside], minlength=nr).astype(float) * cell
+    volume = floor * ceiling_m
+    absorb = floor * (floor_alpha + roof_alpha)
+
+    def room_of(px, py):
+        ix = np.clip(np.rint((np.asarray(px, float) - xs[0]) / step), 0, len(xs) - 1)
+        iy = np.clip(np.rint((np.asarray(py, float) - ys[0]) / step), 0, len(ys) - 1)
+        return labels[iy.astype(int), ix.astype(int)]
+
+    def samples(coords):
+        """Midpoints of pieces of about one raster step along a polyline, with the unit
+        normal and the length of each piece."""
+        pts, nrm, ln = [], [], []
+        for a, b in zip(coords[:-1], coords[1:]):
+            a, b = np.asarray(a, float), np.asarray(b, float)
+            L = float(np.hypot(*(b - a)))
+            if L <= 0:
+                continue
+            k = max(1, int(np.ceil(L / step)))
+            t = (np.arange(k) + 0.5) / k
+            pts.append(a + t[:, None] * (b - a))
+            nrm.append(np.tile([-(b - a)[1] / L, (b - a)[0] / L], (k, 1)))
+            ln.append(np.full(k, L / k))
+        if not pts:
+            return np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)
+        return np.vstack(pts), np.vstack(nrm), np.concatenate(ln)
+
+    # the envelope: each piece to the room just inside it
+    p, nv, ln = samples(list(outline.exterior.coords))
+    if len(p):
+        off = 1.5 * step
+        a = p + off * nv
+        b = p - off * nv
+        use_a = shapely.contains_xy(outline, a[:, 0], a[:, 1])
+        q = np.where(use_a[:, None], a, b)
+        np.add.at(absorb, room_of(q[:, 0], q[:, 1]), ln * ceiling_m * outer_alpha)
+    # inner walls: each face to the room on its side, the power neither reflected nor
+    # passed through it absorbed
+    for w in site.walls:
+        tau = 10.0 ** (-material_losses[w.material] / 10.0)
+        alpha = absorption_of(w.material) * (1.0 - tau)
+        p, nv, ln = samples(np.asarray(w.points, float))
+        for sgn in (1.0, -1.0):
+            q = p + sgn * 1.5 * step * nv
+            np.add.at(absorb, room_of(q[:, 0], q[:, 1]), ln * ceiling_m * alpha)
+    # obstacles: in the room of their centre; their footprint leaves the floor
+    for o in site.obstacles:
+        fp = Polygon(np.asarray(o.polygon, float)[:, :2])
+        top = min(float(o.height_m), ceiling_m)
+        if top <= 0:
+            continue
+        c = fp.representative_point()
+        r = int(room_of(c.x, c.y))
+        volume[r] -= float(fp.area) * top
+        absorb[r] += (float(fp.area) + float(fp.length) * top) * absorption_of(o.material) \
+            - float(fp.area) * floor_alpha
+    volume = np.maximum(volume, 0.05 * np.maximum(floor, cell) * ceiling_m)
+    absorb = np.maximum(absorb, 1e-6)
+
+    # coupling areas: raster edges between rooms, weighted by the walls' transmission
+    K = np.zeros((nr, nr))
+    if nr > 1:
+        pairs = []
+        for dy, dx in ((0, 1), (1, 0)):
+            a = labels[:labels.shape[0] - dy, :labels.shape[1] - dx]
+            b = labels[dy:, dx:]
+            ins = inside[:labels.shape[0] - dy, :labels.shape[1] - dx] & inside[dy:, dx:]
+            m = ins & (a != b)
+            iy, ix = np.nonzero(m)
+            pairs.append((xs[ix], ys[iy], xs[ix + dx], ys[iy + dy], a[m], b[m]))
+        px0 = np.concatenate([q[0] for q in pairs])
+        py0 = np.concatenate([q[1] for q in pairs])
+        px1 = np.concatenate([q[2] for q in pairs])
+        py1 = np.concatenate([q[3] for q in pairs])
+        la = np.concatenate([q[4] for q in pairs])
+        lb = np.concatenate([q[5] for q in pairs])
+        loss = np.zeros(len(px0))
+        for w in site.walls:
+            pw = np.asarray(w.points, float)
+            L = material_losses[w.material]
+            for j in range(len(pw) - 1):
+                (x1, y1), (x2, y2) = pw[j], pw[j + 1]
+                near = ((np.minimum(px0, px1) <= max(x1, x2) + step)
+                        & (np.maximum(px0, px1) >= min(x1, x2) - step)
+                        & (np.minimum(py0, py1) <= max(y1, y2) + step)
+                        & (np.maximum(py0, py1) >= min(y1, y2) - step))
+                if not near.any():
+                    continue
+                # the path from one cell centre to the other crosses the wall (one rule)
+                sel = np.flatnonzero(near)
+                hit = wall_hits(px0[sel], py0[sel], px1[sel], py1[sel], x1, y1, x2, y2,
+                                j == len(pw) - 2)
+                loss[sel[hit]] += L
+        wgt = step * ceiling_m * 10.0 ** (-loss / 10.0)
+        np.add.at(K, (la, lb), wgt)
+        K = K + K.T
+    M = np.diag(absorb + K.sum(axis=1)) - K
+    exchange = np.linalg.inv(M)
+    return Rooms(labels=labels, x0_m=float(xs[0]), y0_m=float(ys[0]), step_m=step,
+                 floor_m2=floor, volume_m3=volume, absorption_m2=absorb, coupling_m2=K,
+                 exchange=exchange)
