@@ -6,7 +6,7 @@ Each survey is what a surveyor would bring back from a walk along the aisles of 
 site: the library's prediction of the plan (``rssi_points_dbm`` with the site's model),
 plus spatially correlated log-normal shadowing (4 dB, about 5 m correlation, one field per
 AP), three scans per point with 2 dB of fast fading each, integer dBm, and nothing weaker
-than the -88 dBm sensitivity of a phone. Between them the files plant the problems that
+than the -92 dBm sensitivity of a survey adapter. Between them the files plant the problems that
 ``wifiplan survey check`` must find:
 
 - ``small-workshop.csv`` (native, UTF-8): our SSID also on 2.4 GHz from a neighbouring MAC
@@ -45,7 +45,7 @@ SIGMA_DB = 4.0
 CORRELATION_M = 5.0
 FADING_DB = 2.0
 SCANS = 3
-SENSITIVITY_DBM = -88.0
+SENSITIVITY_DBM = -92.0
 START = pd.Timestamp("2026-11-02 09:00:00")
 
 

@@ -274,7 +274,7 @@ def test_planted_ping_pong_found(simulated):
 
 @pytest.fixture(scope="module")
 def simulated_large():
-    # a sticky client needs a point where its AP is below -78 dBm: the production line's
+    # a sticky client needs a point where its AP is below -80 dBm: the production line's
     # reverberant hall keeps every AP above -70 dBm in its zones, the large hall does not
     site = load_site(FLOORPLANS / "large-hall.yaml")
     plan = load_plan(plan_path_of(FLOORPLANS / "large-hall.yaml"))
@@ -314,8 +314,11 @@ def test_sample_logs(tmp_path, capsys, name):
     assert rep["summary"]["bad_rows"] == 0 and rep["unknown_bssids"] == []
     pp = [p for p in rep["ping_pong"] if p["device"] == "pingpong-1"]
     assert len(pp) == 6 and len({(p["ap_a"], p["ap_b"]) for p in pp}) == 1
-    assert "sticky-1" in rep["summary"]["sticky_devices"]
-    assert "sticky-1" in printed and "pingpong-1" in printed
+    if name == "large-hall":     # the production line's hall has no spot for a sticky client
+        assert "sticky-1" in rep["summary"]["sticky_devices"] and "sticky-1" in printed
+    else:
+        assert rep["summary"]["sticky_devices"] == []
+    assert "pingpong-1" in printed
     assert rep["summary"]["devices"] > 2
     plan_ids = {a.id for a in load_plan(plan).aps}
     assert {r["ap"] for r in rep["recommendations"]} <= plan_ids

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -88,7 +88,7 @@ class Room:
     ceiling_height_m: float
     roof: str
     floor: str
-    rooms: Any = None          # the coupled rooms (:class:`wifiplan.rooms.Rooms`)
+    rooms: Any = field(default=None, compare=False)   # :class:`wifiplan.rooms.Rooms`
 
     @property
     def mean_absorption(self) -> float:
@@ -170,20 +170,21 @@ def diffuse_scale(room: Room, ap_x_m: float, ap_y_m: float, labels) -> np.ndarra
     return room.rooms.exchange[s][labels]
 
 
-REFLECTANCE_SAMPLES = 4097     # |R_TM|^2 sampled in cos(theta); linear interpolation
+REFLECTANCE_SAMPLES = 8193     # |R_TM|^2 sampled at cos(theta) = u^3, u uniform
 
 
 @functools.lru_cache(maxsize=64)
 def _reflectance_table(surface: str):
-    c = np.linspace(0.0, 1.0, REFLECTANCE_SAMPLES)
+    c = np.linspace(0.0, 1.0, REFLECTANCE_SAMPLES) ** 3
     return c, fresnel_reflectance(surface, REFERENCE_FREQ_GHZ, c, "TM")
 
 
 def reflectance_tm(surface: str, cos_theta):
     """|R_TM|^2 of ``surface`` at :data:`REFERENCE_FREQ_GHZ` (vertical polarisation on a
-    horizontal plane), interpolated linearly in cos(theta) between 4,097 exact values of
-    :func:`~wifiplan.materials.fresnel_reflectance` (the error is below 1e-5, i.e. below
-    1e-4 dB on the reflected power; tests/test_hall.py checks it)."""
+    horizontal plane), interpolated linearly between 8,193 exact values of
+    :func:`~wifiplan.materials.fresnel_reflectance`, dense near grazing incidence where a
+    metal's pseudo-Brewster dip lies (the error is below 1e-5, i.e. below 1e-4 dB on the
+    reflected power; tests/test_hall.py checks it)."""
     c, r = _reflectance_table(surface)
     return np.interp(cos_theta, c, r)
 

@@ -594,7 +594,7 @@ def simulate_log(site, plan, *, model=None, duration_s: float = 1200.0, period_s
     - ``pingpong-1`` stands where two cells meet and flips A -> B -> A within 3-8 s, six
       times, spread over the log;
     - ``sticky-1`` walks from under AP A to a point where another AP B is at least 12 dB
-      stronger and A 3 dB below :data:`STICKY_RSSI_DBM`, waits 90 s there, and walks back,
+      stronger and A 5 dB below :data:`STICKY_RSSI_DBM`, waits 90 s there, and walks back,
       never roaming (none where no such point exists: in a small reverberant hall no AP
       falls that low).
 
@@ -643,12 +643,12 @@ def simulate_log(site, plan, *, model=None, duration_s: float = 1200.0, period_s
     pp_xy = (float(X.ravel()[k]), float(Y.ravel()[k]))
     pp_a, pp_b = int(rm.best_server.ravel()[k]), int(rm.second_server.ravel()[k])
     tracks.append(("pingpong-1", np.tile(pp_xy, (n, 1)), "pingpong"))
-    # sticky route: from under AP A to a spot where B >= A + 12 dB and A is 3 dB below the
+    # sticky route: from under AP A to a spot where B >= A + 12 dB and A is 5 dB below the
     # sticky threshold
     best = None
     for ia, a in enumerate(aps):
         ra = rm.rssi_dbm[ia]
-        ok = inzone & (rm.best_server != ia) & (ra <= STICKY_RSSI_DBM - 3) \
+        ok = inzone & (rm.best_server != ia) & (ra <= STICKY_RSSI_DBM - 5) \
             & (rm.best_rssi_dbm >= ra + 12) \
             & (rm.best_rssi_dbm >= -70)
         if ok.any():

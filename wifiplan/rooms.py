@@ -38,7 +38,7 @@ MIN_ROOM_M2 = 4.0       # smaller enclosed regions (a shaft, a gap between walls
 MAX_RASTER_CELLS = 250_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Rooms:
     """Rooms of a hall on a raster: ``labels`` (ny, nx) room index of each cell (every cell,
     also outside the outline, holds its nearest room), lower-left cell centre ``x0_m``,
