@@ -487,11 +487,12 @@ def test_survey_page_rejected_rows_findings_maps_and_calibration():
     m = metrics(at)
     assert m["RMSE before"] == f"{report['rmse_before_db']:.2f} dB"
     assert m["RMSE after"] == f"{report['rmse_after_db']:.2f} dB"
-    assert m["Exponent"] == f"{report['exponent']:.2f}"
+    assert m["Diffuse level"] == f"{report['reverb_offset_db']:+.1f} dB"
+    assert m["AP gain"] == f"{report['ap_gain_dbi']:.1f} dBi"
     at.button(key="apply_model").click()
     run(at)
     assert at.session_state["model_label"].startswith(f"calibrated from {path.name}")
-    assert at.session_state["model"].model == "log-distance"
+    assert at.session_state["model"].model == "hall"
     goto(at, "plan")
     from wifiplan.evaluation import evaluate_plan
     rm = compute_radiomap(site, plan.aps, resolution_m=1.0, model=model)

@@ -65,13 +65,15 @@ def register(sub) -> None:
     _add_inputs(c)
     c.add_argument("-o", "--output", required=True, metavar="FINDINGS.json")
     c.set_defaults(func=_check)
-    k = ssub.add_parser("calibrate", help="fit the path-loss law and material losses to the "
-                                          "survey; write a model file for --model")
+    k = ssub.add_parser("calibrate", help="fit the propagation model (hall: diffuse level and "
+                                          "AP gain; a named law: a log-distance law) and the "
+                                          "material losses to the survey; write a model file "
+                                          "for --model")
     _add_inputs(k)
     k.add_argument("-o", "--output", required=True, metavar="MODEL.yaml")
     k.add_argument("--ap-offsets", action="store_true", help="also fit a per-AP offset [dB]")
     k.add_argument("--no-materials", action="store_true",
-                   help="keep the material losses, fit only the path-loss law")
+                   help="keep the material losses, fit only the model's own parameters")
     k.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     k.add_argument("--seed", type=int, default=0, help="seed of the fold split")
     k.set_defaults(func=_calibrate)

@@ -185,6 +185,22 @@ def import_image() -> None:
                    f"{m_per_px * 1000:.1f} mm per pixel", icon=":material/check:")
 
 
+def building_caption(site, model) -> str:
+    """The hall's envelope and what the radio model makes of it (defaults said as such)."""
+    from wifiplan.hall import Building
+    b = site.building
+    text = (f"Building: ceiling {b.ceiling_height_m:g} m, {b.roof} roof, {b.floor} floor"
+            + (" (the defaults: no building block in the site file)" if b == Building() else ""))
+    if model is not None and model.is_hall:
+        rooms = model.room.rooms
+        text += (f" · radio model: hall (direct ray, floor and roof reflections, diffuse field "
+                 f"of {rooms.count} coupled room{'s' if rooms.count != 1 else ''}, "
+                 f"reverberation time {model.room.reverberation_time_s * 1e9:.0f} ns)")
+    elif model is not None:
+        text += f" · radio model: {model.model if isinstance(model.model, str) else 'custom'}"
+    return text
+
+
 def show_site() -> None:
     site = state.site()
     if site is None:
@@ -203,6 +219,7 @@ def show_site() -> None:
     cols[3].metric("Obstacles", len(site.obstacles))
     cols[4].metric("Zones", len(site.zones))
     cols[5].metric("Terminals", site.terminal_count)
+    st.caption(building_caption(site, state.model()))
     st.plotly_chart(figures.site_figure(site, plan.aps if plan else None,
                                         background=st.session_state.get(state.BACKGROUND)),
                     width="stretch", key="site_figure")

@@ -189,8 +189,14 @@ def calibration(site, plan, survey, survey_mod) -> None:
     c[1].metric("RMSE after", f"{rep['rmse_after_db']:.2f} dB",
                 delta=f"{rep['rmse_after_db'] - rep['rmse_before_db']:+.2f} dB",
                 delta_color="inverse", help=f"{rep['folds']}-fold cross-validated")
-    c[2].metric("PL at 1 m", f"{rep['pl0_db']:.1f} dB")
-    c[3].metric("Exponent", f"{rep['exponent']:.2f}")
+    if rep["model"] == "hall":
+        c[2].metric("Diffuse level", f"{rep['reverb_offset_db']:+.1f} dB",
+                    help="offset of the reverberant field fitted to the survey")
+        c[3].metric("AP gain", f"{rep['ap_gain_dbi']:.1f} dBi",
+                    help="fitted gain of the direct and reflected rays")
+    else:
+        c[2].metric("PL at 1 m", f"{rep['pl0_db']:.1f} dB")
+        c[3].metric("Exponent", f"{rep['exponent']:.2f}")
     mats = pd.DataFrame([{"material": k, "before [dB]": v["before_db"], "after [dB]": v["after_db"],
                           "crossings": v["observations_crossing"], "fitted": v["fitted"]}
                          for k, v in rep["materials"].items()])
