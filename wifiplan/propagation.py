@@ -562,6 +562,15 @@ def rssi_points_dbm(site, aps, x, y, model: PropagationModel | None = None,
     return out
 
 
+HALL_TABLE_MHZ = 5500.0   # frequency of the hall model's grid tables
+
+
+def hall_channel_db(ap) -> float:
+    """[dB] from the hall's grid tables (at :data:`HALL_TABLE_MHZ`) to the AP's channel:
+    every part of the hall model scales with lambda^2, i.e. 20 log10(f_table / f)."""
+    return 20.0 * float(np.log10(HALL_TABLE_MHZ / (5000.0 + 5.0 * ap.channel)))
+
+
 class GridPathLoss:
     """Path loss [dB] of APs on one grid, shared between APs.
 
@@ -595,7 +604,10 @@ class GridPathLoss:
                     self.tables[k] = self._table(k[:2], ux, uy)
 
     def _key(self, ap):
-        return (float(ap.height_m), 5000.0 + 5.0 * ap.channel)
+        # the hall's gains all scale with lambda^2: one table per height serves every
+        # channel (:func:`hall_channel_db` moves it to the AP's channel)
+        f = HALL_TABLE_MHZ if self.labels is not None else 5000.0 + 5.0 * ap.channel
+        return (float(ap.height_m), f)
 
     def diffuse(self, ap) -> np.ndarray | None:
         """The hall's diffuse level [1/m^2] of ``ap`` on the grid (None for a law)."""
@@ -642,8 +654,7 @@ class GridPathLoss:
             pl = self._table(k, ux, uy)[2]
             return np.take(np.take(pl, np.searchsorted(uy, ady), axis=-2),
                            np.searchsorted(ux, adx), axis=-1)
-        return self._values(float(ap.height_m), 5000.0 + 5.0 * ap.channel,
-                            self.xs - ap.x_m, self.ys - ap.y_m)
+        return self._values(float(ap.height_m), k[1], self.xs - ap.x_m, self.ys - ap.y_m)
 
 
 def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
@@ -694,8 +705,8 @@ def _rssi_layer(model, ap, pl, pen, pen_r, diffuse=None):
     tx = ap.tx_power_dbm + model.ap_offsets_db.get(ap.id, 0.0)
     if model.is_hall:
         from .hall import combine_grid_dbm
-        return combine_grid_dbm(tx, model.ap_gain_dbi + model.client_gain_dbi, pl, pen, pen_r,
-                                diffuse)
+        return combine_grid_dbm(tx + hall_channel_db(ap), model.ap_gain_dbi
+                                + model.client_gain_dbi, pl, pen, pen_r, diffuse)
     return tx + model.ap_gain_dbi + model.client_gain_dbi - pl - pen
 
 
