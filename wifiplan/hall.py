@@ -42,8 +42,10 @@ roof (the ``building:`` block), the outer walls (concrete), both faces of every 
 obstacles (top and sides; the floor under them is no longer a surface of the room). The
 obstacles' volume is taken from the room's.
 
-The model has no parameter fitted to any data; ``reverb_offset_db`` (default 0) is the one
-:func:`wifiplan.survey.calibrate` may fit beside the material losses. Frequency enters
+The model has no parameter fitted to any data; ``reverb_offset_db`` and
+``coupling_offset_db`` (default 0: the diffuse level, and the coupling areas between
+rooms, :mod:`wifiplan.rooms`) are what :func:`wifiplan.survey.calibrate` may fit beside the
+AP gain and the material losses. Frequency enters
 through ``lambda^2`` in every term; reflectances and absorption are those at
 :data:`~wifiplan.materials.REFERENCE_FREQ_GHZ`, so a change of channel scales all terms
 alike (as free space does).
@@ -161,13 +163,15 @@ def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
                 ceiling_height_m=h, roof=roof_s, floor=floor_s, rooms=rooms)
 
 
-def diffuse_scale(room: Room, ap_x_m: float, ap_y_m: float, labels) -> np.ndarray:
+def diffuse_scale(room: Room, ap_x_m: float, ap_y_m: float, labels,
+                  coupling_offset_db: float = 0.0) -> np.ndarray:
     """The coupled rooms' diffuse level [1/m^2] at cells of room index ``labels`` for an AP
-    at (x, y): ``exchange[s, i]`` with ``s`` the AP's room (1 / aA for a single room)."""
+    at (x, y): ``exchange[s, i]`` with ``s`` the AP's room (1 / aA for a single room);
+    ``coupling_offset_db`` scales the coupling areas (a calibrated parameter)."""
     if room.rooms is None:
         return np.full(np.shape(labels), 1.0 / room.absorption_area_m2)
     s = int(room.rooms.label_at(ap_x_m, ap_y_m))
-    return room.rooms.exchange[s][labels]
+    return room.rooms.exchange_for(coupling_offset_db)[s][labels]
 
 
 REFLECTANCE_SAMPLES = 8193     # |R_TM|^2 sampled at cos(theta) = u^3, u uniform
@@ -257,7 +261,8 @@ def combine_grid_dbm(tx_dbm: float, antenna_gain_db: float, gains, pen_direct_db
 
 
 def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, pen_direct_db,
-                       pen_roof_db, reverb_offset_db: float = 0.0):
+                       pen_roof_db, reverb_offset_db: float = 0.0,
+                       coupling_offset_db: float = 0.0):
     """Plain scalar implementation of the model at points (a loop over the points, the
     formulas as written in the module docstring): the oracle of the vectorised code."""
     out = np.empty(len(x))
@@ -279,7 +284,8 @@ def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, p
             level = 1.0 / room.absorption_area_m2
         else:
             src = int(room.rooms.label_at(ap.x_m, ap.y_m))
-            level = float(room.rooms.exchange[src, int(room.rooms.label_at(x[i], y[i]))])
+            E = room.rooms.exchange_for(coupling_offset_db)
+            level = float(E[src, int(room.rooms.label_at(x[i], y[i]))])
         rev = (lam ** 2 / math.pi * level
                * math.exp(-dd * room.absorption_area_m2 / (4 * room.volume_m3))
                * 10 ** (reverb_offset_db / 10))

@@ -137,7 +137,7 @@ def pl_free_space(distance_m, freq_mhz):
                       / 299_792_458.0)
 
 
-def pl_hall_direct(distance_m, freq_mhz, reverb_offset_db=0.0):
+def pl_hall_direct(distance_m, freq_mhz, reverb_offset_db=0.0, coupling_offset_db=0.0):
     """The direct ray of the hall model (:mod:`wifiplan.hall`): free space (ITU-R P.525-4).
 
     The hall's received power adds the floor and roof reflections and the diffuse field
@@ -174,7 +174,7 @@ MODELS: dict[str, PathLossModel] = {m.name: m for m in [
     PathLossModel("hall", pl_hall_direct, 4.0,
                   "enclosed hall: free-space ray, floor and roof reflections (ITU-R P.2040-3), "
                   "reverberant field (Andersen et al. 2007; Steinboeck et al. 2013)",
-                  ("reverb_offset_db",)),
+                  ("reverb_offset_db", "coupling_offset_db")),
 ]}
 
 HALL = "hall"   # the default model (site.PROPAGATION_DEFAULTS)
@@ -468,7 +468,8 @@ class PropagationModel:
         """The diffuse level [1/m^2] of ``ap`` at cells of the room indices ``labels``
         (:func:`wifiplan.hall.diffuse_scale`)."""
         from .hall import diffuse_scale
-        return diffuse_scale(self.room, ap.x_m, ap.y_m, labels)
+        return diffuse_scale(self.room, ap.x_m, ap.y_m, labels,
+                             self.params.get("coupling_offset_db", 0.0))
 
     def roof_image_height_m(self, ap_height_m: float) -> float:
         from .hall import image_height_m
@@ -502,7 +503,7 @@ def load_model_file(path: str | Path) -> dict:
     allowed = MODEL_FILE_KEYS | set(MODELS[name].params)
     _check_keys(ctx, (), data, allowed, {"model"})
     for k, v in data.items():
-        if k == "reverb_offset_db":
+        if k in ("reverb_offset_db", "coupling_offset_db"):
             _number(ctx, (k,), v, lo=-40, hi=40, what="an offset in dB (-40 to 40)")
         elif k in MODELS[name].params or k.endswith(("_dbi", "_m")):
             hi = 100000 if k.endswith("_mhz") else 1000   # freq_ref_mhz is in MHz

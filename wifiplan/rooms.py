@@ -60,6 +60,13 @@ class Rooms:
     def count(self) -> int:
         return len(self.floor_m2)
 
+    def exchange_for(self, coupling_offset_db: float = 0.0) -> np.ndarray:
+        """The exchange matrix with every coupling area scaled by 10^(offset/10) (the
+        parameter a survey calibrates: doors shut or open, walls that pass more or less)."""
+        if coupling_offset_db == 0.0:
+            return self.exchange
+        return exchange_matrix(self.absorption_m2, self.coupling_m2 * 10.0 ** (coupling_offset_db / 10.0))
+
     def label_at(self, x, y) -> np.ndarray:
         """Room index of points [m] (the nearest raster cell's)."""
         ny, nx = self.labels.shape
@@ -73,6 +80,12 @@ class Rooms:
         ix = np.clip(np.rint((np.asarray(xs, float) - self.x0_m) / self.step_m), 0, nx - 1)
         iy = np.clip(np.rint((np.asarray(ys, float) - self.y0_m) / self.step_m), 0, ny - 1)
         return self.labels[np.ix_(iy.astype(np.int64), ix.astype(np.int64))]
+
+
+def exchange_matrix(absorption_m2, coupling_m2) -> np.ndarray:
+    """Inverse of the power-balance matrix ``diag(A_i + sum_j K_ij) - K`` [1/m^2]."""
+    K = np.asarray(coupling_m2, float)
+    return np.linalg.inv(np.diag(np.asarray(absorption_m2, float) + K.sum(axis=1)) - K)
 
 
 def raster_step_m(site) -> float:
@@ -257,8 +270,7 @@ def segment_rooms(site, material_losses: dict[str, float], absorption_of, ceilin
         wgt = step * ceiling_m * 10.0 ** (-loss / 10.0)
         np.add.at(K, (la, lb), wgt)
         K = K + K.T
-    M = np.diag(absorb + K.sum(axis=1)) - K
-    exchange = np.linalg.inv(M)
+    exchange = exchange_matrix(absorb, K)
     return Rooms(labels=labels, x0_m=float(xs[0]), y0_m=float(ys[0]), step_m=step,
                  floor_m2=floor, volume_m3=volume, absorption_m2=absorb, coupling_m2=K,
                  exchange=exchange)

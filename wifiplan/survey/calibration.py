@@ -29,7 +29,8 @@ FREQ_REF_MHZ = 5500.0
 MIN_CROSSINGS = 20          # a material crossed by fewer observations keeps its library value
 SOFT_L1_SCALE_DB = 3.0      # soft-L1 knee: residuals beyond about this count linearly
 BOUNDS = {"pl0_db": (0.0, 100.0), "exponent": (1.0, 6.0), "loss": (0.0, 60.0),
-          "offset": (-30.0, 30.0), "reverb": (-30.0, 30.0), "gain": (-10.0, 15.0)}
+          "offset": (-30.0, 30.0), "reverb": (-30.0, 30.0), "gain": (-10.0, 15.0),
+          "coupling": (-20.0, 30.0)}
 OFFSET_SUM_WEIGHT = 10.0
 
 
@@ -86,9 +87,11 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
             # the hall model: the roof reflection's crossings and the three gains
             cross_r = crossings(a.x_m, a.y_m, model.roof_image_height_m(a.height_m))
             r = np.hypot(pts[:, 0] - a.x_m, pts[:, 1] - a.y_m)
-            g = np.stack(model.hall_terms(r, a.height_m, f_ap), axis=1)
-            g[:, 2] *= model.diffuse_level(a, model.room.rooms.label_at(pts[:, 0], pts[:, 1]))
-            extra = {"crossings_roof": cross_r, "hall_gains": g}
+            g = np.stack(model.hall_terms(r, a.height_m, f_ap), axis=1)   # g_rev per unit level
+            rooms = model.room.rooms
+            extra = {"crossings_roof": cross_r, "hall_gains": g,
+                     "rx_room": rooms.label_at(pts[:, 0], pts[:, 1]).astype(np.int64),
+                     "src_room": np.full(len(pts), int(rooms.label_at(a.x_m, a.y_m)), np.int64)}
         parts["obs"].append({"ap": np.full(len(hp), k), "point": hp, "d3_m": d3[hp],
                              "crossings": cross[hp], "freq_mhz": heard["freq_mhz"].to_numpy()[sel],
                              "rssi_dbm": heard["rssi_dbm"].to_numpy()[sel],
@@ -117,9 +120,10 @@ def _predict_base(d, model, plan, materials) -> np.ndarray:
     if "hall_gains" in d:
         from ..hall import combine_dbm
         g = d["hall_gains"]
+        level = model.room.rooms.exchange_for(model.params.get("coupling_offset_db", 0.0))
         return combine_dbm(d["tx_dbm"] + off, model.ap_gain_dbi + model.client_gain_dbi,
-                           g[:, 0], g[:, 1], g[:, 2], _pen(d["crossings"], losses),
-                           _pen(d["crossings_roof"], losses))
+                           g[:, 0], g[:, 1], g[:, 2] * level[d["src_room"], d["rx_room"]],
+                           _pen(d["crossings"], losses), _pen(d["crossings_roof"], losses))
     return (d["tx_dbm"] + model.ap_gain_dbi + model.client_gain_dbi + off
             - model.path_loss_db(d["d3_m"], d["freq_mhz"])
             - (d["crossings"] @ losses if len(losses) else 0.0))
@@ -168,21 +172,28 @@ class _HallDesign:
     """The hall model's unknowns (:mod:`wifiplan.hall`), which enter non-linearly::
 
         rssi = tx + offset_ap + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G
-                                         + g_rev 10^(q/10))
+                                         + g_rev E(kappa)[s, i] 10^(q/10))
 
-    theta = [q = reverb_offset_db, ap_gain_dbi, losses of the fitted materials, offsets of
-    the heard APs]; ``L_d`` and ``L_r`` are the crossings of the direct ray and of the roof
-    reflection times the losses. The Jacobian is analytic:
-    d rssi / d q = g_rev 10^(q/10) / S, d rssi / d gain = spec G / S,
-    d rssi / d loss_m = -(g_low e_d c_m + g_roof e_r c'_m) G / S, d rssi / d offset = 1."""
-    n_head = 2
+    theta = [q = reverb_offset_db, ap_gain_dbi, c = coupling_offset_db, losses of the fitted
+    materials, offsets of the heard APs]; ``L_d`` and ``L_r`` are the crossings of the
+    direct ray and of the roof reflection times the losses; ``E(kappa)`` the coupled rooms'
+    exchange matrix with the coupling areas times ``kappa = 10^(c/10)``, ``s`` the AP's room
+    and ``i`` the point's. The Jacobian is analytic: d rssi / d q = rev / S,
+    d rssi / d gain = spec / S, d rssi / d c = -g_rev 10^(q/10) kappa (E D E)[s, i] / S with
+    ``D = diag(sum K) - K`` (d E = -E dM E), d rssi / d loss_m = -(g_low e_d c_m + g_roof
+    e_r c'_m) G / S, d rssi / d offset = 1."""
+    n_head = 3
 
-    def __init__(self, fit_mats, offset_aps, client_gain_dbi, losses, base_offsets: dict):
+    def __init__(self, fit_mats, offset_aps, client_gain_dbi, losses, base_offsets: dict,
+                 rooms):
         self.fit_mats = list(fit_mats)
         self.offset_aps = list(offset_aps)
         self.client_gain_dbi = client_gain_dbi
         self.losses = losses
         self.base_offsets = base_offsets
+        self.A = np.asarray(rooms.absorption_m2, float)
+        self.K = np.asarray(rooms.coupling_m2, float)
+        self.D = np.diag(self.K.sum(axis=1)) - self.K
 
     @property
     def n_params(self) -> int:
@@ -190,10 +201,10 @@ class _HallDesign:
 
     def bounds(self):
         n_m, n_o = len(self.fit_mats), len(self.offset_aps)
-        lo = [BOUNDS["reverb"][0], BOUNDS["gain"][0]] + [BOUNDS["loss"][0]] * n_m \
-            + [BOUNDS["offset"][0]] * n_o
-        hi = [BOUNDS["reverb"][1], BOUNDS["gain"][1]] + [BOUNDS["loss"][1]] * n_m \
-            + [BOUNDS["offset"][1]] * n_o
+        lo = [BOUNDS["reverb"][0], BOUNDS["gain"][0], BOUNDS["coupling"][0]] \
+            + [BOUNDS["loss"][0]] * n_m + [BOUNDS["offset"][0]] * n_o
+        hi = [BOUNDS["reverb"][1], BOUNDS["gain"][1], BOUNDS["coupling"][1]] \
+            + [BOUNDS["loss"][1]] * n_m + [BOUNDS["offset"][1]] * n_o
         return np.array(lo, float), np.array(hi, float)
 
     def build(self, d):
@@ -205,7 +216,7 @@ class _HallDesign:
                "c_r": d["crossings_roof"][:, self.fit_mats],
                "pen_d0": d["crossings"][:, fixed] @ fl if fixed else np.zeros(n),
                "pen_r0": d["crossings_roof"][:, fixed] @ fl if fixed else np.zeros(n),
-               "tx": d["tx_dbm"].astype(float), "onehot": None}
+               "tx": d["tx_dbm"].astype(float), "src": d["src_room"], "rx": d["rx_room"]}
         if self.offset_aps:
             col = {k: i for i, k in enumerate(self.offset_aps)}
             ctx["col"] = np.array([col[k] for k in d["ap"]], int)
@@ -214,28 +225,34 @@ class _HallDesign:
         return ctx
 
     def eval(self, t, ctx, jac=False):
-        n_m = len(self.fit_mats)
-        q, gain = t[0], t[1]
-        L = t[2:2 + n_m]
+        from ..rooms import exchange_matrix
+        n_m, h = len(self.fit_mats), self.n_head
+        q, gain, c = t[0], t[1], t[2]
+        L = t[h:h + n_m]
+        kappa = 10.0 ** (c / 10.0)
+        E = exchange_matrix(self.A, self.K * kappa)
         e_d = 10.0 ** (-0.1 * (ctx["pen_d0"] + ctx["c_d"] @ L))
         e_r = 10.0 ** (-0.1 * (ctx["pen_r0"] + ctx["c_r"] @ L))
         G = 10.0 ** ((gain + self.client_gain_dbi) / 10.0)
         g = ctx["g"]
         sd, sr = g[:, 0] * e_d * G, g[:, 1] * e_r * G
-        rv = g[:, 2] * 10.0 ** (q / 10.0)
+        unit = g[:, 2] * 10.0 ** (q / 10.0)
+        rv = unit * E[ctx["src"], ctx["rx"]]
         S = sd + sr + rv
         y = ctx["tx"] + 10.0 * np.log10(S)
         if self.offset_aps:
-            y = y + t[2 + n_m:][ctx["col"]]
+            y = y + t[h + n_m:][ctx["col"]]
         if not jac:
             return y
         J = np.zeros((len(S), self.n_params))
         J[:, 0] = rv / S
         J[:, 1] = (sd + sr) / S
+        dE = -(E @ self.D @ E) * kappa
+        J[:, 2] = unit * dE[ctx["src"], ctx["rx"]] / S
         if n_m:
-            J[:, 2:2 + n_m] = -(sd[:, None] * ctx["c_d"] + sr[:, None] * ctx["c_r"]) / S[:, None]
+            J[:, h:h + n_m] = -(sd[:, None] * ctx["c_d"] + sr[:, None] * ctx["c_r"]) / S[:, None]
         if self.offset_aps:
-            J[np.arange(len(S)), 2 + n_m + ctx["col"]] = 1.0
+            J[np.arange(len(S)), h + n_m + ctx["col"]] = 1.0
         return y, J
 
 
@@ -338,8 +355,9 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     hall = base.is_hall
     if hall:
         design = _HallDesign(fit_mats, design.offset_aps, base.client_gain_dbi, base_losses,
-                             design.base_offsets)
-        x0 = np.concatenate([[base.params.get("reverb_offset_db", 0.0), base.ap_gain_dbi],
+                             design.base_offsets, base.room.rooms)
+        x0 = np.concatenate([[base.params.get("reverb_offset_db", 0.0), base.ap_gain_dbi,
+                              base.params.get("coupling_offset_db", 0.0)],
                              base_losses[fit_mats], np.zeros(len(design.offset_aps))])
     else:
         design = _LinearDesign(design)
@@ -373,20 +391,22 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     losses = dict(base.material_losses)
     mat_report = {}
     for j, m in enumerate(mats):
-        after = float(theta[2 + fit_mats.index(j)]) if j in fit_mats else float(base_losses[j])
+        h = design.n_head
+        after = float(theta[h + fit_mats.index(j)]) if j in fit_mats else float(base_losses[j])
         losses[m] = after
         mat_report[m] = {"before_db": round(float(base_losses[j]), 2),
                          "after_db": round(after, 2), "observations_crossing": int(n_cross[j]),
                          "fitted": j in fit_mats}
     if fit_ap_offsets:
-        offsets = {plan.aps[k].id: round(float(theta[2 + len(fit_mats) + i]), 2)
+        offsets = {plan.aps[k].id: round(float(theta[design.n_head + len(fit_mats) + i]), 2)
                    for i, k in enumerate(design.offset_aps)}
     else:
         offsets = dict(base.ap_offsets_db)
     if hall:
         law = {"model": "hall", "reverb_offset_db": round(head0, 3),
-               "ap_gain_dbi": round(head1, 3)}
-        params = {"reverb_offset_db": law["reverb_offset_db"]}
+               "ap_gain_dbi": round(head1, 3), "coupling_offset_db": round(float(theta[2]), 3)}
+        params = {"reverb_offset_db": law["reverb_offset_db"],
+                  "coupling_offset_db": law["coupling_offset_db"]}
         gain = law["ap_gain_dbi"]
     else:
         law = {"model": "log-distance", "pl0_db": round(head0, 3), "exponent": round(head1, 4),
@@ -427,7 +447,9 @@ def format_calibration(report: dict) -> str:
     if report["model"] == "hall":
         lines = [f"Calibrated hall model {fit}",
                  f"  reverb_offset_db {report['reverb_offset_db']:+.2f} dB (diffuse field)",
-                 f"  ap_gain_dbi      {report['ap_gain_dbi']:.2f} dBi (direct and reflected rays)"]
+                 f"  ap_gain_dbi      {report['ap_gain_dbi']:.2f} dBi (direct and reflected rays)",
+                 f"  coupling_offset_db {report['coupling_offset_db']:+.2f} dB (power exchanged "
+                 f"between rooms)"]
     else:
         lines = [f"Calibrated log-distance law {fit}",
                  f"  pl0_db   {report['pl0_db']:.2f} dB at 1 m, {report['freq_ref_mhz']:.0f} MHz",
