@@ -127,6 +127,24 @@ def test_several_aps_together_equal_the_reference(scene, grid, others):
         assert np.abs(layer - penetration_reference(geom, a, X, Y, client_h)).max() <= TOL_DB
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scene=scenes(), grid=grids(), others=st.lists(st.tuples(point, height), max_size=3),
+       images=st.lists(height, min_size=4, max_size=4))
+def test_image_heights_pair_equals_the_reference_at_both_heights(scene, grid, others, images):
+    # the hall model's pair: the APs at their heights and at their roof images' heights,
+    # the walls computed once for both
+    geom, ap, client_h = scene
+    aps = [ap] + [(x, y, h) for (x, y), h in others]
+    xs, ys = grid
+    X, Y = np.meshgrid(xs, ys)
+    hi = images[:len(aps)]
+    direct, image = penetration_grids_fast(geom, aps, xs, ys, client_h, image_heights=hi)
+    for a, h, d, r in zip(aps, hi, direct, image):
+        assert np.abs(d - penetration_reference(geom, a, X, Y, client_h)).max() <= TOL_DB
+        assert np.abs(r - penetration_reference(geom, (a[0], a[1], h), X, Y, client_h)).max() \
+            <= TOL_DB
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scene=scenes(), grid=grids(),
        extra=st.lists(point, max_size=20))
