@@ -183,6 +183,17 @@ GRID_THREADS = 2  # radio-map chunks computed in parallel (numpy releases the GI
 MIN_DISTANCE_M = 1.0  # the laws hold from 1 m; closer points are evaluated at 1 m
 
 
+def model_note(site) -> str | None:
+    """A one-line note for a site that names a path-loss law instead of the hall model (sites
+    written by earlier versions name their then-default ``3gpp-inf-sl``): what it gets."""
+    name = site.propagation.get("model", HALL)
+    if name == HALL:
+        return None
+    return (f"{site.source or site.name}: propagation.model {name} is the straight-line model "
+            f"(a path-loss law plus the losses crossed, no reflections or diffuse field); "
+            f"remove the key for the enclosed-hall model (docs/radio-model.md)")
+
+
 def check_model_params(model: str | Callable, params: dict) -> None:
     """Raise InputError when ``params`` are not parameters of the named model."""
     if callable(model):

@@ -18,7 +18,18 @@ def load_site_plan(site_path, plan_path):
     from ..site import load_site
     site = load_site(site_path)
     plan = load_plan(plan_path, site=site)
+    note_model(site)
     return site, plan
+
+
+def note_model(site) -> None:
+    """Say on stderr when a site gets the straight-line model (it names a law)."""
+    import sys
+
+    from ..propagation import model_note
+    note = model_note(site)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _predict(args) -> int:

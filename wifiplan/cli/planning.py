@@ -27,7 +27,9 @@ def _plan(args) -> int:
     from ..planning import plan_site
     from ..propagation import PropagationModel
     from ..site import load_site
+    from .core import note_model
     site = load_site(args.site)
+    note_model(site)
     existing = load_plan(args.plan, site=site) if args.plan else None
     model = PropagationModel.for_site(site, args.model)
     if args.aps is not None and args.aps < 1:
