@@ -34,6 +34,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 DOOR_MAX_M = 6.0        # a gap up to this wide between wall ends is a doorway of two rooms
+PARTITION_FRACTION = 0.5  # an obstacle reaching this share of the ceiling divides the floor
 MIN_ROOM_M2 = 4.0       # smaller enclosed regions (a shaft, a gap between walls) join their neighbours
 MAX_RASTER_CELLS = 250_000
 
@@ -98,36 +99,55 @@ def _wall_lines(site):
     return [np.asarray(w.points, float) for w in site.walls]
 
 
-def doorways(site, door_max_m: float = DOOR_MAX_M) -> list[tuple[tuple, tuple]]:
-    """Virtual door segments: from each free wall end to the nearest wall end, wall or
-    outline edge (not its own wall) within ``door_max_m`` [m]."""
-    lines = _wall_lines(site)
-    if not lines:
+def partitions(site, ceiling_m: float) -> list:
+    """The obstacles that divide the floor like walls: those reaching at least
+    :data:`PARTITION_FRACTION` of the ceiling height (rack rows, tall machines). The rooms
+    they bound exchange power over their tops and through them."""
+    return [o for o in site.obstacles
+            if min(float(o.height_m), ceiling_m) >= PARTITION_FRACTION * ceiling_m
+            and len(np.asarray(o.polygon)) >= 3]
+
+
+def doorways(site, door_max_m: float = DOOR_MAX_M, ceiling_m: float | None = None
+             ) -> list[tuple[tuple, tuple]]:
+    """Virtual door segments: from each free wall end, and from each corner of a partition
+    (:func:`partitions`), to the nearest wall, partition or outline edge (not its own)
+    within ``door_max_m`` [m]."""
+    from shapely import STRtree
+    ceiling = float(site.building.ceiling_height_m if ceiling_m is None else ceiling_m)
+    geoms, ends = [], []
+    for p in _wall_lines(site):
+        k = len(geoms)
+        geoms.append(LineString(p))
+        ends += [(k, p[0]), (k, p[-1])]
+    for o in partitions(site, ceiling):
+        ring = np.asarray(o.polygon, float)[:, :2]
+        k = len(geoms)
+        geoms.append(Polygon(ring).exterior)
+        ends += [(k, v) for v in ring]
+    if not ends:
         return []
     outline = Polygon(site.outline).exterior
-    geoms = [LineString(p) for p in lines]
+    tree = STRtree(geoms)
     out = []
-    for k, p in enumerate(lines):
-        for end in (p[0], p[-1]):
-            e = Point(end)
-            if outline.distance(e) < 1e-6:
-                continue                       # a wall end on the outline is closed
-            touching = [j for j, g in enumerate(geoms) if j != k and g.distance(e) < 1e-6]
-            if touching:
-                continue                       # a corner or T-junction with another wall
-            best, best_d = None, door_max_m
-            for j, g in enumerate(geoms):
-                if j == k:
-                    continue
-                d = g.distance(e)
-                if 1e-6 < d <= best_d:
-                    best, best_d = g, d
-            d = outline.distance(e)
-            if 1e-6 < d <= best_d:
-                best, best_d = outline, d
-            if best is not None:
-                q = best.interpolate(best.project(e))
-                out.append(((float(end[0]), float(end[1])), (float(q.x), float(q.y))))
+    for k, end in ends:
+        e = Point(end)
+        if outline.distance(e) < 1e-6:
+            continue                           # an end on the outline is closed
+        near = [j for j in tree.query(e.buffer(door_max_m)) if j != k]
+        dist = {j: geoms[j].distance(e) for j in near}
+        if any(d < 1e-6 for d in dist.values()):
+            continue                           # a corner or T-junction with another one
+        best, best_d = None, door_max_m
+        for j, d in sorted(dist.items()):
+            if d <= best_d:
+                best, best_d = geoms[j], d
+        d = outline.distance(e)
+        if d <= best_d:
+            best, best_d = outline, d
+        if best is not None:
+            q = best.interpolate(best.project(e))
+            out.append(((float(end[0]), float(end[1])), (float(q.x), float(q.y))))
     return out
 
 
@@ -150,11 +170,15 @@ def segment_rooms(site, material_losses: dict[str, float], absorption_of, ceilin
     outline = Polygon(site.outline)
     inside = shapely.contains_xy(outline, X, Y)
     lines = [LineString(p) for p in _wall_lines(site)]
-    doors = doorways(site)
+    parts = partitions(site, ceiling_m)
+    doors = doorways(site, ceiling_m=ceiling_m)
     drawn = np.zeros_like(inside)
     if lines or doors:
         ml = MultiLineString([list(ls.coords) for ls in lines] + [list(d) for d in doors])
         drawn = shapely.contains_xy(ml.buffer(0.75 * step), X, Y)
+    part_polys = [Polygon(np.asarray(o.polygon, float)[:, :2]) for o in parts]
+    for pp in part_polys:
+        drawn |= shapely.contains_xy(pp.buffer(0.25 * step), X, Y)
     free = inside & ~drawn
     lab, n = ndimage.label(free)
     if n:
@@ -268,6 +292,16 @@ def segment_rooms(site, material_losses: dict[str, float], absorption_of, ceilin
                                 j == len(pw) - 2)
                 loss[sel[hit]] += L
         wgt = step * ceiling_m * 10.0 ** (-loss / 10.0)
+        # an edge whose midpoint lies in a partition: over its top (the gap to the roof)
+        # and through it
+        mx, my = (px0 + px1) / 2, (py0 + py1) / 2
+        for o, pp in zip(parts, part_polys):
+            inside_p = shapely.contains_xy(pp, mx, my)
+            if inside_p.any():
+                top = min(float(o.height_m), ceiling_m)
+                through = 10.0 ** (-material_losses[o.material] / 10.0)
+                wgt = np.where(inside_p, step * ((ceiling_m - top) + top * through)
+                               * 10.0 ** (-loss / 10.0), wgt)
         np.add.at(K, (la, lb), wgt)
         K = K + K.T
     exchange = exchange_matrix(absorb, K)
