@@ -12,7 +12,8 @@ A factory hall is a closed metal-roofed box. Its received power is the incoheren
 - ``g_floor``, ``g_roof``: the first-order specular reflections off the floor and the roof,
   image sources at heights ``-h_ap`` and ``2 H - h_ap`` (H the ceiling height), each
   ``|R(theta)|^2 (lambda / (4 pi d_image))^2`` with the Fresnel reflectance of the surface
-  (ITU-R P.2040-3 eqs. (31a)/(31b), vertical polarisation, i.e. TM on a horizontal plane);
+  (ITU-R P.2040-3, the Fresnel coefficients of section 2 with the Table 3 properties,
+  vertical polarisation, i.e. TM on a horizontal plane);
 - ``L_d``: the walls and obstacles the direct ray crosses (the penetration rule of
   :mod:`wifiplan.propagation`); the floor reflection is held by the same clutter;
   ``L_r``: those the roof reflection crosses, i.e. the same walls (they reach the roof)
@@ -20,16 +21,19 @@ A factory hall is a closed metal-roofed box. Its received power is the incoheren
   AP at the image height). So behind a rack row the roof reflection still arrives over it;
 - ``g_rev``: the diffuse field of the room (J. B. Andersen, J. O. Nielsen, G. F. Pedersen,
   G. Bauch, M. Herdin, "Room electromagnetics", IEEE Antennas Propag. Mag. 49(2), 2007,
-  eqs. (3)-(6); G. Steinboeck, T. Pedersen, B. H. Fleury, W. Wang, R. Raulefs, "Distance
-  dependent model for the delay power spectrum of in-room radio channels", IEEE Trans.
-  Antennas Propag. 61(8), 2013, eqs. (9)-(12)). The power balance of a room of volume V
-  and absorption area ``aA = sum_i alpha_i A_i`` gives the reverberation time
+  pp. 27-33: the power balance and its Sabine-type reverberation time; G. Steinboeck,
+  T. Pedersen, B. H. Fleury, W. Wang, R. Raulefs, "Distance dependent model for the delay
+  power spectrum of in-room radio channels", IEEE Trans. Antennas Propag. 61(8), 2013: the
+  reverberant tail that begins at the direct path's delay). The power balance of a room of
+  volume V and absorption area ``aA = sum_i alpha_i A_i`` gives the reverberation time
   ``tau = 4 V / (c aA)``; the reverberant tail starts when the direct ray arrives,
   ``t0 = d / c``, and its energy, received by an antenna of effective area
   ``lambda^2 / (4 pi)``, is::
 
       g_rev(d) = lambda^2 / (pi aA) * exp(-d aA / (4 V))
 
+  In a hall of several rooms (walls, rack aisles: :mod:`wifiplan.rooms`) ``1 / aA`` becomes
+  the coupled rooms' level ``E[s, i]`` of the point's room ``i`` for an AP in room ``s``.
   The diffuse field fills the room from every direction: it is set by the radiated power
   (the antenna gains average to 0 dBi over the sphere), crosses no wall in particular and
   is what keeps the power far from an AP or behind many racks from falling to absurd
@@ -45,8 +49,7 @@ obstacles' volume is taken from the room's.
 The model has no parameter fitted to any data; ``reverb_offset_db`` and
 ``coupling_offset_db`` (default 0: the diffuse level, and the coupling areas between
 rooms, :mod:`wifiplan.rooms`) are what :func:`wifiplan.survey.calibrate` may fit beside the
-AP gain and the material losses. Frequency enters
-through ``lambda^2`` in every term; reflectances and absorption are those at
+AP gain and the material losses. Frequency enters through ``lambda^2`` in every term; reflectances and absorption are those at
 :data:`~wifiplan.materials.REFERENCE_FREQ_GHZ`, so a change of channel scales all terms
 alike (as free space does).
 """
@@ -98,12 +101,13 @@ class Room:
 
     @property
     def mean_free_path_m(self) -> float:
-        """4 V / A [m] (Andersen et al. 2007 eq. (4))."""
+        """4 V / A [m]: the mean free path of a diffuse field (Andersen et al. 2007)."""
         return 4.0 * self.volume_m3 / self.surface_m2
 
     @property
     def reverberation_time_s(self) -> float:
-        """tau = 4 V / (c sum alpha_i A_i) [s] (Andersen et al. 2007 eq. (5))."""
+        """tau = 4 V / (c sum alpha_i A_i) [s]: Sabine's reverberation time for radio waves
+        (Andersen et al. 2007)."""
         return 4.0 * self.volume_m3 / (SPEED_OF_LIGHT_M_S * self.absorption_area_m2)
 
     @property

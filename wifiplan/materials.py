@@ -111,14 +111,14 @@ def surface_class(name: str, site_losses: dict[str, float] | None = None) -> str
 
 def complex_permittivity(surface: str, freq_ghz: float) -> complex:
     """Complex relative permittivity eta = eta' - j 17.98 sigma / f, ITU-R P.2040-3
-    eq. (9b) with Table 3 (``surface`` a key of :data:`P2040_PROPERTIES`)."""
+    with the Table 3 fits (``surface`` a key of :data:`P2040_PROPERTIES`)."""
     a, b, c, d = P2040_PROPERTIES[surface]
     return complex(a * freq_ghz ** b, -17.98 * c * freq_ghz ** d / freq_ghz)
 
 
 def fresnel_reflectance(surface: str, freq_ghz: float, cos_theta, polarization: str = "TM"):
     """Power reflection coefficient |R|^2 of a half-space of ``surface`` at the angle of
-    incidence theta from the normal (ITU-R P.2040-3 eqs. (31a), (31b)):
+    incidence theta from the normal (the Fresnel coefficients of ITU-R P.2040-3 section 2):
 
         R_TE = (cos t - sqrt(eta - sin^2 t)) / (cos t + sqrt(eta - sin^2 t))
         R_TM = (eta cos t - sqrt(eta - sin^2 t)) / (eta cos t + sqrt(eta - sin^2 t))
@@ -140,7 +140,8 @@ def fresnel_reflectance(surface: str, freq_ghz: float, cos_theta, polarization: 
 def diffuse_absorption(surface: str, freq_ghz: float = REFERENCE_FREQ_GHZ) -> float:
     """Random-incidence absorption coefficient of a surface in a diffuse field,
     alpha = integral_0^(pi/2) (1 - |R(t)|^2) sin(2 t) dt (Paris' formula; H. Kuttruff, Room
-    Acoustics, 6th ed., eq. (2.53)), with |R|^2 the mean of TE and TM
+    Acoustics, 6th ed., the random-incidence absorption coefficient), with |R|^2 the mean of
+    TE and TM
     (:func:`fresnel_reflectance`); midpoint rule on 2,000 angles (error < 1e-6)."""
     n = 2000
     t = (np.arange(n) + 0.5) * (np.pi / 2) / n

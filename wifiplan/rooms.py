@@ -4,9 +4,8 @@ A hall's walls reach the roof, so a store room behind a concrete fire wall, an o
 or a cold room holds a diffuse field of its own, fed through its doors and through its
 walls. The floor is divided into rooms and the diffuse power of each room follows from the
 steady-state power balance of coupled rooms (H. Kuttruff, *Room Acoustics*, 6th ed., CRC
-Press 2016, section 5.7 "Coupled rooms", eqs. (5.53)-(5.54), written for any number of
-rooms; the same power balance as J. B. Andersen et al., "Room electromagnetics", IEEE
-Antennas Propag. Mag. 49(2), 2007, eq. (3), whose absorption term the exchange adds to)::
+Press 2016, the energy balance of coupled rooms, written for any number of rooms; the same power balance as J. B. Andersen et al., "Room electromagnetics", IEEE
+Antennas Propag. Mag. 49(2), 2007, whose absorption term the exchange adds to)::
 
     P_s delta_is = (c / 4) (A_i w_i + sum_j K_ij (w_i - w_j))
 
