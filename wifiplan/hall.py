@@ -64,6 +64,7 @@ import numpy as np
 from shapely.geometry import LineString, Polygon
 
 from .materials import REFERENCE_FREQ_GHZ, diffuse_absorption, fresnel_reflectance, surface_class
+from .rooms import segment_rooms
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 OUTER_WALL_SURFACE = "concrete"   # the envelope's walls (the site format has no key for them)
@@ -160,7 +161,6 @@ def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
         surface += s - float(fp.area)
         absorb += s * a_of(o.material) - float(fp.area) * floor_a
     volume = max(volume, 0.05 * floor_m2 * h)
-    from .rooms import segment_rooms
     rooms = segment_rooms(site, losses, a_of, h, floor_a, diffuse_absorption(roof_s),
                           diffuse_absorption(OUTER_WALL_SURFACE))
     return Room(volume_m3=volume, surface_m2=surface, absorption_area_m2=max(absorb, 1e-6),

@@ -2,27 +2,32 @@
 
 A hall's walls reach the roof, so a store room behind a concrete fire wall, an office block
 or a cold room holds a diffuse field of its own, fed through its doors and through its
-walls. The floor is divided into rooms and the diffuse power of each room follows from the
-steady-state power balance of coupled rooms (H. Kuttruff, *Room Acoustics*, 6th ed., CRC
-Press 2016, the energy balance of coupled rooms, written for any number of rooms; the same power balance as J. B. Andersen et al., "Room electromagnetics", IEEE
-Antennas Propag. Mag. 49(2), 2007, whose absorption term the exchange adds to)::
+walls; so does a rack aisle, whose racks reach close to the roof. The floor is divided into
+rooms and the diffuse power of each room follows from the steady-state power balance of
+coupled rooms (H. Kuttruff, *Room Acoustics*, 6th ed., CRC Press 2016, the energy balance
+of coupled rooms, written for any number of rooms; the same power balance as J. B. Andersen
+et al., "Room electromagnetics", IEEE Antennas Propag. Mag. 49(2), 2007, whose absorption
+term the exchange adds to)::
 
     P_s delta_is = (c / 4) (A_i w_i + sum_j K_ij (w_i - w_j))
 
 with ``w_i`` the energy density of room ``i`` [J/m^3], ``A_i = sum alpha A`` its absorption
 area [m^2] and ``K_ij`` the coupling area between rooms ``i`` and ``j`` [m^2]: the area of
 their common boundary, each part weighted by the power it lets through (1 for an opening,
-``10^(-L/10)`` for a wall of loss L). An isotropic antenna in room ``i`` receives
-``c w_i lambda^2 / (4 pi)``; for one room this is ``P lambda^2 / (pi A)``, the diffuse
-level of :mod:`wifiplan.hall`.
+``10^(-L/10)`` for a wall of loss L, the gap to the roof plus ``top 10^(-L/10)`` over a
+partition). An isotropic antenna in room ``i`` receives ``c w_i lambda^2 / (4 pi)``; for
+one room this is ``P lambda^2 / (pi A)``, the diffuse level of :mod:`wifiplan.hall`.
 
-Segmentation (on a raster of :func:`raster_step_m`): every wall is drawn, and so is every
-*doorway*: the gap between a wall's free end and the nearest other wall end, wall or outline
-within :data:`DOOR_MAX_M` (a door, a dock door). The connected regions of the rest are the
-rooms (regions under :data:`MIN_ROOM_M2` are not rooms); every drawn cell joins the nearest
-room. Two neighbouring cells of different rooms share an edge of the raster step times the
-ceiling height; its weight is the transmission of the walls between the two cell centres
-(the penetration rule of :mod:`wifiplan.propagation`), 1 where none is crossed (a doorway).
+Segmentation (on a raster of :func:`raster_step_m`): every wall is drawn, every *partition*
+(an obstacle reaching :data:`PARTITION_FRACTION` of the ceiling: a rack row, a tall machine)
+and every *doorway*: the gap from a wall's free end or a partition's corner to the nearest
+other wall, partition or outline within :data:`DOOR_MAX_M` (a door, a dock door, the end of
+an aisle). The connected regions of the rest are the rooms (regions under
+:data:`MIN_ROOM_M2` are not rooms); every drawn cell joins the nearest room. Two
+neighbouring cells of different rooms share an edge of the raster step times the ceiling
+height; its weight is the transmission of the walls between the two cell centres (the
+penetration rule of :mod:`wifiplan.propagation`), over and through the partition when the
+edge lies in one, and 1 where nothing is crossed (a doorway).
 """
 from __future__ import annotations
 
@@ -30,7 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy import ndimage
+from shapely import STRtree
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
+
+from .propagation import wall_hits
 
 DOOR_MAX_M = 6.0        # a gap up to this wide between wall ends is a doorway of two rooms
 PARTITION_FRACTION = 0.5  # an obstacle reaching this share of the ceiling divides the floor
@@ -112,7 +121,6 @@ def doorways(site, door_max_m: float = DOOR_MAX_M, ceiling_m: float | None = Non
     """Virtual door segments: from each free wall end, and from each corner of a partition
     (:func:`partitions`), to the nearest wall, partition or outline edge (not its own)
     within ``door_max_m`` [m]."""
-    from shapely import STRtree
     ceiling = float(site.building.ceiling_height_m if ceiling_m is None else ceiling_m)
     geoms, ends = [], []
     for p in _wall_lines(site):
@@ -158,9 +166,6 @@ def segment_rooms(site, material_losses: dict[str, float], absorption_of, ceilin
     ``absorption_of(material) -> alpha``: random-incidence absorption of a material's
     surface; ``floor_alpha``, ``roof_alpha``, ``outer_alpha``: of the floor, the roof and
     the envelope's walls."""
-    from scipy import ndimage
-
-    from .propagation import wall_hits
     step = float(step_m or raster_step_m(site))
     bx0, by0, bx1, by1 = site.bounds
     xs = np.arange(bx0 + step / 2, bx1, step)
