@@ -134,6 +134,14 @@ def test_load_plan_and_hover_a_sample_site(app_url, browser, tmp_path):
     assert metric_value(page, "Walls") == "11"
     no_exception(page)
     save(page, tmp_path, "site.png")
+    # the rooms the hall model sees
+    page.get_by_text("Show the rooms of the hall model").click()
+    wait_idle(page)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+    assert page.get_by_text("diffuse gain [dB]").count() or \
+        page.locator("[data-testid='stDataFrame']").count() >= 2
+    no_exception(page)
+    save(page, tmp_path, "site-rooms.png")
 
     # Plan: run the planner with the default options
     page.get_by_role("link", name="Plan").click()

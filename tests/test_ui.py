@@ -158,6 +158,28 @@ def test_site_page_loads_a_sample_and_shows_the_floor():
     assert "3 APs · domain JP" in at.sidebar.markdown[0].value
 
 
+def test_site_page_states_the_building_and_shows_the_rooms_of_the_hall_model():
+    from wifiplan.hall import room_table
+    from wifiplan.propagation import PropagationModel
+    at = load_sample(new_app(), PRODUCTION)
+    site, _ = sample(PRODUCTION)
+    model = PropagationModel.for_site(site)
+    caption = next(c.value for c in at.caption if c.value.startswith("Building:"))
+    assert caption.startswith("Building: ceiling 6 m, metal roof, concrete floor · radio "
+                              "model: hall")
+    assert f"{model.room.rooms.count} coupled rooms" in caption
+    at.toggle(key="show_rooms").set_value(True)
+    run(at)
+    fig = chart(at, "rooms_figure")
+    heat = trace(fig, "rooms")
+    assert heat["type"] == "heatmap"
+    want = room_table(model.room)
+    shown = table(at, "diffuse gain [dB]")
+    assert list(shown["room"]) == list(want["room"])
+    assert list(shown["diffuse gain [dB]"]) == list(want["diffuse_gain_db"])
+    assert trace(fig, "doorways")["type"] == "scatter"
+
+
 def test_site_yaml_upload_error_is_the_cli_message_and_the_app_keeps_working(tmp_path):
     good = (ROOT / "floorplans" / f"{SMALL}.yaml").read_text()
     bad = good.replace("material: glass", "material: glas", 1)

@@ -167,6 +167,20 @@ def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
                 ceiling_height_m=h, roof=roof_s, floor=floor_s, rooms=rooms)
 
 
+def room_table(room: Room, freq_mhz: float = 5500.0):
+    """One row per room of the hall: floor [m^2], volume [m^3], absorption area [m^2], the
+    coupling area to the other rooms [m^2] and the diffuse gain [dB] an AP in the room gives
+    there at distance 0, ``10 log10(lambda^2 / pi * E[k, k])``."""
+    import pandas as pd
+    R = room.rooms
+    lam = SPEED_OF_LIGHT_M_S / (freq_mhz * 1e6)
+    return pd.DataFrame({
+        "room": np.arange(R.count), "floor_m2": np.round(R.floor_m2, 1),
+        "volume_m3": np.round(R.volume_m3, 0), "absorption_m2": np.round(R.absorption_m2, 1),
+        "coupling_m2": np.round(R.coupling_m2.sum(axis=1), 1),
+        "diffuse_gain_db": np.round(10 * np.log10(lam ** 2 / np.pi * np.diag(R.exchange)), 1)})
+
+
 def diffuse_scale(room: Room, ap_x_m: float, ap_y_m: float, labels,
                   coupling_offset_db: float = 0.0) -> np.ndarray:
     """The coupled rooms' diffuse level [1/m^2] at cells of room index ``labels`` for an AP

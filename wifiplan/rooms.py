@@ -19,7 +19,8 @@ partition). An isotropic antenna in room ``i`` receives ``c w_i lambda^2 / (4 pi
 one room this is ``P lambda^2 / (pi A)``, the diffuse level of :mod:`wifiplan.hall`.
 
 Segmentation (on a raster of :func:`raster_step_m`): every wall is drawn, every *partition*
-(an obstacle reaching :data:`PARTITION_FRACTION` of the ceiling: a rack row, a tall machine)
+(a row-shaped obstacle reaching :data:`PARTITION_FRACTION` of the ceiling: a rack row,
+shelving)
 and every *doorway*: the gap from a wall's free end or a partition's corner to the nearest
 other wall, partition or outline within :data:`DOOR_MAX_M` (a door, a dock door, the end of
 an aisle). The connected regions of the rest are the rooms (regions under
@@ -42,7 +43,8 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from .propagation import wall_hits
 
 DOOR_MAX_M = 6.0        # a gap up to this wide between wall ends is a doorway of two rooms
-PARTITION_FRACTION = 0.5  # an obstacle reaching this share of the ceiling divides the floor
+PARTITION_FRACTION = 0.5  # a row reaching this share of the ceiling divides the floor
+PARTITION_ELONGATION = 3.0  # ... when it is this many times as long as wide (a row, not a block)
 MIN_ROOM_M2 = 4.0       # smaller enclosed regions (a shaft, a gap between walls) join their neighbours
 MAX_RASTER_CELLS = 250_000
 
@@ -107,13 +109,24 @@ def _wall_lines(site):
     return [np.asarray(w.points, float) for w in site.walls]
 
 
+def _elongation(poly) -> float:
+    """Length over width of a footprint's minimum rotated rectangle."""
+    r = Polygon(np.asarray(poly, float)[:, :2]).minimum_rotated_rectangle
+    c = np.asarray(r.exterior.coords)[:4] if r.geom_type == "Polygon" else np.zeros((4, 2))
+    a, b = np.hypot(*(c[1] - c[0])), np.hypot(*(c[2] - c[1]))
+    return float(max(a, b) / max(min(a, b), 1e-9))
+
+
 def partitions(site, ceiling_m: float) -> list:
-    """The obstacles that divide the floor like walls: those reaching at least
-    :data:`PARTITION_FRACTION` of the ceiling height (rack rows, tall machines). The rooms
-    they bound exchange power over their tops and through them."""
+    """The obstacles that divide the floor like walls: rows (at least
+    :data:`PARTITION_ELONGATION` times as long as wide) reaching at least
+    :data:`PARTITION_FRACTION` of the ceiling height: rack rows, shelving, tall machine
+    lines. A compact block is an island in its room, not a divider. The rooms they bound
+    exchange power over their tops and through them."""
     return [o for o in site.obstacles
             if min(float(o.height_m), ceiling_m) >= PARTITION_FRACTION * ceiling_m
-            and len(np.asarray(o.polygon)) >= 3]
+            and len(np.asarray(o.polygon)) >= 3
+            and _elongation(o.polygon) >= PARTITION_ELONGATION]
 
 
 def doorways(site, door_max_m: float = DOOR_MAX_M, ceiling_m: float | None = None

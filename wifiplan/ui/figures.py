@@ -324,6 +324,40 @@ def grid_figure(site, xs, ys, z, *, title, colorbar, zmin=None, zmax=None,
     return add_site(fig, site, aps, zones=False, infrastructure=False, hover=False)
 
 
+ROOM_COLOURS = ["#cfe2f3", "#fce5cd", "#d9ead3", "#f4cccc", "#d9d2e9", "#fff2cc",
+                "#d0e0e3", "#ead1dc", "#e6b8af", "#c9daf8"]
+
+
+def rooms_figure(site, model, *, background=None) -> go.Figure:
+    """The rooms the hall model sees (:mod:`wifiplan.rooms`): each room a colour, the
+    doorways that close them red, the site drawn over them."""
+    from ..rooms import doorways
+    R = model.room.rooms
+    ny, nx = R.labels.shape
+    xs = R.x0_m + np.arange(nx) * R.step_m
+    ys = R.y0_m + np.arange(ny) * R.step_m
+    X, Y = np.meshgrid(xs, ys)
+    inside = site.inside_outline(X, Y)
+    z = np.where(inside, R.labels % len(ROOM_COLOURS), np.nan)
+    n = len(ROOM_COLOURS)
+    # a step colour scale: colour k over [k/n, (k+1)/n)
+    scale = []
+    for k, c in enumerate(ROOM_COLOURS):
+        scale += [[k / n, c], [(k + 1) / n - (1e-6 if k < n - 1 else 0.0), c]]
+    fig = base_figure(site, None, background)
+    fig.add_trace(go.Heatmap(x=xs, y=ys, z=z, zmin=-0.5, zmax=n - 0.5, colorscale=scale,
+                             showscale=False, hoverongaps=False,
+                             customdata=np.where(inside, R.labels, -1),
+                             hovertemplate="room %{customdata}<extra></extra>", name="rooms"))
+    doors = doorways(site, ceiling_m=model.room.ceiling_height_m)
+    if doors:
+        dx = [v for (a, b) in doors for v in (a[0], b[0], None)]
+        dy = [v for (a, b) in doors for v in (a[1], b[1], None)]
+        fig.add_trace(go.Scatter(x=dx, y=dy, mode="lines", line=dict(color="red", width=2),
+                                 name="doorways", hoverinfo="skip"))
+    return add_site(fig, site, None, zones=False, infrastructure=False, hover=False)
+
+
 def add_points(fig: go.Figure, x, y, hover, *, name: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="markers", text=list(hover),
                              hoverinfo="text", name=name,

@@ -6,6 +6,7 @@ import streamlit as st
 from shapely.geometry import Polygon
 
 from wifiplan.errors import InputError
+from wifiplan.hall import room_table
 from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
 from wifiplan.site import load_site, parse_site, site_from_dict, site_to_yaml
@@ -220,6 +221,19 @@ def show_site() -> None:
     cols[4].metric("Zones", len(site.zones))
     cols[5].metric("Terminals", site.terminal_count)
     st.caption(building_caption(site, state.model()))
+    model = state.model()
+    if model is not None and model.is_hall and st.toggle(
+            "Show the rooms of the hall model", key="show_rooms",
+            help="walls and rack rows divide the hall into rooms with a diffuse field each; "
+                 "they exchange power through doorways, walls and over racks"):
+        st.plotly_chart(figures.rooms_figure(site, model,
+                                             background=st.session_state.get(state.BACKGROUND)),
+                        width="stretch", key="rooms_figure")
+        st.dataframe(room_table(model.room).rename(columns={
+            "floor_m2": "floor [m²]", "volume_m3": "volume [m³]",
+            "absorption_m2": "absorption area [m²]", "coupling_m2": "coupling to others [m²]",
+            "diffuse_gain_db": "diffuse gain [dB]"}), hide_index=True, width="stretch",
+            key="rooms_table")
     st.plotly_chart(figures.site_figure(site, plan.aps if plan else None,
                                         background=st.session_state.get(state.BACKGROUND)),
                     width="stretch", key="site_figure")
