@@ -1,22 +1,34 @@
 """Calibration: fit the propagation model of a building to its survey.
 
-Model (DESIGN.md section 6, log-distance law of Rappaport eq. 4.68)::
+The site's model decides what is fitted.
 
-    rssi_dbm = tx_power_dbm + ap_gain_dbi + client_gain_dbi + offset_ap
-               - (pl0_db + 10 n log10(d3D / 1 m) + 20 log10(f / 5500 MHz))
-               - sum_m loss_m * crossings_m
+- **The hall model** (the default, :mod:`wifiplan.hall`)::
 
-with the crossings per material counted by the same penetration rule as every prediction
-(:func:`wifiplan.propagation.penetration_points` with ``by_material=True``). The unknowns
-(``pl0_db``, the exponent ``n``, the losses of the materials crossed often enough, and
-optionally one offset per AP, held to a zero mean so that they do not trade with ``pl0_db``)
-enter linearly; they are fitted by robust least squares (``scipy.optimize.least_squares``
-with ``loss="soft_l1"``), which down-weights the few measurements a person, a forklift or a
-mis-matched BSSID spoils. Pairs of a heard AP and a surveyed point where it was *not*
-heard are censored observations: they cost only when the model predicts them above the
-weakest level the survey reports. The result is judged by k-fold cross-validation over survey
-*points* (all APs of a point in the same fold): RMSE of measured - predicted on held-out
-points, before (the site's own model) and after.
+      rssi_dbm = tx_power_dbm + offset_ap
+                 + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G + g_rev E[s, i] 10^(q/10))
+
+  with the diffuse level ``q = reverb_offset_db``, the gain ``G`` of the direct and reflected
+  rays (``ap_gain_dbi``), the coupling between rooms ``coupling_offset_db`` (inside the
+  exchange matrix ``E``) and the losses of the materials crossed often enough in ``L_d``
+  and ``L_r`` (:class:`_HallDesign`, analytic Jacobian).
+- **A named law** (DESIGN.md section 6, log-distance law of Rappaport eq. 4.68)::
+
+      rssi_dbm = tx_power_dbm + ap_gain_dbi + client_gain_dbi + offset_ap
+                 - (pl0_db + 10 n log10(d3D / 1 m) + 20 log10(f / 5500 MHz))
+                 - sum_m loss_m * crossings_m
+
+  whose unknowns enter linearly (:class:`_Design`).
+
+The crossings per material are counted by the same penetration rule as every prediction
+(:func:`wifiplan.propagation.penetration_points` with ``by_material=True``); the optional
+per-AP offsets are held to a zero mean so that they do not trade with the level. The fit is
+robust least squares (``scipy.optimize.least_squares`` with ``loss="soft_l1"``), which
+down-weights the few measurements a person, a forklift or a mis-matched BSSID spoils. Pairs
+of a heard AP and a surveyed point where it was *not* heard are censored observations: they
+cost only when the model predicts them above the weakest level the survey reports. The
+result is judged by k-fold cross-validation over survey *points* (all APs of a point in the
+same fold): RMSE of measured - predicted on held-out points, before (the site's own model)
+and after.
 """
 from __future__ import annotations
 
@@ -24,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..rooms import exchange_matrix
 
 FREQ_REF_MHZ = 5500.0
 MIN_CROSSINGS = 20          # a material crossed by fewer observations keeps its library value
@@ -225,7 +238,6 @@ class _HallDesign:
         return ctx
 
     def eval(self, t, ctx, jac=False):
-        from ..rooms import exchange_matrix
         n_m, h = len(self.fit_mats), self.n_head
         q, gain, c = t[0], t[1], t[2]
         L = t[h:h + n_m]
@@ -319,7 +331,9 @@ def _fit_general(design, ctx, y, ctx_c, sensitivity, x0):
 def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
               fit_ap_offsets: bool = False, folds: int = 5, seed: int = 0, model=None,
               inventory=None):
-    """Fit a log-distance law, material losses and optional per-AP offsets to a survey.
+    """Fit the site's model (the hall model's diffuse level, AP gain and coupling between
+    rooms; for a named law a log-distance law), material losses and optional per-AP offsets
+    to a survey.
 
     Returns ``(PropagationModel, report)``; save the model with
     :func:`wifiplan.propagation.save_model_file` and pass it to ``--model``. The report has
