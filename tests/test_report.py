@@ -392,3 +392,32 @@ def test_without_a_plan_the_planner_plans_the_trial(tmp_path):
     assert a.plan.aps[0].channel in site.allowed_channels()
     x, y = a.plan.aps[0].x_m, a.plan.aps[0].y_m
     assert site.inside_outline([x], [y])[0]
+
+
+def test_cochannel_percentile_is_the_evaluations_rule():
+    # two corner APs on channel 36 at -10 dBm and a centre AP on channel 40 (the small
+    # workshop): the phase-3 criterion shows what evaluate_plan says, never a sentinel
+    from wifiplan.evaluation import co_channel_separation_p5_db, evaluate_plan
+    from wifiplan.plan import AP, Plan
+    from wifiplan.rollout import plan_metrics
+    site = load_site(FLOORPLANS / "small-workshop.yaml")
+    aps = [AP("AP1", 1.0, 1.0, 3.5, 36, tx_power_dbm=-10.0, bssid="02:1a:00:00:00:01"),
+           AP("AP2", 24.0, 14.0, 3.5, 36, tx_power_dbm=-10.0, bssid="02:1a:00:00:00:02"),
+           AP("AP3", 12.5, 7.5, 3.5, 40, tx_power_dbm=-10.0, bssid="02:1a:00:00:00:03")]
+    plan = Plan(site.name, aps)
+    ev = evaluate_plan(site, plan, resolution_m=1.0, capacity=False)
+    rm = compute_radiomap(site, aps, resolution_m=1.0)
+    target = rm.zone_index >= 0
+    pm = plan_metrics(site, rm, target)
+    want = co_channel_separation_p5_db(rm.co_channel_separation_db[target])
+    assert pm["co_channel_separation_p5_db"] == want
+    assert want is None or want < 1e3
+    a = assess_phase(site, 3, plan, resolution_m=1.0)
+    crit = next(c for c in a.criteria if c.id.endswith("-cochannel"))
+    assert crit.value is None or crit.value < 1e3
+    if ev["co_channel_separation_p5_db"] is None:
+        assert crit.value is None and "fewer than 5 %" in crit.detail
+    # the rule itself: no point hears a same-channel AP, or fewer than 5 % do -> None
+    assert co_channel_separation_p5_db([np.nan] * 10) is None
+    assert co_channel_separation_p5_db([np.nan] * 99 + [10.0]) is None
+    assert co_channel_separation_p5_db([np.nan] * 90 + [10.0] * 10) == pytest.approx(10.0)

@@ -198,6 +198,19 @@ def _r(v, nd=4):
     return None if not np.isfinite(v) else round(v, nd)
 
 
+def co_channel_separation_p5_db(separation_db) -> float | None:
+    """5th percentile [dB] of the co-channel separation over a set of points, a point where
+    no same-channel AP is heard counting as infinitely separated: None when fewer than 5 %
+    of the points hear one (then the percentile is not a separation at all). The one rule
+    for the evaluation, the planner's summary and the rollout's criteria."""
+    sep = np.asarray(separation_db, float).ravel()
+    if not sep.size or not np.isfinite(sep).any():
+        return None
+    unheard = 1e9                    # stands for "infinitely separated" in the percentile
+    p5 = float(np.percentile(np.where(np.isfinite(sep), sep, unheard), 5))
+    return p5 if p5 < unheard / 10 else None
+
+
 def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radiomap=None, *,
                   zones=None, min_rssi_dbm: float | None = None, capacity: bool = True) -> dict:
     """Metrics of a plan (a :class:`~wifiplan.plan.Plan` or a list of APs).
@@ -265,10 +278,8 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
                                  .sum() / n) if rp.n else None
     fin = sep[np.isfinite(sep)]
     m["co_channel_separation_min_db"] = _r(fin.min(), 2) if len(fin) else None
-    # 5th percentile over all required points, a point with no co-channel AP counting as
-    # infinitely separated (None when fewer than 5 % of the points hear one)
-    p5 = np.percentile(np.where(np.isfinite(sep), sep, 1e9), 5) if rp.n and len(fin) else None
-    m["co_channel_separation_p5_db"] = _r(p5, 2) if p5 is not None and p5 < 1e8 else None
+    p5 = co_channel_separation_p5_db(sep)
+    m["co_channel_separation_p5_db"] = _r(p5, 2) if p5 is not None else None
     cells = rm.cell_area_m2()
     m["cell_area_m2"] = {a.id: round(float(c), 1) for a, c in zip(aps, cells)}
     zres = {}

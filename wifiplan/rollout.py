@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .evaluation import co_channel_separation_p5_db
 from .plan import AP, Plan
 from .radiomap import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
                        NOISE_FLOOR_DBM, RadioMap, compute_radiomap)
@@ -518,10 +519,7 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray,
     lo, hi = BOUNDARY_BAND_DBM
     sep = rm.co_channel_separation_db[target].astype(float)
     sep_f = sep[np.isfinite(sep)]
-    # 5th percentile over the target points, points without a same-channel AP counting as
-    # well separated (as wifiplan.evaluation counts them)
-    sep_p5 = float(np.percentile(np.where(np.isfinite(sep), sep, 1e6), 5)) if len(sep_f) \
-        else None
+    sep_p5 = co_channel_separation_p5_db(sep)     # the evaluation's rule
     cov = best >= req
     m = {
         "ap_count": len(rm.aps),
@@ -1152,7 +1150,8 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                              f"5th percentile >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB below the "
                              f"serving AP", p5, "dB",
                              p5 is None or p5 >= CO_CHANNEL_MIN_SEPARATION_DB, "plan",
-                             "" if p5 is not None else "no channel reused"))
+                             "" if p5 is not None else "fewer than 5 % of the points hear a "
+                                                       "same-channel AP"))
     if phase >= 3:
         for z in metrics["zones"]:
             if z["coverage"] is None or not math.isfinite(z["coverage"]):
