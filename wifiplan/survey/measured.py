@@ -65,15 +65,19 @@ def measured_map(site, frame: pd.DataFrame, resolution_m: float = 1.0, *,
     return GridMap(xs, ys, vals, "measured best RSSI [dBm]", resolution_m)
 
 
-def predicted_map(site, plan, resolution_m: float = 1.0, *, model=None) -> GridMap:
-    """Predicted best-server RSSI [dBm] from the RadioMap, NaN outside the outline."""
+def predicted_map(site, plan, resolution_m: float = 1.0, *, model=None,
+                  radiomap=None) -> GridMap:
+    """Predicted best-server RSSI [dBm] from the RadioMap (``radiomap`` when given, of the
+    plan's APs on this grid), NaN outside the outline."""
     from ..propagation import PropagationModel
     from ..radiomap import compute_radiomap
-    if not isinstance(model, PropagationModel):
-        model = PropagationModel.for_site(site, model)
-    rm = compute_radiomap(site, plan.aps, resolution_m=resolution_m, model=model)
+    rm = radiomap
+    if rm is None:
+        if not isinstance(model, PropagationModel):
+            model = PropagationModel.for_site(site, model)
+        rm = compute_radiomap(site, plan.aps, resolution_m=resolution_m, model=model)
     vals = np.where(rm.mask, rm.best_rssi_dbm.astype(float), np.nan)
-    return GridMap(rm.xs, rm.ys, vals, "predicted best RSSI [dBm]", resolution_m)
+    return GridMap(rm.xs, rm.ys, vals, "predicted best RSSI [dBm]", rm.resolution_m)
 
 
 def residual_map(measured: GridMap, predicted: GridMap) -> GridMap:
@@ -83,14 +87,15 @@ def residual_map(measured: GridMap, predicted: GridMap) -> GridMap:
 
 
 def survey_maps(site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, model=None,
-                max_distance_m: float = MAX_DISTANCE_M) -> dict[str, GridMap]:
+                max_distance_m: float = MAX_DISTANCE_M, radiomap=None) -> dict[str, GridMap]:
     """``{"measured", "predicted", "residual"}`` on one grid; the measured map keeps the
     BSSIDs that match a plan AP (:func:`match_bssids`), so the residual compares like with
-    like."""
+    like. ``radiomap``: the plan's radio map at ``resolution_m`` when one is at hand (the
+    UI's), instead of computing it again."""
     from .matching import attach_ap_ids, match_bssids
     f = attach_ap_ids(frame, match_bssids(site, plan, frame, model=model))
     m = measured_map(site, f, resolution_m, max_distance_m=max_distance_m)
-    p = predicted_map(site, plan, resolution_m, model=model)
+    p = predicted_map(site, plan, resolution_m, model=model, radiomap=radiomap)
     return {"measured": m, "predicted": p, "residual": residual_map(m, p)}
 
 

@@ -124,10 +124,10 @@ def show_maps(site, plan, survey, survey_mod, shown: pd.DataFrame) -> None:
     rm = state.radiomap()
     if rm is None:
         return
-    measured = survey_mod.measured_map(site, survey["frame"], rm.resolution_m)
-    predicted = survey_mod.GridMap(rm.xs, rm.ys, np.where(rm.mask, rm.best_rssi_dbm, np.nan),
-                                   "predicted best RSSI [dBm]", rm.resolution_m)
-    residual = survey_mod.residual_map(measured, predicted)
+    # the library's maps: our APs only (BSSIDs matched to the plan), on the radio map's grid
+    maps = survey_mod.survey_maps(site, plan, survey["frame"], rm.resolution_m,
+                                  model=state.model(), radiomap=rm)
+    measured, predicted, residual = maps["measured"], maps["predicted"], maps["residual"]
     st.subheader("Measured, predicted and residual")
     kind = st.segmented_control("Map", ["Measured", "Predicted", "Residual"], default="Measured",
                                 key="survey_map_kind") or "Measured"
