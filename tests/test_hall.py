@@ -285,6 +285,7 @@ obstacles:
     aisle = int(R.label_at(15, 12.6))
     south, north = int(R.label_at(15, 6)), int(R.label_at(15, 20))
     assert len({aisle, south, north}) == 3
+    assert len(R.doorways) >= 2                         # the aisle's ends were closed
     assert int(R.label_at(7, 3.5)) == south             # a low machine divides nothing
     # over the top: 24 m of rack with a 1 m gap to the roof (+ what passes through 20 dB)
     over = 24 * (1 + 7 * 10 ** (-2.0))

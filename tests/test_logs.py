@@ -243,12 +243,16 @@ def test_conflicting_findings_and_power_limits():
 
 # ---- planted problems in simulated and sample logs ------------------------------------------
 
+def _simulate(name, period_s):
+    site = load_site(FLOORPLANS / f"{name}.yaml")
+    plan = load_plan(plan_path_of(FLOORPLANS / f"{name}.yaml"))
+    frame, truth = simulate_log(site, plan, duration_s=900, period_s=period_s, seed=3)
+    return frame, truth, plan
+
+
 @pytest.fixture(scope="module")
 def simulated():
-    site = load_site(FLOORPLANS / "production-line.yaml")
-    plan = load_plan(plan_path_of(FLOORPLANS / "production-line.yaml"))
-    frame, truth = simulate_log(site, plan, duration_s=900, period_s=1.0, seed=3)
-    return frame, truth, plan
+    return _simulate("production-line", 1.0)
 
 
 def test_simulation_is_deterministic(simulated):
@@ -276,10 +280,7 @@ def test_planted_ping_pong_found(simulated):
 def simulated_large():
     # a sticky client needs a point where its AP is below -80 dBm: the production line's
     # reverberant hall keeps every AP above -70 dBm in its zones, the large hall does not
-    site = load_site(FLOORPLANS / "large-hall.yaml")
-    plan = load_plan(plan_path_of(FLOORPLANS / "large-hall.yaml"))
-    frame, truth = simulate_log(site, plan, duration_s=900, period_s=2.0, seed=3)
-    return frame, truth, plan
+    return _simulate("large-hall", 2.0)
 
 
 def test_no_sticky_client_where_no_ap_falls_below_the_threshold(simulated):

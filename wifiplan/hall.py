@@ -86,24 +86,15 @@ class Building:
 class Room:
     """Room-electromagnetic quantities of a hall (Andersen et al. 2007).
 
-    volume_m3 [m^3], surface_m2 [m^2] and absorption_area_m2 [m^2] (``sum alpha_i A_i``);
-    ceiling_height_m [m]; roof and floor: their P.2040 surface classes."""
+    volume_m3 [m^3] and absorption_area_m2 [m^2] (``sum alpha_i A_i``) of the whole
+    building; ceiling_height_m [m]; roof and floor: their P.2040 surface classes; rooms: the
+    coupled rooms (:class:`wifiplan.rooms.Rooms`)."""
     volume_m3: float
-    surface_m2: float
     absorption_area_m2: float
     ceiling_height_m: float
     roof: str
     floor: str
-    rooms: Any = field(default=None, compare=False)   # :class:`wifiplan.rooms.Rooms`
-
-    @property
-    def mean_absorption(self) -> float:
-        return self.absorption_area_m2 / self.surface_m2
-
-    @property
-    def mean_free_path_m(self) -> float:
-        """4 V / A [m]: the mean free path of a diffuse field (Andersen et al. 2007)."""
-        return 4.0 * self.volume_m3 / self.surface_m2
+    rooms: Any = field(compare=False)
 
     @property
     def reverberation_time_s(self) -> float:
@@ -115,11 +106,6 @@ class Room:
     def decay_per_m(self) -> float:
         """1 / (c tau) [1/m]: the tail's onset factor is exp(-d / (c tau))."""
         return self.absorption_area_m2 / (4.0 * self.volume_m3)
-
-    def diffuse_gain_db(self, freq_mhz: float = 5500.0) -> float:
-        """10 log10(lambda^2 / (pi aA)) [dB]: the reverberant gain at distance 0."""
-        lam = SPEED_OF_LIGHT_M_S / (freq_mhz * 1e6)
-        return 10.0 * math.log10(lam ** 2 / (math.pi * self.absorption_area_m2))
 
 
 def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
@@ -141,13 +127,11 @@ def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
     roof_s = surface_class(b.roof, losses)
     floor_s = surface_class(b.floor, losses)
     volume = floor_m2 * h
-    surface = 2.0 * floor_m2 + perim_m * h
     absorb = (floor_m2 * (diffuse_absorption(floor_s) + diffuse_absorption(roof_s))
               + perim_m * h * diffuse_absorption(OUTER_WALL_SURFACE))
     for w in site.walls:
         length = float(LineString(np.asarray(w.points, float)).length)
         transmitted = 10.0 ** (-losses[w.material] / 10.0)
-        surface += 2.0 * length * h
         absorb += 2.0 * length * h * a_of(w.material) * (1.0 - transmitted)
     floor_a = diffuse_absorption(floor_s)
     for o in site.obstacles:
@@ -158,12 +142,11 @@ def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
         # the box stands on the floor: its footprint leaves the floor, its top and sides join
         volume -= float(fp.area) * top
         s = float(fp.area) + float(fp.length) * top
-        surface += s - float(fp.area)
         absorb += s * a_of(o.material) - float(fp.area) * floor_a
     volume = max(volume, 0.05 * floor_m2 * h)
     rooms = segment_rooms(site, losses, a_of, h, floor_a, diffuse_absorption(roof_s),
                           diffuse_absorption(OUTER_WALL_SURFACE))
-    return Room(volume_m3=volume, surface_m2=surface, absorption_area_m2=max(absorb, 1e-6),
+    return Room(volume_m3=volume, absorption_area_m2=max(absorb, 1e-6),
                 ceiling_height_m=h, roof=roof_s, floor=floor_s, rooms=rooms)
 
 
@@ -186,8 +169,6 @@ def diffuse_scale(room: Room, ap_x_m: float, ap_y_m: float, labels,
     """The coupled rooms' diffuse level [1/m^2] at cells of room index ``labels`` for an AP
     at (x, y): ``exchange[s, i]`` with ``s`` the AP's room (1 / aA for a single room);
     ``coupling_offset_db`` scales the coupling areas (a calibrated parameter)."""
-    if room.rooms is None:
-        return np.full(np.shape(labels), 1.0 / room.absorption_area_m2)
     s = int(room.rooms.label_at(ap_x_m, ap_y_m))
     return room.rooms.exchange_for(coupling_offset_db)[s][labels]
 
@@ -286,6 +267,8 @@ def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, p
     out = np.empty(len(x))
     lam = SPEED_OF_LIGHT_M_S / ((5000.0 + 5.0 * ap.channel) * 1e6)
     hi = image_height_m(room, ap.height_m)
+    E = room.rooms.exchange_for(coupling_offset_db)
+    src = int(room.rooms.label_at(ap.x_m, ap.y_m))
     for i in range(len(x)):
         r2 = (x[i] - ap.x_m) ** 2 + (y[i] - ap.y_m) ** 2
         dd = max(math.sqrt(r2 + (ap.height_m - client_height_m) ** 2), 1.0)
@@ -298,12 +281,7 @@ def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, p
         fs = (lam / (4 * math.pi)) ** 2
         direct = (fs / dd ** 2 + rf * fs / df ** 2) * 10 ** (-pen_direct_db[i] / 10)
         roof = rr * fs / dr ** 2 * 10 ** (-pen_roof_db[i] / 10)
-        if room.rooms is None:
-            level = 1.0 / room.absorption_area_m2
-        else:
-            src = int(room.rooms.label_at(ap.x_m, ap.y_m))
-            E = room.rooms.exchange_for(coupling_offset_db)
-            level = float(E[src, int(room.rooms.label_at(x[i], y[i]))])
+        level = float(E[src, int(room.rooms.label_at(x[i], y[i]))])
         rev = (lam ** 2 / math.pi * level
                * math.exp(-dd * room.absorption_area_m2 / (4 * room.volume_m3))
                * 10 ** (reverb_offset_db / 10))

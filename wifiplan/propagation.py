@@ -430,15 +430,20 @@ class PropagationModel:
         from .hall import room_of_site
         from .site import PROPAGATION_DEFAULTS
         p = site.propagation
+        d = None
+        if model_file is not None:
+            d = model_file if isinstance(model_file, dict) else load_model_file(model_file)
+        # the rooms are derived only for a model that uses them (the hall model)
+        hall = p.get("model", HALL) == HALL or (d is not None and d.get("model") == HALL)
         m = cls(model=p.get("model", HALL),
                 params={k: v for k, v in p.items() if k not in PROPAGATION_DEFAULTS},
                 ap_gain_dbi=p.get("ap_gain_dbi", 3.0), client_gain_dbi=p.get("client_gain_dbi", 0.0),
                 client_height_m=p.get("client_height_m", 1.2),
                 material_losses=site.material_losses(),
-                room=room_of_site(site, site.material_losses()))
-        if model_file is not None:
-            m = m.updated(model_file if isinstance(model_file, dict) else load_model_file(model_file),
-                          source=str(model_file) if not isinstance(model_file, dict) else "<model>")
+                room=room_of_site(site, site.material_losses()) if hall else None)
+        if d is not None:
+            m = m.updated(d, source=str(model_file) if not isinstance(model_file, dict)
+                          else "<model>")
         return m
 
     def updated(self, d: dict, source: str = "<model>") -> "PropagationModel":

@@ -56,7 +56,8 @@ class Rooms:
     ``y0_m`` and ``step_m``; per room its floor area [m^2], volume [m^3] and absorption area
     [m^2]; ``coupling_m2`` (n, n) the coupling areas K; ``exchange`` (n, n) the inverse of
     the power-balance matrix, so that ``exchange[s, i]`` [1/m^2] is the diffuse level of room
-    ``i`` for a unit power radiated in room ``s`` (1 / A for a single room)."""
+    ``i`` for a unit power radiated in room ``s`` (1 / A for a single room); ``doorways``
+    the virtual doors of :func:`doorways` that closed the rooms."""
     labels: np.ndarray
     x0_m: float
     y0_m: float
@@ -66,6 +67,7 @@ class Rooms:
     absorption_m2: np.ndarray
     coupling_m2: np.ndarray
     exchange: np.ndarray
+    doorways: tuple = ()        # the virtual door segments ((x, y), (x, y)) that close them
 
     @property
     def count(self) -> int:
@@ -324,4 +326,4 @@ def segment_rooms(site, material_losses: dict[str, float], absorption_of, ceilin
     exchange = exchange_matrix(absorb, K)
     return Rooms(labels=labels, x0_m=float(xs[0]), y0_m=float(ys[0]), step_m=step,
                  floor_m2=floor, volume_m3=volume, absorption_m2=absorb, coupling_m2=K,
-                 exchange=exchange)
+                 exchange=exchange, doorways=tuple(doors))

@@ -177,6 +177,13 @@ class _Design:
         return A, b
 
 
+def _bounds(head, fit_mats, offset_aps):
+    """(lo, hi) of theta = [the head parameters, fitted losses, AP offsets]."""
+    keys = list(head) + ["loss"] * len(fit_mats) + ["offset"] * len(offset_aps)
+    return (np.array([BOUNDS[k][0] for k in keys], float),
+            np.array([BOUNDS[k][1] for k in keys], float))
+
+
 def _pen(crossings, losses):
     return crossings @ losses if len(losses) else np.zeros(len(crossings))
 
@@ -213,12 +220,7 @@ class _HallDesign:
         return self.n_head + len(self.fit_mats) + len(self.offset_aps)
 
     def bounds(self):
-        n_m, n_o = len(self.fit_mats), len(self.offset_aps)
-        lo = [BOUNDS["reverb"][0], BOUNDS["gain"][0], BOUNDS["coupling"][0]] \
-            + [BOUNDS["loss"][0]] * n_m + [BOUNDS["offset"][0]] * n_o
-        hi = [BOUNDS["reverb"][1], BOUNDS["gain"][1], BOUNDS["coupling"][1]] \
-            + [BOUNDS["loss"][1]] * n_m + [BOUNDS["offset"][1]] * n_o
-        return np.array(lo, float), np.array(hi, float)
+        return _bounds(("reverb", "gain", "coupling"), self.fit_mats, self.offset_aps)
 
     def build(self, d):
         """The fixed parts of a set of observations (a context for :meth:`eval`)."""
@@ -281,12 +283,7 @@ class _LinearDesign:
         return self.d.n_params
 
     def bounds(self):
-        n_m, n_o = len(self.fit_mats), len(self.offset_aps)
-        lo = [BOUNDS["pl0_db"][0], BOUNDS["exponent"][0]] + [BOUNDS["loss"][0]] * n_m \
-            + [BOUNDS["offset"][0]] * n_o
-        hi = [BOUNDS["pl0_db"][1], BOUNDS["exponent"][1]] + [BOUNDS["loss"][1]] * n_m \
-            + [BOUNDS["offset"][1]] * n_o
-        return np.array(lo, float), np.array(hi, float)
+        return _bounds(("pl0_db", "exponent"), self.fit_mats, self.offset_aps)
 
     def build(self, d):
         return self.d.build(d)

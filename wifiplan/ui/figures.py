@@ -331,7 +331,6 @@ ROOM_COLOURS = ["#cfe2f3", "#fce5cd", "#d9ead3", "#f4cccc", "#d9d2e9", "#fff2cc"
 def rooms_figure(site, model, *, background=None) -> go.Figure:
     """The rooms the hall model sees (:mod:`wifiplan.rooms`): each room a colour, the
     doorways that close them red, the site drawn over them."""
-    from ..rooms import doorways
     R = model.room.rooms
     ny, nx = R.labels.shape
     xs = R.x0_m + np.arange(nx) * R.step_m
@@ -349,7 +348,7 @@ def rooms_figure(site, model, *, background=None) -> go.Figure:
                              showscale=False, hoverongaps=False,
                              customdata=np.where(inside, R.labels, -1),
                              hovertemplate="room %{customdata}<extra></extra>", name="rooms"))
-    doors = doorways(site, ceiling_m=model.room.ceiling_height_m)
+    doors = R.doorways
     if doors:
         dx = [v for (a, b) in doors for v in (a[0], b[0], None)]
         dy = [v for (a, b) in doors for v in (a[1], b[1], None)]
