@@ -235,6 +235,18 @@ def _shares(R, ch):
         return float(np.mean(best - co < 19)), float(np.mean(second >= -70))
 
 
+def _cell_mean_dbm(site, aps, x, y, model, cell_m=1.0, k=4):
+    """The model's mean power [dBm] over the square cells of side ``cell_m`` centred at
+    (x, y), from k x k points: what a Sionna RT radio map holds in a cell (the mean path
+    gain over the cell's area, RadioMapSolver eq. (54)). A cell that a wall or a rack's face
+    crosses mixes both sides of it; the model compared at the cell's centre would not."""
+    off = ((np.arange(k) + 0.5) / k - 0.5) * cell_m
+    ox, oy = (v.ravel() for v in np.meshgrid(off, off))
+    P = rssi_points_dbm(site, aps, (x[:, None] + ox[None]).ravel(),
+                        (y[:, None] + oy[None]).ravel(), model)
+    return 10 * np.log10(np.mean(10 ** (P.reshape(len(aps), len(x), k * k) / 10), axis=2))
+
+
 def _accuracy(name):
     site, plan, df = _traced(name)
     model = PropagationModel.for_site(site)
@@ -243,7 +255,7 @@ def _accuracy(name):
     key = {(x, y): i for i, (x, y) in enumerate(zip(pts.x_m, pts.y_m))}
     pi = np.array([key[(x, y)] for x, y in zip(df.x_m, df.y_m)])
     ai = df.bssid.map(idx).to_numpy()
-    P = rssi_points_dbm(site, plan.aps, pts.x_m.to_numpy(), pts.y_m.to_numpy(), model)
+    P = _cell_mean_dbm(site, plan.aps, pts.x_m.to_numpy(), pts.y_m.to_numpy(), model)
     err = df.rssi_dbm.to_numpy() - P[ai, pi]
     M = np.full(P.shape, -np.inf)
     M[ai, pi] = df.rssi_dbm.to_numpy()
@@ -255,12 +267,10 @@ def _accuracy(name):
 
 
 # Must show (issue): RMSE over all heard APs within 3 dB of a least-squares fit to the data
-# itself (2.5 and 4.8 dB), RMSE of the strongest AP at most 4 dB, the two shares within 0.10.
-# On the large hall the strongest AP is 4.03 dB off on all cells (4.05 on this subset): its
-# warehouse corridors and dock doors are lit by reflections off vertical metal faces, which
-# the model does not trace (docs/radio-model.md), so its bound here is 4.1 dB.
+# itself (2.5 and 4.8 dB), RMSE of the strongest AP at most 4 dB, the two shares within 0.10;
+# the model's cell means against the traced cells (like with like, _cell_mean_dbm).
 @pytest.mark.parametrize("name, rmse_max, best_max",
-                         [("production-line", 5.5, 4.0), ("large-hall", 7.8, 4.1)])
+                         [("production-line", 5.5, 4.0), ("large-hall", 7.8, 4.0)])
 def test_accuracy_against_the_ray_traced_hall(name, rmse_max, best_max):
     rmse, rmse_best, traced, predicted = _accuracy(name)
     assert rmse <= rmse_max
