@@ -233,8 +233,10 @@ def test_ping_pong_rules():
 def test_conflicting_findings_and_power_limits():
     rep = _report([_weak("AP2", 600, 300, -80)], _pp("AP1", "AP2", [-62, -58, -60, -63]))
     [r] = recommend(rep, PLAN)
-    assert r["ap"] == "AP2" and r["change_db"] == 0.0
-    assert "both ways" in r["reasons"][-1]
+    # weak (raise) and overlapping its neighbour too much (lower 2 dB): the reduction wins,
+    # as in every merge of power changes (wifiplan.rules.combine_power_changes)
+    assert r["ap"] == "AP2" and r["change_db"] == -2.0
+    assert "both ways" in r["reasons"][-1] and "reduction wins" in r["reasons"][-1]
     # AP3 at 19 dBm: the seed domain allows 23 dBm EIRP, 20 dBm at a 3 dBi antenna
     [r] = recommend(_report([_weak("AP3", 600, 300, -80)]), PLAN)
     assert (r["recommended_tx_power_dbm"], r["change_db"]) == (20.0, 1.0)

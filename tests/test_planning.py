@@ -13,7 +13,8 @@ from wifiplan.errors import InputError
 from wifiplan.plan import AP, Plan, load_plan
 from wifiplan.planning import plan_site, scale_rule
 from wifiplan.planning.channels import assign_channels, assignment_cost, interference_weights
-from wifiplan.planning.power import MIN_TX_POWER_DBM, power_limits
+from wifiplan.planning.power import power_limits
+from wifiplan.rules import MIN_TX_POWER_DBM
 from wifiplan.regulatory import is_dfs
 from wifiplan.site import parse_site
 

@@ -37,6 +37,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from .errors import InputError
+from .rules import AIRTIME_BUDGET
 
 # ---- MCS table ----------------------------------------------------------------------------
 
@@ -67,7 +68,6 @@ MCS_TABLE: tuple[Mcs, ...] = (
 MCS_RATE_MBPS = np.array([m.rate_mbps for m in MCS_TABLE])
 MCS_MIN_RSSI_DBM = np.array([m.min_rssi_dbm for m in MCS_TABLE])
 
-DEFAULT_AIRTIME_BUDGET = 0.5
 # Share of the PHY rate left as goodput for one 20 MHz 1-SS station with A-MPDU aggregation
 # and block acknowledgement: preamble, SIFS/AIFS, backoff, the BlockAck and the TCP/IP and
 # TLS headers cost roughly a third of the airtime at mid MCS with a handful of contending
@@ -175,7 +175,7 @@ def terminal_demand_mbps(profile: dict) -> float:
 # ---- cell load -----------------------------------------------------------------------------
 
 
-def cell_load(site, radiomap, airtime_budget: float = DEFAULT_AIRTIME_BUDGET,
+def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
               mac_efficiency: float = DEFAULT_MAC_EFFICIENCY, *, model=None,
               resolution_m: float = 1.0) -> pd.DataFrame:
     """Terminals, demand and airtime of every cell of a plan.

@@ -44,7 +44,9 @@ import pandas as pd
 
 from .errors import InputError
 from .fileio import dump_yaml, read_yaml, to_plain, write_atomic
-from .planning.backhaul import MAX_PERMANENT_LINK_M
+from .rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, CO_CHANNEL_MIN_SEPARATION_DB,
+                    DEFAULT_MIN_RSSI_DBM, MAX_PERMANENT_LINK_M, NOISE_FLOOR_DBM,
+                    ROAM_THRESHOLD_DBM)
 
 #: Namespaces that seed 8.1.2 requires in every cluster description.
 REQUIRED_NAMESPACES = ("imageflow-web", "imageflow-backend", "imageflow-processing",
@@ -322,7 +324,7 @@ def cluster_from_dict(d: Any, source: str = "<cluster>", lines: dict | None = No
             if n.overlaps(node_net):
                 ctx.fail(("site_network", "vlans", k, "subnet"),
                          f"{n} overlaps the K3s node network {node_net}")
-    for k, v in (("roaming", {"min_rssi_dbm": -70.0, "dot11k": True, "dot11v": True,
+    for k, v in (("roaming", {"min_rssi_dbm": ROAM_THRESHOLD_DBM, "dot11k": True, "dot11v": True,
                               "dot11r": True}),
                  ("max_link_utilisation", 0.7)):
         if isinstance(v, dict):
@@ -535,11 +537,7 @@ def _security_text(sec: dict) -> str:
 
 def rf_thresholds(site, cluster: Cluster) -> dict:
     """The thresholds the monitoring and the log analysis judge the site by [dBm, dB]."""
-    from .capacity import DEFAULT_AIRTIME_BUDGET
     from .logs import STICKY_MARGIN_DB, STICKY_RSSI_DBM, PING_PONG_WINDOW_S
-    from .radiomap import (BOUNDARY_BAND_DBM, CO_CHANNEL_MIN_SEPARATION_DB,
-                           NOISE_FLOOR_DBM)
-    from .site import DEFAULT_MIN_RSSI_DBM
     return {
         "roam_min_rssi_dbm": float(cluster.net["roaming"]["min_rssi_dbm"]),
         "coverage_min_rssi_dbm": DEFAULT_MIN_RSSI_DBM,
@@ -548,7 +546,7 @@ def rf_thresholds(site, cluster: Cluster) -> dict:
         "co_channel_min_separation_db": CO_CHANNEL_MIN_SEPARATION_DB,
         "noise_floor_dbm": NOISE_FLOOR_DBM,
         "min_snr_db": 25.0,
-        "airtime_budget": DEFAULT_AIRTIME_BUDGET,
+        "airtime_budget": AIRTIME_BUDGET,
         "sticky_rssi_dbm": STICKY_RSSI_DBM,
         "sticky_margin_db": STICKY_MARGIN_DB,
         "ping_pong_window_s": PING_PONG_WINDOW_S,
@@ -880,9 +878,9 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
       zones' terminals, from the terminal profiles) against the interface, within
       ``max_link_utilisation``.
     """
-    from .capacity import DEFAULT_AIRTIME_BUDGET, cell_load, terminal_profiles
+    from .capacity import cell_load, terminal_profiles
     from .radiomap import compute_radiomap
-    budget = DEFAULT_AIRTIME_BUDGET if airtime_budget is None else airtime_budget
+    budget = AIRTIME_BUDGET if airtime_budget is None else airtime_budget
     net = cluster.net
     util = float(net["max_link_utilisation"])
     profiles = terminal_profiles(site)

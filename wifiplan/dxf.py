@@ -29,6 +29,7 @@ import numpy as np
 
 from .errors import InputError
 from .fileio import MAX_INPUT_BYTES, check_size
+from .rules import DEFAULT_MIN_RSSI_DBM
 
 # Names accepted for ``units`` -> $INSUNITS code (AutoCAD / ezdxf.units).
 UNIT_CODES = {"in": 1, "ft": 2, "mm": 4, "cm": 5, "m": 6, "dm": 14}
@@ -298,7 +299,7 @@ def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
     for i, (pts, mat, h, layer) in enumerate(obstacles):
         site["obstacles"].append({"name": f"{layer.lower()}-{i + 1}", "polygon": pts_m(pts),
                                   "material": mat, "height_m": _r(h)})
-    site["zones"].append({"name": "floor", "polygon": site["outline"], "min_rssi_dbm": -67,
+    site["zones"].append({"name": "floor", "polygon": site["outline"], "min_rssi_dbm": int(DEFAULT_MIN_RSSI_DBM),
                           "terminals": {}})
     rep.site = site
     for m, n in sorted(doubled_walls(walls).items()):

@@ -26,12 +26,9 @@ import shapely
 from shapely.geometry import Polygon
 
 from .errors import InputError
-from .radiomap import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
-                       grid_axes)
-from .site import DEFAULT_MIN_RSSI_DBM
-
-ROAMING_THRESHOLD_DBM = -70.0      # seed 8.1.3.5: terminals re-scan below -70 dBm
-ZONE_COVERAGE_TARGET = 0.99        # a zone below 99 % of its points is "uncovered"
+from .radiomap import grid_axes
+from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
+                    DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM, ZONE_COVERAGE_TARGET)
 
 
 # ---- required points ---------------------------------------------------------------------------
@@ -274,7 +271,7 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
     in_band = boundary & (best >= lo) & (best <= hi)
     m["boundary_band_share"] = _r(in_band.sum() / boundary.sum()) if boundary.any() else None
     m["boundary_points"] = int(boundary.sum())
-    m["secondary_coverage"] = _r((np.nan_to_num(second, nan=-999) >= ROAMING_THRESHOLD_DBM)
+    m["secondary_coverage"] = _r((np.nan_to_num(second, nan=-999) >= ROAM_THRESHOLD_DBM)
                                  .sum() / n) if rp.n else None
     fin = sep[np.isfinite(sep)]
     m["co_channel_separation_min_db"] = _r(fin.min(), 2) if len(fin) else None
@@ -330,11 +327,13 @@ def format_metrics(m: dict) -> str:
              f"{', '.join(map(str, m.get('channels', [])))} (20 MHz, non-DFS)",
              f"primary coverage: {pct(m['primary_coverage'])} of required points "
              f"({m.get('coverage_basis')}, {m.get('resolution_m')} m grid)",
-             f"cell boundaries in -70..-65 dBm: {pct(m['boundary_band_share'])} of "
+             f"cell boundaries in {BOUNDARY_BAND_DBM[0]:g}..{BOUNDARY_BAND_DBM[1]:g} dBm: "
+             f"{pct(m['boundary_band_share'])} of "
              f"{m.get('boundary_points', 0)} boundary points",
-             f"secondary coverage (second server >= -70 dBm): {pct(m['secondary_coverage'])}",
+             f"secondary coverage (second server >= {ROAM_THRESHOLD_DBM:g} dBm): "
+             f"{pct(m['secondary_coverage'])}",
              f"co-channel separation: min {db(m['co_channel_separation_min_db'])}, "
-             f"5th percentile {db(m['co_channel_separation_p5_db'])} (target >= 19 dB)"]
+             f"5th percentile {db(m['co_channel_separation_p5_db'])} (target >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB)"]
     for name, z in m.get("zones", {}).items():
         worst = z["worst_rssi_dbm"]
         lines.append(f"  zone {name}: {pct(z['coverage'])} at >= {z['min_rssi_dbm']:g} dBm, "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .fileio import MAX_INPUT_BYTES
+from .rules import DEFAULT_MIN_RSSI_DBM
 
 MAX_DISPLAY_PX = 2000        # the background kept for display is at most this wide or high
 
@@ -86,7 +87,7 @@ def display_copy(img):
 
 
 def site_from_image(fi: FloorImage, name: str, *, regulatory_domain: str = "seed",
-                    min_rssi_dbm: float = -67.0) -> dict:
+                    min_rssi_dbm: float = DEFAULT_MIN_RSSI_DBM) -> dict:
     """A site mapping covering the image: outline = image extent, one zone over all of it."""
     w, h = round(fi.width_m, 3), round(fi.height_m, 3)
     outline = [[0, 0], [w, 0], [w, h], [0, h]]

@@ -73,8 +73,11 @@ import pandas as pd
 from .errors import InputError
 from .fileio import check_size
 from .plan import normalise_bssid
+from .regulatory import DOMAINS
+from .rules import (BOUNDARY_BAND_DBM, MAX_POWER_RAISE_DB, MAX_TX_POWER_DBM, MIN_TX_POWER_DBM,
+                    ROAM_THRESHOLD_DBM, clip_tx_power_dbm, combine_power_changes)
+from .site import PROPAGATION_DEFAULTS
 
-MIN_RSSI_DBM = -70.0            # roaming threshold, seed 8.1.3.5
 STICKY_RSSI_DBM = -75.0
 STICKY_MARGIN_DB = 6.0
 STICKY_MIN_S = 10.0
@@ -84,9 +87,6 @@ PING_PONG_MIN = 2
 MAX_SAMPLE_GAP_S = 30.0
 WEAK_FRACTION = 0.10
 MIN_AP_TIME_S = 60.0            # an AP needs this much associated time to judge its power
-BOUNDARY_BAND_DBM = (-70.0, -65.0)
-MAX_CHANGE_DB = 3.0
-MIN_TX_POWER_DBM = 1.0
 MAX_LOG_BYTES = 500 * 1024 * 1024
 MAX_LISTED_BAD_ROWS = 200
 
@@ -327,7 +327,7 @@ def _plan_of(plan):
     return plan
 
 
-def analyze_logs(logs, plan=None, *, min_rssi_dbm: float = MIN_RSSI_DBM,
+def analyze_logs(logs, plan=None, *, min_rssi_dbm: float = ROAM_THRESHOLD_DBM,
                  ping_pong_window_s: float = PING_PONG_WINDOW_S,
                  sticky_rssi_dbm: float = STICKY_RSSI_DBM,
                  sticky_margin_db: float = STICKY_MARGIN_DB, sticky_min_s: float = STICKY_MIN_S,
@@ -437,16 +437,16 @@ def analyze_logs(logs, plan=None, *, min_rssi_dbm: float = MIN_RSSI_DBM,
     return report
 
 
-def _max_tx_dbm(plan, ap) -> float:
-    from .regulatory import DOMAINS
+def _allowed_tx_dbm(plan, ap, tx_dbm: float) -> float:
+    """``tx_dbm`` within the allowed range (:func:`wifiplan.rules.tx_power_range_dbm`) of
+    the plan's domain, for the site's default AP gain (the log analysis has no site)."""
     dom = DOMAINS.get(str((plan.extra or {}).get("regulatory_domain", "seed")), DOMAINS["seed"])
-    try:
-        return dom.max_eirp_dbm(int(ap.channel)) - 3.0   # AP antenna gain, site default 3 dBi
-    except InputError:
-        return 20.0
+    if dom.channel(int(ap.channel)) is None:
+        return float(min(max(tx_dbm, MIN_TX_POWER_DBM), MAX_TX_POWER_DBM))
+    return clip_tx_power_dbm(dom, ap.channel, PROPAGATION_DEFAULTS["ap_gain_dbi"], tx_dbm)
 
 
-def recommend(report: dict, plan, *, min_rssi_dbm: float = MIN_RSSI_DBM) -> list[dict]:
+def recommend(report: dict, plan, *, min_rssi_dbm: float = ROAM_THRESHOLD_DBM) -> list[dict]:
     """Power changes (and settings) per AP of the plan, each with its reasons."""
     if plan is None:
         return []
@@ -457,7 +457,7 @@ def recommend(report: dict, plan, *, min_rssi_dbm: float = MIN_RSSI_DBM) -> list
         r = row["without_sticky"]
         if row["ap"] not in deltas or r["time_s"] < MIN_AP_TIME_S or r["fraction"] < WEAK_FRACTION:
             continue
-        up = float(np.clip(math.ceil(min_rssi_dbm - r["p10_rssi_dbm"]), 1, MAX_CHANGE_DB))
+        up = float(np.clip(math.ceil(min_rssi_dbm - r["p10_rssi_dbm"]), 1, MAX_POWER_RAISE_DB))
         note = (f", not counting {row['time_s'] - r['time_s']:.0f} s of sticky clients"
                 if row["time_s"] > r["time_s"] else "")
         deltas[row["ap"]].append((up, (
@@ -511,14 +511,11 @@ def recommend(report: dict, plan, *, min_rssi_dbm: float = MIN_RSSI_DBM) -> list
         if not ds and not st:
             continue
         reasons = [r for _, r in ds]
-        signs = {np.sign(d) for d, _ in ds}
-        if len(signs) > 1:
-            change = 0.0
-            reasons.append("the findings pull the power both ways: no change; survey this "
-                           "cell's boundary")
-        else:
-            change = float(np.clip(sum(d for d, _ in ds), -MAX_CHANGE_DB, MAX_CHANGE_DB))
-        new = float(np.clip(ap.tx_power_dbm + change, MIN_TX_POWER_DBM, _max_tx_dbm(plan, ap)))
+        if len({np.sign(d) for d, _ in ds}) > 1:
+            reasons.append("the findings pull the power both ways: the reduction wins "
+                           "(interference first); survey this cell's boundary")
+        change = combine_power_changes(d for d, _ in ds)
+        new = _allowed_tx_dbm(plan, ap, ap.tx_power_dbm + change)
         if change and abs(new - (ap.tx_power_dbm + change)) > 1e-9:
             reasons.append(f"limited to {new:g} dBm by the allowed power range")
         out.append({"ap": ap.id, "bssid": ap.bssid, "tx_power_dbm": float(ap.tx_power_dbm),
@@ -650,7 +647,7 @@ def simulate_log(site, plan, *, model=None, duration_s: float = 1200.0, period_s
         ra = rm.rssi_dbm[ia]
         ok = inzone & (rm.best_server != ia) & (ra <= STICKY_RSSI_DBM - 5) \
             & (rm.best_rssi_dbm >= ra + 12) \
-            & (rm.best_rssi_dbm >= -70)
+            & (rm.best_rssi_dbm >= ROAM_THRESHOLD_DBM)
         if ok.any():
             d = np.hypot(X - a.x_m, Y - a.y_m)
             j = int(np.argmin(np.where(ok, d, np.inf).ravel()))
@@ -710,7 +707,7 @@ def simulate_log(site, plan, *, model=None, duration_s: float = 1200.0, period_s
         else:
             cur = int(np.argmax(r[:, 0]))
             for s in range(n):
-                if s % scan_step == 0 and r[cur, s] < MIN_RSSI_DBM:
+                if s % scan_step == 0 and r[cur, s] < ROAM_THRESHOLD_DBM:
                     other = int(np.argmax(r[:, s]))
                     if r[other, s] >= r[cur, s] + hysteresis_db:
                         cur = other

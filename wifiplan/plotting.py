@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
+                    NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM)
+
 CHANNEL_COLOURS = {36: "#1f77b4", 40: "#ff7f0e", 44: "#2ca02c", 48: "#d62728",
                    149: "#9467bd", 153: "#8c564b", 157: "#e377c2", 161: "#17becf",
                    165: "#bcbd22"}
@@ -86,21 +89,22 @@ def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, lab
         data = np.ma.array(rm.best_rssi_dbm, mask=mask)
         im = ax.imshow(data, cmap="turbo", vmin=RSSI_RANGE_DBM[0], vmax=RSSI_RANGE_DBM[1], **kw)
         cs = ax.contour(rm.xs, rm.ys, np.where(mask, np.nan, rm.best_rssi_dbm),
-                        levels=[-70, -67], colors=["white", "black"], linewidths=[0.8, 0.8],
+                        levels=[ROAM_THRESHOLD_DBM, DEFAULT_MIN_RSSI_DBM], colors=["white", "black"], linewidths=[0.8, 0.8],
                         linestyles=["--", "-"], zorder=2)
         ax.clabel(cs, fmt="%d dBm", fontsize=6)
         cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
         cb.set_label("best-server RSSI [dBm]")
-        title = title or "Best-server RSSI (contours: -67 dBm solid, -70 dBm dashed)"
+        title = title or (f"Best-server RSSI (contours: {DEFAULT_MIN_RSSI_DBM:g} dBm solid, "
+                          f"{ROAM_THRESHOLD_DBM:g} dBm dashed)")
     elif kind == "sinr":
         data = np.ma.array(rm.sinr_db, mask=mask)
         im = ax.imshow(data, cmap="RdYlGn", vmin=0, vmax=50, **kw)
-        cs = ax.contour(rm.xs, rm.ys, np.where(mask, np.nan, rm.sinr_db), levels=[25],
+        cs = ax.contour(rm.xs, rm.ys, np.where(mask, np.nan, rm.sinr_db), levels=[MIN_SNR_DB],
                         colors=["black"], linewidths=0.8, zorder=2)
         ax.clabel(cs, fmt="%d dB", fontsize=6)
         cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
-        cb.set_label("SINR [dB] (co-channel + -95 dBm noise)")
-        title = title or "SINR of the best server (contour: 25 dB)"
+        cb.set_label(f"SINR [dB] (co-channel + {NOISE_FLOOR_DBM:g} dBm noise)")
+        title = title or f"SINR of the best server (contour: {MIN_SNR_DB:g} dB)"
     elif kind in ("channel", "server"):
         if kind == "channel":
             chans = sorted(set(int(c) for c in rm.channels))
@@ -128,7 +132,7 @@ def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, lab
     elif kind == "boundary":
         bnd = rm.boundary_mask()
         best = rm.best_rssi_dbm
-        lo, hi = -70.0, -65.0
+        lo, hi = BOUNDARY_BAND_DBM
         cat = np.full(best.shape, 0)
         cat[bnd & (best > hi)] = 1
         cat[bnd & (best >= lo) & (best <= hi)] = 2
@@ -137,9 +141,11 @@ def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, lab
         norm = BoundaryNorm(np.arange(-0.5, 4.5), 4)
         im = ax.imshow(np.ma.array(cat, mask=mask), cmap=cmap, norm=norm, **kw)
         cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01, ticks=[0, 1, 2, 3])
-        cb.ax.set_yticklabels(["inside a cell", "boundary > -65 dBm", "boundary -65..-70 dBm",
-                               "boundary < -70 dBm"], fontsize=7)
-        title = title or "Cell boundaries (best and second server within 3 dB)"
+        cb.ax.set_yticklabels(["inside a cell", f"boundary > {hi:g} dBm",
+                               f"boundary {hi:g}..{lo:g} dBm", f"boundary < {lo:g} dBm"],
+                              fontsize=7)
+        title = title or (f"Cell boundaries (best and second server within "
+                          f"{BOUNDARY_WITHIN_DB:g} dB)")
     else:
         raise ValueError(f"unknown map kind {kind!r}: rssi, sinr, channel, server, boundary")
     draw_site(ax, rm.site, rm.aps, labels=labels)

@@ -18,10 +18,9 @@ import numpy as np
 from .plan import AP
 from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
 
-NOISE_FLOOR_DBM = -95.0          # DESIGN.md section 6
-BOUNDARY_WITHIN_DB = 3.0         # best and second server within 3 dB: the cell boundary
-BOUNDARY_BAND_DBM = (-70.0, -65.0)
-CO_CHANNEL_MIN_SEPARATION_DB = 19.0
+from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
+                    NOISE_FLOOR_DBM)
+
 NOT_HEARD_DBM = -200.0
 MW_CACHE_MAX_BYTES = 512 * 2 ** 20   # keep per-layer mW maps for fast edits up to this size
 

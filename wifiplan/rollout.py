@@ -37,8 +37,12 @@ import pandas as pd
 from .errors import InputError
 from .evaluation import co_channel_separation_p5_db
 from .plan import AP, Plan
-from .radiomap import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
-                       NOISE_FLOOR_DBM, RadioMap, compute_radiomap)
+from .radiomap import RadioMap, compute_radiomap
+from .rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
+                    CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
+                    MIN_TX_POWER_DBM, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM, clip_tx_power_dbm,
+                    combine_power_changes)
+from .rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
 
 # ---- the seed's phases and rules ---------------------------------------------------------
 
@@ -70,10 +74,6 @@ PHASES: dict[int, Phase] = {
              "Stable roaming, quick correction when interference appears", "all"),
 }
 
-#: Seed 8.1.3.5: a terminal re-scans below this level (minimum RSSI, ローミング誘導).
-ROAM_THRESHOLD_DBM = -70.0
-#: DESIGN.md section 6: SNR >= 25 dB over the -95 dBm noise floor.
-MIN_SNR_DB = 25.0
 #: Acceptance: the share of the target area that must meet a per-point requirement.
 COVERAGE_TARGET = 0.95
 #: Acceptance: the share of cell-boundary points that must lie in the -65..-70 dBm band.
@@ -82,13 +82,8 @@ BOUNDARY_BAND_TARGET = 0.5
 #: power small cell of the seed (about 25-30 m between APs) serves roughly this radius; the
 #: trial proves the cell over its own footprint, not over the whole zone.
 TRIAL_RADIUS_M = 15.0
-#: Backhaul rules live with the planner's backhaul (one home): the 90 m permanent link of
-#: ISO/IEC 11801 / TIA-568 (100 m channel) and the PoE+ (802.3at class 4) budget per AP.
-from .planning.backhaul import AP_POE_W, MAX_PERMANENT_LINK_M as MAX_CABLE_M  # noqa: E402
-#: Phase-4 power tuning, per round and AP [dB]: raises in small steps, as a controller's
-#: transmit-power control does, so cells stay small; reductions may be larger.
-RAISE_STEP_DB = 3.0
-MAX_POWER_STEP_DB = 6.0
+#: The PoE+ (802.3at class 4) budget per AP lives with the planner's backhaul (one home).
+from .planning.backhaul import AP_POE_W  # noqa: E402
 #: Measured RSSI may differ from the prediction by this much before the model needs
 #: calibration (about 1.5 sigma of the 3GPP InF shadowing, 5-7 dB).
 MODEL_TOLERANCE_DB = 8.0
@@ -178,7 +173,8 @@ OPERATIONS_STEPS = [
     ("channels", "非DFSチャネル固定",
      "Fixed non-DFS channels (5 GHz, 20 MHz wide)"),
     ("power", "低出力設定で小セル化",
-     "Low power for small cells (-65 to -70 dBm at the cell boundaries)"),
+     f"Low power for small cells ({BOUNDARY_BAND_DBM[1]:g} to {BOUNDARY_BAND_DBM[0]:g} dBm "
+     "at the cell boundaries)"),
     ("min_rssi", "最低RSSI閾値で再探索",
      "Terminals join the one SSID and re-scan when below the minimum RSSI threshold"),
     ("backhaul", "有線バックホール",
@@ -495,7 +491,6 @@ def _on_site(rm: RadioMap, site) -> RadioMap:
 
 def _zone_min_rssi(site, rm: RadioMap) -> np.ndarray:
     """(ny, nx) the requirement at each point: its zone's min RSSI, else the design -67."""
-    from .site import DEFAULT_MIN_RSSI_DBM
     req = np.full(rm.best_rssi_dbm.shape, DEFAULT_MIN_RSSI_DBM, float)
     for k, z in enumerate(site.zones):
         req[rm.zone_index == k] = z.min_rssi_dbm
@@ -675,7 +670,11 @@ def ap_config_sheet(site, plan: Plan) -> pd.DataFrame:
 
 # ---- phase content -----------------------------------------------------------------------
 
-_RSSI_STEPS_DBM = (-45.0, -55.0, -60.0, -65.0, -67.0, -70.0)
+#: The levels a fieldwork plan measures at, from near the AP to beyond its edge [dBm]: three
+#: inside the cell, then the top of the boundary band, the design coverage and the roaming
+#: threshold (:mod:`wifiplan.rules`).
+_RSSI_STEPS_DBM = (-45.0, -55.0, -60.0, BOUNDARY_BAND_DBM[1], DEFAULT_MIN_RSSI_DBM,
+                   ROAM_THRESHOLD_DBM)
 
 
 def _grid_points(rm: RadioMap, sel: np.ndarray):
@@ -708,8 +707,8 @@ def measurement_plan(site, rm: RadioMap, target: np.ndarray, phase: int) -> pd.D
             if abs(vals[j] - step) > 3.0 or (iy[j], ix[j]) in seen:
                 continue
             seen.add((iy[j], ix[j]))
-            kind = "cell edge" if step >= -67 and step <= -65 else \
-                ("beyond the edge" if step < -67 else "in cell")
+            kind = ("cell edge" if DEFAULT_MIN_RSSI_DBM <= step <= BOUNDARY_BAND_DBM[1] else
+                    "beyond the edge" if step < DEFAULT_MIN_RSSI_DBM else "in cell")
             picks.append((int(iy[j]), int(ix[j]), kind))
     if phase >= 2 and len(rm.aps) >= 2:
         bnd = rm.boundary_mask() & target
@@ -913,16 +912,16 @@ def _server_sequence(srv: np.ndarray, min_run: int) -> list[int]:
 
 WALK_TEST_PASS = ("walk at normal pace (about 1 m/s) with a terminal streaming its profile's "
                   "uplink and a continuous ping: it roams to each expected AP in turn, each "
-                  "roam where the old AP is between -65 and -70 dBm, handover < 50 ms with "
-                  "802.11r, no A-B-A ping-pong within 10 s, never below -70 dBm for more "
-                  "than 2 s, no application data lost")
+                  f"roam where the old AP is between {BOUNDARY_BAND_DBM[1]:g} and "
+                  f"{BOUNDARY_BAND_DBM[0]:g} dBm, handover < 50 ms with "
+                  "802.11r, no A-B-A ping-pong within 10 s, never below "
+                  f"{ROAM_THRESHOLD_DBM:g} dBm for more than 2 s, no application data lost")
 
 
 def thresholds_table(site) -> pd.DataFrame:
     """Phase 4: the thresholds that monitoring watches, with their source."""
-    from .capacity import DEFAULT_AIRTIME_BUDGET
     lo, hi = BOUNDARY_BAND_DBM
-    zmins = sorted({z.min_rssi_dbm for z in site.zones}) or [-67.0]
+    zmins = sorted({z.min_rssi_dbm for z in site.zones}) or [DEFAULT_MIN_RSSI_DBM]
     rows = [
         ("Minimum RSSI (roaming trigger)", f"{ROAM_THRESHOLD_DBM:g} dBm",
          "terminals re-scan and roam below it; alert when a terminal stays below it",
@@ -936,7 +935,7 @@ def thresholds_table(site) -> pd.DataFrame:
          "DESIGN 6"),
         ("Co-channel separation", f">= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB",
          "same-channel APs below the serving AP", "DESIGN 6"),
-        ("Airtime per cell", f"< {DEFAULT_AIRTIME_BUDGET:.0%}", "channel utilisation",
+        ("Airtime per cell", f"< {AIRTIME_BUDGET:.0%}", "channel utilisation",
          "DESIGN 6"),
         ("Ping-pong roams", "0", "A -> B -> A within 10 s", "operations"),
         ("Channel and width", "planned channel, 20 MHz, non-DFS",
@@ -949,10 +948,11 @@ def logging_table() -> pd.DataFrame:
     """Phase 4: what to log, where, how often, and what it is for."""
     rows = [
         ("terminal", "timestamp, device, bssid, rssi_dbm (x_m, y_m where known)", "every 5 s",
-         "time below -70 dBm, roams, ping-pong, sticky clients (input of 'wifiplan logs "
+         f"time below {ROAM_THRESHOLD_DBM:g} dBm, roams, ping-pong, sticky clients (input of "
+         "'wifiplan logs "
          "analyze')"),
         ("terminal", "roam events: from/to BSSID, reason, handover time", "per event",
-         "802.11k/v/r working, roam points in the -65..-70 dBm band"),
+         f"802.11k/v/r working, roam points in the {BOUNDARY_BAND_TEXT} band"),
         ("terminal app", "send queue depth, resends, unsent data age", "every 10 s",
          "data kept during bad signal (seed 8.1.3.5)"),
         ("AP", "channel, width, tx power, client count, channel utilisation, retries",
@@ -981,10 +981,9 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
       ``rm`` against the uncalibrated ``base_rm``, the median change of each AP's best-server
       RSSI over its own cell is compensated.
     - Logs: the per-AP recommendations of the log analysis.
-    Changes are in whole dB, one per AP: reductions win over raises (interference first);
-    a raise is at most :data:`RAISE_STEP_DB` per round (a hole that needs more needs another
-    cell or a moved AP, not a louder one), a reduction at most :data:`MAX_POWER_STEP_DB`. The
-    new power is clipped to the domain's EIRP limit less the antenna gain and to 0 dBm.
+    Changes are in whole dB, one per AP, merged by :func:`wifiplan.rules.combine_power_changes`
+    (reductions win over raises; a raise at most 3 dB, a reduction at most 6 dB per round); the
+    new power is held in :func:`wifiplan.rules.tx_power_range_dbm`.
     """
     dom = site.domain
     gain = model.ap_gain_dbi if model is not None else site.propagation.get("ap_gain_dbi", 3.0)
@@ -1037,11 +1036,10 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
         items = recs[a.id]
         # one change per AP: the reductions win over raises (interference first), and
         # among several, the largest magnitude in that direction
-        downs = [d for d, _, _ in items if d < 0]
-        delta = max(min(downs), -MAX_POWER_STEP_DB) if downs else \
-            min(max(d for d, _, _ in items), RAISE_STEP_DB)
-        limit = dom.max_eirp_dbm(a.channel) - gain if dom.channel(a.channel) else a.tx_power_dbm
-        new = float(np.clip(a.tx_power_dbm + delta, 0.0, limit))
+        delta = combine_power_changes(d for d, _, _ in items)
+        new = (clip_tx_power_dbm(dom, a.channel, gain, a.tx_power_dbm + delta)
+               if dom.channel(a.channel)
+               else max(MIN_TX_POWER_DBM, min(a.tx_power_dbm + delta, a.tx_power_dbm)))
         rows.append({"ap_id": a.id, "current_dbm": a.tx_power_dbm, "change_db": new -
                      a.tx_power_dbm, "new_dbm": new,
                      "reason": "; ".join(r for _, r, _ in items),
@@ -1072,7 +1070,7 @@ def operations_checklist(site, plan: Plan, metrics: dict) -> pd.DataFrame:
                   "check" if band is None else "FAIL",
                   "powers " + ", ".join(f"{p:g}" for p in sorted({a.tx_power_dbm for a in
                                                                   plan.aps})) + " dBm; "
-                  + (f"{100 * band:.0f} % of boundary points in -65..-70 dBm"
+                  + (f"{100 * band:.0f} % of boundary points in {BOUNDARY_BAND_TEXT}"
                      if band is not None else "no cell boundary")),
         "min_rssi": ("configure", f"minimum RSSI {ROAM_THRESHOLD_DBM:g} dBm on every AP and "
                                   f"terminal"),
@@ -1139,7 +1137,7 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                          _ge(metrics["sinr_ok_share"], COVERAGE_TARGET), "plan"))
     if n >= 2:
         band = metrics["boundary_band_share"]
-        out.append(Criterion(f"{P}-boundary", "Cell boundaries in the -65..-70 dBm band",
+        out.append(Criterion(f"{P}-boundary", f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band",
                              f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best "
                              f"and second within {BOUNDARY_WITHIN_DB:g} dB)", band, "%",
                              _ge(band, BOUNDARY_BAND_TARGET) if band is not None else None,
@@ -1266,7 +1264,7 @@ def logs_criteria(phase: int, logs: dict) -> list[Criterion]:
     t = sum(float(r.get("time_s", 0)) for r in per_ap)
     if t > 0:
         below = sum(float(r.get("below_s", 0)) for r in per_ap) / t
-        out.append(Criterion(f"{P}-logs-below", "Associated time below -70 dBm",
+        out.append(Criterion(f"{P}-logs-below", f"Associated time below {ROAM_THRESHOLD_DBM:g} dBm",
                              "<= 1 % of the logged associated time", below, "%",
                              below <= 0.01, "logs"))
     if s.get("sticky_episodes") is not None:

@@ -24,8 +24,8 @@ from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
 from .hall import BUILDING_DEFAULTS, Building
 from .materials import MATERIALS, P2040_PROPERTIES, material_table
 from .regulatory import DOMAINS
+from .rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 
-DEFAULT_MIN_RSSI_DBM = -67.0
 OUTLINE_TOLERANCE_M = 0.05     # walls and zones may stick out of the outline by this much
 MAX_EXTENT_M = 5000.0          # a floor larger than 5 km is a unit error
 TERMINAL_TYPES = ("handheld", "thinklet")
@@ -462,7 +462,8 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
         if not tol_poly.covers(Polygon(poly)):
             ctx.fail(path, "zone lies outside the outline")
         rssi = _number(ctx, path + ("min_rssi_dbm",), z.get("min_rssi_dbm", DEFAULT_MIN_RSSI_DBM),
-                       lo=-95, hi=-30, what="a minimum RSSI in dBm")
+                       lo=MIN_RSSI_RANGE_DBM[0], hi=MIN_RSSI_RANGE_DBM[1],
+                       what="a minimum RSSI in dBm")
         terms = {}
         t_in = _mapping(ctx, path + ("terminals",), z.get("terminals") or {}, "terminals by type")
         for tk, tv in t_in.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import InputError
+from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 
 
 def _channels(text: str) -> list[int]:
@@ -34,8 +35,10 @@ def _plan(args) -> int:
     model = PropagationModel.for_site(site, args.model)
     if args.aps is not None and args.aps < 1:
         raise InputError(f"--aps must be at least 1, got {args.aps}")
-    if args.min_rssi is not None and not (-95 <= args.min_rssi <= -30):
-        raise InputError(f"--min-rssi {args.min_rssi:g} dBm is out of range, expected -95..-30")
+    lo, hi = MIN_RSSI_RANGE_DBM
+    if args.min_rssi is not None and not (lo <= args.min_rssi <= hi):
+        raise InputError(f"--min-rssi {args.min_rssi:g} dBm is out of range, expected "
+                         f"{lo:g}..{hi:g}")
     if args.resolution is not None and not (0.25 <= args.resolution <= 10):
         raise InputError(f"--resolution {args.resolution:g} m is out of range, expected 0.25..10")
     try:
@@ -59,7 +62,8 @@ def _plan(args) -> int:
     failed = False
     if not site.zones:
         print(f"wifiplan: {args.site}: the site has no zones, so the plan covers the whole "
-              "outline at -67 dBm; add zones (where terminals work) and plan again",
+              f"outline at {DEFAULT_MIN_RSSI_DBM:g} dBm; add zones (where terminals work) and "
+              "plan again",
               file=sys.stderr)
         failed = True
     if m.get("uncovered_zones"):
@@ -79,7 +83,8 @@ def register(sub) -> None:
     p = sub.add_parser("plan", help="place APs, assign channels, tune power (writes PLAN.yaml)",
                        description="Plan a site: AP count from the seed's scale rule, coverage "
                        "and capacity; placement on ceiling mount points; non-DFS 20 MHz "
-                       "channels; power tuned so cell boundaries lie in -70..-65 dBm; "
+                       "channels; power tuned so cell boundaries lie in "
+                       f"{BOUNDARY_BAND_DBM[0]:g}..{BOUNDARY_BAND_DBM[1]:g} dBm; "
                        "switch ports and cable runs. Exit 1 when a zone stays uncovered or the "
                        "site has no zones (the plan is still written), 2 on bad input.")
     p.add_argument("site", metavar="SITE.yaml")

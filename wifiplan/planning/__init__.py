@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import InputError
 from ..evaluation import evaluate_plan, required_points, zone_indices
 from ..plan import AP, Plan
+from ..rules import AIRTIME_BUDGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .backhaul import assign_backhaul, assign_bssids
 from .channels import assign_channels, interference_weights
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours, candidate_points,
@@ -66,9 +67,9 @@ def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
     """Cells the terminals' demand needs, estimated before placement: the total demand of
     the zones over what one cell carries within the airtime budget at the PHY rate of a
     point 6 dB above the zone's requirement (a cell's median point)."""
-    from ..capacity import (DEFAULT_AIRTIME_BUDGET, DEFAULT_MAC_EFFICIENCY, phy_rate_mbps,
-                            terminal_demand_mbps, terminal_profiles)
-    budget = airtime_budget or DEFAULT_AIRTIME_BUDGET
+    from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, terminal_demand_mbps,
+                            terminal_profiles)
+    budget = airtime_budget or AIRTIME_BUDGET
     eff = mac_efficiency or DEFAULT_MAC_EFFICIENCY
     prof = terminal_profiles(site)
     cells = 0.0
@@ -156,9 +157,10 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     chans = _check_channels(site, channels)
     if aps is not None and (int(aps) != aps or aps < 1):
         raise InputError(f"the AP count must be a whole number >= 1, got {aps!r}", key="aps")
-    if min_rssi_dbm is not None and not (-95 <= float(min_rssi_dbm) <= -30):
-        raise InputError(f"minimum RSSI {min_rssi_dbm} dBm is out of range, expected -95..-30",
-                         key="min_rssi_dbm")
+    lo, hi = MIN_RSSI_RANGE_DBM
+    if min_rssi_dbm is not None and not (lo <= float(min_rssi_dbm) <= hi):
+        raise InputError(f"minimum RSSI {min_rssi_dbm} dBm is out of range, expected "
+                         f"{lo:g}..{hi:g}", key="min_rssi_dbm")
     zsel = zone_indices(site, zones)
     locked = [a for a in (existing.aps if existing is not None else []) if a.locked]
     if locked:
@@ -183,7 +185,7 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     res = float(resolution_m) if resolution_m else planning_resolution(req_area)
     rp = required_points(site, res, zones, min_rssi_dbm)
     spacing = max(candidate_spacing(site.area_m2), res)
-    reach = _reach_m(model, p_max, float(rp.req_dbm.min()) if rp.n else -67.0, height)
+    reach = _reach_m(model, p_max, float(rp.req_dbm.min()) if rp.n else DEFAULT_MIN_RSSI_DBM, height)
     cand = candidate_points(site, spacing, near_xy=np.column_stack([rp.x, rp.y]), reach_m=reach)
     if len(cand) == 0 and not locked:
         raise InputError("no admissible mount point: every ceiling grid point lies in an "

@@ -25,10 +25,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..rules import MAX_PERMANENT_LINK_M
+
 SWITCH_HEIGHT_M = 1.5
 CABLE_SLACK_FRACTION = 0.10
 SERVICE_LOOP_M = 3.0
-MAX_PERMANENT_LINK_M = 90.0
 AP_POE_W = 30.0
 
 

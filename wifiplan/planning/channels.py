@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..radiomap import CO_CHANNEL_MIN_SEPARATION_DB
+from ..rules import CO_CHANNEL_MIN_SEPARATION_DB
 
 EXACT_MAX_APS = 10
 #: Order in which channel groups receive channel numbers: every other channel first so

@@ -1,9 +1,8 @@
 """Transmit power: limits per channel, and tuning in 1 dB steps (a planner's TPC).
 
-Limits: an AP may transmit between :data:`MIN_TX_POWER_DBM` and the smaller of the small
-AP's hardware maximum :data:`MAX_TX_POWER_DBM` and the domain's maximum EIRP for its channel
-minus the antenna gain (``EIRP = tx_power_dbm + ap_gain_dbi <= max EIRP``, see
-:mod:`wifiplan.regulatory`).
+Limits: :func:`wifiplan.rules.tx_power_range_dbm`, from the small AP's hardware minimum to
+the smaller of its maximum and the domain's maximum EIRP for its channel minus the antenna
+gain (``EIRP = tx_power_dbm + ap_gain_dbi <= max EIRP``, see :mod:`wifiplan.regulatory`).
 
 Tuning works like a controller's transmit-power control (e.g. the TPC of enterprise WLAN
 controllers, which lowers an AP until its neighbours hear it at a target level): AP by AP,
@@ -22,10 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..radiomap import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
+from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, tx_power_range_dbm
 
-MIN_TX_POWER_DBM = 1.0     # lowest setting of a small enterprise AP [dBm]
-MAX_TX_POWER_DBM = 20.0    # highest 5 GHz conducted power of a small AP [dBm]
 W_UNCOVERED = 1000.0
 W_BAND_POINT = 1.0
 W_BAND_DB = 0.25
@@ -34,13 +31,9 @@ W_POWER = 0.5
 
 def power_limits(site, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
     """(min, max) transmit power [dBm] in whole dB for ``channel`` on ``site``: the AP's
-    hardware range capped so that EIRP = tx + ap_gain_dbi stays within the domain's limit."""
-    eirp = site.domain.max_eirp_dbm(int(channel))
-    hi = float(np.floor(min(MAX_TX_POWER_DBM, eirp - ap_gain_dbi) + 1e-9))
-    lo = float(np.ceil(MIN_TX_POWER_DBM))
-    if hi < lo:                       # the domain allows less than the hardware minimum
-        return hi, hi
-    return lo, hi
+    hardware range capped so that EIRP = tx + ap_gain_dbi stays within the domain's limit
+    (:func:`wifiplan.rules.tx_power_range_dbm`)."""
+    return tx_power_range_dbm(site.domain, channel, ap_gain_dbi)
 
 
 def limits_for_channels(site, channels, ap_gain_dbi: float) -> tuple[float, float]:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
+                     DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM)
+
 #: Text width of an A4 page with 15 mm margins [in].
 PAGE_WIDTH_IN = 7.0
 DPI = 150
@@ -77,17 +80,19 @@ def radio_maps(a) -> list[Figure]:
     out = []
     specs = [
         ("rssi", "Best-server RSSI",
-         "Received power of the strongest AP at 1.2 m client height. Solid contour: -67 dBm "
-         "(primary coverage); dashed: -70 dBm (roaming threshold)."),
+         "Received power of the strongest AP at 1.2 m client height. Solid contour: "
+         f"{DEFAULT_MIN_RSSI_DBM:g} dBm (primary coverage); dashed: {ROAM_THRESHOLD_DBM:g} dBm "
+         "(roaming threshold)."),
         ("channel", "Channel map",
          "Channel of the best server at each point; black lines are the cell edges."),
         ("boundary", "Cell boundaries",
-         "Points where the best and second server are within 3 dB (the cell boundary); "
-         "teal: boundary inside the -65..-70 dBm design band; orange: too strong (> -65 dBm, "
-         "cells overlap too much); red: too weak (< -70 dBm, roaming gap)."),
+         f"Points where the best and second server are within {BOUNDARY_WITHIN_DB:g} dB (the "
+         f"cell boundary); teal: boundary inside the {BOUNDARY_BAND_TEXT} design band; orange: "
+         f"too strong (> {BOUNDARY_BAND_DBM[1]:g} dBm, cells overlap too much); red: too weak "
+         f"(< {BOUNDARY_BAND_DBM[0]:g} dBm, roaming gap)."),
         ("sinr", "Co-channel interference (SINR)",
          "Signal to interference-plus-noise of the best server: same-channel APs plus the "
-         "-95 dBm noise floor. 25 dB is the design minimum."),
+         f"{NOISE_FLOOR_DBM:g} dBm noise floor. {MIN_SNR_DB:g} dB is the design minimum."),
     ]
     for kind, title, caption in specs:
         fig, ax = _figure(a.site)

@@ -37,16 +37,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..radiomap import CO_CHANNEL_MIN_SEPARATION_DB
 from ..regulatory import is_dfs
+from ..rules import CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
-ROAMING_MIN_RSSI_DBM = -70.0          # seed 8.1.3.5: terminals re-scan below this
 FOREIGN_CCA_DBM = -82.0               # IEEE 802.11-2020 17.3.10.6, 20 MHz preamble detection
 AP_BIAS_DB = 6.0
 AP_BIAS_MIN_POINTS = 5
 BIAS_MIN_PREDICTED_DBM = -85.0        # residuals only where the AP should be well heard
 HOLE_CLUSTER_M = 3.0
-SHOULD_BE_HEARD_DBM = -67.0
 
 SEVERITIES = {
     "error": "violates a seed rule, the site's regulatory domain or the plan: fix before use",
@@ -91,7 +89,7 @@ def _clusters(xy: np.ndarray, radius: float) -> np.ndarray:
 
 
 def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inventory=None,
-                 min_rssi_dbm: float = ROAMING_MIN_RSSI_DBM) -> dict:
+                 min_rssi_dbm: float = ROAM_THRESHOLD_DBM) -> dict:
     """Match the survey to the plan and list every finding (see the module docstring).
 
     ``frame`` is :func:`read_survey`'s frame (aggregated or not); ``model`` a
@@ -277,7 +275,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
         pred_all = predicted[pos[a.id]]
         if not len(rows):
             k = int(np.argmax(pred_all)) if len(pred_all) else 0
-            if len(pred_all) and pred_all[k] >= SHOULD_BE_HEARD_DBM:
+            if len(pred_all) and pred_all[k] >= DEFAULT_MIN_RSSI_DBM:
                 add("ap_not_heard", "error", pts[k, 0], pts[k, 1],
                     f"{a.id} is not heard anywhere, although predicted {pred_all[k]:.0f} dBm at "
                     f"({pts[k, 0]:.1f}, {pts[k, 1]:.1f}): off, unplugged or elsewhere",

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..plotting import CHANNEL_COLOURS, RSSI_RANGE_DBM
-from ..radiomap import BOUNDARY_BAND_DBM
+from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
 WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8a165",
                 "wood": "#9c6b30", "brick": "#b5533c", "concrete": "#555555",
@@ -18,8 +18,9 @@ WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8
 EXTRA_COLOURS = ["#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#ff7f00", "#1f78b4"]
 MAP_KINDS = {"rssi": "Best-server RSSI", "channel": "Channels", "boundary": "Cell boundaries",
              "sinr": "SINR"}
-BOUNDARY_CLASSES = ["inside a cell", "boundary above -65 dBm", "boundary -65 to -70 dBm",
-                    "boundary below -70 dBm"]
+BOUNDARY_CLASSES = ["inside a cell", f"boundary above {BOUNDARY_BAND_DBM[1]:g} dBm",
+                    f"boundary {BOUNDARY_BAND_DBM[1]:g} to {BOUNDARY_BAND_DBM[0]:g} dBm",
+                    f"boundary below {BOUNDARY_BAND_DBM[0]:g} dBm"]
 BOUNDARY_COLOURS = ["#f4f4f4", "#ff9f1c", "#2ec4b6", "#e71d36"]
 
 
@@ -247,7 +248,8 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> g
                                  colorbar=dict(title=dict(text="dBm", side="top"), len=0.9,
                                                thickness=14), name="best-server RSSI",
                                  **common))
-        for level, colour, dash in ((-67.0, "black", "solid"), (-70.0, "white", "dash")):
+        for level, colour, dash in ((DEFAULT_MIN_RSSI_DBM, "black", "solid"),
+                                    (ROAM_THRESHOLD_DBM, "white", "dash")):
             fig.add_trace(go.Contour(
                 x=rm.xs, y=rm.ys, z=best_rssi, showscale=False, hoverinfo="skip",
                 contours=dict(start=level, end=level, size=1, coloring="none",

@@ -8,6 +8,9 @@ import streamlit as st
 from wifiplan import planning
 from wifiplan.errors import InputError
 from wifiplan.plan import parse_plan, plan_to_yaml
+from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
+                           DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
+                           ROAM_THRESHOLD_DBM)
 from wifiplan.ui import figures, state
 
 
@@ -17,7 +20,8 @@ def planner_form(site, plan) -> None:
     with st.expander("Planner", expanded=not plan.aps, icon=":material/auto_fix_high:"):
         with st.form("planner_form", border=False):
             c = st.columns([1, 2, 1])
-            min_rssi = c[0].number_input("Minimum RSSI [dBm]", -90.0, -40.0, -67.0, step=1.0,
+            min_rssi = c[0].number_input("Minimum RSSI [dBm]", *MIN_RSSI_RANGE_DBM,
+                                         DEFAULT_MIN_RSSI_DBM, step=1.0,
                                          key="plan_min_rssi",
                                          help="Primary coverage target; zones may ask for more.")
             channels = c[1].multiselect("Channels", allowed, default=allowed, key="plan_channels",
@@ -129,9 +133,9 @@ def show_metrics(ev: dict | None) -> None:
     c[2].metric("Secondary coverage", _pct(ev.get("secondary_coverage")),
                 help="Share of the zones where a second AP is heard at the minimum RSSI "
                      "(roaming).")
-    c[3].metric("Boundary in -65..-70 dBm", _pct(ev.get("boundary_band_share")),
+    c[3].metric(f"Boundary in {BOUNDARY_BAND_TEXT}", _pct(ev.get("boundary_band_share")),
                 help="Share of the cell boundary where best and second server meet between "
-                     "-65 and -70 dBm (seed 8.1.3.5).")
+                     f"{BOUNDARY_BAND_DBM[1]:g} and {BOUNDARY_BAND_DBM[0]:g} dBm (seed 8.1.3.5).")
     c[4].metric("Co-channel sep. (p5)", _db(ev.get("co_channel_separation_p5_db")),
                 help="5th percentile of best server minus the strongest same-channel AP; "
                      "target >= 19 dB.")
@@ -165,12 +169,14 @@ def show_map(rm, site, kind: str) -> None:
         st.session_state["plan_map_figure"] = (rm, kind, bg, fig)
     st.plotly_chart(fig, width="stretch", key="plan_map",
                     config={"scrollZoom": True, "displaylogo": False})
-    notes = {"rssi": "Contours: -67 dBm solid black, -70 dBm dashed white. ",
+    notes = {"rssi": f"Contours: {DEFAULT_MIN_RSSI_DBM:g} dBm solid black, "
+                     f"{ROAM_THRESHOLD_DBM:g} dBm dashed white. ",
              "channel": "Colour: the channel of the best server; dark lines: cell borders. ",
-             "boundary": "Boundary: best and second server within 3 dB; the seed wants it "
-                         "between -65 and -70 dBm. ",
-             "sinr": "SINR of the best server over same-channel APs and the -95 dBm noise "
-                     "floor. "}
+             "boundary": f"Boundary: best and second server within {BOUNDARY_WITHIN_DB:g} dB; "
+                         f"the seed wants it between {BOUNDARY_BAND_DBM[1]:g} and "
+                         f"{BOUNDARY_BAND_DBM[0]:g} dBm. ",
+             "sinr": f"SINR of the best server over same-channel APs and the "
+                     f"{NOISE_FLOOR_DBM:g} dBm noise floor. "}
     st.caption(f"{site.name}: {len(rm.aps)} APs, {rm.resolution_m:g} m grid, "
                f"{st.session_state.get(state.MODEL_LABEL, '')}. {notes[kind]}Hover a point "
                "for the best and second server; scroll to zoom, drag to pan, double-click to "
