@@ -117,7 +117,8 @@ def reference_layers(site, aps, model, geom, xs, ys):
         f = 5000.0 + 5.0 * a.channel
         off = model.ap_offsets_db.get(a.id, 0.0)
         if model.is_hall:
-            pen_r = penetration_reference(geom, (a.x_m, a.y_m, model.roof_image_height_m(a.height_m)),
+            pen_r = penetration_reference(geom,
+                                          (a.x_m, a.y_m, model.roof_image_height_m(a.height_m)),
                                           X, Y, model.client_height_m)
             r = np.sqrt((X - a.x_m) ** 2 + (Y - a.y_m) ** 2)
             g_low, g_roof, g_rev = model.hall_terms(r, a.height_m, f)

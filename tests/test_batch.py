@@ -47,7 +47,8 @@ def test_batch_lists_a_broken_site_and_goes_on(tmp_path, capsys):
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     rows = {r["file"]: r for r in index["sites"]}
     assert set(rows) == {"broken.yaml", "production-line.yaml", "small-workshop.yaml"}
-    assert "outline" in rows["broken.yaml"]["error"] and "broken.yaml" in rows["broken.yaml"]["error"]
+    assert ("outline" in rows["broken.yaml"]["error"]
+            and "broken.yaml" in rows["broken.yaml"]["error"])
     for name, n_aps in (("production-line.yaml", 3), ("small-workshop.yaml", 1)):
         r = rows[name]
         assert r["error"] is None and r["ap_count"] == n_aps

@@ -114,7 +114,8 @@ def test_cluster_cli_error_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert f"cluster.yaml:{_line_of(CLUSTER_TEXT, 'network_mbps: 1000')}: vms[0].network_mbps" in err
+    assert (f"cluster.yaml:{_line_of(CLUSTER_TEXT, 'network_mbps: 1000')}: "
+            "vms[0].network_mbps" in err)
     assert not (tmp_path / "out").exists()
 
 
@@ -135,7 +136,8 @@ def deployed(request, tmp_path_factory):
 
 
 def _objects(out):
-    return {p.name: yaml.safe_load(p.read_text()) for p in sorted((out / "manifests").glob("*.yaml"))}
+    return {p.name: yaml.safe_load(p.read_text())
+            for p in sorted((out / "manifests").glob("*.yaml"))}
 
 
 def test_every_manifest_validates_against_kubernetes_schemas(deployed):
@@ -267,7 +269,8 @@ def test_otel_fragment_and_network_policy_agree(deployed, cluster):
     for rule in pol["spec"]["ingress"]:
         for peer in rule["from"]:
             if "ipBlock" in peer:
-                by_cidr[peer["ipBlock"]["cidr"]] = {(p["protocol"], p["port"]) for p in rule["ports"]}
+                by_cidr[peer["ipBlock"]["cidr"]] = {(p["protocol"], p["port"])
+                                                    for p in rule["ports"]}
     assert by_cidr == {"10.20.8.0/24": {("UDP", 5514)},
                        "10.20.0.0/22": {("TCP", 14317), ("TCP", 14318)}}
     assert frag["receivers"]["syslog/wifi-ap"]["udp"]["listen_address"].endswith(":5514")
@@ -336,7 +339,8 @@ zones:
     terminals: {{thinklet: {thinklets}}}
 infrastructure:
   server: {{name: SVR, position: [1, 1]}}
-  switches: [{{name: SW1, position: [2, 1], ports: 8, poe_budget_w: 120, uplink_mbps: {uplink_mbps}}}]
+  switches: [{{name: SW1, position: [2, 1], ports: 8, poe_budget_w: 120,\
+ uplink_mbps: {uplink_mbps}}}]
 {extra}""", source="overload.yaml")
     plan = parse_plan("""
 site: THINKLET overload

@@ -122,7 +122,8 @@ def test_block_references_are_expanded(tmp_path):
 def test_errors_are_one_line_input_errors(tmp_path, plan_dxf):
     with pytest.raises(InputError, match="layer 'WALL' has no entities"):
         import_dxf(plan_dxf, {"WALL": "concrete"})
-    with pytest.raises(InputError, match=r"unknown material 'concret' \(did you mean 'concrete'\?\)"):
+    with pytest.raises(InputError,
+                       match=r"unknown material 'concret' \(did you mean 'concrete'\?\)"):
         import_dxf(plan_dxf, {"WALLS": "concret"}, outline_layer="OUTLINE")
     bad = tmp_path / "bad.dxf"
     bad.write_text("this is not a drawing\n")

@@ -5,7 +5,7 @@ import pytest
 from wifiplan.evaluation import (co_channel_conflicts, evaluate_plan, format_metrics,
                                  required_points)
 from wifiplan.plan import AP, load_plan
-from wifiplan.planning.backhaul import (AP_POE_W, assign_backhaul, assign_bssids,
+from wifiplan.backhaul import (AP_POE_W, assign_backhaul, assign_bssids,
                                         backhaul_summary, cable_length_m)
 from wifiplan.radiomap import compute_radiomap
 from wifiplan.site import load_site, parse_site
@@ -38,7 +38,8 @@ def site():
 
 
 def two_aps(ch1=36, ch2=44, p=6.0):
-    return [AP("A", 10, 6, channel=ch1, tx_power_dbm=p), AP("B", 30, 6, channel=ch2, tx_power_dbm=p)]
+    return [AP("A", 10, 6, channel=ch1, tx_power_dbm=p),
+            AP("B", 30, 6, channel=ch2, tx_power_dbm=p)]
 
 
 def test_required_points_exclude_obstacles_and_carry_requirements(site):

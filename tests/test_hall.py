@@ -67,7 +67,8 @@ def test_diffuse_absorption_is_paris_integral():
 
 
 def test_interpolated_reflectance_within_1e5():
-    c = np.concatenate([np.random.default_rng(1).uniform(0, 1, 5000), np.geomspace(1e-7, 1e-2, 5000)])
+    c = np.concatenate([np.random.default_rng(1).uniform(0, 1, 5000),
+                        np.geomspace(1e-7, 1e-2, 5000)])
     for s in ("concrete", "metal", "wood"):
         assert np.abs(reflectance_tm(s, c) - fresnel_reflectance(s, 5.5, c, "TM")).max() < 1e-5
 
@@ -144,8 +145,10 @@ walls:
   - {from: [22, 11], to: [22, 20], material: brick}
   - {points: [[3, 14], [8, 14], [8, 20]], material: plasterboard}
 obstacles:
-  - {name: rack, polygon: [[10, 4], [18, 4], [18, 5.2], [10, 5.2]], material: metal-rack, height_m: 6}
-  - {name: press, polygon: [[12, 12], [15, 12], [15, 15], [12, 15]], material: machinery, height_m: 3}
+  - {name: rack, polygon: [[10, 4], [18, 4], [18, 5.2], [10, 5.2]], material: metal-rack,\
+ height_m: 6}
+  - {name: press, polygon: [[12, 12], [15, 12], [15, 15], [12, 15]], material: machinery,\
+ height_m: 3}
 zones: [{name: all, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]]}]
 """
 
@@ -287,8 +290,10 @@ name: racks
 outline: [[0, 0], [30, 0], [30, 24], [0, 24]]
 building: {ceiling_height_m: 8}
 obstacles:
-  - {name: r1, polygon: [[3, 10], [27, 10], [27, 11.2], [3, 11.2]], material: metal-rack, height_m: 7}
-  - {name: r2, polygon: [[3, 14], [27, 14], [27, 15.2], [3, 15.2]], material: metal-rack, height_m: 7}
+  - {name: r1, polygon: [[3, 10], [27, 10], [27, 11.2], [3, 11.2]], material: metal-rack,\
+ height_m: 7}
+  - {name: r2, polygon: [[3, 14], [27, 14], [27, 15.2], [3, 15.2]], material: metal-rack,\
+ height_m: 7}
   - {name: low, polygon: [[5, 2], [9, 2], [9, 5], [5, 5]], material: machinery, height_m: 2}
 """)
     R = room_of_site(site).rooms

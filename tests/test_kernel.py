@@ -282,7 +282,8 @@ def test_derived_layer_by_layer_equals_stacked(n, ties, seed):
 
 def _bench_module(name):
     import importlib.util
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}",
+                                                  ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -103,7 +103,8 @@ def test_roams_ping_pong_and_time_below():
     pp = rep["ping_pong"]
     assert [(p["device"], p["ap_a"], p["ap_b"], p["dwell_s"]) for p in pp] == \
         [("h1", "AP1", "AP2", 5.0)]
-    assert pp[0]["away"] == "2025-08-11T09:00:10.000Z" and pp[0]["back"] == "2025-08-11T09:00:15.000Z"
+    assert (pp[0]["away"] == "2025-08-11T09:00:10.000Z"
+            and pp[0]["back"] == "2025-08-11T09:00:15.000Z")
     # h1: A>B, B>A, (A until 24 s) > B at 100 s, B>A at 111 s: 4 roams; h2: 3 roams, the
     # last two in the hour from 10:00
     assert rep["roams"]["per_device"] == {"h1": 4, "h2": 3}

@@ -106,7 +106,8 @@ def test_no_plan_breaks_the_rules(dom, w, h, terminals, wall, aps):
     name, w58 = dom
     extra = ("enable_w58: true\n" if w58 else "")
     if wall:
-        extra += f"walls: [{{from: [{w / 2}, 0], to: [{w / 2}, {h * 0.6:.1f}], material: concrete}}]\n"
+        extra += (f"walls: [{{from: [{w / 2}, 0], to: [{w / 2}, {h * 0.6:.1f}], "
+                  f"material: concrete}}]\n")
     site = mk(w=w, h=h, terminals=f"{{handheld: {terminals}}}", domain=name, extra=extra)
     plan = plan_site(site, aps=aps, resolution_m=1.5)
     allowed = set(site.allowed_channels())

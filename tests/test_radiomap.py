@@ -9,7 +9,7 @@ import pytest
 from conftest import SAMPLE_SITES, plan_path_of
 from wifiplan import AP, compute_radiomap, load_plan, load_site, path_loss_db
 from wifiplan.propagation import PropagationModel
-from wifiplan.radiomap import NOISE_FLOOR_DBM
+from wifiplan.rules import NOISE_FLOOR_DBM
 from wifiplan.site import site_from_dict
 
 SITE = site_from_dict({
@@ -24,7 +24,8 @@ APS = [AP("A", 5, 10, 4.0, 36, 20, 10.0), AP("B", 35, 10, 4.0, 36, 20, 8.0),
 
 def expected_rssi(ap, x, y, wall_loss=0.0):
     d = np.sqrt((x - ap.x_m) ** 2 + (y - ap.y_m) ** 2 + (ap.height_m - 1.2) ** 2)
-    return ap.tx_power_dbm + 2.0 - path_loss_db("3gpp-inf-los", d, 5000 + 5 * ap.channel) - wall_loss
+    return (ap.tx_power_dbm + 2.0 - path_loss_db("3gpp-inf-los", d, 5000 + 5 * ap.channel)
+            - wall_loss)
 
 
 def test_rssi_best_second_sinr_by_hand():

@@ -48,7 +48,8 @@ def test_no_module_defines_a_rule_name_again(path):
     names = {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
              for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
              if isinstance(t, ast.Name)}
-    assert not names & set(RULE_NAMES), f"{path.relative_to(PKG)} redefines {names & set(RULE_NAMES)}"
+    assert not names & set(RULE_NAMES), (
+        f"{path.relative_to(PKG)} redefines {names & set(RULE_NAMES)}")
 
 
 def test_the_seed_rules_in_numbers():

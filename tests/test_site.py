@@ -20,8 +20,10 @@ GOOD = textwrap.dedent("""\
       - {from: [20, 0], to: [20, 12], material: concrete}
       - {points: [[0, 20], [10, 20], [10, 30]], material: plasterboard}
     obstacles:
-      - {name: press-1, polygon: [[30, 5], [34, 5], [34, 9], [30, 9]], material: metal, height_m: 3.0}
-      - {name: shelf, polygon: [[40, 20], [48, 20], [48, 21], [40, 21]], material: steel-shelving, height_m: 5}
+      - {name: press-1, polygon: [[30, 5], [34, 5], [34, 9], [30, 9]], material: metal,\
+ height_m: 3.0}
+      - {name: shelf, polygon: [[40, 20], [48, 20], [48, 21], [40, 21]], material: steel-shelving,\
+ height_m: 5}
     zones:
       - name: line-1
         polygon: [[0, 0], [20, 0], [20, 20], [0, 20]]
@@ -75,9 +77,11 @@ def test_samples_round_trip_and_plans_fit(site_path, tmp_path):
 
 BAD_CASES = {
     "unknown material": (GOOD.replace("material: concrete}", "material: concret}"),
-                         "walls[0].material: unknown material 'concret' (did you mean 'concrete'?)", 8),
+                         "walls[0].material: unknown material 'concret' "
+                         "(did you mean 'concrete'?)", 8),
     "self-intersecting polygon": (
-        GOOD.replace("[[30, 5], [34, 5], [34, 9], [30, 9]]", "[[30, 5], [34, 9], [34, 5], [30, 9]]"),
+        GOOD.replace("[[30, 5], [34, 5], [34, 9], [30, 9]]",
+                     "[[30, 5], [34, 9], [34, 5], [30, 9]]"),
         "obstacles[0].polygon: polygon intersects itself", 11),
     "wall outside the outline": (GOOD.replace("to: [20, 12]", "to: [20, 42]"),
                                  "walls[0]: wall lies outside the outline", 8),
@@ -87,7 +91,8 @@ BAD_CASES = {
                                "outline[2][1]: expected a coordinate in metres, got 'thirty'", 3),
     "missing outline": (GOOD.replace("outline: [[0, 0], [50, 0], [50, 30], [0, 30]]\n", ""),
                         "missing required key 'outline'", 1),
-    "typo key": (GOOD.replace("zones:", "zonse:"), "unknown key 'zonse' (did you mean 'zones'?)", 13),
+    "typo key": (GOOD.replace("zones:", "zonse:"),
+                 "unknown key 'zonse' (did you mean 'zones'?)", 13),
     "yaml syntax": (GOOD.replace("  - name: store", "  - name: store: x"), "YAML syntax error", 18),
     "unknown domain": (GOOD.replace("regulatory_domain: seed", "regulatory_domain: UK"),
                        "regulatory_domain: unknown regulatory domain 'UK'", 2),

@@ -198,7 +198,8 @@ walls:
   - {from: [0, 15], to: [12, 15], material: plasterboard}
 obstacles:
   - {name: r1, polygon: [[4, 4], [18, 4], [18, 5.2], [4, 5.2]], material: metal-rack, height_m: 5.5}
-  - {name: r2, polygon: [[26, 22], [38, 22], [38, 23.2], [26, 23.2]], material: metal-rack, height_m: 5.5}
+  - {name: r2, polygon: [[26, 22], [38, 22], [38, 23.2], [26, 23.2]], material: metal-rack,\
+ height_m: 5.5}
 zones:
   - {name: all, polygon: [[0, 0], [40, 0], [40, 30], [0, 30]]}
 """

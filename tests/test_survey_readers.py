@@ -163,7 +163,8 @@ def test_mapped_csv_with_semicolons_decimal_commas_and_percent(tmp_path):
 
 
 def test_nmcli_style_percent_column_refused(tmp_path):
-    p = write(tmp_path, "nmcli.csv", "x_m,y_m,bssid,ssid,channel,signal\n1,2,02:1a:00:00:00:01,F,36,70\n")
+    p = write(tmp_path, "nmcli.csv",
+              "x_m,y_m,bssid,ssid,channel,signal\n1,2,02:1a:00:00:00:01,F,36,70\n")
     with pytest.raises(InputError, match="percent") as e:
         read_survey(p)
     assert e.value.line == 1

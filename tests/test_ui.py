@@ -194,12 +194,14 @@ def test_site_yaml_upload_error_is_the_cli_message_and_the_app_keeps_working(tmp
     at = new_app()
     at.segmented_control(key="site_source").set_value("Site YAML")
     run(at)
-    at.file_uploader(key="site_upload").set_value(("workshop.yaml", bad.encode(), "application/x-yaml"))
+    at.file_uploader(key="site_upload").set_value(("workshop.yaml", bad.encode(),
+                                                   "application/x-yaml"))
     run(at)
     assert errors(at) == [cli_message]
     assert "No site loaded." in [c.value for c in at.sidebar.caption]
     # the designer fixes the file and uploads it again: the app carries on
-    at.file_uploader(key="site_upload").set_value(("workshop.yaml", good.encode(), "application/x-yaml"))
+    at.file_uploader(key="site_upload").set_value(("workshop.yaml", good.encode(),
+                                                   "application/x-yaml"))
     run(at)
     assert errors(at) == []
     assert metrics(at)["Floor area"] == "375 m²"
@@ -253,7 +255,8 @@ def test_dxf_upload_that_is_not_a_drawing_shows_the_error():
     at = new_app()
     at.segmented_control(key="site_source").set_value("DXF drawing")
     run(at)
-    at.file_uploader(key="dxf_upload").set_value(("plan.dxf", b"not a drawing\n", "application/dxf"))
+    at.file_uploader(key="dxf_upload").set_value(("plan.dxf", b"not a drawing\n",
+                                                  "application/dxf"))
     run(at)
     assert len(errors(at)) == 1 and errors(at)[0].startswith("plan.dxf: not a readable DXF drawing")
 

@@ -42,11 +42,13 @@ from typing import Any
 
 import pandas as pd
 
+from .backhaul import SWITCH_HEIGHT_M, backhaul_summary, cable_length_m
 from .errors import InputError
 from .fileio import dump_yaml, read_yaml, to_plain, write_atomic
 from .rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, CO_CHANNEL_MIN_SEPARATION_DB,
                     DEFAULT_MIN_RSSI_DBM, MAX_PERMANENT_LINK_M, NOISE_FLOOR_DBM,
                     ROAM_THRESHOLD_DBM)
+from .validation import Ctx
 
 #: Namespaces that seed 8.1.2 requires in every cluster description.
 REQUIRED_NAMESPACES = ("imageflow-web", "imageflow-backend", "imageflow-processing",
@@ -172,7 +174,8 @@ def _json_path_error(err) -> str:
         return (f"unknown value {inst!r}" + (f" (did you mean '{close[0]}'?)" if close else
                 f", expected one of {', '.join(str(x) for x in err.validator_value)}"))
     if v == "pattern":
-        return f"{inst!r} is not valid: expected {sch.get('description', 'to match ' + sch['pattern'])}"
+        return (f"{inst!r} is not valid: expected "
+                f"{sch.get('description', 'to match ' + sch['pattern'])}")
     if v in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         op = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=",
               "exclusiveMaximum": "<"}[v]
@@ -195,7 +198,7 @@ def _type_word(t) -> str:
 
 def validate_with_schema(data: Any, schema: dict, ctx) -> None:
     """Check ``data`` against a JSON schema; the first error is raised through ``ctx``
-    (a :class:`wifiplan.site._Ctx`) with the key path and its line."""
+    (a :class:`wifiplan.validation.Ctx`) with the key path and its line."""
     import jsonschema
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path),
@@ -221,8 +224,7 @@ def validate_with_schema(data: Any, schema: dict, ctx) -> None:
 
 def cluster_from_dict(d: Any, source: str = "<cluster>", lines: dict | None = None) -> Cluster:
     """Validate a parsed cluster description; raise :class:`InputError` naming key and line."""
-    from .site import _Ctx
-    ctx = _Ctx(source, lines or {})
+    ctx = Ctx(source, lines or {})
     if not isinstance(d, dict):
         ctx.fail((), f"expected a cluster description (a mapping), got {type(d).__name__}")
     validate_with_schema(d, load_schema("cluster"), ctx)
@@ -369,8 +371,7 @@ def check_backhaul(site, plan, lines: dict | None = None) -> None:
     """Every AP's switch is a switch of the site and its port exists and is used once.
 
     Raises :class:`InputError` naming ``aps[i].switch`` or ``aps[i].port`` and its line."""
-    from .site import _Ctx
-    ctx = _Ctx(plan.source or "<plan>", lines or {})
+    ctx = Ctx(plan.source or "<plan>", lines or {})
     switches = {s.name: s for s in site.switches}
     used: dict[tuple, str] = {}
     for i, ap in enumerate(plan.aps):
@@ -402,8 +403,7 @@ def site_server_node(site, cluster: Cluster, lines: dict | None = None) -> str:
     if node is None:
         return cluster.net["site_server"]
     if cluster.vm_of(node) is None or "/" in node:
-        from .site import _Ctx
-        _Ctx(site.source or "<site>", lines or {}).fail(
+        Ctx(site.source or "<site>", lines or {}).fail(
             ("infrastructure", "server", "node"),
             f"unknown VM or K3s node '{node}' in cluster {cluster.name}, expected one of "
             f"{', '.join(sorted(set(cluster.vms) | set(cluster.nodes)))}")
@@ -420,7 +420,8 @@ def _flows(cluster: Cluster, server_name: str) -> list[dict]:
     for pname, port in entry_ports.items():
         flows.append({"from": "terminals", "to": entry, "protocol": "TCP", "port": int(port),
                       "purpose": f"image uploads ({pname})"})
-    collector = f"{tel['namespace']}/{','.join(f'{k}={v}' for k, v in tel['collector_labels'].items())}"
+    collector = (f"{tel['namespace']}/"
+                 f"{','.join(f'{k}={v}' for k, v in tel['collector_labels'].items())}")
     flows += [
         {"from": "terminals", "to": collector, "protocol": "TCP", "port": tel["otlp_grpc_port"],
          "purpose": "Wi-Fi metrics over OTLP/gRPC"},
@@ -441,7 +442,6 @@ def _flows(cluster: Cluster, server_name: str) -> list[dict]:
 
 def site_network(site, plan, cluster: Cluster, site_lines: dict | None = None) -> dict:
     """The site network as a part of the deployment description (``site-network.yaml``)."""
-    from .planning.backhaul import SWITCH_HEIGHT_M, backhaul_summary, cable_length_m
     net = cluster.net
     bh = backhaul_summary(site, plan.aps)
     server = site.server or {"name": "SVR", "position": None}
@@ -678,10 +678,12 @@ def _alert_rules(site, plan, cluster: Cluster, site_slug: str) -> list[dict]:
          "for": "2m", "labels": {**common, "severity": "warning"},
          "annotations": {
              "summary": f"Terminal below {roam:g} dBm on {site.name}",
-             "description": (f"Terminal {{{{ $labels.device }}}} has held AP {{{{ $labels.ap_id }}}} "
+             "description": (f"Terminal {{{{ $labels.device }}}} has held AP "
+                             f"{{{{ $labels.ap_id }}}} "
                              f"at {{{{ $value }}}} dBm for 2 minutes, below the roaming threshold "
-                             f"of {roam:g} dBm (seed 8.1.3.5): it should have re-scanned and roamed; "
-                             f"check coverage there or the terminal's roaming settings.")}},
+                             f"of {roam:g} dBm (seed 8.1.3.5): it should have re-scanned and "
+                             f"roamed; check coverage there or the terminal's roaming "
+                             f"settings.")}},
         {"alert": "WifiApOffPlannedChannel",
          "expr": f"max by (bssid) ({chan}) != on (bssid) group_left (ap_id, site) {planned}",
          "for": "10m", "labels": {**common, "severity": "warning"},
@@ -869,7 +871,7 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
       budget (50 %), ``utilisation`` the airtime share.
     - ``switch-uplink`` per switch [Mb/s]: the uplink of its APs' terminals against the
       switch's uplink (``limit`` = ``max_link_utilisation`` of it); from
-      :func:`wifiplan.planning.backhaul.backhaul_summary`: ``switch-poe`` [W] against the
+      :func:`wifiplan.backhaul.backhaul_summary`: ``switch-poe`` [W] against the
       PoE budget, ``switch-ports`` against the ports, ``switch-cabling`` [m] the longest AP
       cable (the plan's, else the planner's estimate) against the 90 m permanent link.
     - ``unwired``: APs without a switch port (fails: every AP is on wired backhaul).
@@ -911,7 +913,6 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
         rows.append(_row("cell", f"zone {z}", "Mb/s", math.inf, 0.0, 0.0, False,
                          f"zone {z} has terminals but no AP serves it"))
 
-    from .planning.backhaul import backhaul_summary
     bh = backhaul_summary(site, plan.aps)
     for sw in site.switches:
         mine = [a for a in plan.aps if a.switch == sw.name]

@@ -299,8 +299,8 @@ def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
     for i, (pts, mat, h, layer) in enumerate(obstacles):
         site["obstacles"].append({"name": f"{layer.lower()}-{i + 1}", "polygon": pts_m(pts),
                                   "material": mat, "height_m": _r(h)})
-    site["zones"].append({"name": "floor", "polygon": site["outline"], "min_rssi_dbm": int(DEFAULT_MIN_RSSI_DBM),
-                          "terminals": {}})
+    site["zones"].append({"name": "floor", "polygon": site["outline"],
+                          "min_rssi_dbm": int(DEFAULT_MIN_RSSI_DBM), "terminals": {}})
     rep.site = site
     for m, n in sorted(doubled_walls(walls).items()):
         rep.warnings.append(f"{n} {m} wall segments have a parallel twin closer than "

@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from .backhaul import backhaul_summary
 from .errors import InputError
 from .radiomap import grid_axes
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
@@ -176,7 +177,8 @@ def plan_violations(site, aps, ap_gain_dbi: float) -> list[str]:
             out.append(f"{a.id}: channel {a.channel} is a DFS channel")
         elif a.channel not in allowed:
             out.append(f"{a.id}: channel {a.channel} is not allowed in domain "
-                       f"{site.regulatory_domain} (non-DFS: {', '.join(map(str, sorted(allowed)))})")
+                       f"{site.regulatory_domain} "
+                       f"(non-DFS: {', '.join(map(str, sorted(allowed)))})")
         if a.width_mhz != WIDTH_MHZ:
             out.append(f"{a.id}: width {a.width_mhz} MHz, the rule is {WIDTH_MHZ} MHz")
         ch = site.domain.channel(int(a.channel))
@@ -298,7 +300,6 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
     m["co_channel_conflicts"] = co_channel_conflicts(rssi_pts, [a.channel for a in aps], ids,
                                                      area)
     if any(a.switch for a in aps):
-        from .planning.backhaul import backhaul_summary
         m["backhaul"] = backhaul_summary(site, aps)
     m["violations"] = plan_violations(site, aps, model.ap_gain_dbi)
     if capacity and rp.basis == "zones" and site.terminal_count > 0:
@@ -333,7 +334,8 @@ def format_metrics(m: dict) -> str:
              f"secondary coverage (second server >= {ROAM_THRESHOLD_DBM:g} dBm): "
              f"{pct(m['secondary_coverage'])}",
              f"co-channel separation: min {db(m['co_channel_separation_min_db'])}, "
-             f"5th percentile {db(m['co_channel_separation_p5_db'])} (target >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB)"]
+             f"5th percentile {db(m['co_channel_separation_p5_db'])} "
+             f"(target >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB)"]
     for name, z in m.get("zones", {}).items():
         worst = z["worst_rssi_dbm"]
         lines.append(f"  zone {name}: {pct(z['coverage'])} at >= {z['min_rssi_dbm']:g} dBm, "
@@ -362,7 +364,8 @@ def format_metrics(m: dict) -> str:
     cap = m.get("capacity")
     if cap:
         lines.append(f"capacity: {'ok' if cap['ok'] else 'FAILS'}, max airtime "
-                     + ("inf" if cap['max_airtime'] is None else f"{100 * cap['max_airtime']:.0f} %")
+                     + ("inf" if cap['max_airtime'] is None
+                        else f"{100 * cap['max_airtime']:.0f} %")
                      + f" (budget {100 * cap['airtime_budget']:.0f} %)")
         for f in cap.get("failures", []):
             lines.append(f"  capacity: {f}")

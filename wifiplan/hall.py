@@ -49,7 +49,8 @@ obstacles' volume is taken from the room's.
 The model has no parameter fitted to any data; ``reverb_offset_db`` and
 ``coupling_offset_db`` (default 0: the diffuse level, and the coupling areas between
 rooms, :mod:`wifiplan.rooms`) are what :func:`wifiplan.survey.calibrate` may fit beside the
-AP gain and the material losses. Frequency enters through ``lambda^2`` in every term; reflectances and absorption are those at
+AP gain and the material losses. Frequency enters through ``lambda^2`` in every term;
+reflectances and absorption are those at
 :data:`~wifiplan.materials.REFERENCE_FREQ_GHZ`, so a change of channel scales all terms
 alike (as free space does).
 """

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .propagation import obstacle_blocks, wall_hits
+from .geometry import obstacle_blocks, penetration_reference, wall_hits
 
 EPS = float(np.finfo(float).eps)
 BAND_REL = 1e-8          # half-width of the re-evaluation band around critical lines, x scale
@@ -117,13 +117,15 @@ class _Prep:
         coords += [np.abs(p).max() for p in polys if len(p)]
         self.geo_scale = float(max(coords)) if coords else 0.0
         self.top = np.asarray(geom.obs_top_m, float).reshape(-1)
-        O = self.n_obs
+        n_obs = self.n_obs
         # predicate arrays: the original vertex order, edges j -> (j + 1) % n, padded with
         # zero-length edges (which the predicate ignores: denominator 0, no y crossing)
         kp = max([len(p) for p in polys] + [1])
         self.kp = kp
-        PX1 = np.zeros((O, kp)); PY1 = np.zeros((O, kp))
-        PX2 = np.zeros((O, kp)); PY2 = np.zeros((O, kp))
+        PX1 = np.zeros((n_obs, kp))
+        PY1 = np.zeros((n_obs, kp))
+        PX2 = np.zeros((n_obs, kp))
+        PY2 = np.zeros((n_obs, kp))
         for o, p in enumerate(polys):
             n = len(p)
             if n == 0:
@@ -136,7 +138,7 @@ class _Prep:
         self.PEX = PX2 - PX1
         self.PEY = PY2 - PY1
         # region polygons: cleaned, counter-clockwise; the convex hull when not convex
-        rings, hulls, convex, bad = [], [], np.zeros(O, bool), np.zeros(O, bool)
+        rings, hulls, convex, bad = [], [], np.zeros(n_obs, bool), np.zeros(n_obs, bool)
         for o, p in enumerate(polys):
             r = _clean_ring(p)
             rings.append(r)
@@ -153,8 +155,10 @@ class _Prep:
         k = max([len(h) for h in hulls] + [1])
         kf = max([len(r) for r in rings] + [1])
         self.k = k
-        VX = np.zeros((O, k)); VY = np.zeros((O, k)); VM = np.zeros((O, k), bool)
-        NXT = np.zeros((O, k), int)
+        VX = np.zeros((n_obs, k))
+        VY = np.zeros((n_obs, k))
+        VM = np.zeros((n_obs, k), bool)
+        NXT = np.zeros((n_obs, k), int)
         for o, h in enumerate(hulls):
             n = len(h)
             if n == 0:
@@ -175,15 +179,18 @@ class _Prep:
         self.NY = np.where(VM, -EX / Ls, 0.0)
         self.C = self.NX * VX + self.NY * VY        # n . V on the edge
         self.elen_o = np.where(VM, L, np.inf)
-        self.PREV = np.zeros((O, k), int)           # index of the edge ending at vertex j
+        self.PREV = np.zeros((n_obs, k), int)           # index of the edge ending at vertex j
         for o, h in enumerate(hulls):
             n = len(h)
             if n:
                 self.PREV[o, :n] = (np.arange(n) - 1) % n
                 self.PREV[o, n:] = np.arange(n, k)
         # footprint edges (for the distance of the AP to the footprint)
-        FX1 = np.zeros((O, kf)); FY1 = np.zeros((O, kf)); FX2 = np.zeros((O, kf))
-        FY2 = np.zeros((O, kf)); FM = np.zeros((O, kf), bool)
+        FX1 = np.zeros((n_obs, kf))
+        FY1 = np.zeros((n_obs, kf))
+        FX2 = np.zeros((n_obs, kf))
+        FY2 = np.zeros((n_obs, kf))
+        FM = np.zeros((n_obs, kf), bool)
         for o, r in enumerate(rings):
             n = len(r)
             if n == 0:
@@ -193,11 +200,11 @@ class _Prep:
             FX2[o, :n], FY2[o, :n] = nx_[:, 0], nx_[:, 1]
             FM[o, :n] = True
         self.FX1, self.FY1, self.FX2, self.FY2, self.FM = FX1, FY1, FX2, FY2, FM
-        self.min_edge = np.where(VM, L, np.inf).min(1) if O else np.zeros(0)
+        self.min_edge = np.where(VM, L, np.inf).min(1) if n_obs else np.zeros(0)
         self.bad = bad
         self.polys = polys
         self.tiny = (_tiny(self.PEX, self.PEY).any(1) | _tiny(EX, EY).any(1)
-                     if O else np.zeros(0, bool))
+                     if n_obs else np.zeros(0, bool))
 
 
 def _fingerprint(geom):
@@ -286,10 +293,10 @@ def _ap_inside(prep: _Prep, ax, ay):
     """``_inside_polygon(poly, [ax], [ay])`` for every AP (rows) and obstacle (columns)."""
     ax = np.atleast_1d(np.asarray(ax, float))
     ay = np.atleast_1d(np.asarray(ay, float))
-    O = prep.n_obs
-    own = np.tile(np.arange(O), len(ax))
-    res = _inside_batch(prep, own, np.repeat(ax, O), np.repeat(ay, O))
-    return res.reshape(len(ax), O)
+    n_obs = prep.n_obs
+    own = np.tile(np.arange(n_obs), len(ax))
+    res = _inside_batch(prep, own, np.repeat(ax, n_obs), np.repeat(ay, n_obs))
+    return res.reshape(len(ax), n_obs)
 
 
 # --------------------------------------------------------------------------------------
@@ -395,7 +402,7 @@ class _APObstacles:
     """Classification of the obstacles for each AP (arrays APs x obstacles)."""
 
     def __init__(self, prep: _Prep, ax, ay, ah, ch, scale):
-        O = prep.n_obs
+        n_obs = prep.n_obs
         n = len(ax)
         self.in_a = _ap_inside(prep, ax, ay)
         lo, hi, eta_lo, eta_hi, status = _height_range(ah, ch, prep.top)
@@ -403,15 +410,15 @@ class _APObstacles:
         X = ax[:, None, None]
         Y = ay[:, None, None]
         d = np.where(prep.FM, _seg_dist(X, Y, prep.FX1, prep.FY1, prep.FX2, prep.FY2),
-                     np.inf).min(2) if O else np.zeros((n, 0))
+                     np.inf).min(2) if n_obs else np.zeros((n, 0))
         nxt = _nxt(prep)
         dh = np.where(prep.VM, _seg_dist(X, Y, prep.VX, prep.VY,
                                          np.take_along_axis(prep.VX, nxt, 1),
                                          np.take_along_axis(prep.VY, nxt, 1)),
-                      np.inf).min(2) if O else np.zeros((n, 0))
+                      np.inf).min(2) if n_obs else np.zeros((n, 0))
         degenerate = (prep.bad | (np.minimum(d, dh) < near) | (prep.min_edge < near)
                       | prep.tiny)
-        if O:
+        if n_obs:
             degenerate |= (_tiny(prep.PX1 - X, prep.PY1 - Y).any(2)
                            | _tiny(prep.VX - X, prep.VY - Y).any(2))
         status = np.where((status != 0) & degenerate, 2, status)
@@ -615,7 +622,8 @@ class _Batch:
         return tuple(r[ne] for r in res)
 
     def run(self):
-        """Interval contributions (row, jl, jr, weight) and candidates (region, row, col, assigned)."""
+        """Interval contributions (row, jl, jr, weight) and candidates (region, row, col,
+        assigned)."""
         g = self.grid
         reg, rows, start, jl, jr, nanpair = self._intervals()
         wreg, wrow, wl, wr = self._windows()
@@ -925,7 +933,6 @@ def _grid_sorted(geom, prep, aps, xs, ys, ch, image_heights=None):
     n, ny, nx = len(aps), len(ys), len(xs)
     scale = _scale_of(prep, xs, ys, AX, AY)
     if not np.isfinite(scale) or scale > 1e100:     # beyond any site: the reference itself
-        from .propagation import penetration_reference
         X, Y = np.meshgrid(xs, ys)
         out = np.stack([penetration_reference(geom, a, X, Y, ch) for a in aps])
         if image_heights is None:

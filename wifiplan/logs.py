@@ -307,7 +307,8 @@ def _sticky(assoc: pd.DataFrame, scans: pd.DataFrame, dt: np.ndarray, *, rssi_db
             better = ep["other_b"].mode().iloc[0]
             out.append({"device": dev[i], "ap": ap_of(bss[i]), "bssid": bss[i],
                         "better_ap": ap_of(better), "better_bssid": better,
-                        "start": _iso(ep["t"].iloc[0]), "end": _iso(ep["t"].iloc[-1] + ep["dt"].iloc[-1]),
+                        "start": _iso(ep["t"].iloc[0]),
+                        "end": _iso(ep["t"].iloc[-1] + ep["dt"].iloc[-1]),
                         "duration_s": round(dur, 3),
                         "serving_rssi_dbm": round(float(ep["rssi_dbm"].median()), 1),
                         "worst_rssi_dbm": round(float(ep["rssi_dbm"].min()), 1),
@@ -359,7 +360,8 @@ def analyze_logs(logs, plan=None, *, min_rssi_dbm: float = ROAM_THRESHOLD_DBM,
                                           samples=("dt", "size"))
     by_ap = tagged.groupby("ap").agg(time_s=("dt", "sum"), below_s=("weak_dt", "sum"),
                                      samples=("dt", "size"),
-                                     p10_rssi_dbm=("rssi_dbm", lambda s: float(np.percentile(s, 10))),
+                                     p10_rssi_dbm=("rssi_dbm",
+                                                   lambda s: float(np.percentile(s, 10))),
                                      median_rssi_dbm=("rssi_dbm", "median"))
     weak_xy = tagged[weak & tagged["x_m"].notna().to_numpy()].groupby("ap")[["x_m", "y_m"]].mean()
 
@@ -373,9 +375,11 @@ def analyze_logs(logs, plan=None, *, min_rssi_dbm: float = ROAM_THRESHOLD_DBM,
     known = set(ap_by_bssid)
     unknown = []
     if plan is not None:
-        for b, g in pd.concat([assoc[["bssid", "line"]], scans[["bssid", "line"]]]).groupby("bssid"):
+        for b, g in pd.concat([assoc[["bssid", "line"]],
+                               scans[["bssid", "line"]]]).groupby("bssid"):
             if b not in known:
-                unknown.append({"bssid": b, "rows": int(len(g)), "first_line": int(g["line"].min())})
+                unknown.append({"bssid": b, "rows": int(len(g)),
+                                "first_line": int(g["line"].min())})
 
     per_ap_rows = []
     for ap_id, r in by_ap.iterrows():

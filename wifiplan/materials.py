@@ -42,7 +42,8 @@ _F = REFERENCE_FREQ_GHZ
 MATERIALS: dict[str, Material] = {m.name: m for m in [
     Material("plasterboard", 3.0, "[P2040] Table 3 plasterboard, 2 x 12.5 mm on studs",
              "office partition, drywall", "plasterboard"),
-    Material("glass", _f(2 + 0.2 * _F), "[38901] Table 7.4.3-1 standard multi-pane glass, 2 + 0.2 f",
+    Material("glass", _f(2 + 0.2 * _F),
+             "[38901] Table 7.4.3-1 standard multi-pane glass, 2 + 0.2 f",
              "window, glazed partition", "glass"),
     Material("irr-glass", _f(23 + 0.3 * _F), "[38901] Table 7.4.3-1 IRR glass, 23 + 0.3 f",
              "metal-coated (infrared-reflecting) glass", "metal"),

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .fileio import dump_yaml, parse_yaml, read_yaml, to_plain, write_atomic
+from .validation import Ctx, check_keys, check_name, check_number
 
 BSSID_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 PLAN_KEYS = {"site", "aps", "metrics", "regulatory_domain", "model", "notes", "backhaul"}
@@ -106,11 +107,10 @@ def normalise_bssid(value: str) -> str | None:
 
 def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) -> Plan:
     """Validate a parsed plan mapping; raise :class:`InputError` naming the key and line."""
-    from .site import _Ctx, _check_keys, _name, _number
-    ctx = _Ctx(source, lines or {})
+    ctx = Ctx(source, lines or {})
     if not isinstance(d, dict):
         ctx.fail((), "expected a plan mapping with 'site' and 'aps'")
-    extra = _check_keys(ctx, (), d, PLAN_KEYS, {"aps"}, strict=False)
+    extra = check_keys(ctx, (), d, PLAN_KEYS, {"aps"}, strict=False)
     aps = []
     ids = set()
     if not isinstance(d["aps"], list):
@@ -119,15 +119,15 @@ def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) ->
         path = ("aps", i)
         if not isinstance(a, dict):
             ctx.fail(path, "expected an AP mapping")
-        _check_keys(ctx, path, a, AP_KEYS, {"id", "x_m", "y_m"})
-        ap_id = _name(ctx, path + ("id",), a["id"])
+        check_keys(ctx, path, a, AP_KEYS, {"id", "x_m", "y_m"})
+        ap_id = check_name(ctx, path + ("id",), a["id"])
         if ap_id in ids:
             ctx.fail(path + ("id",), f"duplicate AP id '{ap_id}'")
         ids.add(ap_id)
-        ch = _number(ctx, path + ("channel",), a.get("channel", 36), lo=1, hi=233,
-                     what="a channel number")
-        width = _number(ctx, path + ("width_mhz",), a.get("width_mhz", 20), lo=20, hi=320,
-                        what="a channel width in MHz")
+        ch = check_number(ctx, path + ("channel",), a.get("channel", 36), lo=1, hi=233,
+                          what="a channel number")
+        width = check_number(ctx, path + ("width_mhz",), a.get("width_mhz", 20), lo=20, hi=320,
+                             what="a channel width in MHz")
         bssid = a.get("bssid")
         if bssid is not None:
             nb = normalise_bssid(str(bssid))
@@ -137,23 +137,24 @@ def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) ->
             bssid = nb
         port = a.get("port")
         if port is not None:
-            port = int(_number(ctx, path + ("port",), port, lo=1, hi=1024, what="a port number"))
+            port = int(check_number(ctx, path + ("port",), port, lo=1, hi=1024,
+                                    what="a port number"))
         locked = a.get("locked", False)
         if not isinstance(locked, bool):
             ctx.fail(path + ("locked",), f"expected true or false, got {locked!r}")
         aps.append(AP(
             id=ap_id,
-            x_m=_number(ctx, path + ("x_m",), a["x_m"], lo=-5000, hi=5000, what="x in metres"),
-            y_m=_number(ctx, path + ("y_m",), a["y_m"], lo=-5000, hi=5000, what="y in metres"),
-            height_m=_number(ctx, path + ("height_m",), a.get("height_m", 4.0), lo=0, hi=50,
-                             what="a mount height in metres"),
+            x_m=check_number(ctx, path + ("x_m",), a["x_m"], lo=-5000, hi=5000, what="x in metres"),
+            y_m=check_number(ctx, path + ("y_m",), a["y_m"], lo=-5000, hi=5000, what="y in metres"),
+            height_m=check_number(ctx, path + ("height_m",), a.get("height_m", 4.0), lo=0, hi=50,
+                                  what="a mount height in metres"),
             channel=int(ch), width_mhz=int(width),
-            tx_power_dbm=_number(ctx, path + ("tx_power_dbm",), a.get("tx_power_dbm", 10.0),
-                                 lo=-10, hi=36, what="a transmit power in dBm"),
+            tx_power_dbm=check_number(ctx, path + ("tx_power_dbm",), a.get("tx_power_dbm", 10.0),
+                                      lo=-10, hi=36, what="a transmit power in dBm"),
             bssid=bssid, switch=(str(a["switch"]) if a.get("switch") is not None else None),
             port=port, locked=locked,
-            cable_m=(_number(ctx, path + ("cable_m",), a["cable_m"], lo=0, hi=10000,
-                             what="a cable length in metres") if a.get("cable_m") is not None
+            cable_m=(check_number(ctx, path + ("cable_m",), a["cable_m"], lo=0, hi=10000,
+                                  what="a cable length in metres") if a.get("cable_m") is not None
                      else None)))
     metrics = d.get("metrics") or {}
     if not isinstance(metrics, dict):
@@ -180,8 +181,7 @@ def parse_plan(text: str, source: str = "<plan>", site=None) -> Plan:
 
 
 def check_plan_against_site(plan: Plan, site, lines: dict | None = None) -> None:
-    from .site import _Ctx
-    ctx = _Ctx(plan.source or "<plan>", lines or {})
+    ctx = Ctx(plan.source or "<plan>", lines or {})
     if len(plan.aps):
         inside = site.inside_outline(plan.positions()[:, 0], plan.positions()[:, 1], 0.5)
         for i, ok in enumerate(inside):

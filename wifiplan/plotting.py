@@ -38,8 +38,8 @@ def draw_site(ax, site, aps=None, *, labels: bool = True, zones: bool = True,
     ax.plot(o[:, 0], o[:, 1], color="black", lw=1.6, zorder=5)
     for ob in site.obstacles:
         ax.add_patch(MplPolygon(ob.polygon, closed=True, facecolor="#606060", alpha=0.45,
-                                edgecolor="#303030", lw=0.5, hatch="//" if ob.height_m >= 4 else None,
-                                zorder=4))
+                                edgecolor="#303030", lw=0.5,
+                                hatch="//" if ob.height_m >= 4 else None, zorder=4))
     losses = site.material_losses()
     for w in site.walls:
         loss = losses.get(w.material, 10.0)
@@ -89,8 +89,9 @@ def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, lab
         data = np.ma.array(rm.best_rssi_dbm, mask=mask)
         im = ax.imshow(data, cmap="turbo", vmin=RSSI_RANGE_DBM[0], vmax=RSSI_RANGE_DBM[1], **kw)
         cs = ax.contour(rm.xs, rm.ys, np.where(mask, np.nan, rm.best_rssi_dbm),
-                        levels=[ROAM_THRESHOLD_DBM, DEFAULT_MIN_RSSI_DBM], colors=["white", "black"], linewidths=[0.8, 0.8],
-                        linestyles=["--", "-"], zorder=2)
+                        levels=[ROAM_THRESHOLD_DBM, DEFAULT_MIN_RSSI_DBM],
+                        colors=["white", "black"], linewidths=[0.8, 0.8], linestyles=["--", "-"],
+                        zorder=2)
         ax.clabel(cs, fmt="%d dBm", fontsize=6)
         cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
         cb.set_label("best-server RSSI [dBm]")
@@ -109,8 +110,9 @@ def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, lab
         if kind == "channel":
             chans = sorted(set(int(c) for c in rm.channels))
             idx = {c: i for i, c in enumerate(chans)}
-            val = np.vectorize(lambda s: idx[int(rm.channels[s])] if s >= 0 else -1)(rm.best_server) \
-                if len(rm.aps) else np.full(rm.best_server.shape, -1)
+            val = (np.vectorize(lambda s: idx[int(rm.channels[s])] if s >= 0 else -1)(
+                       rm.best_server)
+                   if len(rm.aps) else np.full(rm.best_server.shape, -1))
             cmap = ListedColormap([_channel_colour(c) for c in chans] or ["white"])
             norm = BoundaryNorm(np.arange(-0.5, len(chans) + 0.5), cmap.N)
             im = ax.imshow(np.ma.array(val, mask=mask | (val < 0)), cmap=cmap, norm=norm,

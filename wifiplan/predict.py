@@ -17,9 +17,11 @@ def read_points_csv(path) -> pd.DataFrame:
     try:
         df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
-        raise InputError("file is empty, expected a CSV with columns x_m,y_m", source=str(p)) from None
+        raise InputError("file is empty, expected a CSV with columns x_m,y_m",
+                         source=str(p)) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})", source=str(p)) from None
+        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})",
+                         source=str(p)) from None
     df.columns = [c.strip() for c in df.columns]
     for c in ("x_m", "y_m"):
         if c not in df.columns:

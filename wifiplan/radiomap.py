@@ -18,8 +18,7 @@ import numpy as np
 from .plan import AP
 from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
 
-from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
-                    NOISE_FLOOR_DBM)
+from .rules import (BOUNDARY_WITHIN_DB, NOISE_FLOOR_DBM)
 
 NOT_HEARD_DBM = -200.0
 MW_CACHE_MAX_BYTES = 512 * 2 ** 20   # keep per-layer mW maps for fast edits up to this size

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import InputError
 
 WIDTH_MHZ = 20
@@ -119,3 +121,11 @@ def band_of(channel: int | None = None, freq_mhz: float | None = None) -> str:
     if channel is not None and 1 <= channel <= 14:
         return "2.4"
     return "5"
+
+
+def channel_from_freq(freq_mhz) -> np.ndarray:
+    """Channel number from a centre frequency [MHz] (IEEE 802.11-2020 17.3.8.4.2, 19.3.15)."""
+    f = np.asarray(freq_mhz, float)
+    with np.errstate(invalid="ignore"):
+        ch = np.where(f == 2484, 14, np.where(f < 2500, (f - 2407) / 5, (f - 5000) / 5))
+    return np.where(np.isfinite(ch), np.round(ch), np.nan)

@@ -34,15 +34,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .backhaul import AP_POE_W, backhaul_summary, cable_length_m
 from .errors import InputError
-from .evaluation import co_channel_separation_p5_db
+from .evaluation import co_channel_separation_p5_db, evaluate_plan, required_points
+from .logs import analyze_logs
 from .plan import AP, Plan
+from .planning import plan_site
 from .radiomap import RadioMap, compute_radiomap
 from .rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                     CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
                     MIN_TX_POWER_DBM, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM, clip_tx_power_dbm,
                     combine_power_changes)
 from .rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
+from .survey import check_survey, read_survey
 
 # ---- the seed's phases and rules ---------------------------------------------------------
 
@@ -82,8 +86,6 @@ BOUNDARY_BAND_TARGET = 0.5
 #: power small cell of the seed (about 25-30 m between APs) serves roughly this radius; the
 #: trial proves the cell over its own footprint, not over the whole zone.
 TRIAL_RADIUS_M = 15.0
-#: The PoE+ (802.3at class 4) budget per AP lives with the planner's backhaul (one home).
-from .planning.backhaul import AP_POE_W  # noqa: E402
 #: Measured RSSI may differ from the prediction by this much before the model needs
 #: calibration (about 1.5 sigma of the 3GPP InF shadowing, 5-7 dB).
 MODEL_TOLERANCE_DB = 8.0
@@ -286,15 +288,6 @@ class PhaseAssessment:
 # ---- helpers over the library -------------------------------------------------------------
 
 
-def _optional(module: str, name: str):
-    """A function of a module that may not be installed in this build, or None."""
-    import importlib
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def pilot_zone(site, name: str | None = None):
     """The zone for the phase-1/2 trial: ``name`` if given, else the zone with the most
     terminals (ties: the smaller zone, then the first). None for a site without zones."""
@@ -361,7 +354,8 @@ def select_phase_aps(site, full_rm: RadioMap, pilot, count: int) -> list[AP]:
 
 def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
                        pilot=None, resolution_m: float = 1.0, full_rm: RadioMap | None = None,
-                       full_plan: Plan | None = None) -> tuple[Plan, Plan | None, list[str], RadioMap | None]:
+                       full_plan: Plan | None = None
+                       ) -> tuple[Plan, Plan | None, list[str], RadioMap | None]:
     """The plan of one phase, the full plan it comes from, notes on how, and the full
     plan's radio map when one was computed.
 
@@ -375,14 +369,10 @@ def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
       pilot zone, and 2-3 cells for it.
     """
     notes: list[str] = []
-    plan_site = _optional("wifiplan.planning", "plan_site")
     zones_arg = [pilot.name] if pilot is not None else None
     if full_plan is not None and not full_plan.aps:
         full_plan = None
     if plan is None:
-        if plan_site is None:
-            raise InputError("no plan given and no planner in this build: pass --plan PLAN.yaml",
-                             source=site.source)
         if full_plan is None and phase <= 2:
             # a trial needs no full plan: the planner plans the phase's cells on their own
             want = 1 if phase == 1 else phase2_cell_count(site, pilot, None)
@@ -450,9 +440,6 @@ def target_area(site, rm: RadioMap, phase: int, pilot, trial_radius_m: float = T
 def _required_mask(site, rm: RadioMap) -> np.ndarray:
     """The points where coverage is required, as the evaluation defines them (zone points
     outside obstacle footprints: :func:`wifiplan.evaluation.required_points`)."""
-    required_points = _optional("wifiplan.evaluation", "required_points")
-    if required_points is None:
-        return (rm.zone_index >= 0) if site.zones else rm.mask.copy()
     m = required_points(site, rm.resolution_m).mask
     return np.asarray(m() if callable(m) else m, bool)
 
@@ -557,9 +544,8 @@ def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame
 
     Lengths come from the plan (``cable_m``, set by the planner), else from the evaluation's
     backhaul figures, else the planner's cable rule
-    (:func:`wifiplan.planning.backhaul.cable_length_m`) from the AP's switch.
+    (:func:`wifiplan.backhaul.cable_length_m`) from the AP's switch.
     """
-    from .planning.backhaul import cable_length_m
     sw = {s.name: s for s in site.switches}
     bh = {}
     if evaluation and isinstance(evaluation.get("backhaul"), dict):
@@ -584,8 +570,7 @@ def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame
 
 def switch_usage(site, plan: Plan) -> pd.DataFrame:
     """Per switch: ports and PoE budget used by the plan's APs (the planner's backhaul
-    summary, :func:`wifiplan.planning.backhaul.backhaul_summary`)."""
-    from .planning.backhaul import backhaul_summary
+    summary, :func:`wifiplan.backhaul.backhaul_summary`)."""
     use = backhaul_summary(site, plan.aps)["switches"]
     pos = {s.name: s.position for s in site.switches}
     rows = []
@@ -1281,10 +1266,6 @@ def logs_criteria(phase: int, logs: dict) -> list[Criterion]:
 def survey_summary(site, plan: Plan, survey_path, rm: RadioMap, model=None) -> dict:
     """Read and check a survey against the plan (:mod:`wifiplan.survey`), and the measured
     best plan-AP RSSI per surveyed point beside the prediction there."""
-    read_survey = _optional("wifiplan.survey", "read_survey")
-    check_survey = _optional("wifiplan.survey", "check_survey")
-    if read_survey is None or check_survey is None:
-        raise InputError("survey support is not available in this build", source=str(survey_path))
     frame, meta = read_survey(survey_path)
     res = check_survey(site, plan, frame, meta, model=model)
     from pathlib import Path
@@ -1329,9 +1310,6 @@ def _measured_points(plan: Plan, frame: pd.DataFrame, rm: RadioMap,
 
 
 def logs_summary(logs_path, plan: Plan) -> dict:
-    analyze_logs = _optional("wifiplan.logs", "analyze_logs")
-    if analyze_logs is None:
-        raise InputError("log analysis is not available in this build", source=str(logs_path))
     res = analyze_logs(logs_path, plan)
     return dict(res)
 
@@ -1384,14 +1362,8 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
         rm = compute_radiomap(site, phase_plan.aps, resolution_m=resolution_m, model=model)
     target, label = target_area(site, rm, phase, pz, trial_radius_m)
     metrics = plan_metrics(site, rm, target)
-    evaluation = None
-    evaluate_plan = _optional("wifiplan.evaluation", "evaluate_plan")
-    if evaluate_plan is not None:
-        try:
-            evaluation = evaluate_plan(site, phase_plan, model=model, resolution_m=resolution_m,
-                                       radiomap=rm)
-        except ImportError as exc:       # a part of the evaluation not in this build
-            notes.append(f"Plan evaluation incomplete in this build ({exc}).")
+    evaluation = evaluate_plan(site, phase_plan, model=model, resolution_m=resolution_m,
+                               radiomap=rm)
     runs = cable_runs(site, phase_plan, evaluation)
     sw = switch_usage(site, phase_plan)
     bom = bill_of_materials(site, phase_plan, runs, sw)

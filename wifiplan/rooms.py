@@ -40,12 +40,13 @@ from scipy import ndimage
 from shapely import STRtree
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
-from .propagation import wall_hits
+from .geometry import wall_hits
 
 DOOR_MAX_M = 6.0        # a gap up to this wide between wall ends is a doorway of two rooms
 PARTITION_FRACTION = 0.5  # a row reaching this share of the ceiling divides the floor
 PARTITION_ELONGATION = 3.0  # ... when it is this many times as long as wide (a row, not a block)
-MIN_ROOM_M2 = 4.0       # smaller enclosed regions (a shaft, a gap between walls) join their neighbours
+MIN_ROOM_M2 = 4.0       # smaller enclosed regions (a shaft, a gap between walls) join their
+                        # neighbours
 MAX_RASTER_CELLS = 250_000
 
 
@@ -78,7 +79,8 @@ class Rooms:
         parameter a survey calibrates: doors shut or open, walls that pass more or less)."""
         if coupling_offset_db == 0.0:
             return self.exchange
-        return exchange_matrix(self.absorption_m2, self.coupling_m2 * 10.0 ** (coupling_offset_db / 10.0))
+        return exchange_matrix(self.absorption_m2,
+                               self.coupling_m2 * 10.0 ** (coupling_offset_db / 10.0))
 
     def label_at(self, x, y) -> np.ndarray:
         """Room index of points [m] (the nearest raster cell's)."""

@@ -9,8 +9,6 @@ site. Every validation error names the file, the key path and its line::
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,10 @@ from .errors import InputError
 from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
 from .hall import BUILDING_DEFAULTS, Building
 from .materials import MATERIALS, P2040_PROPERTIES, material_table
+from .pathloss import MODELS, check_model_params
 from .regulatory import DOMAINS
 from .rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
+from .validation import (Ctx, check_keys, check_list, check_mapping, check_name, check_number)
 
 OUTLINE_TOLERANCE_M = 0.05     # walls and zones may stick out of the outline by this much
 MAX_EXTENT_M = 5000.0          # a floor larger than 5 km is a unit error
@@ -202,56 +202,13 @@ def _num(v):
     return v
 
 
-# ---- validation -----------------------------------------------------------------------
-
-_FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-class _Ctx:
-    """Carries the file name and the line table, and formats errors."""
-
-    def __init__(self, source: str, lines: dict):
-        self.source = source
-        self.lines = lines
-
-    def line_of(self, path: tuple) -> int | None:
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return self.lines.get(())
-
-    def fail(self, path: tuple, message: str):
-        raise InputError(message, source=self.source, key=_key(path), line=self.line_of(path))
-
-
-def _key(path: tuple) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _number(ctx, path, v, *, lo=-math.inf, hi=math.inf, what="a number") -> float:
-    if isinstance(v, bool) or v is None:
-        ctx.fail(path, f"expected {what}, got {v!r}")
-    if isinstance(v, str) and _FLOAT_RE.match(v.strip()):
-        v = float(v)
-    if not isinstance(v, (int, float)):
-        ctx.fail(path, f"expected {what}, got {v!r}")
-    f = float(v)
-    if not math.isfinite(f):
-        ctx.fail(path, f"expected a finite number, got {v!r}")
-    if not (lo <= f <= hi):
-        ctx.fail(path, f"{f:g} is out of range, expected {what} between {lo:g} and {hi:g}")
-    return f
-
+# ---- validation (the general helpers: wifiplan.validation) --------------------------
 
 def _point(ctx, path, v) -> list[float]:
     if not isinstance(v, (list, tuple)) or len(v) != 2:
         ctx.fail(path, f"expected a point [x, y] in metres, got {v!r}")
-    return [_number(ctx, path + (i,), c, lo=-MAX_EXTENT_M, hi=MAX_EXTENT_M,
-                    what="a coordinate in metres") for i, c in enumerate(v)]
+    return [check_number(ctx, path + (i,), c, lo=-MAX_EXTENT_M, hi=MAX_EXTENT_M,
+                         what="a coordinate in metres") for i, c in enumerate(v)]
 
 
 def _points(ctx, path, v, min_count: int) -> np.ndarray:
@@ -275,43 +232,6 @@ def _polygon(ctx, path, v) -> np.ndarray:
     return pts
 
 
-def _name(ctx, path, v) -> str:
-    if not isinstance(v, (str, int)) or isinstance(v, bool) or str(v).strip() == "":
-        ctx.fail(path, f"expected a non-empty name, got {v!r}")
-    return str(v)
-
-
-def _mapping(ctx, path, v, what) -> dict:
-    if not isinstance(v, dict):
-        ctx.fail(path, f"expected {what} (a mapping), got {type(v).__name__}")
-    return v
-
-
-def _list(ctx, path, v, what) -> list:
-    if v is None:
-        return []
-    if not isinstance(v, list):
-        ctx.fail(path, f"expected a list of {what}, got {type(v).__name__}")
-    return v
-
-
-def _check_keys(ctx, path, d: dict, known: set, required: set = frozenset(), strict=True):
-    for k in required:
-        if k not in d:
-            ctx.fail(path, f"missing required key '{k}'")
-    extra = {}
-    for k in d:
-        if k in known:
-            continue
-        close = difflib.get_close_matches(str(k), sorted(known), n=1, cutoff=0.75)
-        if close:
-            ctx.fail(path + (k,), f"unknown key '{k}' (did you mean '{close[0]}'?)")
-        if strict:
-            ctx.fail(path + (k,), f"unknown key '{k}', expected one of {', '.join(sorted(known))}")
-        extra[k] = d[k]
-    return extra
-
-
 def _material(ctx, path, v, known: dict) -> str:
     if not isinstance(v, str):
         ctx.fail(path, f"expected a material name, got {v!r}")
@@ -325,14 +245,14 @@ def _material(ctx, path, v, known: dict) -> str:
 
 def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) -> Site:
     """Validate a parsed site mapping and build a :class:`Site`; raise InputError."""
-    ctx = _Ctx(source, lines or {})
+    ctx = Ctx(source, lines or {})
     if d is None:
         ctx.fail((), "file is empty, expected a site mapping")
     if not isinstance(d, dict):
         ctx.fail((), f"expected a site mapping at the top level, got {type(d).__name__}")
-    extra = _check_keys(ctx, (), d, SITE_KEYS, required={"name", "outline"}, strict=False)
+    extra = check_keys(ctx, (), d, SITE_KEYS, required={"name", "outline"}, strict=False)
 
-    name = _name(ctx, ("name",), d["name"])
+    name = check_name(ctx, ("name",), d["name"])
     dom = d.get("regulatory_domain", "seed")
     if dom not in DOMAINS:
         close = difflib.get_close_matches(str(dom), list(DOMAINS), n=1, cutoff=0.5)
@@ -352,10 +272,9 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
 
     # propagation
     prop = dict(PROPAGATION_DEFAULTS)
-    p_in = _mapping(ctx, ("propagation",), d.get("propagation") or {}, "propagation settings")
+    p_in = check_mapping(ctx, ("propagation",), d.get("propagation") or {}, "propagation settings")
     for k, v in p_in.items():
         if k == "model":
-            from .propagation import MODELS
             if not isinstance(v, str) or v not in MODELS:
                 close = difflib.get_close_matches(str(v), list(MODELS), n=1, cutoff=0.6)
                 ctx.fail(("propagation", "model"), f"unknown path-loss model {v!r}"
@@ -363,11 +282,12 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
                             else f", expected one of {', '.join(MODELS)}"))
             prop[k] = v
         elif k in ("ap_height_m", "client_height_m"):
-            prop[k] = _number(ctx, ("propagation", k), v, lo=0.0, hi=50.0, what="a height in metres")
+            prop[k] = check_number(ctx, ("propagation", k), v, lo=0.0, hi=50.0,
+                                   what="a height in metres")
         else:
-            prop[k] = _number(ctx, ("propagation", k), v, lo=-1000,
-                              hi=100000 if k.endswith("_mhz") else 1000, what="a model parameter")
-    from .propagation import check_model_params
+            prop[k] = check_number(ctx, ("propagation", k), v, lo=-1000,
+                                   hi=100000 if k.endswith("_mhz") else 1000,
+                                   what="a model parameter")
     try:
         check_model_params(prop["model"], {k: v for k, v in prop.items()
                                            if k not in PROPAGATION_DEFAULTS})
@@ -376,25 +296,25 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
 
     # materials
     site_mats: dict[str, float] = {}
-    m_in = _mapping(ctx, ("materials",), d.get("materials") or {}, "materials")
+    m_in = check_mapping(ctx, ("materials",), d.get("materials") or {}, "materials")
     for k, v in m_in.items():
         path = ("materials", k)
         if isinstance(v, dict):
-            _check_keys(ctx, path, v, {"loss_db", "source", "description"}, {"loss_db"})
-            site_mats[str(k)] = _number(ctx, path + ("loss_db",), v["loss_db"], lo=0, hi=100,
-                                        what="a loss in dB")
+            check_keys(ctx, path, v, {"loss_db", "source", "description"}, {"loss_db"})
+            site_mats[str(k)] = check_number(ctx, path + ("loss_db",), v["loss_db"], lo=0, hi=100,
+                                             what="a loss in dB")
         else:
-            site_mats[str(k)] = _number(ctx, path, v, lo=0, hi=100, what="a loss in dB")
+            site_mats[str(k)] = check_number(ctx, path, v, lo=0, hi=100, what="a loss in dB")
     known_mats = material_table(site_mats)
 
     # building: the hall's envelope
-    b_in = _mapping(ctx, ("building",), d.get("building") or {}, "building settings")
-    _check_keys(ctx, ("building",), b_in, set(BUILDING_DEFAULTS))
+    b_in = check_mapping(ctx, ("building",), d.get("building") or {}, "building settings")
+    check_keys(ctx, ("building",), b_in, set(BUILDING_DEFAULTS))
     b_val = dict(BUILDING_DEFAULTS)
     if "ceiling_height_m" in b_in:
-        b_val["ceiling_height_m"] = _number(ctx, ("building", "ceiling_height_m"),
-                                            b_in["ceiling_height_m"], lo=1.0, hi=100.0,
-                                            what="a ceiling height in metres (1-100)")
+        b_val["ceiling_height_m"] = check_number(ctx, ("building", "ceiling_height_m"),
+                                                 b_in["ceiling_height_m"], lo=1.0, hi=100.0,
+                                                 what="a ceiling height in metres (1-100)")
     surfaces = set(MATERIALS) | set(P2040_PROPERTIES) | set(site_mats)
     for k in ("roof", "floor"):
         if k in b_in:
@@ -404,10 +324,10 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
 
     # walls
     walls = []
-    for i, w in enumerate(_list(ctx, ("walls",), d.get("walls"), "walls")):
+    for i, w in enumerate(check_list(ctx, ("walls",), d.get("walls"), "walls")):
         path = ("walls", i)
-        w = _mapping(ctx, path, w, "a wall")
-        _check_keys(ctx, path, w, {"from", "to", "points", "material", "name"}, {"material"})
+        w = check_mapping(ctx, path, w, "a wall")
+        check_keys(ctx, path, w, {"from", "to", "points", "material", "name"}, {"material"})
         if "points" in w:
             if "from" in w or "to" in w:
                 ctx.fail(path, "give either 'from'/'to' or 'points', not both")
@@ -428,16 +348,16 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
     # obstacles
     obstacles = []
     names = set()
-    for i, o in enumerate(_list(ctx, ("obstacles",), d.get("obstacles"), "obstacles")):
+    for i, o in enumerate(check_list(ctx, ("obstacles",), d.get("obstacles"), "obstacles")):
         path = ("obstacles", i)
-        o = _mapping(ctx, path, o, "an obstacle")
-        _check_keys(ctx, path, o, {"name", "polygon", "material", "height_m", "kind"},
-                    {"polygon", "material", "height_m"})
-        nm = _name(ctx, path + ("name",), o.get("name", f"obstacle-{i + 1}"))
+        o = check_mapping(ctx, path, o, "an obstacle")
+        check_keys(ctx, path, o, {"name", "polygon", "material", "height_m", "kind"},
+                   {"polygon", "material", "height_m"})
+        nm = check_name(ctx, path + ("name",), o.get("name", f"obstacle-{i + 1}"))
         poly = _polygon(ctx, path + ("polygon",), o["polygon"])
         mat = _material(ctx, path + ("material",), o["material"], known_mats)
-        h = _number(ctx, path + ("height_m",), o["height_m"], lo=0.0, hi=100.0,
-                    what="a height in metres (>= 0)")
+        h = check_number(ctx, path + ("height_m",), o["height_m"], lo=0.0, hi=100.0,
+                         what="a height in metres (>= 0)")
         if not tol_poly.covers(Polygon(poly)):
             ctx.fail(path, "obstacle lies outside the outline")
         if h > ceiling:
@@ -449,26 +369,28 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
     # zones
     zones = []
     znames = set()
-    for i, z in enumerate(_list(ctx, ("zones",), d.get("zones"), "zones")):
+    for i, z in enumerate(check_list(ctx, ("zones",), d.get("zones"), "zones")):
         path = ("zones", i)
-        z = _mapping(ctx, path, z, "a zone")
-        _check_keys(ctx, path, z, {"name", "polygon", "min_rssi_dbm", "terminals", "description"},
-                    {"polygon"})
-        nm = _name(ctx, path + ("name",), z.get("name", f"zone-{i + 1}"))
+        z = check_mapping(ctx, path, z, "a zone")
+        check_keys(ctx, path, z, {"name", "polygon", "min_rssi_dbm", "terminals", "description"},
+                   {"polygon"})
+        nm = check_name(ctx, path + ("name",), z.get("name", f"zone-{i + 1}"))
         if nm in znames:
             ctx.fail(path + ("name",), f"duplicate zone name '{nm}'")
         znames.add(nm)
         poly = _polygon(ctx, path + ("polygon",), z["polygon"])
         if not tol_poly.covers(Polygon(poly)):
             ctx.fail(path, "zone lies outside the outline")
-        rssi = _number(ctx, path + ("min_rssi_dbm",), z.get("min_rssi_dbm", DEFAULT_MIN_RSSI_DBM),
-                       lo=MIN_RSSI_RANGE_DBM[0], hi=MIN_RSSI_RANGE_DBM[1],
-                       what="a minimum RSSI in dBm")
+        rssi = check_number(ctx, path + ("min_rssi_dbm",),
+                            z.get("min_rssi_dbm", DEFAULT_MIN_RSSI_DBM),
+                            lo=MIN_RSSI_RANGE_DBM[0], hi=MIN_RSSI_RANGE_DBM[1],
+                            what="a minimum RSSI in dBm")
         terms = {}
-        t_in = _mapping(ctx, path + ("terminals",), z.get("terminals") or {}, "terminals by type")
+        t_in = check_mapping(ctx, path + ("terminals",), z.get("terminals") or {},
+                             "terminals by type")
         for tk, tv in t_in.items():
             tpath = path + ("terminals", tk)
-            n = _number(ctx, tpath, tv, lo=0, hi=10000, what="a terminal count")
+            n = check_number(ctx, tpath, tv, lo=0, hi=10000, what="a terminal count")
             if not float(n).is_integer():
                 ctx.fail(tpath, f"expected a whole number of terminals, got {tv!r}")
             terms[str(tk)] = int(n)
@@ -477,49 +399,53 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
     # infrastructure
     server = None
     switches = []
-    infra = _mapping(ctx, ("infrastructure",), d.get("infrastructure") or {}, "infrastructure")
-    _check_keys(ctx, ("infrastructure",), infra, {"server", "switches"})
+    infra = check_mapping(ctx, ("infrastructure",), d.get("infrastructure") or {}, "infrastructure")
+    check_keys(ctx, ("infrastructure",), infra, {"server", "switches"})
     if "server" in infra:
-        s = _mapping(ctx, ("infrastructure", "server"), infra["server"], "the server")
-        _check_keys(ctx, ("infrastructure", "server"), s, {"name", "position", "node"}, {"position"})
+        s = check_mapping(ctx, ("infrastructure", "server"), infra["server"], "the server")
+        check_keys(ctx, ("infrastructure", "server"), s, {"name", "position", "node"}, {"position"})
         pos = _point(ctx, ("infrastructure", "server", "position"), s["position"])
-        server = {"name": _name(ctx, ("infrastructure", "server", "name"), s.get("name", "SVR")),
+        server = {"name": check_name(ctx, ("infrastructure", "server", "name"),
+                                     s.get("name", "SVR")),
                   "position": pos}
         if "node" in s:
-            server["node"] = _name(ctx, ("infrastructure", "server", "node"), s["node"])
+            server["node"] = check_name(ctx, ("infrastructure", "server", "node"), s["node"])
     snames = set()
-    for i, s in enumerate(_list(ctx, ("infrastructure", "switches"), infra.get("switches"),
-                                "switches")):
+    for i, s in enumerate(check_list(ctx, ("infrastructure", "switches"), infra.get("switches"),
+                                     "switches")):
         path = ("infrastructure", "switches", i)
-        s = _mapping(ctx, path, s, "a switch")
-        _check_keys(ctx, path, s, {"name", "position", "ports", "poe_budget_w", "uplink_mbps",
+        s = check_mapping(ctx, path, s, "a switch")
+        check_keys(ctx, path, s, {"name", "position", "ports", "poe_budget_w", "uplink_mbps",
                                    "model"}, {"name", "position"})
-        nm = _name(ctx, path + ("name",), s["name"])
+        nm = check_name(ctx, path + ("name",), s["name"])
         if nm in snames:
             ctx.fail(path + ("name",), f"duplicate switch name '{nm}'")
         snames.add(nm)
-        ports = _number(ctx, path + ("ports",), s.get("ports", 24), lo=1, hi=1024,
-                        what="a port count")
+        ports = check_number(ctx, path + ("ports",), s.get("ports", 24), lo=1, hi=1024,
+                             what="a port count")
         switches.append(Switch(nm, tuple(_point(ctx, path + ("position",), s["position"])),
                                int(ports),
-                               _number(ctx, path + ("poe_budget_w",), s.get("poe_budget_w", 370),
-                                       lo=0, hi=100000, what="a PoE budget in W"),
-                               _number(ctx, path + ("uplink_mbps",), s.get("uplink_mbps", 10000),
-                                       lo=1, hi=1e6, what="an uplink in Mb/s")))
+                               check_number(ctx, path + ("poe_budget_w",),
+                                            s.get("poe_budget_w", 370),
+                                            lo=0, hi=100000, what="a PoE budget in W"),
+                               check_number(ctx, path + ("uplink_mbps",),
+                                            s.get("uplink_mbps", 10000),
+                                            lo=1, hi=1e6, what="an uplink in Mb/s")))
 
     no_mount = []
-    for i, a in enumerate(_list(ctx, ("no_mount",), d.get("no_mount"), "areas")):
+    for i, a in enumerate(check_list(ctx, ("no_mount",), d.get("no_mount"), "areas")):
         path = ("no_mount", i)
-        a = _mapping(ctx, path, a, "a no-mount area")
-        _check_keys(ctx, path, a, {"name", "polygon", "reason"}, {"polygon"})
-        no_mount.append(Area(_name(ctx, path + ("name",), a.get("name", f"no-mount-{i + 1}")),
+        a = check_mapping(ctx, path, a, "a no-mount area")
+        check_keys(ctx, path, a, {"name", "polygon", "reason"}, {"polygon"})
+        no_mount.append(Area(check_name(ctx, path + ("name",), a.get("name", f"no-mount-{i + 1}")),
                              _polygon(ctx, path + ("polygon",), a["polygon"])))
 
-    profiles = _mapping(ctx, ("terminal_profiles",), d.get("terminal_profiles") or {},
-                        "terminal profiles")
+    profiles = check_mapping(ctx, ("terminal_profiles",), d.get("terminal_profiles") or {},
+                             "terminal profiles")
 
     return Site(name=name, outline=outline, regulatory_domain=dom, enable_w58=enable_w58,
-                propagation=prop, building=building, materials=site_mats, walls=walls, obstacles=obstacles,
+                propagation=prop, building=building, materials=site_mats, walls=walls,
+                obstacles=obstacles,
                 zones=zones, server=server, switches=switches, no_mount=no_mount,
                 terminal_profiles=profiles,
                 extra={k: v for k, v in extra.items()} | (

@@ -81,7 +81,8 @@ def register(sub) -> None:
     h.add_argument("site", metavar="SITE.yaml")
     h.add_argument("plan", metavar="PLAN.yaml")
     h.add_argument("-o", "--output", required=True, metavar="map.png")
-    h.add_argument("--kind", default="rssi", choices=["rssi", "channel", "boundary", "sinr", "server"])
+    h.add_argument("--kind", default="rssi",
+                   choices=["rssi", "channel", "boundary", "sinr", "server"])
     h.add_argument("--resolution", type=float, default=0.5, metavar="M", help="grid step [m]")
     h.add_argument("--dpi", type=int, default=150)
     add_model_arg(h)

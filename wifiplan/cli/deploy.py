@@ -22,7 +22,8 @@ def _deploy(args) -> int:
     result = deploy(site, plan, cluster, args.output, model=model, resolution_m=args.resolution,
                     site_lines=site_lines)
     frame = result["capacity"]
-    print(f"{site.name}: {len(plan.aps)} APs, site server {result['network']['site_server']['name']}"
+    print(f"{site.name}: {len(plan.aps)} APs, site server "
+          f"{result['network']['site_server']['name']}"
           f" = {result['network']['site_server']['node']} in cluster {cluster.name}")
     print(format_capacity(frame))
     for name, how in result["validated"].items():

@@ -32,10 +32,10 @@ from ..errors import InputError
 from ..evaluation import evaluate_plan, required_points, zone_indices
 from ..plan import AP, Plan
 from ..rules import AIRTIME_BUDGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
-from .backhaul import assign_backhaul, assign_bssids
+from ..backhaul import assign_backhaul, assign_bssids
 from .channels import assign_channels, interference_weights
-from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours, candidate_points,
-                        scale_rule)
+from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
+                        candidate_points, scale_rule)
 from .power import limits_for_channels, power_limits, tune_powers
 
 __all__ = ["plan_site", "scale_rule", "DESIGN_TX_POWER_DBM"]
@@ -106,8 +106,11 @@ def _check_channels(site, channels) -> list[int]:
         if c not in allowed:
             from ..regulatory import is_dfs
             why = "is a DFS channel" if is_dfs(c) else "is not allowed"
+            w58_note = (" (W58 needs enable_w58: true)"
+                        if site.regulatory_domain == "JP" and 149 <= c <= 165
+                        and not site.enable_w58 else "")
             raise InputError(f"channel {c} {why} in regulatory domain {site.regulatory_domain}"
-                             f"{' (W58 needs enable_w58: true)' if site.regulatory_domain == 'JP' and 149 <= c <= 165 and not site.enable_w58 else ''}"
+                             f"{w58_note}"
                              f"; the non-DFS channels are {', '.join(map(str, allowed))}",
                              key="channels")
         if c not in out:
@@ -185,7 +188,8 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     res = float(resolution_m) if resolution_m else planning_resolution(req_area)
     rp = required_points(site, res, zones, min_rssi_dbm)
     spacing = max(candidate_spacing(site.area_m2), res)
-    reach = _reach_m(model, p_max, float(rp.req_dbm.min()) if rp.n else DEFAULT_MIN_RSSI_DBM, height)
+    reach = _reach_m(model, p_max,
+                     float(rp.req_dbm.min()) if rp.n else DEFAULT_MIN_RSSI_DBM, height)
     cand = candidate_points(site, spacing, near_xy=np.column_stack([rp.x, rp.y]), reach_m=reach)
     if len(cand) == 0 and not locked:
         raise InputError("no admissible mount point: every ceiling grid point lies in an "

@@ -84,14 +84,14 @@ def _label_to_channels(labels, channels, w, fixed) -> list[int]:
     numbered in the order of :func:`channel_order` by decreasing internal weight."""
     labels = list(labels)
     if fixed:
-        return [channels[l] for l in labels]
+        return [channels[label] for label in labels]
     groups = []
-    for l in dict.fromkeys(labels):
-        members = [i for i, x in enumerate(labels) if x == l]
-        groups.append((min(members), l))
+    for label in dict.fromkeys(labels):
+        members = [i for i, x in enumerate(labels) if x == label]
+        groups.append((min(members), label))
     order = channel_order(channels)
-    mapping = {l: order[j] for j, (_, l) in enumerate(sorted(groups))}
-    return [mapping[l] for l in labels]
+    mapping = {label: order[j] for j, (_, label) in enumerate(sorted(groups))}
+    return [mapping[label] for label in labels]
 
 
 def _exact_milp(w, k, fixed) -> list[int]:

@@ -358,7 +358,10 @@ class CoverProblem:
                 cols = np.nonzero((o1 == k) | (o2 == k) | (nc < m2))[0]
                 if len(cols):
                     a1, b1, a2, b2 = self._state(sel, cols)
-                    m1 = m1.copy(); o1 = o1.copy(); m2 = m2.copy(); o2 = o2.copy()
+                    m1 = m1.copy()
+                    o1 = o1.copy()
+                    m2 = m2.copy()
+                    o2 = o2.copy()
                     m1[cols], o1[cols], m2[cols], o2[cols] = a1, b1, a2, b2
                 state[0] = (m1, o1, m2, o2)
             m1, o1, m2, o2 = state[0]

@@ -39,7 +39,7 @@ def power_limits(site, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
 def limits_for_channels(site, channels, ap_gain_dbi: float) -> tuple[float, float]:
     """Limits valid on every channel of ``channels`` (the tightest)."""
     lims = [power_limits(site, c, ap_gain_dbi) for c in channels]
-    return max(l[0] for l in lims), min(l[1] for l in lims)
+    return max(lim[0] for lim in lims), min(lim[1] for lim in lims)
 
 
 def _top3(r: np.ndarray):

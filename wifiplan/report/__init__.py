@@ -80,7 +80,7 @@ def _csv(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def _template(name: str):
+def template(name: str):
     import jinja2
     env = jinja2.Environment(loader=jinja2.PackageLoader("wifiplan.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -96,7 +96,7 @@ def footer_text(a) -> str:
 
 def render_html(a, blocks, figures) -> str:
     images = {f.key: base64.b64encode(f.png).decode("ascii") for f in figures}
-    return _template("report.html.j2").render(
+    return template("report.html.j2").render(
         title=f"{a.site.name}: phase {a.phase.number} report", blocks=blocks, images=images,
         footer=footer_text(a))
 

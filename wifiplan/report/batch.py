@@ -93,11 +93,7 @@ def run_site_job(job: SiteJob) -> dict:
             res.plan_source = Path(job.plan_path).name
             full_plan = plan
         else:
-            from ..rollout import _optional
-            plan_site = _optional("wifiplan.planning", "plan_site")
-            if plan_site is None:
-                raise InputError("no plan file beside the site and no planner in this build",
-                                 source=job.site_path)
+            from ..planning import plan_site
             plan = None
             full_plan = plan_site(site, model=model)
             Path(job.outdir).mkdir(parents=True, exist_ok=True)
@@ -210,7 +206,7 @@ def run_batch(folder, outdir, *, workers: int = 1, phases=(1, 2, 3, 4),
 
 
 def write_index(out: Path, rows: list[dict], phases, total_s: float) -> None:
-    from . import _template
+    from . import template
     n_err = sum(1 for r in rows if r["error"])
     n_fail = sum(1 for r in rows for p in r["phases"].values() if p.get("passed") is False)
     summary = (f"{len(rows)} sites, {len(rows) - n_err} without error, {n_err} with errors; "
@@ -225,7 +221,7 @@ def write_index(out: Path, rows: list[dict], phases, total_s: float) -> None:
         o["coverage_text"] = "-" if r["coverage"] is None else f"{100 * r['coverage']:.1f} %"
         o["phases"] = {k: Row(v) for k, v in r["phases"].items() if "error" not in v}
         objs.append(o)
-    html = _template("index.html.j2").render(title="Rollout reports", summary=summary,
+    html = template("index.html.j2").render(title="Rollout reports", summary=summary,
                                              rows=objs, phases=list(phases))
     write_atomic(out / "index.html", html)
     write_atomic(out / "index.json", json.dumps(

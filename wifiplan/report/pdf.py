@@ -39,7 +39,8 @@ def _japanese_font_files() -> list[Path]:
     if spec and spec.submodule_search_locations:
         for loc in spec.submodule_search_locations:
             out += sorted(Path(loc).glob("fonts/*.ttf"))
-    for d in ("/usr/share/fonts/opentype/ipaexfont-gothic", "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+    for d in ("/usr/share/fonts/opentype/ipaexfont-gothic",
+              "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
               "/usr/share/fonts/truetype/ipaexfont-gothic"):
         p = Path(d)
         out += sorted(p.glob("*.ttf")) if p.is_dir() else ([p] if p.is_file() else [])

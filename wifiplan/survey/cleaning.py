@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..regulatory import channel_from_freq
+
 RSSI_MIN_DBM = -100.0
 RSSI_MAX_DBM = -10.0
 WIDTHS_MHZ = (20, 40, 80, 160, 320)
@@ -84,11 +86,11 @@ def clean_survey(frame: pd.DataFrame, site=None) -> tuple[pd.DataFrame, list[dic
     blank_bssid = _blank_codes(frame["bssid"].astype("category"))
     blank_bssid &= ~has_id
     flag(blank_bssid, "missing bssid")
-    flag(~bssid_ok & ~has_id, lambda i: f"bssid {str(frame['bssid'].iat[i])!r} is not a MAC address")
+    flag(~bssid_ok & ~has_id,
+         lambda i: f"bssid {str(frame['bssid'].iat[i])!r} is not a MAC address")
 
     ch = frame["channel"].to_numpy(float)
     if "freq_mhz" in frame:
-        from .readers import channel_from_freq
         ch = np.where(np.isnan(ch), channel_from_freq(frame["freq_mhz"].to_numpy(float)), ch)
     flag(np.isnan(ch) & ~has_id, "missing channel")
     bad_ch = np.isfinite(ch) & ((ch != np.round(ch)) | (ch < 1) | (ch > 233))
@@ -152,7 +154,7 @@ def _codes(col: pd.Series) -> np.ndarray:
     return pd.factorize(col, use_na_sentinel=True)[0].astype(np.int64)
 
 
-def _combine(*codes) -> np.ndarray:
+def combine_codes(*codes) -> np.ndarray:
     """Dense group ids of several non-negative integer code arrays (in order of appearance)."""
     key = np.zeros(len(codes[0]), np.int64)
     for c in codes:
@@ -180,7 +182,7 @@ def aggregate_samples(frame: pd.DataFrame, point_tolerance_m: float = 0.05
     n = len(frame)
     x = frame["x_m"].to_numpy(float)
     y = frame["y_m"].to_numpy(float)
-    pt = _combine(np.round(x / tol).astype(np.int64), np.round(y / tol).astype(np.int64))
+    pt = combine_codes(np.round(x / tol).astype(np.int64), np.round(y / tol).astype(np.int64))
     n_pt = int(pt.max()) + 1 if n else 0
     cnt_pt = np.bincount(pt, minlength=n_pt)
     px = np.round(np.bincount(pt, x, n_pt) / np.maximum(cnt_pt, 1), 6)
@@ -189,7 +191,7 @@ def aggregate_samples(frame: pd.DataFrame, point_tolerance_m: float = 0.05
     parts = [pt, _codes(frame["bssid"]) + 1, np.where(np.isnan(ch), -1, ch).astype(np.int64) + 1]
     if "ap_id" in frame:
         parts.append(_codes(frame["ap_id"]) + 1)
-    grp = _combine(*parts)
+    grp = combine_codes(*parts)
     n_g = int(grp.max()) + 1 if n else 0
     rssi = frame["rssi_dbm"].to_numpy(float)
     cnt = np.bincount(grp, minlength=n_g)

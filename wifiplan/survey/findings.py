@@ -200,7 +200,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
                     f"in the plan or the inventory", confidence=float(m["confidence"]), **kw)
         elif not is_ours and ch in plan_channels:
             sev = "warning" if top >= FOREIGN_CCA_DBM else "info"
-            rogue = f"; it broadcasts our SSID (unplanned or rogue AP?)" \
+            rogue = "; it broadcasts our SSID (unplanned or rogue AP?)" \
                 if str(m["ssid"]) in our_ssids else ""
             add("foreign_ap", sev, x, y,
                 f"{who}{ssid_txt} on our channel {ch}, strongest {top:.0f} dBm at "
@@ -233,7 +233,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
                 f"{len(members)} survey point(s) below the requirement; worst: {btxt}, "
                 f"required {need[worst]:.0f} dBm"
                 + (f" (zone {', '.join(zones)})" if zones else " (outside zones: roaming "
-                   f"threshold)"), n_points=int(len(members)), rssi_dbm=_r(b),
+                   "threshold)"), n_points=int(len(members)), rssi_dbm=_r(b),
                 required_dbm=_r(need[worst]), zones=zones or None,
                 ap_id=best_ap[worst] if np.isfinite(b) else None)
 

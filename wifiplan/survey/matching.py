@@ -10,12 +10,12 @@ In order of trust:
    a block of 16 BSSIDs, as most enterprise APs allocate them). When the block holds the
    BSSIDs of several APs, the measurements decide among them and the match is *proposed*.
 4. ``proposed``: plan APs with no known BSSID get one from the measurements: each group of
-   neighbouring BSSIDs on one channel (one radio) is compared with the predicted map of each such AP (RMS of
-   measured - predicted at the points where it was heard, plus the points where the AP
-   should have been heard well and was not), the groups are assigned to APs by the Hungarian
-   method (scipy ``linear_sum_assignment``), and each proposal carries a confidence (the
-   Gaussian likelihood of its RMS against those of the other candidate APs). A proposal is
-   clearly marked (``proposed: true``) and is never taken for a fact.
+   neighbouring BSSIDs on one channel (one radio) is compared with the predicted map of each
+   such AP (RMS of measured - predicted at the points where it was heard, plus the points
+   where the AP should have been heard well and was not), the groups are assigned to APs by
+   the Hungarian method (scipy ``linear_sum_assignment``), and each proposal carries a
+   confidence (the Gaussian likelihood of its RMS against those of the other candidate APs).
+   A proposal is clearly marked (``proposed: true``) and is never taken for a fact.
 5. ``foreign``: anything else (neighbours' networks, rogue or unplanned APs).
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .cleaning import combine_codes
 
 NEIGHBOUR_BITS = 4
 PROPOSAL_MAX_RMS_DB = 10.0        # a radio further than this from every prediction is foreign
@@ -133,11 +134,10 @@ def row_keys(frame: pd.DataFrame) -> np.ndarray:
 
 def point_index(frame: pd.DataFrame):
     """(unique points (k, 2) in order of appearance, index of each row's point)."""
-    from .cleaning import _combine
     xy = np.round(frame[["x_m", "y_m"]].to_numpy(float), 6)
     if not len(xy):
         return xy.reshape(0, 2), np.zeros(0, np.int64)
-    inv = _combine(pd.factorize(xy[:, 0])[0], pd.factorize(xy[:, 1])[0])
+    inv = combine_codes(pd.factorize(xy[:, 0])[0], pd.factorize(xy[:, 1])[0])
     first = np.unique(inv, return_index=True)[1]
     return xy[first], inv
 

@@ -38,7 +38,8 @@ Mapping file (YAML)::
     x_column: X
     y_column: Y
     not_heard: -200
-    aps: {"AP1 RSS(dBm)": AP1, "AP2 RSS(dBm)": {ap_id: AP2, bssid: "02:1a:00:00:00:02", channel: 44}}
+    aps: {"AP1 RSS(dBm)": AP1,
+          "AP2 RSS(dBm)": {ap_id: AP2, bssid: "02:1a:00:00:00:02", channel: 44}}
 """
 from __future__ import annotations
 
@@ -55,6 +56,9 @@ import pandas as pd
 
 from ..errors import InputError
 from ..fileio import check_size
+from ..regulatory import channel_from_freq
+from ..validation import Ctx, check_keys, check_number
+from .cleaning import aggregate_samples, clean_survey
 
 MAX_SURVEY_BYTES = 512 * 1024 * 1024   # 512 MB: about 8 million native rows
 POINT_TOLERANCE_M = 0.05
@@ -153,7 +157,6 @@ TARGETS = set(NATIVE_REQUIRED) | set(NATIVE_OPTIONAL)
 def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
     """Load and check a column-mapping (or AP-column mapping) file; ``(dict, source)``."""
     from ..fileio import read_yaml
-    from ..site import _Ctx, _check_keys, _number
     if mapping is None:
         return {}, "<mapping>"
     if isinstance(mapping, dict):
@@ -161,27 +164,28 @@ def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
     else:
         data, lines = read_yaml(mapping)
         source = str(mapping)
-    ctx = _Ctx(source, lines)
+    ctx = Ctx(source, lines)
     if not isinstance(data, dict):
         ctx.fail((), "expected a mapping with 'columns' (any CSV) or 'aps' (wide files)")
-    _check_keys(ctx, (), data, MAPPING_KEYS)
+    check_keys(ctx, (), data, MAPPING_KEYS)
     if "columns" not in data and "aps" not in data:
         ctx.fail((), "expected 'columns' (frame column -> file column) or 'aps' "
                      "(file column -> plan AP)")
     cols = data.get("columns") or {}
     if not isinstance(cols, dict):
         ctx.fail(("columns",), "expected a mapping like {x_m: X, rssi_dbm: RSSI}")
-    _check_keys(ctx, ("columns",), cols, TARGETS)
+    check_keys(ctx, ("columns",), cols, TARGETS)
     for k in ("delimiter", "decimal"):
         if k in data and (not isinstance(data[k], str) or len(data[k]) != 1):
             ctx.fail((k,), f"expected one character, got {data[k]!r}")
     if data.get("delimiter") and data.get("decimal") and data["delimiter"] == data["decimal"]:
         ctx.fail(("decimal",), "the decimal mark cannot be the delimiter")
     if "header_line" in data:
-        _number(ctx, ("header_line",), data["header_line"], lo=1, hi=10000, what="a line number")
+        check_number(ctx, ("header_line",), data["header_line"], lo=1, hi=10000,
+                     what="a line number")
     if "coordinate_scale" in data:
-        _number(ctx, ("coordinate_scale",), data["coordinate_scale"], lo=1e-6, hi=1e6,
-                what="metres per file unit")
+        check_number(ctx, ("coordinate_scale",), data["coordinate_scale"], lo=1e-6, hi=1e6,
+                     what="metres per file unit")
     unit = data.get("signal_unit", "dbm")
     if unit not in ("dbm", "percent"):
         ctx.fail(("signal_unit",), f"expected dbm or percent, got {unit!r}")
@@ -191,12 +195,12 @@ def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
             ctx.fail(("signal_unit",), "a percent signal is not dBm: give 'percent_to_dbm: "
                                        "networkmanager' or {min_dbm: .., max_dbm: ..}")
         if isinstance(conv, dict):
-            _check_keys(ctx, ("percent_to_dbm",), conv, {"min_dbm", "max_dbm"},
-                        {"min_dbm", "max_dbm"})
-            lo = _number(ctx, ("percent_to_dbm", "min_dbm"), conv["min_dbm"], lo=-120, hi=0,
-                         what="dBm")
-            hi = _number(ctx, ("percent_to_dbm", "max_dbm"), conv["max_dbm"], lo=-120, hi=0,
-                         what="dBm")
+            check_keys(ctx, ("percent_to_dbm",), conv, {"min_dbm", "max_dbm"},
+                       {"min_dbm", "max_dbm"})
+            lo = check_number(ctx, ("percent_to_dbm", "min_dbm"), conv["min_dbm"], lo=-120, hi=0,
+                              what="dBm")
+            hi = check_number(ctx, ("percent_to_dbm", "max_dbm"), conv["max_dbm"], lo=-120, hi=0,
+                              what="dBm")
             if hi <= lo:
                 ctx.fail(("percent_to_dbm",), "max_dbm must be above min_dbm")
         elif conv != "networkmanager":
@@ -205,8 +209,8 @@ def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
     if "not_heard" in data:
         nh = data["not_heard"]
         for i, v in enumerate(nh if isinstance(nh, list) else [nh]):
-            _number(ctx, ("not_heard",) + ((i,) if isinstance(nh, list) else ()), v,
-                    what="a sentinel value")
+            check_number(ctx, ("not_heard",) + ((i,) if isinstance(nh, list) else ()), v,
+                         what="a sentinel value")
     aps = data.get("aps")
     if aps is not None:
         if not isinstance(aps, dict) or not aps:
@@ -214,12 +218,12 @@ def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
                                "{ap_id, bssid, ssid, channel}")
         for col, v in aps.items():
             if isinstance(v, dict):
-                _check_keys(ctx, ("aps", col), v, {"ap_id", "bssid", "ssid", "channel"})
+                check_keys(ctx, ("aps", col), v, {"ap_id", "bssid", "ssid", "channel"})
                 if "ap_id" not in v and "bssid" not in v:
                     ctx.fail(("aps", col), "give 'ap_id' or 'bssid'")
                 if "channel" in v:
-                    _number(ctx, ("aps", col, "channel"), v["channel"], lo=1, hi=233,
-                            what="a channel number")
+                    check_number(ctx, ("aps", col, "channel"), v["channel"], lo=1, hi=233,
+                                 what="a channel number")
             elif not isinstance(v, (str, int)):
                 ctx.fail(("aps", col), f"expected a plan AP id, got {v!r}")
     return data, source
@@ -350,7 +354,6 @@ def read_georef(georef: str | Path | dict | Georeference) -> Georeference:
     """A georeference from a YAML (``points: [{lat, lon, x_m, y_m}, ...]``, optional
     ``transform``) or a CSV with columns ``lat,lon,x_m,y_m``."""
     from ..fileio import read_yaml
-    from ..site import _Ctx, _check_keys, _number
     if isinstance(georef, Georeference):
         return georef
     if isinstance(georef, dict):
@@ -377,10 +380,10 @@ def read_georef(georef: str | Path | dict | Georeference) -> Georeference:
                                  line=int(np.argmax(bad)) + 2)
             return fit_georeference(*vals.T, source=source)
         data, lines = read_yaml(p)
-    ctx = _Ctx(source, lines)
+    ctx = Ctx(source, lines)
     if not isinstance(data, dict):
         ctx.fail((), "expected a mapping with 'points: [{lat, lon, x_m, y_m}, ...]'")
-    _check_keys(ctx, (), data, {"points", "transform", "description", "crs"}, {"points"})
+    check_keys(ctx, (), data, {"points", "transform", "description", "crs"}, {"points"})
     pts = data["points"]
     if not isinstance(pts, list):
         ctx.fail(("points",), "expected a list of {lat, lon, x_m, y_m}")
@@ -388,13 +391,14 @@ def read_georef(georef: str | Path | dict | Georeference) -> Georeference:
     for i, p in enumerate(pts):
         if not isinstance(p, dict):
             ctx.fail(("points", i), "expected {lat, lon, x_m, y_m}")
-        _check_keys(ctx, ("points", i), p, {"lat", "lon", "x_m", "y_m", "name"},
-                    {"lat", "lon", "x_m", "y_m"})
-        rows.append([_number(ctx, ("points", i, "lat"), p["lat"], lo=-90, hi=90, what="latitude"),
-                     _number(ctx, ("points", i, "lon"), p["lon"], lo=-180, hi=180,
-                             what="longitude"),
-                     _number(ctx, ("points", i, "x_m"), p["x_m"], what="x in metres"),
-                     _number(ctx, ("points", i, "y_m"), p["y_m"], what="y in metres")])
+        check_keys(ctx, ("points", i), p, {"lat", "lon", "x_m", "y_m", "name"},
+                   {"lat", "lon", "x_m", "y_m"})
+        rows.append([check_number(ctx, ("points", i, "lat"), p["lat"], lo=-90, hi=90,
+                                  what="latitude"),
+                     check_number(ctx, ("points", i, "lon"), p["lon"], lo=-180, hi=180,
+                                  what="longitude"),
+                     check_number(ctx, ("points", i, "x_m"), p["x_m"], what="x in metres"),
+                     check_number(ctx, ("points", i, "y_m"), p["y_m"], what="y in metres")])
     arr = np.array(rows, float).reshape(-1, 4)
     try:
         return fit_georeference(*arr.T, kind=data.get("transform", "similarity"), source=source)
@@ -567,7 +571,6 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
     Raises :class:`InputError` when the file is unreadable or no usable row remains.
     The input file is only read.
     """
-    from .cleaning import aggregate_samples, clean_survey
     if fmt not in FORMATS:
         raise InputError(f"unknown survey format {fmt!r}, expected one of {', '.join(FORMATS)}")
     p = check_size(path, max_bytes)
@@ -809,11 +812,3 @@ def _assemble(fmt, cols, mp, georef, lines, meta, source):
         rejected.append({"line": int(lines[i]), "reason": badcol[i] or "value is not a number"})
     frame = frame[~badnum].reset_index(drop=True)
     return frame, rejected
-
-
-def channel_from_freq(freq_mhz) -> np.ndarray:
-    """Channel number from a centre frequency [MHz] (IEEE 802.11-2020 17.3.8.4.2, 19.3.15)."""
-    f = np.asarray(freq_mhz, float)
-    with np.errstate(invalid="ignore"):
-        ch = np.where(f == 2484, 14, np.where(f < 2500, (f - 2407) / 5, (f - 5000) / 5))
-    return np.where(np.isfinite(ch), np.round(ch), np.nan)

@@ -159,7 +159,8 @@ def show_maps(site, plan, survey, survey_mod, shown: pd.DataFrame) -> None:
     if len(r):
         st.caption(f"Residual over {len(r)} grid cells near survey points: median "
                    f"{np.median(r):+.1f} dB, 5th to 95th percentile {np.percentile(r, 5):+.1f} "
-                   f"to {np.percentile(r, 95):+.1f} dB ({st.session_state.get(state.MODEL_LABEL)}).")
+                   f"to {np.percentile(r, 95):+.1f} dB "
+                   f"({st.session_state.get(state.MODEL_LABEL)}).")
 
 
 def calibration(site, plan, survey, survey_mod) -> None:
@@ -205,7 +206,8 @@ def calibration(site, plan, survey, survey_mod) -> None:
     b1, b2, b3 = st.columns(3)
     if b1.button("Apply the calibrated model", type="primary", key="apply_model"):
         state.set_model(cal["model"], f"calibrated from {cal['survey']} (RMSE "
-                                      f"{rep['rmse_before_db']:.1f} -> {rep['rmse_after_db']:.1f} dB)")
+                                      f"{rep['rmse_before_db']:.1f} -> "
+                                      f"{rep['rmse_after_db']:.1f} dB)")
         st.toast("Calibrated model applied: maps and findings use it now")
         st.rerun()
     if b2.button("Back to the site model", key="revert_model"):

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..rules import MAX_PERMANENT_LINK_M
+from .rules import MAX_PERMANENT_LINK_M
 
 SWITCH_HEIGHT_M = 1.5
 CABLE_SLACK_FRACTION = 0.10
