@@ -187,3 +187,26 @@ def test_ap_not_heard():
     doc = check_survey(site, plan, frame, meta)
     nh = kinds(doc, "ap_not_heard")
     assert [(f["ap_id"], f["severity"]) for f in nh] == [("AP1", "error")]
+
+
+def test_a_survey_matched_once_serves_findings_maps_and_calibration():
+    # the UI matches once and hands the MatchedSurvey to everything: the same results as
+    # from the frame, and the maps keep only the plan's APs
+    from wifiplan.survey import calibrate, match_survey, survey_maps
+    site = load_site(FLOORPLANS / "production-line.yaml")
+    plan = load_plan(FLOORPLANS / "production-line.plan.yaml", site=site)
+    frame, meta = read_survey(SURVEYS / "production-line-sjis.csv")
+    ms = match_survey(site, plan, frame)
+    assert set(ms.ours["ap_id"]) <= set(plan.ids)
+    assert ms.predicted_dbm.shape == (len(plan.aps), len(ms.points))
+    assert (ms.frame["point"].between(0, len(ms.points) - 1)).all()
+    foreign = ms.frame[ms.frame["ap_id"].isna()]
+    assert len(foreign) and set(foreign["match"]) == {"foreign"}
+    assert json.dumps(check_survey(site, plan, ms, meta), sort_keys=True) == \
+        json.dumps(check_survey(site, plan, frame, meta), sort_keys=True)
+    a, b = survey_maps(site, plan, ms, 2.0), survey_maps(site, plan, frame, 2.0)
+    for k in ("measured", "predicted", "residual"):
+        assert ((a[k].values == b[k].values) | (pd.isna(a[k].values) & pd.isna(b[k].values))).all()
+    _, r1 = calibrate(site, plan, ms, folds=2)
+    _, r2 = calibrate(site, plan, frame, folds=2)
+    assert r1["rmse_after_db"] == r2["rmse_after_db"] and r1["materials"] == r2["materials"]

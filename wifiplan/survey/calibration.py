@@ -34,9 +34,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import least_squares
 
 from ..errors import InputError
+from ..propagation import Geometry, PropagationModel, penetration_points
 from ..rooms import exchange_matrix
+from .matching import MatchedSurvey, match_survey
 
 FREQ_REF_MHZ = 5500.0
 MIN_CROSSINGS = 20          # a material crossed by fewer observations keeps its library value
@@ -56,19 +59,11 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
     ``ap`` (index into plan.aps), ``point``, ``tx_dbm``, ``d3_m``, ``freq_mhz``,
     ``crossings`` (n, n_materials) and, for ``obs``, ``rssi_dbm``.
     """
-    from ..propagation import Geometry, PropagationModel, penetration_points
-    from .cleaning import aggregate_samples
-    from .findings import band_of_rows
-    from .matching import attach_ap_ids, match_bssids, point_index
-    if not isinstance(model, PropagationModel):
-        model = PropagationModel.for_site(site, model)
-    frame, _ = aggregate_samples(frame)
-    pts, pidx = point_index(frame)
-    sensitivity = float(frame["rssi_dbm"].min())
-    matches = match_bssids(site, plan, frame, inventory=inventory, model=model)
-    f = attach_ap_ids(frame, matches)
-    f["_pt"] = pidx
-    f = f[f["ap_id"].notna().to_numpy() & (band_of_rows(f) == "5")]
+    ms = match_survey(site, plan, frame, model=model, inventory=inventory)
+    model, pts = ms.model, ms.points
+    sensitivity = float(ms.frame["rssi_dbm"].min())
+    f = ms.frame.rename(columns={"point": "_pt"})
+    f = f[f["ap_id"].notna().to_numpy() & (f["band"] == "5").to_numpy()]
     if not len(f):
         raise InputError("no survey measurement matches a plan AP on 5 GHz: nothing to "
                          "calibrate (check the BSSIDs in the plan or give --inventory)")
@@ -304,7 +299,6 @@ def _take(ctx, m):
 def _fit_general(design, ctx, y, ctx_c, sensitivity, x0):
     """Robust fit of heard levels ``y`` and not-heard pairs, which only cost when the model
     puts them above the sensitivity (a one-sided, censored residual)."""
-    from scipy.optimize import least_squares
     lo, hi = design.bounds()
     n_o = len(design.offset_aps)
     row = np.zeros((1 if n_o else 0, design.n_params))
@@ -343,7 +337,8 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     pull its loss down while the many points behind it where nothing was heard say
     otherwise.
     """
-    from ..propagation import PropagationModel
+    if isinstance(frame, MatchedSurvey):          # matched once: its model is the base
+        model = frame.model
     base = model if isinstance(model, PropagationModel) else PropagationModel.for_site(site, model)
     data = calibration_data(site, plan, frame, model=base, inventory=inventory)
     obs, cen = data["obs"], data["censored"]

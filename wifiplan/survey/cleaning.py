@@ -212,3 +212,16 @@ def aggregate_samples(frame: pd.DataFrame, point_tolerance_m: float = 0.05
     out["rssi_std_db"] = np.sqrt(np.maximum(var[g_first], 0.0))
     out = out.sort_values("line", kind="stable").reset_index(drop=True)
     return out, AGGREGATION_NOTE.format(tol=tol)
+
+
+def band_of_rows(frame: pd.DataFrame) -> np.ndarray:
+    """'2.4', '5' or '6' per row, from freq_mhz where known, else from the channel."""
+    ch = frame["channel"].to_numpy(float)
+    band = np.where(ch <= 14, "2.4", "5").astype(object)
+    if "freq_mhz" in frame:
+        f = frame["freq_mhz"].to_numpy(float)
+        known = np.isfinite(f)
+        band = np.where(known & (f < 2500), "2.4", band)
+        band = np.where(known & (f >= 5925), "6", band)
+        band = np.where(known & (f >= 5150) & (f < 5925), "5", band)
+    return band

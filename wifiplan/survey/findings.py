@@ -39,6 +39,8 @@ import pandas as pd
 
 from ..regulatory import is_dfs
 from ..rules import CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
+from .cleaning import band_of_rows  # noqa: F401 (part of this module's API since 0.1)
+from .matching import match_survey, most_common, row_keys
 
 FOREIGN_CCA_DBM = -82.0               # IEEE 802.11-2020 17.3.10.6, 20 MHz preamble detection
 AP_BIAS_DB = 6.0
@@ -52,19 +54,6 @@ SEVERITIES = {
     "info": "for the record",
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
-def band_of_rows(frame: pd.DataFrame) -> np.ndarray:
-    """'2.4', '5' or '6' per row, from freq_mhz where known, else from the channel."""
-    ch = frame["channel"].to_numpy(float)
-    band = np.where(ch <= 14, "2.4", "5").astype(object)
-    if "freq_mhz" in frame:
-        f = frame["freq_mhz"].to_numpy(float)
-        known = np.isfinite(f)
-        band = np.where(known & (f < 2500), "2.4", band)
-        band = np.where(known & (f >= 5925), "6", band)
-        band = np.where(known & (f >= 5150) & (f < 5925), "5", band)
-    return band
 
 
 def _r(v, nd=1):
@@ -92,30 +81,16 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
                  min_rssi_dbm: float = ROAM_THRESHOLD_DBM) -> dict:
     """Match the survey to the plan and list every finding (see the module docstring).
 
-    ``frame`` is :func:`read_survey`'s frame (aggregated or not); ``model`` a
-    PropagationModel, a model file or None (the site's own). Returns the findings document
-    ``{"summary", "findings", "rejected_rows", "matches"}`` (plain JSON types).
+    ``frame`` is :func:`read_survey`'s frame (aggregated or not) or the survey already
+    matched (:func:`~wifiplan.survey.matching.match_survey`, which then decides the model
+    and inventory); ``model`` a PropagationModel, a model file or None (the site's own).
+    Returns the findings document ``{"summary", "findings", "rejected_rows", "matches"}``
+    (plain JSON types).
     """
-    from ..propagation import PropagationModel, rssi_points_dbm
-    from .cleaning import aggregate_samples
-    from .matching import attach_ap_ids, match_bssids, most_common, point_index, row_keys
-
-    if not isinstance(model, PropagationModel):
-        model = PropagationModel.for_site(site, model)
-    frame, agg_note = aggregate_samples(frame)
-    pts, pidx = point_index(frame)
-    predicted = rssi_points_dbm(site, plan.aps, pts[:, 0], pts[:, 1], model)   # (n_ap, n_pt)
-    matches = match_bssids(site, plan, frame, inventory=inventory, model=model,
-                           predicted=predicted)
-    f = attach_ap_ids(frame, matches)
-    # wide files name the AP but not its channel: it is taken from the plan for coverage
-    # and co-channel figures (channel checks need a measured channel and skip these)
-    no_ch = f["channel"].isna().to_numpy() & f["ap_id"].notna().to_numpy()
-    if no_ch.any():
-        plan_ch = f["ap_id"].map({a.id: float(a.channel) for a in plan.aps})
-        f.loc[no_ch, "channel"] = plan_ch[no_ch]
-    f["band"] = band_of_rows(f)
-    f["_pt"] = pidx
+    ms = match_survey(site, plan, frame, model=model, inventory=inventory)
+    model, matches, pts, predicted = ms.model, ms.matches, ms.points, ms.predicted_dbm
+    agg_note = ms.aggregation_note
+    f = ms.frame.rename(columns={"point": "_pt"})
     ours = f["ap_id"].notna().to_numpy()
     aps = {a.id: a for a in plan.aps}
     pos = {a.id: k for k, a in enumerate(plan.aps)}
@@ -139,7 +114,7 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
         findings.append(d)
 
     # ---- per heard BSSID: channel, band, width -----------------------------------------
-    rows_of = pd.Series(np.arange(len(f))).groupby(row_keys(frame)).indices
+    rows_of = pd.Series(np.arange(len(f))).groupby(row_keys(f)).indices
     for _, m in matches.iterrows():
         if m["key"] not in rows_of:
             continue

@@ -17,21 +17,30 @@ In order of trust:
    confidence (the Gaussian likelihood of its RMS against those of the other candidate APs).
    A proposal is clearly marked (``proposed: true``) and is never taken for a fact.
 5. ``foreign``: anything else (neighbours' networks, rogue or unplanned APs).
+
+:func:`match_survey` does this once for a survey and returns a :class:`MatchedSurvey` (the
+aggregated rows with their plan AP, the BSSID table, the surveyed points and the model's
+prediction there), which the findings, the calibration, the measured maps, the rollout and
+the UI all take.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
 from ..errors import InputError
-from .cleaning import combine_codes
+from ..propagation import PropagationModel, rssi_points_dbm
+from .cleaning import aggregate_samples, band_of_rows, combine_codes
 
 NEIGHBOUR_BITS = 4
 PROPOSAL_MAX_RMS_DB = 10.0        # a radio further than this from every prediction is foreign
 PROPOSAL_SIGMA_DB = 6.0           # spread of measured - predicted for the confidence
-NOT_HEARD_DBM = -90.0             # what "not heard" stands for in the proposal cost
+UNHEARD_COST_DBM = -90.0          # the level a "not heard" point stands for in the proposal cost
 SHOULD_HEAR_DBM = -75.0           # predicted above this and not heard: counts against an AP
 
 
@@ -194,7 +203,6 @@ def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
     if ambiguous or (unknown_aps and rest):
         pts, pidx = point_index(frame)
         if predicted is None:
-            from ..propagation import rssi_points_dbm
             predicted = rssi_points_dbm(site, plan.aps, pts[:, 0], pts[:, 1], model)
         keys = row_keys(frame)
         rssi = frame["rssi_dbm"].to_numpy(float)
@@ -207,7 +215,7 @@ def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
             heard_pts = np.zeros(len(pts), bool)
             heard_pts[pidx[rows]] = True
             miss = ~heard_pts & (pred > SHOULD_HEAR_DBM)
-            r = np.concatenate([r, NOT_HEARD_DBM - pred[miss]])
+            r = np.concatenate([r, UNHEARD_COST_DBM - pred[miss]])
             return float(np.sqrt(np.mean(r ** 2))), len(r)
 
         def confidence(costs, counts):
@@ -241,7 +249,6 @@ def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
                     rows = rows[five[rows]]
                     for aj, a in enumerate(unknown_aps):
                         C[fi, aj], N[fi, aj] = cost(rows, a.id)
-                from scipy.optimize import linear_sum_assignment
                 r_idx, c_idx = linear_sum_assignment(C)
                 for fi, aj in zip(r_idx, c_idx):
                     if C[fi, aj] > PROPOSAL_MAX_RMS_DB:
@@ -270,6 +277,56 @@ def attach_ap_ids(frame: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
     f["ap_id"] = ks.map(lut).astype(object).where(ks.map(lut).notna(), None)
     f["match"] = ks.map(mlut).fillna("foreign")
     return f
+
+
+@dataclass
+class MatchedSurvey:
+    """A survey matched to a plan, once (:func:`match_survey`).
+
+    ``frame``: the aggregated rows (:func:`~wifiplan.survey.cleaning.aggregate_samples`) with
+    ``ap_id`` (None for foreign), ``match`` (the method), ``band`` ('2.4', '5', '6') and
+    ``point`` (index into ``points``); a wide file's rows, which name the AP but not its
+    channel, get the plan AP's channel. ``matches``: one row per heard BSSID
+    (:func:`match_bssids`). ``points``: (k, 2) the surveyed points [m]. ``predicted_dbm``:
+    (n_ap, k) the model's RSSI of every plan AP there [dBm]. ``model``: that
+    :class:`~wifiplan.propagation.PropagationModel`. ``aggregation_note``: how repeated
+    samples were combined."""
+    frame: pd.DataFrame
+    matches: pd.DataFrame
+    points: np.ndarray
+    predicted_dbm: np.ndarray
+    model: Any
+    aggregation_note: str
+
+    @property
+    def ours(self) -> pd.DataFrame:
+        """The rows of the plan's APs."""
+        return self.frame[self.frame["ap_id"].notna().to_numpy()]
+
+
+def match_survey(site, plan, frame: pd.DataFrame, *, model=None,
+                 inventory=None) -> MatchedSurvey:
+    """Aggregate a survey (:func:`read_survey`'s frame), predict the plan at its points with
+    ``model`` (a PropagationModel, a model file or None for the site's own) and match every
+    heard BSSID to a plan AP (:func:`match_bssids`, ``inventory`` an ``ap_id,bssid`` CSV)."""
+    if isinstance(frame, MatchedSurvey):
+        return frame
+    if not isinstance(model, PropagationModel):
+        model = PropagationModel.for_site(site, model)
+    frame, note = aggregate_samples(frame)
+    pts, pidx = point_index(frame)
+    predicted = rssi_points_dbm(site, plan.aps, pts[:, 0], pts[:, 1], model)   # (n_ap, n_pt)
+    matches = match_bssids(site, plan, frame, inventory=inventory, model=model,
+                           predicted=predicted)
+    f = attach_ap_ids(frame, matches)
+    no_ch = f["channel"].isna().to_numpy() & f["ap_id"].notna().to_numpy()
+    if no_ch.any():
+        plan_ch = f["ap_id"].map({a.id: float(a.channel) for a in plan.aps})
+        f.loc[no_ch, "channel"] = plan_ch[no_ch]
+    f["band"] = band_of_rows(f)
+    f["point"] = pidx
+    return MatchedSurvey(frame=f, matches=matches, points=pts, predicted_dbm=predicted,
+                         model=model, aggregation_note=note)
 
 
 def save_inventory(matches: pd.DataFrame, path: str | Path) -> Path:

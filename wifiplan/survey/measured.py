@@ -11,6 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.interpolate import NearestNDInterpolator, griddata
+from scipy.spatial import cKDTree
+
+from ..plotting import RSSI_RANGE_DBM, draw_site
+from ..propagation import PropagationModel
+from ..radiomap import compute_radiomap, grid_axes
+from .cleaning import band_of_rows
+from .matching import match_survey
 
 MAX_DISTANCE_M = 3.0
 
@@ -31,7 +39,6 @@ class GridMap:
 
 def best_per_point(frame: pd.DataFrame, plan_only: bool = True) -> pd.DataFrame:
     """Best RSSI [dBm] per survey point (5 GHz; plan APs only when ``ap_id`` is known)."""
-    from .findings import band_of_rows
     f = frame[band_of_rows(frame) == "5"]
     if plan_only and "ap_id" in f and f["ap_id"].notna().any() and "match" in f:
         f = f[f["ap_id"].notna()]
@@ -42,9 +49,6 @@ def best_per_point(frame: pd.DataFrame, plan_only: bool = True) -> pd.DataFrame:
 def measured_map(site, frame: pd.DataFrame, resolution_m: float = 1.0, *,
                  max_distance_m: float = MAX_DISTANCE_M, plan_only: bool = True) -> GridMap:
     """Best measured RSSI per point, interpolated on the site grid without extrapolation."""
-    from scipy.interpolate import griddata
-    from scipy.spatial import cKDTree
-    from ..radiomap import grid_axes
     xs, ys = grid_axes(site.bounds, resolution_m)
     X, Y = np.meshgrid(xs, ys)
     pts = best_per_point(frame, plan_only)
@@ -59,7 +63,6 @@ def measured_map(site, frame: pd.DataFrame, resolution_m: float = 1.0, *,
         near = (d <= max_distance_m).reshape(X.shape)
         if len(xy) < 3 or np.linalg.matrix_rank(xy - xy.mean(0)) < 2:
             # a single walk line: nearest survey point within the distance
-            from scipy.interpolate import NearestNDInterpolator
             vals = NearestNDInterpolator(xy, v)(X, Y) if len(xy) > 1 else np.full(X.shape, v[0])
     vals = np.where(near & site.inside_outline(X, Y), vals, np.nan)
     return GridMap(xs, ys, vals, "measured best RSSI [dBm]", resolution_m)
@@ -69,8 +72,6 @@ def predicted_map(site, plan, resolution_m: float = 1.0, *, model=None,
                   radiomap=None) -> GridMap:
     """Predicted best-server RSSI [dBm] from the RadioMap (``radiomap`` when given, of the
     plan's APs on this grid), NaN outside the outline."""
-    from ..propagation import PropagationModel
-    from ..radiomap import compute_radiomap
     rm = radiomap
     if rm is None:
         if not isinstance(model, PropagationModel):
@@ -89,20 +90,19 @@ def residual_map(measured: GridMap, predicted: GridMap) -> GridMap:
 def survey_maps(site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, model=None,
                 max_distance_m: float = MAX_DISTANCE_M, radiomap=None) -> dict[str, GridMap]:
     """``{"measured", "predicted", "residual"}`` on one grid; the measured map keeps the
-    BSSIDs that match a plan AP (:func:`match_bssids`), so the residual compares like with
-    like. ``radiomap``: the plan's radio map at ``resolution_m`` when one is at hand (the
-    UI's), instead of computing it again."""
-    from .matching import attach_ap_ids, match_bssids
-    f = attach_ap_ids(frame, match_bssids(site, plan, frame, model=model))
-    m = measured_map(site, f, resolution_m, max_distance_m=max_distance_m)
-    p = predicted_map(site, plan, resolution_m, model=model, radiomap=radiomap)
+    BSSIDs that match a plan AP (:func:`~wifiplan.survey.matching.match_survey`; ``frame``
+    may be the survey already matched, whose model then predicts), so the residual compares
+    like with like. ``radiomap``: the plan's radio map at ``resolution_m`` when one is at
+    hand (the UI's), instead of computing it again."""
+    ms = match_survey(site, plan, frame, model=model)
+    m = measured_map(site, ms.frame, resolution_m, max_distance_m=max_distance_m)
+    p = predicted_map(site, plan, resolution_m, model=ms.model, radiomap=radiomap)
     return {"measured": m, "predicted": p, "residual": residual_map(m, p)}
 
 
 def plot_survey_maps(site, plan, maps: dict[str, GridMap], frame: pd.DataFrame | None = None):
     """Three panels: measured, predicted and residual, with the site drawn over them."""
     from matplotlib.figure import Figure
-    from ..plotting import RSSI_RANGE_DBM, draw_site
     minx, miny, maxx, maxy = site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
     fig = Figure(figsize=(10, min(3 * (10 * aspect + 0.8), 24)), layout="constrained")

@@ -47,13 +47,24 @@ def upload_survey(site, plan, survey_mod) -> dict | None:
     return held
 
 
+def matched(site, plan, survey, survey_mod):
+    """The survey matched to the plan once (the library's MatchedSurvey), for the findings,
+    the maps and the calibration alike."""
+    key = (survey["token"], state.aps_key(plan.aps), state.model_key(state.model()))
+    cached = survey.get("matched")
+    if cached is None or cached[0] != key:
+        with st.spinner("Matching the survey to the plan ..."):
+            ms = survey_mod.match_survey(site, plan, survey["frame"], model=state.model())
+        survey["matched"] = cached = (key, ms)
+    return cached[1]
+
+
 def findings(site, plan, survey, survey_mod) -> dict:
     key = (survey["token"], state.aps_key(plan.aps), state.model_key(state.model()))
     cached = survey.get("check")
     if cached is None or cached[0] != key:
-        with st.spinner("Matching the survey to the plan ..."):
-            doc = survey_mod.check_survey(site, plan, survey["frame"], survey["meta"],
-                                          model=state.model())
+        doc = survey_mod.check_survey(site, plan, matched(site, plan, survey, survey_mod),
+                                      survey["meta"])
         survey["check"] = cached = (key, doc)
     return cached[1]
 
@@ -125,8 +136,8 @@ def show_maps(site, plan, survey, survey_mod, shown: pd.DataFrame) -> None:
     if rm is None:
         return
     # the library's maps: our APs only (BSSIDs matched to the plan), on the radio map's grid
-    maps = survey_mod.survey_maps(site, plan, survey["frame"], rm.resolution_m,
-                                  model=state.model(), radiomap=rm)
+    ms = matched(site, plan, survey, survey_mod)
+    maps = survey_mod.survey_maps(site, plan, ms, rm.resolution_m, radiomap=rm)
     measured, predicted, residual = maps["measured"], maps["predicted"], maps["residual"]
     st.subheader("Measured, predicted and residual")
     kind = st.segmented_control("Map", ["Measured", "Predicted", "Residual"], default="Measured",
@@ -145,7 +156,7 @@ def show_maps(site, plan, survey, survey_mod, shown: pd.DataFrame) -> None:
                                   colorbar="meas. − pred. dB", zmin=-15, zmax=15,
                                   colorscale="RdBu", aps=plan.aps, background=bg,
                                   hover_unit="dB")
-    pts = survey_mod.measured.best_per_point(survey["frame"])
+    pts = survey_mod.measured.best_per_point(ms.frame)       # the plan's APs only
     figures.add_points(fig, pts["x_m"], pts["y_m"],
                        [f"survey point ({x:.1f}, {y:.1f}) m: best {r:.0f} dBm"
                         for x, y, r in pts[["x_m", "y_m", "rssi_dbm"]].itertuples(index=False)],
@@ -171,10 +182,10 @@ def calibration(site, plan, survey, survey_mod) -> None:
     if c3.button("Calibrate", key="calibrate", icon=":material/tune:"):
         try:
             with st.spinner("Fitting the model to the survey ..."):
-                model, report = survey_mod.calibrate(site, plan, survey["frame"],
+                model, report = survey_mod.calibrate(site, plan,
+                                                     matched(site, plan, survey, survey_mod),
                                                      fit_materials=fit_mats,
-                                                     fit_ap_offsets=offsets,
-                                                     model=state.model())
+                                                     fit_ap_offsets=offsets)
         except InputError as exc:
             st.error(str(exc), icon=":material/error:")
             return
