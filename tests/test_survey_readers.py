@@ -259,3 +259,26 @@ def test_percent_values_in_a_dbm_column_refused(tmp_path):
     with pytest.raises(InputError, match="percent") as e:
         read_survey(p)
     assert e.value.line == 2
+
+
+def test_readers_take_bytes_and_uploads_as_well_as_paths():
+    import io
+    path = SURVEYS / "large-hall-wigle.csv"
+    gpath = SURVEYS / "large-hall-georef.yaml"
+    ref, ref_meta = read_survey(path, georef=gpath)
+
+    class Upload(io.BytesIO):                     # what a browser upload looks like
+        def __init__(self, p):
+            super().__init__(p.read_bytes())
+            self.name = p.name
+
+    up, up_meta = read_survey(Upload(path), georef=Upload(gpath), name=path.name)
+    pd.testing.assert_frame_equal(ref, up)
+    assert up_meta.source == path.name and up_meta.format == ref_meta.format
+    raw, _ = read_survey(path.read_bytes(), georef=gpath.read_bytes())
+    pd.testing.assert_frame_equal(ref, raw)
+    # messages name the upload, and a file too large is refused before it is read
+    with pytest.raises(InputError, match=r"^broken\.csv:1: file is empty"):
+        read_survey(b"", name="broken.csv")
+    with pytest.raises(InputError, match="larger than the limit"):
+        read_survey(Upload(path), max_bytes=100)

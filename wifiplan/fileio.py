@@ -78,17 +78,44 @@ def parse_yaml(text: str, source: str = "<text>") -> tuple[Any, dict]:
     return data, lines
 
 
-def read_yaml(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> tuple[Any, dict]:
-    """Read a YAML file with size check and line tracking; see :func:`parse_yaml`."""
-    p = check_size(path, max_bytes)
-    raw = p.read_bytes()
+def read_input(src, max_bytes: int = MAX_INPUT_BYTES, name: str | None = None
+               ) -> tuple[bytes, str]:
+    """The bytes of an input and the name its messages give it: ``src`` is a path, the
+    bytes themselves or a binary file-like object (an upload: its ``name`` names it);
+    ``name`` overrides. The size is checked before the content is read."""
+    if isinstance(src, (str, os.PathLike)):
+        p = check_size(src, max_bytes)
+        return p.read_bytes(), name or str(p)
+    source = name or str(getattr(src, "name", None) or "<input>")
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        raw = bytes(src)
+    elif hasattr(src, "read"):
+        if hasattr(src, "seek"):
+            src.seek(0)
+        raw = src.read(max_bytes + 1)
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+    else:
+        raise InputError(f"expected a file path, bytes or a file, got {type(src).__name__}",
+                         source=source)
+    if len(raw) > max_bytes:
+        raise InputError(f"file is larger than the limit of {max_bytes / 1e6:.0f} MB; refused "
+                         f"before parsing", source=source)
+    return raw, source
+
+
+def read_yaml(path, max_bytes: int = MAX_INPUT_BYTES, name: str | None = None
+              ) -> tuple[Any, dict]:
+    """Read a YAML file (a path, bytes or a file-like object: :func:`read_input`) with size
+    check and line tracking; see :func:`parse_yaml`."""
+    raw, source = read_input(path, max_bytes, name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text, expected a YAML file", source=str(p)) from None
+        raise InputError("not UTF-8 text, expected a YAML file", source=source) from None
     if "\x00" in text:
-        raise InputError("binary data, expected a YAML file", source=str(p))
-    return parse_yaml(text, source=str(p))
+        raise InputError("binary data, expected a YAML file", source=source)
+    return parse_yaml(text, source=source)
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:

@@ -48,14 +48,13 @@ import math
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..fileio import check_size
+from ..fileio import read_input, read_yaml
 from ..regulatory import channel_from_freq
 from ..validation import Ctx, check_keys, check_number
 from .cleaning import aggregate_samples, clean_survey
@@ -154,16 +153,16 @@ MAPPING_KEYS = {"format", "columns", "delimiter", "decimal", "header_line", "enc
 TARGETS = set(NATIVE_REQUIRED) | set(NATIVE_OPTIONAL)
 
 
-def read_mapping(mapping: str | Path | dict | None) -> tuple[dict, str]:
-    """Load and check a column-mapping (or AP-column mapping) file; ``(dict, source)``."""
-    from ..fileio import read_yaml
+def read_mapping(mapping) -> tuple[dict, str]:
+    """Load and check a column-mapping (or AP-column mapping) file (a path, bytes, a
+    file-like object or the parsed dict); ``(dict, source)``."""
     if mapping is None:
         return {}, "<mapping>"
     if isinstance(mapping, dict):
         data, lines, source = mapping, {}, "<mapping>"
     else:
-        data, lines = read_yaml(mapping)
-        source = str(mapping)
+        raw, source = read_input(mapping)
+        data, lines = read_yaml(raw, name=source)
     ctx = Ctx(source, lines)
     if not isinstance(data, dict):
         ctx.fail((), "expected a mapping with 'columns' (any CSV) or 'aps' (wide files)")
@@ -350,20 +349,19 @@ def fit_georeference(lat, lon, x_m, y_m, kind: str = "similarity",
     return g
 
 
-def read_georef(georef: str | Path | dict | Georeference) -> Georeference:
+def read_georef(georef) -> Georeference:
     """A georeference from a YAML (``points: [{lat, lon, x_m, y_m}, ...]``, optional
-    ``transform``) or a CSV with columns ``lat,lon,x_m,y_m``."""
-    from ..fileio import read_yaml
+    ``transform``) or a CSV with columns ``lat,lon,x_m,y_m`` (a path, bytes or a file-like
+    object, told apart by the name's ``.csv``; or the parsed dict)."""
     if isinstance(georef, Georeference):
         return georef
     if isinstance(georef, dict):
         data, lines, source = georef, {}, "<georef>"
     else:
-        p = check_size(georef)
-        source = str(p)
-        if p.suffix.lower() == ".csv":
+        raw, source = read_input(georef)
+        if source.lower().endswith(".csv"):
             try:
-                df = pd.read_csv(p, encoding="utf-8-sig")
+                df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
             except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
                 raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})",
                                  source=source) from None
@@ -379,7 +377,7 @@ def read_georef(georef: str | Path | dict | Georeference) -> Georeference:
                 raise InputError("expected finite numbers in lat,lon,x_m,y_m", source=source,
                                  line=int(np.argmax(bad)) + 2)
             return fit_georeference(*vals.T, source=source)
-        data, lines = read_yaml(p)
+        data, lines = read_yaml(raw, name=source)
     ctx = Ctx(source, lines)
     if not isinstance(data, dict):
         ctx.fail((), "expected a mapping with 'points: [{lat, lon, x_m, y_m}, ...]'")
@@ -556,11 +554,14 @@ def percent_to_dbm(pct, conversion) -> np.ndarray:
     return lo + pct / 100.0 * (hi - lo)
 
 
-def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | dict | None = None,
-                georef: str | Path | dict | Georeference | None = None,
+def read_survey(path, *, fmt: str = "auto", mapping=None, georef=None,
                 ap_columns: dict | None = None, site=None, aggregate: bool = True,
-                max_bytes: int = MAX_SURVEY_BYTES, point_tolerance_m: float | None = None):
+                max_bytes: int = MAX_SURVEY_BYTES, point_tolerance_m: float | None = None,
+                name: str | None = None):
     """Read a survey file into a tidy frame and :class:`SurveyMeta`.
+
+    ``path``, ``mapping`` and ``georef``: paths, bytes or binary file-like objects (an
+    upload, whose ``name`` names it in messages; ``name`` overrides the survey's).
 
     The file is cleaned (:func:`wifiplan.survey.cleaning.clean_survey`): every row that
     cannot be used is listed in ``meta.rejected`` with its line and reason; with ``site``,
@@ -573,9 +574,7 @@ def read_survey(path: str | Path, *, fmt: str = "auto", mapping: str | Path | di
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown survey format {fmt!r}, expected one of {', '.join(FORMATS)}")
-    p = check_size(path, max_bytes)
-    source = str(p)
-    raw = p.read_bytes()
+    raw, source = read_input(path, max_bytes, name)
     if len(raw) < 4096 and not raw.strip():
         raise InputError("file is empty, expected a survey CSV with a header line",
                          source=source, line=1)

@@ -278,29 +278,8 @@ def uploaded_text(upload) -> str:
 
 
 def read_uploaded_survey(survey_mod, upload, *, fmt="auto", mapping=None, georef=None, site=None):
-    """``read_survey`` on uploaded files; errors and metadata name the uploaded files.
-
-    The readers take paths, so the uploads are written to a private temporary folder under
-    their own names; a message that names that folder is given the upload's name back, so
-    the designer reads what the CLI would print for the same file.
-    """
-    import tempfile
-    with tempfile.TemporaryDirectory(prefix="wifiplan-upload-") as tmp:
-        paths = {}
-        for role, up in (("survey", upload), ("mapping", mapping), ("georef", georef)):
-            if up is not None:
-                p = Path(tmp) / role / Path(up.name).name
-                p.parent.mkdir()
-                p.write_bytes(up.getvalue())
-                paths[role] = p
-        names = {str(p): Path(p).name for p in paths.values()}
-        try:
-            frame, meta = survey_mod.read_survey(paths["survey"], fmt=fmt,
-                                                 mapping=paths.get("mapping"),
-                                                 georef=paths.get("georef"), site=site)
-        except InputError as exc:
-            raise InputError(exc.detail, source=names.get(str(exc.source), exc.source),
-                             key=exc.key, line=exc.line) from None
-    meta.source = upload.name
-    return frame, meta
+    """``read_survey`` on uploaded files (the readers take the uploads themselves); errors
+    and metadata name the uploaded files, as the CLI names the same files."""
+    return survey_mod.read_survey(upload, fmt=fmt, mapping=mapping, georef=georef, site=site,
+                                  name=upload.name)
 
