@@ -23,6 +23,10 @@ from .fileio import dump_yaml, parse_yaml, read_yaml, to_plain, write_atomic
 from .validation import Ctx, check_keys, check_name, check_number
 
 BSSID_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+#: What a plan file may hold for an AP (the planner stays inside the domain's limits:
+#: :func:`wifiplan.rules.tx_power_range_dbm`) and what the UI's table accepts.
+AP_HEIGHT_RANGE_M = (0.0, 50.0)
+TX_POWER_RANGE_DBM = (-10.0, 36.0)
 PLAN_KEYS = {"site", "aps", "metrics", "regulatory_domain", "model", "notes", "backhaul"}
 AP_KEYS = {"id", "x_m", "y_m", "height_m", "channel", "width_mhz", "tx_power_dbm", "bssid",
            "switch", "port", "locked", "cable_m", "name", "model", "notes"}
@@ -146,11 +150,13 @@ def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) ->
             id=ap_id,
             x_m=check_number(ctx, path + ("x_m",), a["x_m"], lo=-5000, hi=5000, what="x in metres"),
             y_m=check_number(ctx, path + ("y_m",), a["y_m"], lo=-5000, hi=5000, what="y in metres"),
-            height_m=check_number(ctx, path + ("height_m",), a.get("height_m", 4.0), lo=0, hi=50,
+            height_m=check_number(ctx, path + ("height_m",), a.get("height_m", 4.0),
+                                  lo=AP_HEIGHT_RANGE_M[0], hi=AP_HEIGHT_RANGE_M[1],
                                   what="a mount height in metres"),
             channel=int(ch), width_mhz=int(width),
             tx_power_dbm=check_number(ctx, path + ("tx_power_dbm",), a.get("tx_power_dbm", 10.0),
-                                      lo=-10, hi=36, what="a transmit power in dBm"),
+                                      lo=TX_POWER_RANGE_DBM[0], hi=TX_POWER_RANGE_DBM[1],
+                                      what="a transmit power in dBm"),
             bssid=bssid, switch=(str(a["switch"]) if a.get("switch") is not None else None),
             port=port, locked=locked,
             cable_m=(check_number(ctx, path + ("cable_m",), a["cable_m"], lo=0, hi=10000,

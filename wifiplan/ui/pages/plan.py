@@ -7,7 +7,7 @@ import streamlit as st
 
 from wifiplan import planning
 from wifiplan.errors import InputError
-from wifiplan.plan import parse_plan, plan_to_yaml
+from wifiplan.plan import AP_HEIGHT_RANGE_M, TX_POWER_RANGE_DBM, parse_plan, plan_to_yaml
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
                            ROAM_THRESHOLD_DBM)
@@ -89,12 +89,15 @@ def ap_editor(site, plan):
                                                  step=0.1, format="%.1f"),
             "y_m": st.column_config.NumberColumn("y [m]", min_value=miny, max_value=maxy,
                                                  step=0.1, format="%.1f"),
-            "height_m": st.column_config.NumberColumn("height [m]", min_value=0.5,
-                                                      max_value=30.0, step=0.1, format="%.1f"),
+            "height_m": st.column_config.NumberColumn("height [m]",
+                                                      min_value=AP_HEIGHT_RANGE_M[0],
+                                                      max_value=AP_HEIGHT_RANGE_M[1], step=0.1,
+                                                      format="%.1f"),
             "channel": st.column_config.SelectboxColumn("channel", options=channels),
-            "tx_power_dbm": st.column_config.NumberColumn("power [dBm]", min_value=-10.0,
-                                                          max_value=30.0, step=0.5,
-                                                          format="%.1f"),
+            "tx_power_dbm": st.column_config.NumberColumn("power [dBm]",
+                                                          min_value=TX_POWER_RANGE_DBM[0],
+                                                          max_value=TX_POWER_RANGE_DBM[1],
+                                                          step=0.5, format="%.1f"),
             "locked": st.column_config.CheckboxColumn("locked",
                                                       help="The planner keeps locked APs")})
     res = state.aps_from_table(edited, st.session_state["ap_base"], plan, site)
