@@ -1,0 +1,258 @@
+"""The acceptance criteria of a phase: the acceptance shares, :class:`Criterion`, and the
+criteria judged on the plan's prediction, on a survey and on terminal logs."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..backhaul import AP_POE_W
+from ..plan import Plan
+from ..radiomap import RadioMap
+from ..rules import (BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
+                     MIN_SNR_DB, ROAM_THRESHOLD_DBM)
+from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
+from .metrics import zone_min_rssi
+from .phases import PHASES
+
+
+#: Acceptance: the share of the target area that must meet a per-point requirement.
+COVERAGE_TARGET = 0.95
+#: Acceptance: the share of cell-boundary points that must lie in the -65..-70 dBm band.
+BOUNDARY_BAND_TARGET = 0.5
+
+
+#: Measured RSSI may differ from the prediction by this much before the model needs
+#: calibration (about 1.5 sigma of the 3GPP InF shadowing, 5-7 dB).
+MODEL_TOLERANCE_DB = 8.0
+
+
+@dataclass
+class Criterion:
+    """One acceptance criterion with its figure and verdict.
+
+    ``passed`` is None when the criterion cannot be judged from what was given (for example
+    a measurement without a survey).
+    """
+    id: str
+    name: str
+    requirement: str
+    value: float | None
+    unit: str
+    passed: bool | None
+    source: str                  # "plan", "survey" or "logs"
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        v = self.value
+        if isinstance(v, (float, np.floating)):
+            v = None if not math.isfinite(float(v)) else round(float(v), 4)
+        elif isinstance(v, (np.integer,)):
+            v = int(v)
+        return {"id": self.id, "name": self.name, "requirement": self.requirement,
+                "value": v, "unit": self.unit, "passed": self.passed, "source": self.source,
+                "detail": self.detail}
+
+    @property
+    def verdict(self) -> str:
+        return "not measured" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+    def value_text(self) -> str:
+        v = self.value
+        if v is None:
+            return "-"
+        if isinstance(v, float) and not math.isfinite(v):
+            return "unbounded" if v > 0 else "-inf"
+        if self.unit == "%":
+            return f"{100 * v:.1f} %"
+        if isinstance(v, (int, np.integer)) or float(v).is_integer():
+            return f"{int(v)}{(' ' + self.unit) if self.unit else ''}"
+        return f"{v:.1f}{(' ' + self.unit) if self.unit else ''}"
+
+
+def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
+                  runs: pd.DataFrame, switches: pd.DataFrame,
+                  load: pd.DataFrame | None) -> list[Criterion]:
+    """The acceptance criteria judged on the plan's prediction."""
+    dom = site.domain
+    allowed = set(site.allowed_channels())
+    gain = rm.model.ap_gain_dbi
+    out: list[Criterion] = []
+    P = f"P{phase}"
+    n = len(plan.aps)
+    want = {1: (1, 1), 2: (2, 3)}.get(phase)
+    if want:
+        out.append(Criterion(f"{P}-cells", "Cells installed in this phase",
+                             f"{PHASES[phase].cells} AP(s) (seed 8.1.3.7)", n, "APs",
+                             want[0] <= n <= want[1], "plan"))
+    bad_ch = [a.id for a in plan.aps if a.channel not in allowed]
+    out.append(Criterion(f"{P}-channels", "Fixed non-DFS channels",
+                         f"every AP on a non-DFS channel of domain {site.regulatory_domain} "
+                         f"({', '.join(str(c) for c in sorted(allowed))})", len(bad_ch),
+                         "APs off the set", not bad_ch, "plan",
+                         ", ".join(bad_ch)))
+    bad_w = [a.id for a in plan.aps if a.width_mhz != 20]
+    out.append(Criterion(f"{P}-width", "20 MHz channels", "every AP at 20 MHz", len(bad_w),
+                         "APs", not bad_w, "plan", ", ".join(bad_w)))
+    over = []
+    for a in plan.aps:
+        c = dom.channel(a.channel)
+        if c is not None and a.tx_power_dbm + gain > c.max_eirp_dbm + 1e-9:
+            over.append(a.id)
+    out.append(Criterion(f"{P}-eirp", "Transmit power within the regulatory limit",
+                         f"tx power + {gain:g} dBi antenna gain <= the domain's EIRP limit",
+                         max((a.tx_power_dbm for a in plan.aps), default=0.0), "dBm max",
+                         not over, "plan", ", ".join(over)))
+    if phase == 2 or (phase == 1 and n > 1):
+        chans = [a.channel for a in plan.aps]
+        out.append(Criterion(f"{P}-distinct", "Each cell on its own channel",
+                             "no two phase APs share a channel", n - len(set(chans)),
+                             "shared", len(set(chans)) == n, "plan"))
+    out.append(Criterion(f"{P}-coverage", "Primary coverage of the target area",
+                         f">= {COVERAGE_TARGET:.0%} of the target points at or above their "
+                         f"zone's minimum RSSI", metrics["primary_coverage"], "%",
+                         _ge(metrics["primary_coverage"], COVERAGE_TARGET), "plan"))
+    out.append(Criterion(f"{P}-snr", "Signal-to-interference-plus-noise",
+                         f">= {COVERAGE_TARGET:.0%} of the target points with SINR >= "
+                         f"{MIN_SNR_DB:g} dB", metrics["sinr_ok_share"], "%",
+                         _ge(metrics["sinr_ok_share"], COVERAGE_TARGET), "plan"))
+    if n >= 2:
+        band = metrics["boundary_band_share"]
+        out.append(Criterion(f"{P}-boundary", f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band",
+                             f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best "
+                             f"and second within {BOUNDARY_WITHIN_DB:g} dB)", band, "%",
+                             _ge(band, BOUNDARY_BAND_TARGET) if band is not None else None,
+                             "plan", "" if band is not None else "no cell boundary in the "
+                                                                  "target area"))
+        p5 = metrics["co_channel_separation_p5_db"]
+        out.append(Criterion(f"{P}-cochannel", "Co-channel separation",
+                             f"5th percentile >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB below the "
+                             f"serving AP", p5, "dB",
+                             p5 is None or p5 >= CO_CHANNEL_MIN_SEPARATION_DB, "plan",
+                             "" if p5 is not None else "fewer than 5 % of the points hear a "
+                                                       "same-channel AP"))
+    if phase >= 3:
+        for z in metrics["zones"]:
+            if z["coverage"] is None or not math.isfinite(z["coverage"]):
+                continue
+            out.append(Criterion(f"{P}-zone-{z['zone']}", f"Coverage of zone {z['zone']}",
+                                 f">= {COVERAGE_TARGET:.0%} at >= {z['min_rssi_dbm']:g} dBm",
+                                 z["coverage"], "%", _ge(z["coverage"], COVERAGE_TARGET),
+                                 "plan"))
+    if phase == 4:
+        v = metrics["coverage_at_roam_threshold"]
+        out.append(Criterion(f"{P}-roam", "Above the roaming threshold everywhere",
+                             f">= 99% of zone points above {ROAM_THRESHOLD_DBM:g} dBm", v, "%",
+                             _ge(v, 0.99), "plan"))
+    if load is not None and len(load):
+        mx = float(load["airtime"].max())
+        worst = load.loc[load["airtime"].idxmax(), "ap_id"]
+        budget = float(load["airtime_budget"].iloc[0])
+        out.append(Criterion(f"{P}-airtime", "Airtime of the busiest cell",
+                             f"< {budget:.0%} with the zones' terminals", mx, "%",
+                             bool(mx <= budget), "plan", f"busiest: {worst}"))
+    # backhaul: every phase installs wired APs
+    unwired = [a.id for a in plan.aps if not (a.switch and a.port is not None)]
+    out.append(Criterion(f"{P}-wired", "Wired backhaul", "every AP on a PoE switch port",
+                         len(unwired), "APs unwired", not unwired, "plan", ", ".join(unwired)))
+    lengths = pd.to_numeric(runs["cable_m"], errors="coerce")
+    if lengths.notna().any():
+        long_ = runs.loc[lengths > MAX_CABLE_M, "ap_id"].tolist()
+        out.append(Criterion(f"{P}-cable", "Cable runs within the Ethernet limit",
+                             f"every run <= {MAX_CABLE_M:g} m", float(lengths.max()), "m max",
+                             not long_, "plan", ", ".join(long_)))
+    if len(switches) and (switches["ports_used"] > 0).any():
+        bad_p = switches.loc[~switches["ports_ok"], "switch"].tolist()
+        bad_w = switches.loc[~switches["poe_ok"], "switch"].tolist()
+        out.append(Criterion(f"{P}-ports", "Switch ports", "ports used <= ports on each switch",
+                             int(switches["ports_used"].max()), "ports max", not bad_p, "plan",
+                             ", ".join(bad_p)))
+        out.append(Criterion(f"{P}-poe", "PoE budget",
+                             f"{AP_POE_W:g} W per AP within each switch's PoE budget",
+                             float(switches["poe_used_w"].max()), "W max", not bad_w, "plan",
+                             ", ".join(bad_w)))
+    return out
+
+
+def _ge(v, threshold) -> bool | None:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    return bool(v >= threshold - 1e-12)
+
+
+SURVEY_ERROR_KINDS = ("coverage_hole", "dfs_channel", "band_2g4", "forbidden_channel",
+                      "channel_mismatch", "width_mismatch", "co_channel")
+
+
+def survey_criteria(site, plan: Plan, phase: int, rm: RadioMap, target: np.ndarray,
+                    survey: dict) -> list[Criterion]:
+    """The acceptance criteria judged on the measurements and the survey's findings."""
+    P = f"P{phase}"
+    out = []
+    pts = survey.get("points")
+    if pts is not None and len(pts):
+        # measured best plan-AP RSSI at the surveyed points inside the target area
+        ix = np.clip(np.round((pts["x_m"].to_numpy(float) - rm.xs[0]) / rm.resolution_m),
+                     0, len(rm.xs) - 1).astype(int)
+        iy = np.clip(np.round((pts["y_m"].to_numpy(float) - rm.ys[0]) / rm.resolution_m),
+                     0, len(rm.ys) - 1).astype(int)
+        inside = target[iy, ix]
+        req = zone_min_rssi(site, rm)[iy, ix]
+        meas = pts["measured_dbm"].to_numpy(float)
+        ok = (meas >= req) & inside
+        nin = int(inside.sum())
+        share = float(ok.sum() / nin) if nin else None
+        out.append(Criterion(f"{P}-survey-coverage", "Measured coverage of the target area",
+                             f">= {COVERAGE_TARGET:.0%} of the surveyed points at or above "
+                             f"the zone minimum", share, "%",
+                             _ge(share, COVERAGE_TARGET) if share is not None else None,
+                             "survey", f"{nin} surveyed points in the target area"))
+        pred = pts["predicted_dbm"].to_numpy(float)
+        good = np.isfinite(pred) & np.isfinite(meas)
+        if good.any():
+            rmse = float(np.sqrt(np.mean((meas[good] - pred[good]) ** 2)))
+            out.append(Criterion(f"{P}-survey-model", "Prediction agrees with measurement",
+                                 f"RMSE <= {MODEL_TOLERANCE_DB:g} dB (else calibrate)", rmse,
+                                 "dB", rmse <= MODEL_TOLERANCE_DB, "survey",
+                                 f"{int(good.sum())} points, best plan AP per point"))
+    counts: dict[str, int] = {}
+    for f in survey.get("findings", []):
+        counts[f.get("kind", "?")] = counts.get(f.get("kind", "?"), 0) + 1
+    for kind in SURVEY_ERROR_KINDS:
+        out.append(Criterion(f"{P}-survey-{kind}", f"Survey findings: {kind.replace('_', ' ')}",
+                             "none", counts.get(kind, 0), "findings", counts.get(kind, 0) == 0,
+                             "survey"))
+    for kind in sorted(set(counts) - set(SURVEY_ERROR_KINDS)):
+        sev = {f.get("severity") for f in survey["findings"] if f.get("kind") == kind}
+        out.append(Criterion(f"{P}-survey-{kind}", f"Survey findings: {kind.replace('_', ' ')}",
+                             "none with severity error", counts[kind], "findings",
+                             "error" not in sev, "survey",
+                             "severity " + ", ".join(sorted(s for s in sev if s))))
+    return out
+
+
+def logs_criteria(phase: int, logs: dict) -> list[Criterion]:
+    """Phase 4 criteria from the log analysis (:func:`wifiplan.logs.analyze_logs`)."""
+    P = f"P{phase}"
+    out = []
+    s = logs.get("summary", {})
+    if s.get("ping_pong_roams") is not None:
+        pp = int(s["ping_pong_roams"])
+        out.append(Criterion(f"{P}-logs-pingpong", "Ping-pong roams",
+                             "none (A -> B -> A within 10 s)", pp, "roams", pp == 0, "logs",
+                             ", ".join(s.get("ping_pong_devices", []) or [])))
+    per_ap = (logs.get("below_min_rssi") or {}).get("per_ap") or []
+    t = sum(float(r.get("time_s", 0)) for r in per_ap)
+    if t > 0:
+        below = sum(float(r.get("below_s", 0)) for r in per_ap) / t
+        out.append(Criterion(f"{P}-logs-below", f"Associated time below {ROAM_THRESHOLD_DBM:g} dBm",
+                             "<= 1 % of the logged associated time", below, "%",
+                             below <= 0.01, "logs"))
+    if s.get("sticky_episodes") is not None:
+        n = int(s["sticky_episodes"])
+        out.append(Criterion(f"{P}-logs-sticky", "Sticky clients", "no sticky episode", n,
+                             "episodes", n == 0, "logs",
+                             ", ".join(s.get("sticky_devices", []) or [])))
+    return out
