@@ -16,7 +16,7 @@ from ..logs import analyze_logs
 from ..plan import Plan, check_plan_against_site
 from ..propagation import PropagationModel
 from ..radiomap import RadioMap, compute_radiomap
-from ..survey import check_survey, read_survey
+from ..survey import MatchedSurvey, check_survey, match_survey, read_survey
 from .bom import ap_config_sheet, bill_of_materials, cable_runs, switch_usage
 from .criteria import Criterion, logs_criteria, plan_criteria, survey_criteria
 from .fieldwork import concurrent_test, measurement_plan, walk_routes
@@ -67,37 +67,29 @@ class PhaseAssessment:
         return pd.DataFrame([c.to_dict() for c in self.criteria])
 
 
-def survey_summary(site, plan: Plan, survey_path, rm: RadioMap, model=None) -> dict:
-    """Read and check a survey against the plan (:mod:`wifiplan.survey`), and the measured
-    best plan-AP RSSI per surveyed point beside the prediction there."""
-    frame, meta = read_survey(survey_path)
-    res = check_survey(site, plan, frame, meta, model=model)
-    out = {"path": Path(survey_path).name, "summary": res.get("summary", {}),
+def survey_summary(site, plan: Plan, survey, rm: RadioMap, model=None) -> dict:
+    """Read (``survey``: a path, or the ``(frame, meta)`` that :func:`read_survey` returned),
+    match once and check a survey against the plan (:mod:`wifiplan.survey`), and the
+    measured best plan-AP RSSI per surveyed point beside the prediction there."""
+    frame, meta = survey if isinstance(survey, tuple) else read_survey(survey)
+    ms = match_survey(site, plan, frame, model=model)
+    res = check_survey(site, plan, ms, meta)
+    out = {"path": Path(str(meta.source)).name, "summary": res.get("summary", {}),
            "findings": list(res.get("findings", [])),
            "rejected_rows": list(res.get("rejected_rows", []))}
-    bssid_ap = {m["bssid"]: m["ap_id"] for m in res.get("matches", []) or []
-                if m.get("ap_id") and not m.get("proposed")}
-    out["points"] = _measured_points(plan, frame, rm, bssid_ap)
+    out["points"] = _measured_points(plan, ms, rm)
     return out
 
 
-def _measured_points(plan: Plan, frame: pd.DataFrame, rm: RadioMap,
-                     bssid_ap: dict | None = None) -> pd.DataFrame | None:
-    """Per surveyed point: the strongest plan AP measured on 5 GHz, and its prediction there.
-
-    BSSIDs are matched to APs by the survey's matching (``bssid_ap``), else by the plan."""
-    if frame is None or not len(frame) or not {"x_m", "y_m", "rssi_dbm"} <= set(frame.columns):
+def _measured_points(plan: Plan, ms: MatchedSurvey, rm: RadioMap) -> pd.DataFrame | None:
+    """Per surveyed point: the strongest plan AP measured on 5 GHz, and its prediction there
+    (rows matched to a plan AP for a fact: proposals do not count)."""
+    df = ms.frame
+    if not len(df):
         return None
-    df = frame.copy()
-    if "channel" in df.columns:
-        ch = pd.to_numeric(df["channel"], errors="coerce")
-        df = df[ch.isna() | (ch >= 32)]
-    if "ap_id" not in df.columns:
-        by_bssid = {a.bssid: a.id for a in plan.aps if a.bssid}
-        by_bssid.update(bssid_ap or {})
-        if "bssid" not in df.columns:
-            return None
-        df["ap_id"] = df["bssid"].map(by_bssid)
+    ch = pd.to_numeric(df["channel"], errors="coerce")
+    df = df[(ch.isna() | (ch >= 32)).to_numpy()
+            & ~df["match"].isin(["proposed", "neighbour-measured"]).to_numpy()]
     df = df[df["ap_id"].isin(plan.ids)]
     if not len(df):
         return None
@@ -129,7 +121,8 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
     phase : 1..4 (seed 8.1.3.7)
     plan : the site's plan; None lets the planner plan it
     model : PropagationModel (calibrated or the site's own); None: the site's
-    survey : path of a survey CSV (checked with :mod:`wifiplan.survey`), optional
+    survey : path of a survey CSV, or the ``(frame, meta)`` of :func:`read_survey` (checked
+        with :mod:`wifiplan.survey`), optional
     logs : path of terminal logs (phase 4, :mod:`wifiplan.logs`), optional
     resolution_m : grid step of the radio maps [m]
     pilot : name of the pilot zone for phases 1-2 (default :func:`pilot_zone`)
