@@ -1,7 +1,9 @@
 """Rollout reports: one phase of one site as HTML, PDF, CSVs and JSON.
 
-:func:`make_report` assesses a phase (:func:`wifiplan.rollout.assess_phase`) and
-:func:`write_report` writes into a directory:
+:func:`assess` assesses a phase (:func:`wifiplan.rollout.assess_phase`) and records its
+inputs, :func:`render_report` renders the files as bytes (the UI's downloads) and
+:func:`write_report` writes them into a directory (:func:`make_report`: all three, from
+paths, for the CLI and the batch):
 
 - ``report.html``: self-contained (images embedded as base64 PNG, inline CSS, no external
   resource of any kind);
@@ -30,6 +32,17 @@ def file_digest(path) -> str | None:
     if path is None:
         return None
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def input_record(v) -> dict | None:
+    """``{"file", "sha256"}`` of an input: a path, or ``(name, bytes)`` of one held in memory
+    (an upload); None for none."""
+    if not v:
+        return None
+    if isinstance(v, tuple):
+        name, raw = v
+        return {"file": Path(str(name)).name, "sha256": hashlib.sha256(raw).hexdigest()[:16]}
+    return {"file": Path(v).name, "sha256": file_digest(v)}
 
 
 def report_json(a) -> dict:
@@ -101,23 +114,38 @@ def render_html(a, blocks, figures) -> str:
         footer=footer_text(a))
 
 
-def write_report(a, outdir) -> dict[str, Path]:
-    """Write the five report files of an assessment into ``outdir`` (created if needed)."""
+def render_report(a) -> dict[str, bytes]:
+    """The five report files of an assessment (:data:`REPORT_FILES`) as bytes."""
     from . import document, figures as figs
     from .pdf import render_pdf
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
     fl = figs.all_figures(a)
     blocks = document.build(a, fl)
-    paths = {}
-    paths["report.html"] = write_atomic(out / "report.html", render_html(a, blocks, fl))
-    paths["report.pdf"] = write_atomic(out / "report.pdf", render_pdf(
-        blocks, f"{a.site.name}: phase {a.phase.number} report", footer_text(a)))
-    paths["aps.csv"] = write_atomic(out / "aps.csv", _csv(a.ap_sheet))
-    paths["bom.csv"] = write_atomic(out / "bom.csv", _csv(a.bom))
-    paths["report.json"] = write_atomic(out / "report.json", json.dumps(
-        report_json(a), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
-    return paths
+    return {
+        "report.html": render_html(a, blocks, fl).encode("utf-8"),
+        "report.pdf": render_pdf(blocks, f"{a.site.name}: phase {a.phase.number} report",
+                                 footer_text(a)),
+        "aps.csv": _csv(a.ap_sheet).encode("utf-8"),
+        "bom.csv": _csv(a.bom).encode("utf-8"),
+        "report.json": (json.dumps(report_json(a), indent=1, sort_keys=True,
+                                   ensure_ascii=False) + "\n").encode("utf-8"),
+    }
+
+
+def write_report(a, outdir) -> dict[str, Path]:
+    """Write the five report files of an assessment into ``outdir`` (created if needed)."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    return {name: write_atomic(out / name, data) for name, data in render_report(a).items()}
+
+
+def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
+           inputs: dict | None = None, **kwargs):
+    """:func:`wifiplan.rollout.assess_phase` with the record of its inputs (``inputs``: name
+    -> a path or ``(name, bytes)``, :func:`input_record`) that the report prints."""
+    from ..rollout import assess_phase
+    a = assess_phase(site, phase, plan, model=model, survey=survey, logs=logs, **kwargs)
+    a.inputs = {k: input_record(v) for k, v in (inputs or {}).items()}
+    return a
 
 
 def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=None,
@@ -126,17 +154,14 @@ def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=No
     """Load the inputs, assess the phase and write its report; returns the assessment."""
     from ..plan import load_plan
     from ..propagation import PropagationModel
-    from ..rollout import assess_phase
     from ..site import load_site
     site = site or load_site(site_path)
     if plan is None and plan_path is not None:
         plan = load_plan(plan_path, site=site)
     model = PropagationModel.for_site(site, model_path) if model_path else None
-    a = assess_phase(site, phase, plan, model=model, survey=survey_path, logs=logs_path,
-                     resolution_m=resolution_m, pilot=pilot, full_rm=full_rm,
-                     full_plan=full_plan)
-    a.inputs = {k: ({"file": Path(v).name, "sha256": file_digest(v)} if v else None)
-                for k, v in (("site", site_path), ("plan", plan_path), ("survey", survey_path),
-                             ("model", model_path), ("logs", logs_path))}
+    a = assess(site, phase, plan=plan, model=model, survey=survey_path, logs=logs_path,
+               inputs={"site": site_path, "plan": plan_path, "survey": survey_path,
+                       "model": model_path, "logs": logs_path},
+               resolution_m=resolution_m, pilot=pilot, full_rm=full_rm, full_plan=full_plan)
     write_report(a, outdir)
     return a

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +9,8 @@ import streamlit as st
 import wifiplan.report as report_mod
 from wifiplan import rollout
 from wifiplan.errors import InputError
+from wifiplan.fileio import dump_yaml
+from wifiplan.propagation import PropagationModel
 from wifiplan.rollout import Criterion
 from wifiplan.ui import state
 
@@ -22,35 +22,24 @@ DOWNLOADS = [("report.html", "HTML report", "text/html", ":material/language:"),
 
 
 def generate(report_mod, site, plan, phase: int, with_survey: bool) -> dict:
-    """Run the library's report on the session's site, plan, model and survey."""
-    from wifiplan.propagation import PropagationModel, save_model_file
+    """Run the library's report on the session's site, plan, model and survey (all held in
+    memory: the files come back as bytes)."""
     rm = state.radiomap()
     survey = st.session_state.get(state.SURVEY) if with_survey else None
     model = state.model()
-    with tempfile.TemporaryDirectory(prefix="wifiplan-report-") as tmp:
-        tmp = Path(tmp)
-        model_path = survey_path = None
-        if model is not None and model != PropagationModel.for_site(site):
-            model_path = save_model_file(model, tmp / "in" / "model.yaml")
-        if survey is not None:
-            survey_path = tmp / "in" / Path(survey["name"]).name
-            survey_path.parent.mkdir(parents=True, exist_ok=True)
-            survey_path.write_bytes(survey["bytes"])
-        out = tmp / "out"
-        kwargs = dict(plan=plan if plan.aps else None, survey_path=survey_path,
-                      model_path=model_path, site=site)
-        if rm is not None:
-            kwargs.update(resolution_m=rm.resolution_m, full_rm=rm, full_plan=plan)
-        try:
-            report_mod.make_report(None, phase, out, **kwargs)
-        except InputError as exc:
-            names = {str(p): p.name for p in (survey_path, model_path) if p is not None}
-            raise InputError(exc.detail, source=names.get(str(exc.source), exc.source),
-                             key=exc.key, line=exc.line) from None
-        files = {name: (out / name).read_bytes() for name, *_ in DOWNLOADS
-                 if (out / name).exists()}
+    calibrated = model is not None and model != PropagationModel.for_site(site)
+    kwargs = dict(plan=plan if plan.aps else None, model=model if calibrated else None,
+                  survey=(survey["frame"], survey["meta"]) if survey is not None else None,
+                  inputs={"site": None, "plan": None, "logs": None,
+                          "survey": (survey["name"], survey["bytes"]) if survey else None,
+                          "model": (("model.yaml", dump_yaml(model.to_dict()).encode("utf-8"))
+                                    if calibrated else None)})
+    if rm is not None:
+        kwargs.update(resolution_m=rm.resolution_m, full_rm=rm, full_plan=plan)
+    a = report_mod.assess(site, phase, **kwargs)
+    files = report_mod.render_report(a)
     return {"phase": phase, "files": files, "survey": survey["name"] if survey else None,
-            "json": json.loads(files["report.json"]) if "report.json" in files else {}}
+            "json": json.loads(files["report.json"])}
 
 
 def show(report: dict, site) -> None:
