@@ -409,7 +409,7 @@ def test_edits_survive_a_visit_to_another_page():
 
 
 def test_planner_runs_with_the_options_and_keeps_locked_aps():
-    planning = pytest.importorskip("wifiplan.planning")
+    import wifiplan.planning as planning
     if not hasattr(planning, "plan_site"):
         pytest.skip("wifiplan.planning.plan_site is not part of this build")
     at = load_sample(new_app(), PRODUCTION, with_plan=False, resolution_m=1.0)
@@ -462,7 +462,7 @@ def _upload_survey(at, name, data):
 
 
 def test_survey_page_rejected_rows_findings_maps_and_calibration():
-    survey = pytest.importorskip("wifiplan.survey")
+    import wifiplan.survey as survey
     at = load_sample(new_app(), SMALL, resolution_m=1.0)
     goto(at, "survey")
     path = ROOT / "surveys" / f"{SMALL}.csv"
@@ -532,7 +532,6 @@ def test_survey_page_rejected_rows_findings_maps_and_calibration():
 
 
 def test_survey_upload_error_is_the_cli_message(tmp_path):
-    pytest.importorskip("wifiplan.survey")
     at = load_sample(new_app(), SMALL, resolution_m=1.0)
     goto(at, "survey")
     bad = b"x_m,y_m,bssid,ssid,channel\n1,2,02:1a:00:00:00:01,F,36\n"
@@ -553,7 +552,7 @@ def test_survey_upload_error_is_the_cli_message(tmp_path):
 # ---- Report ------------------------------------------------------------------------------
 
 def test_report_page_generates_phase_and_offers_the_downloads():
-    report = pytest.importorskip("wifiplan.report")
+    import wifiplan.report as report
     if not hasattr(report, "make_report"):
         pytest.skip("wifiplan.report.make_report is not part of this build")
     at = load_sample(new_app(), SMALL, resolution_m=1.0)
@@ -595,7 +594,7 @@ def test_every_page_without_a_site_points_to_the_site_page():
 
 
 def test_survey_wide_file_needs_its_mapping():
-    survey = pytest.importorskip("wifiplan.survey")
+    import wifiplan.survey as survey
     at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
     goto(at, "survey")
     wide = ROOT / "surveys" / "production-line-wide.csv"
