@@ -20,10 +20,14 @@ def planner_form(site, plan) -> None:
     with st.expander("Planner", expanded=not plan.aps, icon=":material/auto_fix_high:"):
         with st.form("planner_form", border=False):
             c = st.columns([1, 2, 1])
-            min_rssi = c[0].number_input("Minimum RSSI [dBm]", *MIN_RSSI_RANGE_DBM,
-                                         DEFAULT_MIN_RSSI_DBM, step=1.0,
-                                         key="plan_min_rssi",
-                                         help="Primary coverage target; zones may ask for more.")
+            zone_min = ", ".join(f"{z.name} {z.min_rssi_dbm:g}" for z in site.zones)
+            min_rssi = c[0].number_input("Minimum RSSI [dBm]", *MIN_RSSI_RANGE_DBM, value=None,
+                                         step=1.0, key="plan_min_rssi",
+                                         placeholder="each zone's own",
+                                         help="Empty: every zone keeps its own requirement ("
+                                              + (zone_min or f"{DEFAULT_MIN_RSSI_DBM:g}")
+                                              + " dBm). A value replaces them all, as the "
+                                              "CLI's --min-rssi does.")
             channels = c[1].multiselect("Channels", allowed, default=allowed, key="plan_channels",
                                         help=f"Allowed in domain {site.regulatory_domain} "
                                              "(non-DFS, 20 MHz).")
@@ -43,7 +47,8 @@ def planner_form(site, plan) -> None:
             try:
                 with st.spinner(f"Planning {site.name} ..."):
                     new = planning.plan_site(
-                        site, aps=int(count) or None, min_rssi_dbm=float(min_rssi),
+                        site, aps=int(count) or None,
+                        min_rssi_dbm=None if min_rssi is None else float(min_rssi),
                         channels=[int(c) for c in channels], model=state.model(),
                         existing=plan if keep and locked else None,
                         respect_capacity=bool(capacity))
