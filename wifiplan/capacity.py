@@ -37,6 +37,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from .errors import InputError
+from .radiomap import RadioMap, compute_radiomap
 from .rules import AIRTIME_BUDGET
 
 # ---- MCS table ----------------------------------------------------------------------------
@@ -214,7 +215,6 @@ def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
     total_terminals, total_demand_mbps, max_airtime, airtime_budget, mac_efficiency, ok``,
     and ``failures`` (one readable line per overloaded cell, with its figures).
     """
-    from .radiomap import RadioMap, compute_radiomap
     if not (0 < airtime_budget <= 1):
         raise InputError(f"airtime budget must be in (0, 1], got {airtime_budget}")
     if not (0 < mac_efficiency <= 1):

@@ -30,6 +30,7 @@ import numpy as np
 from .errors import InputError
 from .fileio import MAX_INPUT_BYTES, check_size
 from .rules import DEFAULT_MIN_RSSI_DBM
+from .site import site_from_dict
 
 # Names accepted for ``units`` -> $INSUNITS code (AutoCAD / ezdxf.units).
 UNIT_CODES = {"in": 1, "ft": 2, "mm": 4, "cm": 5, "m": 6, "dm": 14}
@@ -361,7 +362,6 @@ def import_dxf(source, wall_layers: dict[str, str], *, name: str | None = None,
     ``kwargs`` go to :func:`site_dict_from_dxf` (``obstacle_layers``, ``outline_layer``,
     ``units``, ``regulatory_domain``).
     """
-    from .site import site_from_dict
     doc = read_dxf(source, name=source_name)
     rep = site_dict_from_dxf(doc, wall_layers, name=name, **kwargs)
     site = site_from_dict(rep.site, source=doc.filename)

@@ -26,8 +26,11 @@ import shapely
 from shapely.geometry import Polygon
 
 from .backhaul import backhaul_summary
+from .capacity import cell_load
 from .errors import InputError
-from .radiomap import grid_axes
+from .propagation import PropagationModel
+from .radiomap import compute_radiomap, grid_axes
+from .regulatory import WIDTH_MHZ, is_dfs
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
                     DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM, ZONE_COVERAGE_TARGET)
 
@@ -169,7 +172,6 @@ def co_channel_conflicts(rssi_dbm: np.ndarray, channels, ap_ids, area_m2: float 
 def plan_violations(site, aps, ap_gain_dbi: float) -> list[str]:
     """Rule violations of the APs' settings: DFS or forbidden channel, width other than
     20 MHz, EIRP above the domain's limit for the channel."""
-    from .regulatory import WIDTH_MHZ, is_dfs
     allowed = set(site.allowed_channels())
     out = []
     for a in aps:
@@ -225,8 +227,6 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
     resolution_m, violations, warnings`` and ``capacity`` (cell airtime summary, see
     :func:`wifiplan.capacity.cell_load`) when the zones have terminals.
     """
-    from .propagation import PropagationModel
-    from .radiomap import compute_radiomap
     aps = list(plan_or_aps.aps if hasattr(plan_or_aps, "aps") else plan_or_aps)
     if radiomap is None:
         model = model or PropagationModel.for_site(site)
@@ -303,7 +303,6 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
         m["backhaul"] = backhaul_summary(site, aps)
     m["violations"] = plan_violations(site, aps, model.ap_gain_dbi)
     if capacity and rp.basis == "zones" and site.terminal_count > 0:
-        from .capacity import cell_load
         frame = cell_load(site, rm)
         s = frame.attrs["summary"]
         m["capacity"] = {"ok": s["ok"], "max_airtime": _r(s["max_airtime"], 3),

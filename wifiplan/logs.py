@@ -72,7 +72,9 @@ import pandas as pd
 
 from .errors import InputError
 from .fileio import check_size
-from .plan import normalise_bssid
+from .plan import load_plan, normalise_bssid
+from .propagation import PropagationModel, rssi_points_dbm
+from .radiomap import compute_radiomap
 from .regulatory import DOMAINS
 from .rules import (BOUNDARY_BAND_DBM, MAX_POWER_RAISE_DB, MAX_TX_POWER_DBM, MIN_TX_POWER_DBM,
                     ROAM_THRESHOLD_DBM, clip_tx_power_dbm, combine_power_changes)
@@ -323,7 +325,6 @@ def _plan_of(plan):
     if plan is None:
         return None
     if isinstance(plan, (str, Path)):
-        from .plan import load_plan
         return load_plan(plan)
     return plan
 
@@ -602,8 +603,6 @@ def simulate_log(site, plan, *, model=None, duration_s: float = 1200.0, period_s
     Returns ``(frame, truth)``: the log (columns ``timestamp, device, kind, bssid, rssi_dbm,
     x_m, y_m``) and the planted events."""
     from shapely.geometry import Polygon
-    from .propagation import PropagationModel, rssi_points_dbm
-    from .radiomap import compute_radiomap
     aps = [a for a in plan.aps if a.bssid]
     if len(aps) < 2:
         raise InputError("the plan needs at least two APs with a BSSID to simulate roaming",

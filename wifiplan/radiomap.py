@@ -16,9 +16,9 @@ from functools import cached_property
 import numpy as np
 
 from .plan import AP
+from .plotting import plot_radiomap
 from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
-
-from .rules import (BOUNDARY_WITHIN_DB, NOISE_FLOOR_DBM)
+from .rules import BOUNDARY_WITHIN_DB, NOISE_FLOOR_DBM
 
 NOT_HEARD_DBM = -200.0
 MW_CACHE_MAX_BYTES = 512 * 2 ** 20   # keep per-layer mW maps for fast edits up to this size
@@ -287,7 +287,6 @@ class RadioMap:
     # ---- display -------------------------------------------------------------------
     def plot(self, kind: str = "rssi", ax=None, **kwargs):
         """Draw a map: ``rssi`` (best server), ``channel``, ``boundary``, ``sinr``, ``server``."""
-        from .plotting import plot_radiomap
         return plot_radiomap(self, kind=kind, ax=ax, **kwargs)
 
 

@@ -28,11 +28,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..backhaul import assign_backhaul, assign_bssids
+from ..capacity import (DEFAULT_MAC_EFFICIENCY, cell_load, phy_rate_mbps, terminal_demand_mbps,
+                        terminal_profiles)
 from ..errors import InputError
 from ..evaluation import evaluate_plan, required_points, zone_indices
 from ..plan import AP, Plan
+from ..propagation import Geometry, PropagationModel
+from ..radiomap import RadioMap, compute_radiomap
+from ..regulatory import is_dfs
 from ..rules import AIRTIME_BUDGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
-from ..backhaul import assign_backhaul, assign_bssids
 from .channels import assign_channels, interference_weights
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
@@ -67,8 +72,6 @@ def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
     """Cells the terminals' demand needs, estimated before placement: the total demand of
     the zones over what one cell carries within the airtime budget at the PHY rate of a
     point 6 dB above the zone's requirement (a cell's median point)."""
-    from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, terminal_demand_mbps,
-                            terminal_profiles)
     budget = airtime_budget or AIRTIME_BUDGET
     eff = mac_efficiency or DEFAULT_MAC_EFFICIENCY
     prof = terminal_profiles(site)
@@ -104,7 +107,6 @@ def _check_channels(site, channels) -> list[int]:
         except (TypeError, ValueError):
             raise InputError(f"channel {c!r} is not a channel number", key="channels") from None
         if c not in allowed:
-            from ..regulatory import is_dfs
             why = "is a DFS channel" if is_dfs(c) else "is not allowed"
             w58_note = (" (W58 needs enable_w58: true)"
                         if site.regulatory_domain == "JP" and 149 <= c <= 165
@@ -152,8 +154,6 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     seed : seed of the randomised restarts (results are deterministic for a seed).
     eval_resolution_m : grid step [m] of the final tuning and of the metrics.
     """
-    from ..propagation import Geometry, PropagationModel
-    from ..radiomap import RadioMap, compute_radiomap
     t0 = time.perf_counter()
     model = model or PropagationModel.for_site(site)
     geom = Geometry.from_site(site, model.material_losses)
@@ -382,7 +382,6 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
 def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
                 dropped=None, rm_prev=None):
     """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
-    from ..radiomap import compute_radiomap
     rp = required_points(site, res, zones, min_rssi_dbm)
     req = rp.req_dbm
     if dropped is not None:
@@ -426,7 +425,6 @@ def _rechannel(rm, aps):
     """The map with the APs' channels changed, without recomputing penetration: penetration
     losses do not depend on the channel, so a layer moves by the change of the path-loss
     law's frequency term, ``PL(d, f_old) - PL(d, f_new)`` [dB]."""
-    from ..radiomap import RadioMap
     gain = rm.gain_db.copy()
     h = rm.model.client_height_m
     for i, (old, new) in enumerate(zip(rm.aps, aps)):
@@ -441,7 +439,6 @@ def _rechannel(rm, aps):
 
 def _coarse_map(rm_c, sel, p, site):
     """RadioMap of the selected candidate layers at powers ``p`` (zone index shared)."""
-    from ..radiomap import RadioMap
     aps = [replace(rm_c.aps[c], tx_power_dbm=float(v), id=f"_S{k}")
            for k, (c, v) in enumerate(zip(sel, p))]
     m = RadioMap(site, aps, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
@@ -455,7 +452,6 @@ def _add_cells_for_capacity(site, prob, rm_c, rp, sel, p, p_min, p_max, spacing,
                             max_added: int | None = None):
     """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
     the most loaded cell, that lowers the highest airtime most; powers re-tuned after each."""
-    from ..capacity import cell_load
     sel = list(sel)
     p = np.asarray(p, float)
     added = 0

@@ -23,7 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import __version__
 from ..fileio import to_plain, write_atomic
+from ..plan import load_plan
+from ..propagation import PropagationModel
+from ..rollout import assess_phase
+from ..site import load_site
+from . import document, figures as figs
+from .pdf import render_pdf
 
 REPORT_FILES = ("report.html", "report.pdf", "aps.csv", "bom.csv", "report.json")
 
@@ -102,7 +109,6 @@ def template(name: str):
 
 
 def footer_text(a) -> str:
-    from .. import __version__
     return (f"wifiplan {__version__} - {a.site.name} - phase {a.phase.number} - "
             f"domain {a.site.regulatory_domain} - grid {a.radiomap.resolution_m:g} m")
 
@@ -116,8 +122,6 @@ def render_html(a, blocks, figures) -> str:
 
 def render_report(a) -> dict[str, bytes]:
     """The five report files of an assessment (:data:`REPORT_FILES`) as bytes."""
-    from . import document, figures as figs
-    from .pdf import render_pdf
     fl = figs.all_figures(a)
     blocks = document.build(a, fl)
     return {
@@ -142,7 +146,6 @@ def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
            inputs: dict | None = None, **kwargs):
     """:func:`wifiplan.rollout.assess_phase` with the record of its inputs (``inputs``: name
     -> a path or ``(name, bytes)``, :func:`input_record`) that the report prints."""
-    from ..rollout import assess_phase
     a = assess_phase(site, phase, plan, model=model, survey=survey, logs=logs, **kwargs)
     a.inputs = {k: input_record(v) for k, v in (inputs or {}).items()}
     return a
@@ -152,9 +155,6 @@ def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=No
                 model_path=None, logs_path=None, resolution_m: float = 1.0,
                 pilot: str | None = None, site=None, plan=None, full_rm=None, full_plan=None):
     """Load the inputs, assess the phase and write its report; returns the assessment."""
-    from ..plan import load_plan
-    from ..propagation import PropagationModel
-    from ..site import load_site
     site = site or load_site(site_path)
     if plan is None and plan_path is not None:
         plan = load_plan(plan_path, site=site)

@@ -17,6 +17,12 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import write_atomic
+from ..plan import load_plan, save_plan
+from ..planning import plan_site
+from ..propagation import PropagationModel
+from ..radiomap import compute_radiomap
+from ..site import load_site
+from . import make_report, template
 
 
 @dataclass
@@ -77,11 +83,6 @@ def make_jobs(folder, outdir, phases=(1, 2, 3, 4), resolution_m: float = 1.0,
 
 def run_site_job(job: SiteJob) -> dict:
     """Write every phase's report of one site; never raises (errors are returned)."""
-    from ..plan import load_plan, save_plan
-    from ..propagation import PropagationModel
-    from ..radiomap import compute_radiomap
-    from ..site import load_site
-    from . import make_report
     t0 = time.perf_counter()
     res = SiteResult(file=Path(job.site_path).name)
     try:
@@ -93,7 +94,6 @@ def run_site_job(job: SiteJob) -> dict:
             res.plan_source = Path(job.plan_path).name
             full_plan = plan
         else:
-            from ..planning import plan_site
             plan = None
             full_plan = plan_site(site, model=model)
             Path(job.outdir).mkdir(parents=True, exist_ok=True)
@@ -206,7 +206,6 @@ def run_batch(folder, outdir, *, workers: int = 1, phases=(1, 2, 3, 4),
 
 
 def write_index(out: Path, rows: list[dict], phases, total_s: float) -> None:
-    from . import template
     n_err = sum(1 for r in rows if r["error"])
     n_fail = sum(1 for r in rows for p in r["phases"].values() if p.get("passed") is False)
     summary = (f"{len(rows)} sites, {len(rows) - n_err} without error, {n_err} with errors; "

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..plotting import draw_site, plot_radiomap
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM)
 
@@ -75,7 +76,6 @@ def label_aps(ax, aps) -> None:
 
 def radio_maps(a) -> list[Figure]:
     """The four maps of every phase: RSSI, channels, cell boundaries, SINR."""
-    from ..plotting import plot_radiomap
     rm = a.radiomap
     out = []
     specs = [
@@ -108,7 +108,6 @@ def radio_maps(a) -> list[Figure]:
 def installation_map(a) -> Figure:
     """APs, switches, cable routes, the target area, and the phase's test points or walks."""
     from matplotlib.colors import ListedColormap
-    from ..plotting import draw_site
     rm = a.radiomap
     fig, ax = _figure(a.site, colorbar=False)
     ext = (rm.xs[0] - rm.resolution_m / 2, rm.xs[-1] + rm.resolution_m / 2,

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from ..errors import InputError
+from ..hall import combine_dbm
 from ..propagation import Geometry, PropagationModel, penetration_points
 from ..rooms import exchange_matrix
 from .matching import MatchedSurvey, match_survey
@@ -126,7 +127,6 @@ def _predict_base(d, model, plan, materials) -> np.ndarray:
     losses = np.array([model.material_losses[m] for m in materials], float)
     off = np.array([model.ap_offsets_db.get(plan.aps[k].id, 0.0) for k in d["ap"]])
     if "hall_gains" in d:
-        from ..hall import combine_dbm
         g = d["hall_gains"]
         level = model.room.rooms.exchange_for(model.params.get("coupling_offset_db", 0.0))
         return combine_dbm(d["tx_dbm"] + off, model.ap_gain_dbi + model.client_gain_dbi,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..plan import normalise_bssid
 from ..regulatory import channel_from_freq
 
 RSSI_MIN_DBM = -100.0
@@ -32,7 +33,6 @@ def _normalise_bssids(col: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
     """Normalised MACs as a categorical ('' when invalid) and a validity mask.
 
     Works on the categories, so a million rows cost as much as their distinct BSSIDs."""
-    from ..plan import normalise_bssid
     if not isinstance(col.dtype, pd.CategoricalDtype):
         col = col.astype(object).where(col.notna(), "").astype(str).astype("category")
     cats = col.cat.categories

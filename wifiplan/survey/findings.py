@@ -40,7 +40,7 @@ import pandas as pd
 from ..regulatory import is_dfs
 from ..rules import CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 from .cleaning import band_of_rows  # noqa: F401 (part of this module's API since 0.1)
-from .matching import match_survey, most_common, row_keys
+from .matching import mac_to_int, match_survey, most_common, row_keys
 
 FOREIGN_CCA_DBM = -82.0               # IEEE 802.11-2020 17.3.10.6, 20 MHz preamble detection
 AP_BIAS_DB = 6.0
@@ -213,7 +213,6 @@ def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inve
                 ap_id=best_ap[worst] if np.isfinite(b) else None)
 
     # ---- co-channel: a second AP on the serving channel within 19 dB -------------------
-    from .matching import mac_to_int
     radio = np.where(ours, f["ap_id"].astype(object).to_numpy(),
                      "foreign:" + (mac_to_int(f["bssid"].astype(str).to_numpy()) >> 4)
                      .astype(str))

@@ -34,6 +34,8 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import InputError
+from ..fileio import check_size, write_atomic
+from ..plan import normalise_bssid
 from ..propagation import PropagationModel, rssi_points_dbm
 from .cleaning import aggregate_samples, band_of_rows, combine_codes
 
@@ -59,8 +61,6 @@ def mac_to_int(values) -> np.ndarray:
 
 def read_inventory(inventory, plan) -> dict[str, str]:
     """``{bssid: ap_id}`` from an inventory CSV (``ap_id,bssid``), a frame or a dict."""
-    from ..fileio import check_size
-    from ..plan import normalise_bssid
     if inventory is None:
         return {}
     source = "<inventory>"
@@ -331,7 +331,6 @@ def match_survey(site, plan, frame: pd.DataFrame, *, model=None,
 
 def save_inventory(matches: pd.DataFrame, path: str | Path) -> Path:
     """Write matched BSSIDs as an inventory CSV (``ap_id,bssid,method,confidence``)."""
-    from ..fileio import write_atomic
     m = matches[matches["ap_id"].notna() & (matches["bssid"] != "")]
     return write_atomic(path, m[["ap_id", "bssid", "method", "confidence"]]
                         .to_csv(index=False, lineterminator="\n"))

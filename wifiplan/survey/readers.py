@@ -55,6 +55,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..fileio import read_input, read_yaml
+from ..plan import normalise_bssid
 from ..regulatory import channel_from_freq
 from ..validation import Ctx, check_keys, check_number
 from .cleaning import aggregate_samples, clean_survey
@@ -707,7 +708,6 @@ def _assemble(fmt, cols, mp, georef, lines, meta, source):
     rejected: list[dict] = []
     n = len(lines)
     if fmt == "wide":
-        from ..plan import normalise_bssid
         x, bad_x = _numeric_with_bad(cols["x_m"])
         y, bad_y = _numeric_with_bad(cols["y_m"])
         sentinels = mp.get("not_heard", -200)

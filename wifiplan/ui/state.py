@@ -15,8 +15,9 @@ from pathlib import Path
 import streamlit as st
 
 from ..errors import InputError
+from ..evaluation import evaluate_plan
 from ..fileio import dump_yaml
-from ..plan import AP, Plan, plan_from_dict
+from ..plan import AP, Plan, check_plan_against_site, plan_from_dict
 from ..propagation import PropagationModel
 from ..radiomap import compute_radiomap
 from ..site import Site, site_to_yaml
@@ -129,7 +130,6 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
     import re
 
     import pandas as pd
-    from ..plan import check_plan_against_site
     by_id = {a.id: a for a in old.aps}
     last = base.iloc[-1] if len(base) else None
     defaults = {"height_m": float(last["height_m"]) if last is not None
@@ -236,7 +236,6 @@ def radiomap():
 
 def evaluation(rm) -> dict | None:
     """``wifiplan.evaluation.evaluate_plan`` of the current plan on ``rm`` (None without a map)."""
-    from wifiplan.evaluation import evaluate_plan
     if rm is None:
         return None
     s = ss()

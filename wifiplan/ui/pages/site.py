@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import Polygon
 
+from wifiplan import dxf, floorimage as fim
 from wifiplan.errors import InputError
-from wifiplan.hall import room_table
+from wifiplan.hall import Building, room_table
 from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
 from wifiplan.site import load_site, parse_site, site_from_dict, site_to_yaml
@@ -58,7 +59,6 @@ def upload_yaml() -> None:
 
 
 def import_dxf() -> None:
-    from wifiplan import dxf
     up = st.file_uploader("DXF drawing", type=["dxf"], key="dxf_upload",
                           help="Units come from $INSUNITS (e.g. millimetres); map each layer "
                                "to what it is below.")
@@ -142,7 +142,6 @@ def _guess_material(layer: str) -> str | None:
 
 
 def import_image() -> None:
-    from wifiplan import floorimage as fim
     up = st.file_uploader("Floor image", type=["png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff"],
                           key="image_upload",
                           help="A scan or export of the floor plan. Mark two points whose real "
@@ -188,7 +187,6 @@ def import_image() -> None:
 
 def building_caption(site, model) -> str:
     """The hall's envelope and what the radio model makes of it (defaults said as such)."""
-    from wifiplan.hall import Building
     b = site.building
     text = (f"Building: ceiling {b.ceiling_height_m:g} m, {b.roof} roof, {b.floor} floor"
             + (" (the defaults: no building block in the site file)" if b == Building() else ""))
