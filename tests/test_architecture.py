@@ -107,7 +107,7 @@ LAYERS = [
     ("foundations", ["errors", "fileio", "rules", "validation", "regulatory", "materials"]),
     ("radio", ["pathloss", "geometry", "kernel", "rooms", "hall"]),
     ("site model", ["site", "plan", "dxf", "floorimage"]),
-    ("prediction", ["propagation", "radiomap", "predict", "plotting"]),
+    ("prediction", ["propagation", "radiomap", "predict", "plotting", "inputs"]),
     ("design", ["evaluation", "capacity", "backhaul", "planning"]),
     ("field", ["survey", "logs"]),
     ("rollout", ["rollout", "deploy", "report"]),

@@ -12,32 +12,23 @@ def add_model_arg(p: argparse.ArgumentParser) -> None:
                    help="calibrated model file (from 'wifiplan survey calibrate')")
 
 
-def load_site_plan(site_path, plan_path):
-    """Site and plan, with the plan checked against the site."""
-    from ..plan import load_plan
-    from ..site import load_site
-    site = load_site(site_path)
-    plan = load_plan(plan_path, site=site)
-    note_model(site)
-    return site, plan
-
-
-def note_model(site) -> None:
-    """Say on stderr when a site gets the straight-line model (it names a law)."""
+def load(site_path, plan_path=None, model_path=None):
+    """The command's inputs (:func:`wifiplan.inputs.load_inputs`), with the note on stderr
+    when the site gets the straight-line model (it names a law)."""
     import sys
 
-    from ..propagation import model_note
-    note = model_note(site)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
+    from ..inputs import load_inputs
+    inp = load_inputs(site_path, plan_path, model_path)
+    if inp.model_note:
+        print(f"note: {inp.model_note}", file=sys.stderr)
+    return inp
 
 
 def _predict(args) -> int:
     from ..predict import predict_points, read_points_csv
     from ..fileio import write_atomic
-    from ..propagation import PropagationModel
-    site, plan = load_site_plan(args.site, args.plan)
-    model = PropagationModel.for_site(site, args.model)
+    inp = load(args.site, args.plan, args.model)
+    site, plan, model = inp.site, inp.plan, inp.model
     pts = read_points_csv(args.points)
     out = predict_points(site, plan.aps, pts, model)
     buf = io.StringIO()
@@ -49,12 +40,11 @@ def _predict(args) -> int:
 
 def _heatmap(args) -> int:
     from ..radiomap import compute_radiomap
-    from ..propagation import PropagationModel
     from ..fileio import write_atomic
-    site, plan = load_site_plan(args.site, args.plan)
+    inp = load(args.site, args.plan, args.model)
+    site, plan, model = inp.site, inp.plan, inp.model
     if args.resolution <= 0:
         raise InputError(f"--resolution must be > 0, got {args.resolution}")
-    model = PropagationModel.for_site(site, args.model)
     rm = compute_radiomap(site, plan.aps, resolution_m=args.resolution, model=model)
     fig = rm.plot(args.kind, title=f"{site.name}: " + {
         "rssi": "best-server RSSI", "channel": "channels", "boundary": "cell boundaries",

@@ -5,22 +5,15 @@ from __future__ import annotations
 def _deploy(args) -> int:
     from ..deploy import check_backhaul, deploy, format_capacity, load_cluster
     from ..errors import InputError
-    from ..fileio import read_yaml
-    from ..plan import check_plan_against_site, plan_from_dict
-    from ..propagation import PropagationModel
-    from ..site import site_from_dict
+    from .core import load
     if args.resolution <= 0:
         raise InputError(f"--resolution must be > 0, got {args.resolution}")
     cluster = load_cluster(args.cluster)
-    site_data, site_lines = read_yaml(args.site)
-    site = site_from_dict(site_data, source=str(args.site), lines=site_lines)
-    plan_data, plan_lines = read_yaml(args.plan)
-    plan = plan_from_dict(plan_data, source=str(args.plan), lines=plan_lines)
-    check_plan_against_site(plan, site, plan_lines)
-    check_backhaul(site, plan, plan_lines)
-    model = PropagationModel.for_site(site, args.model)
-    result = deploy(site, plan, cluster, args.output, model=model, resolution_m=args.resolution,
-                    site_lines=site_lines)
+    inp = load(args.site, args.plan, args.model)
+    site, plan = inp.site, inp.plan
+    check_backhaul(site, plan, inp.plan_lines)
+    result = deploy(site, plan, cluster, args.output, model=inp.model,
+                    resolution_m=args.resolution, site_lines=inp.site_lines)
     frame = result["capacity"]
     print(f"{site.name}: {len(plan.aps)} APs, site server "
           f"{result['network']['site_server']['name']}"

@@ -32,10 +32,9 @@ def _analyze(args) -> int:
 def _simulate(args) -> int:
     from ..fileio import write_atomic
     from ..logs import log_to_csv, simulate_log
-    from ..propagation import PropagationModel
-    from .core import load_site_plan
-    site, plan = load_site_plan(args.site, args.plan)
-    model = PropagationModel.for_site(site, args.model)
+    from .core import load
+    inp = load(args.site, args.plan, args.model)
+    site, plan, model = inp.site, inp.plan, inp.model
     frame, truth = simulate_log(site, plan, model=model, duration_s=args.duration_s,
                                 period_s=args.period_s, seed=args.seed,
                                 max_devices=args.devices)

@@ -24,15 +24,11 @@ def _channels(text: str) -> list[int]:
 
 def _plan(args) -> int:
     from ..evaluation import format_metrics
-    from ..plan import load_plan, save_plan
+    from ..plan import save_plan
     from ..planning import plan_site
-    from ..propagation import PropagationModel
-    from ..site import load_site
-    from .core import note_model
-    site = load_site(args.site)
-    note_model(site)
-    existing = load_plan(args.plan, site=site) if args.plan else None
-    model = PropagationModel.for_site(site, args.model)
+    from .core import load
+    inp = load(args.site, args.plan, args.model)
+    site, existing, model = inp.site, inp.plan, inp.model
     if args.aps is not None and args.aps < 1:
         raise InputError(f"--aps must be at least 1, got {args.aps}")
     lo, hi = MIN_RSSI_RANGE_DBM

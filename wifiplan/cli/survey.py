@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .core import add_model_arg, load_site_plan
+from .core import add_model_arg, load
 
 
 def _add_inputs(p) -> None:
@@ -23,18 +23,19 @@ def _add_inputs(p) -> None:
 
 def _read(args):
     from ..survey import read_survey
-    site, plan = load_site_plan(args.site, args.plan)
+    inp = load(args.site, args.plan, args.model)
     frame, meta = read_survey(args.survey, fmt=args.fmt, mapping=args.mapping,
-                              georef=args.georef, site=site)
-    return site, plan, frame, meta
+                              georef=args.georef, site=inp.site)
+    return inp, frame, meta
 
 
 def _check(args) -> int:
     from ..fileio import write_atomic
     from ..survey import check_survey
     from ..survey.findings import format_findings_table, has_errors
-    site, plan, frame, meta = _read(args)
-    doc = check_survey(site, plan, frame, meta, model=args.model, inventory=args.inventory)
+    inp, frame, meta = _read(args)
+    doc = check_survey(inp.site, inp.plan, frame, meta, model=inp.model,
+                       inventory=args.inventory)
     write_atomic(args.output, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     print(format_findings_table(doc))
     print(f"-> {args.output}")
@@ -42,14 +43,13 @@ def _check(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from ..propagation import PropagationModel, save_model_file
+    from ..propagation import save_model_file
     from ..survey import calibrate
     from ..survey.calibration import format_calibration
-    site, plan, frame, meta = _read(args)
-    base = PropagationModel.for_site(site, args.model)
-    model, report = calibrate(site, plan, frame, fit_materials=not args.no_materials,
+    inp, frame, meta = _read(args)
+    model, report = calibrate(inp.site, inp.plan, frame, fit_materials=not args.no_materials,
                               fit_ap_offsets=args.ap_offsets, folds=args.folds, seed=args.seed,
-                              model=base, inventory=args.inventory)
+                              model=inp.model, inventory=args.inventory)
     save_model_file(model, args.output)
     print(format_calibration(report))
     print(f"-> {args.output} (use it with --model)")

@@ -25,10 +25,8 @@ import pandas as pd
 
 from .. import __version__
 from ..fileio import to_plain, write_atomic
-from ..plan import load_plan
-from ..propagation import PropagationModel
+from ..inputs import load_inputs
 from ..rollout import assess_phase
-from ..site import load_site
 from . import document, figures as figs
 from .pdf import render_pdf
 
@@ -155,11 +153,10 @@ def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=No
                 model_path=None, logs_path=None, resolution_m: float = 1.0,
                 pilot: str | None = None, site=None, plan=None, full_rm=None, full_plan=None):
     """Load the inputs, assess the phase and write its report; returns the assessment."""
-    site = site or load_site(site_path)
-    if plan is None and plan_path is not None:
-        plan = load_plan(plan_path, site=site)
-    model = PropagationModel.for_site(site, model_path) if model_path else None
-    a = assess(site, phase, plan=plan, model=model, survey=survey_path, logs=logs_path,
+    inp = load_inputs(site if site is not None else site_path,
+                      plan if plan is not None else plan_path, model_path)
+    a = assess(inp.site, phase, plan=inp.plan, model=inp.model if model_path else None,
+               survey=survey_path, logs=logs_path,
                inputs={"site": site_path, "plan": plan_path, "survey": survey_path,
                        "model": model_path, "logs": logs_path},
                resolution_m=resolution_m, pilot=pilot, full_rm=full_rm, full_plan=full_plan)

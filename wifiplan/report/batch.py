@@ -17,11 +17,10 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import write_atomic
-from ..plan import load_plan, save_plan
+from ..inputs import load_inputs
+from ..plan import save_plan
 from ..planning import plan_site
-from ..propagation import PropagationModel
 from ..radiomap import compute_radiomap
-from ..site import load_site
 from . import make_report, template
 
 
@@ -86,15 +85,13 @@ def run_site_job(job: SiteJob) -> dict:
     t0 = time.perf_counter()
     res = SiteResult(file=Path(job.site_path).name)
     try:
-        site = load_site(job.site_path)
+        inp = load_inputs(job.site_path, job.plan_path, job.model_path)
+        site, plan, model = inp.site, inp.plan, inp.model
         res.site = site.name
-        model = PropagationModel.for_site(site, job.model_path)
         if job.plan_path:
-            plan = load_plan(job.plan_path, site=site)
             res.plan_source = Path(job.plan_path).name
             full_plan = plan
         else:
-            plan = None
             full_plan = plan_site(site, model=model)
             Path(job.outdir).mkdir(parents=True, exist_ok=True)
             save_plan(full_plan, Path(job.outdir) / "plan.yaml")
