@@ -198,3 +198,20 @@ def test_walls_drawn_with_both_faces_are_flagged(tmp_path):
     # the clean drawing has no such warning
     _, clean = import_dxf(make_plan_dxf(tmp_path / "hall.dxf"), LAYERS, outline_layer="OUTLINE")
     assert clean.warnings == []
+
+
+def test_cli_guesses_the_layers_from_their_names_as_the_ui_does(plan_dxf, tmp_path, capsys):
+    from wifiplan.dxf import guess_layer_material, guess_layer_role
+    assert [guess_layer_role(n) for n in ("OUTLINE", "WALLS", "GLASS", "MACHINES", "TEXT")] \
+        == ["outline", "wall", "wall", "obstacle", "ignore"]
+    assert [guess_layer_material(n) for n in ("WALLS", "GLASS", "MACHINES", "TEXT")] \
+        == ["concrete", "glass", "machinery", None]
+    out = tmp_path / "guessed.yaml"
+    # the glass layer given explicitly wins over its guess; the rest is guessed
+    assert main(["import-dxf", str(plan_dxf), "--guess-layers", "--layer", "GLASS=wood",
+                 "-o", str(out)]) == 0
+    site = load_site(out)
+    assert sorted(w.material for w in site.walls) == ["concrete", "concrete", "wood"]
+    assert [o.material for o in site.obstacles] == ["machinery", "machinery"]
+    assert [o.height_m for o in site.obstacles] == pytest.approx([2.5, 2.0])
+    assert site.area_m2 == pytest.approx(600.0)          # the OUTLINE layer was taken

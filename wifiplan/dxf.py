@@ -137,6 +137,52 @@ def dxf_layers(doc) -> list[dict]:
     return [r for r in rows.values() if r["entities"]]
 
 
+#: Words in a layer name that say what it holds (English and German CAD conventions),
+#: in order of precedence; and the material a word suggests.
+LAYER_ROLE_WORDS = (("outline", ("OUTLINE", "BOUNDARY", "UMRISS")),
+                    ("wall", ("WALL", "GLASS", "WINDOW", "PARTITION")),
+                    ("obstacle", ("MACHINE", "RACK", "SHELF", "OBST", "EQUIP")))
+LAYER_MATERIAL_WORDS = (("GLASS", "glass"), ("WINDOW", "glass"), ("CONCRETE", "concrete"),
+                        ("BRICK", "brick"), ("PLASTER", "plasterboard"),
+                        ("PARTITION", "plasterboard"), ("METAL", "metal"),
+                        ("RACK", "metal-rack"), ("SHELF", "metal-rack"),
+                        ("MACHINE", "machinery"), ("WALL", "concrete"))
+
+
+def guess_layer_role(layer: str) -> str:
+    """'outline', 'wall', 'obstacle' or 'ignore', from the words in a layer's name."""
+    up = str(layer).upper()
+    for role, words in LAYER_ROLE_WORDS:
+        if any(k in up for k in words):
+            return role
+    return "ignore"
+
+
+def guess_layer_material(layer: str) -> str | None:
+    """The material a layer's name suggests (None when it suggests none)."""
+    up = str(layer).upper()
+    for key, mat in LAYER_MATERIAL_WORDS:
+        if key in up:
+            return mat
+    return None
+
+
+def guessed_layer_map(doc) -> tuple[dict, dict, str | None]:
+    """``(wall_layers, obstacle_layers, outline_layer)`` guessed from the layer names of a
+    drawing, for :func:`site_dict_from_dxf` (layers without a guessed material are left out;
+    obstacles get :data:`DEFAULT_OBSTACLE_HEIGHT_M`)."""
+    walls, obstacles, outline = {}, {}, None
+    for r in dxf_layers(doc):
+        role, mat = guess_layer_role(r["layer"]), guess_layer_material(r["layer"])
+        if role == "outline" and outline is None:
+            outline = r["layer"]
+        elif role == "wall" and mat:
+            walls[r["layer"]] = mat
+        elif role == "obstacle" and mat:
+            obstacles[r["layer"]] = (mat, DEFAULT_OBSTACLE_HEIGHT_M)
+    return walls, obstacles, outline
+
+
 def drawing_units(doc, units: str | None = None) -> tuple[str, float]:
     """(unit name, factor to metres) from ``units`` or the drawing's ``$INSUNITS``."""
     from ezdxf import units as dxfunits
@@ -356,13 +402,22 @@ def _r(v: float) -> float:
 
 
 def import_dxf(source, wall_layers: dict[str, str], *, name: str | None = None,
-               source_name: str | None = None, **kwargs):
+               source_name: str | None = None, guess_layers: bool = False, **kwargs):
     """Read a DXF (path or bytes) and return ``(site, DxfImport)``; the site is validated.
 
     ``kwargs`` go to :func:`site_dict_from_dxf` (``obstacle_layers``, ``outline_layer``,
-    ``units``, ``regulatory_domain``).
+    ``units``, ``regulatory_domain``). With ``guess_layers`` the layers are mapped from
+    their names (:func:`guessed_layer_map`) where the given mappings say nothing.
     """
     doc = read_dxf(source, name=source_name)
+    if guess_layers:
+        g_walls, g_obst, g_outline = guessed_layer_map(doc)
+        given = set(wall_layers) | set(kwargs.get("obstacle_layers") or {})
+        wall_layers = {**{k: v for k, v in g_walls.items() if k not in given}, **wall_layers}
+        kwargs["obstacle_layers"] = {**{k: v for k, v in g_obst.items() if k not in given},
+                                     **(kwargs.get("obstacle_layers") or {})}
+        if kwargs.get("outline_layer") is None and g_outline not in given:
+            kwargs["outline_layer"] = g_outline
     rep = site_dict_from_dxf(doc, wall_layers, name=name, **kwargs)
     site = site_from_dict(rep.site, source=doc.filename)
     return site, rep

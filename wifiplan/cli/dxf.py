@@ -11,7 +11,7 @@ def _import_dxf(args) -> int:
     site, rep = import_dxf(args.dxf, parse_layer_map(args.layer),
                            obstacle_layers=parse_layer_map(args.obstacle_layer, with_height=True),
                            outline_layer=args.outline_layer, name=args.name, units=args.units,
-                           regulatory_domain=args.domain)
+                           regulatory_domain=args.domain, guess_layers=args.guess_layers)
     save_site(site, args.output)
     for w in rep.warnings:
         print(f"warning: {w}")
@@ -32,6 +32,10 @@ def register(sub) -> None:
                    help="closed polylines on LAYER become obstacles (default height 2 m)")
     p.add_argument("--outline-layer", metavar="LAYER",
                    help="layer holding the floor outline (largest closed polyline)")
+    p.add_argument("--guess-layers", action="store_true",
+                   help="map the layers from their names (WALL, GLASS, RACK, OUTLINE, ...) "
+                        "where --layer, --obstacle-layer and --outline-layer say nothing, as "
+                        "the UI proposes them")
     p.add_argument("--name", help="site name (default: the file name)")
     p.add_argument("--units", metavar="UNIT", help="drawing unit when $INSUNITS is missing or "
                                                    "wrong: mm, cm, m, in, ft")

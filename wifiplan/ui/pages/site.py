@@ -75,8 +75,9 @@ def import_dxf() -> None:
                "Map the wall layers to a material, closed shapes on obstacle layers become "
                "obstacles; without an outline layer the outline is the extent of the walls.")
     table = pd.DataFrame([{"layer": r["layer"], "lines": r["lines"], "closed": r["closed"],
-                           "entities": r["entities"], "role": _guess_role(r["layer"]),
-                           "material": _guess_material(r["layer"]), "height_m": 2.0}
+                           "entities": r["entities"], "role": dxf.guess_layer_role(r["layer"]),
+                           "material": dxf.guess_layer_material(r["layer"]),
+                           "height_m": dxf.DEFAULT_OBSTACLE_HEIGHT_M}
                           for r in layers])
     mats = sorted(MATERIALS)
     edited = st.data_editor(
@@ -117,28 +118,6 @@ def import_dxf() -> None:
         st.success(f"Imported {site.name}: {rep.summary()}", icon=":material/check:")
         for w in rep.warnings:
             st.warning(w)
-
-
-def _guess_role(layer: str) -> str:
-    up = layer.upper()
-    if any(k in up for k in ("OUTLINE", "BOUNDARY", "UMRISS")):
-        return "outline"
-    if any(k in up for k in ("WALL", "GLASS", "WINDOW", "PARTITION")):
-        return "wall"
-    if any(k in up for k in ("MACHINE", "RACK", "SHELF", "OBST", "EQUIP")):
-        return "obstacle"
-    return "ignore"
-
-
-def _guess_material(layer: str) -> str | None:
-    up = layer.upper()
-    for key, mat in (("GLASS", "glass"), ("WINDOW", "glass"), ("CONCRETE", "concrete"),
-                     ("BRICK", "brick"), ("PLASTER", "plasterboard"), ("PARTITION", "plasterboard"),
-                     ("METAL", "metal"), ("RACK", "metal-rack"), ("SHELF", "metal-rack"),
-                     ("MACHINE", "machinery"), ("WALL", "concrete")):
-        if key in up:
-            return mat
-    return None
 
 
 def import_image() -> None:
