@@ -22,29 +22,13 @@ Formats
   set ``delimiter`` and ``decimal`` (a European ``;``/``,`` export), ``header_line``,
   ``coordinate_scale`` and a percent-to-dBm conversion.
 
-Encodings UTF-8, UTF-8 with BOM and Shift_JIS (read as its superset cp932) are detected, in
-that order; anything else, or binary data, is refused with the line of the first bad byte.
-
-Mapping file (YAML)::
-
-    columns: {x_m: X, y_m: Y, bssid: BSSID, ssid: SSID, channel: CHAN, rssi_dbm: SIGNAL}
-    delimiter: ";"            # optional
-    decimal: ","              # optional
-    header_line: 1            # optional, 1-based line of the header
-    coordinate_scale: 1.0     # optional, metres per file unit (0.3048 for feet)
-    signal_unit: percent      # dbm (default) or percent
-    percent_to_dbm: networkmanager   # or {min_dbm: -100, max_dbm: -40} (linear)
-    # wide files:
-    x_column: X
-    y_column: Y
-    not_heard: -200
-    aps: {"AP1 RSS(dBm)": AP1,
-          "AP2 RSS(dBm)": {ap_id: AP2, bssid: "02:1a:00:00:00:02", channel: 44}}
+The encodings are detected in :mod:`wifiplan.survey.encoding`, the mapping file (``--mapping``)
+is read in :mod:`wifiplan.survey.mapping` and the WiGLE georeference (``--georef``) in
+:mod:`wifiplan.survey.georef`.
 """
 from __future__ import annotations
 
 import io
-import math
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -54,19 +38,24 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..fileio import read_input, read_yaml
+from ..fileio import read_input
 from ..plan import normalise_bssid
 from ..regulatory import channel_from_freq
-from ..validation import Ctx, check_keys, check_number
 from .cleaning import aggregate_samples, clean_survey
+from .encoding import detect_encoding, first_lines
+from .georef import EARTH_A_M, EARTH_E2, Georeference, fit_georeference, read_georef
+from .mapping import (MAPPING_KEYS, NATIVE_OPTIONAL, NATIVE_REQUIRED, TARGETS, percent_to_dbm,
+                      read_mapping)
+
+__all__ = ["EARTH_A_M", "EARTH_E2", "FORMATS", "MAPPING_KEYS", "MAX_SURVEY_BYTES", "NA_STRINGS",
+           "NATIVE_OPTIONAL", "NATIVE_REQUIRED", "PERCENT_NAMES", "POINT_TOLERANCE_M",
+           "TARGETS", "WIGLE_POINT_TOLERANCE_M", "Georeference", "SurveyMeta",
+           "detect_encoding", "fit_georeference", "percent_to_dbm", "read_georef",
+           "read_mapping", "read_survey"]
 
 MAX_SURVEY_BYTES = 512 * 1024 * 1024   # 512 MB: about 8 million native rows
 POINT_TOLERANCE_M = 0.05
 WIGLE_POINT_TOLERANCE_M = 1.0
-NATIVE_REQUIRED = ("x_m", "y_m", "bssid", "ssid", "channel", "rssi_dbm")
-NATIVE_OPTIONAL = ("freq_mhz", "width_mhz", "timestamp", "device")
-NUMERIC = ("x_m", "y_m", "channel", "rssi_dbm", "freq_mhz", "width_mhz")
-TEXT = ("bssid", "ssid", "timestamp", "device", "ap_id")
 NA_STRINGS = ["", "NaN", "nan", "NA", "N/A", "n/a", "null", "NULL", "None", "-"]
 FORMATS = ("auto", "native", "wigle", "wide", "mapped")
 PERCENT_NAMES = {"signal", "signal_pct", "signal_percent", "quality", "signal%", "signal (%)",
@@ -90,321 +79,6 @@ class SurveyMeta:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# --------------------------------------------------------------------------------------
-# Bytes to text: size, encoding, binary data
-# --------------------------------------------------------------------------------------
-
-
-def _line_of_offset(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
-
-
-_CONTROL_BYTES = bytes([c for c in range(32) if c not in (9, 10, 13)] + [127])
-
-
-def detect_encoding(raw: bytes, source: str = "<survey>", declared: str | None = None) -> str:
-    """'utf-8-sig', 'utf-8' or 'cp932' (Shift_JIS); InputError for binary or other text."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("UTF-16 text, expected UTF-8 or Shift_JIS (save the file as UTF-8)",
-                         source=source, line=1)
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        raise InputError("binary data (NUL byte), expected a CSV text file", source=source,
-                         line=_line_of_offset(raw, nul))
-    candidates = ["utf-8-sig"] if raw.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
-    if declared and declared != "auto":
-        candidates = [declared]
-    first_error = None
-    for enc in candidates:
-        try:
-            text = raw.decode(enc)
-        except (UnicodeDecodeError, LookupError) as exc:
-            if isinstance(exc, LookupError):
-                raise InputError(f"unknown encoding {enc!r}", source=source) from None
-            first_error = first_error or exc
-            continue
-        del text
-        # control bytes: never part of a UTF-8 or Shift_JIS multi-byte character
-        if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
-            b = np.frombuffer(raw, dtype=np.uint8)
-            first = int(np.argmax(np.isin(b, np.frombuffer(_CONTROL_BYTES, np.uint8))))
-            raise InputError("binary data (control characters), expected a CSV text file",
-                             source=source, line=_line_of_offset(raw, first))
-        return enc
-    line = _line_of_offset(raw, first_error.start) if first_error else None
-    byte = raw[first_error.start] if first_error else 0
-    raise InputError(f"undecodable byte 0x{byte:02x}: expected text in UTF-8 or Shift_JIS "
-                     f"(cp932), or binary data", source=source, line=line)
-
-
-def _first_lines(raw: bytes, encoding: str, n: int = 3) -> list[str]:
-    head = raw[:65536].decode(encoding, errors="replace")
-    return head.splitlines()[:n]
-
-
-# --------------------------------------------------------------------------------------
-# Mapping and georeference files
-# --------------------------------------------------------------------------------------
-
-MAPPING_KEYS = {"format", "columns", "delimiter", "decimal", "header_line", "encoding",
-                "coordinate_scale", "signal_unit", "percent_to_dbm", "x_column", "y_column",
-                "not_heard", "aps", "description", "notes"}
-TARGETS = set(NATIVE_REQUIRED) | set(NATIVE_OPTIONAL)
-
-
-def read_mapping(mapping) -> tuple[dict, str]:
-    """Load and check a column-mapping (or AP-column mapping) file (a path, bytes, a
-    file-like object or the parsed dict); ``(dict, source)``."""
-    if mapping is None:
-        return {}, "<mapping>"
-    if isinstance(mapping, dict):
-        data, lines, source = mapping, {}, "<mapping>"
-    else:
-        raw, source = read_input(mapping)
-        data, lines = read_yaml(raw, name=source)
-    ctx = Ctx(source, lines)
-    if not isinstance(data, dict):
-        ctx.fail((), "expected a mapping with 'columns' (any CSV) or 'aps' (wide files)")
-    check_keys(ctx, (), data, MAPPING_KEYS)
-    if "columns" not in data and "aps" not in data:
-        ctx.fail((), "expected 'columns' (frame column -> file column) or 'aps' "
-                     "(file column -> plan AP)")
-    cols = data.get("columns") or {}
-    if not isinstance(cols, dict):
-        ctx.fail(("columns",), "expected a mapping like {x_m: X, rssi_dbm: RSSI}")
-    check_keys(ctx, ("columns",), cols, TARGETS)
-    for k in ("delimiter", "decimal"):
-        if k in data and (not isinstance(data[k], str) or len(data[k]) != 1):
-            ctx.fail((k,), f"expected one character, got {data[k]!r}")
-    if data.get("delimiter") and data.get("decimal") and data["delimiter"] == data["decimal"]:
-        ctx.fail(("decimal",), "the decimal mark cannot be the delimiter")
-    if "header_line" in data:
-        check_number(ctx, ("header_line",), data["header_line"], lo=1, hi=10000,
-                     what="a line number")
-    if "coordinate_scale" in data:
-        check_number(ctx, ("coordinate_scale",), data["coordinate_scale"], lo=1e-6, hi=1e6,
-                     what="metres per file unit")
-    unit = data.get("signal_unit", "dbm")
-    if unit not in ("dbm", "percent"):
-        ctx.fail(("signal_unit",), f"expected dbm or percent, got {unit!r}")
-    if unit == "percent":
-        conv = data.get("percent_to_dbm")
-        if conv is None:
-            ctx.fail(("signal_unit",), "a percent signal is not dBm: give 'percent_to_dbm: "
-                                       "networkmanager' or {min_dbm: .., max_dbm: ..}")
-        if isinstance(conv, dict):
-            check_keys(ctx, ("percent_to_dbm",), conv, {"min_dbm", "max_dbm"},
-                       {"min_dbm", "max_dbm"})
-            lo = check_number(ctx, ("percent_to_dbm", "min_dbm"), conv["min_dbm"], lo=-120, hi=0,
-                              what="dBm")
-            hi = check_number(ctx, ("percent_to_dbm", "max_dbm"), conv["max_dbm"], lo=-120, hi=0,
-                              what="dBm")
-            if hi <= lo:
-                ctx.fail(("percent_to_dbm",), "max_dbm must be above min_dbm")
-        elif conv != "networkmanager":
-            ctx.fail(("percent_to_dbm",), f"expected networkmanager or {{min_dbm, max_dbm}}, "
-                                          f"got {conv!r}")
-    if "not_heard" in data:
-        nh = data["not_heard"]
-        for i, v in enumerate(nh if isinstance(nh, list) else [nh]):
-            check_number(ctx, ("not_heard",) + ((i,) if isinstance(nh, list) else ()), v,
-                         what="a sentinel value")
-    aps = data.get("aps")
-    if aps is not None:
-        if not isinstance(aps, dict) or not aps:
-            ctx.fail(("aps",), "expected a mapping of file column -> plan AP id or "
-                               "{ap_id, bssid, ssid, channel}")
-        for col, v in aps.items():
-            if isinstance(v, dict):
-                check_keys(ctx, ("aps", col), v, {"ap_id", "bssid", "ssid", "channel"})
-                if "ap_id" not in v and "bssid" not in v:
-                    ctx.fail(("aps", col), "give 'ap_id' or 'bssid'")
-                if "channel" in v:
-                    check_number(ctx, ("aps", col, "channel"), v["channel"], lo=1, hi=233,
-                                 what="a channel number")
-            elif not isinstance(v, (str, int)):
-                ctx.fail(("aps", col), f"expected a plan AP id, got {v!r}")
-    return data, source
-
-
-EARTH_A_M = 6378137.0            # WGS 84 semi-major axis
-EARTH_E2 = 6.69437999014e-3      # WGS 84 first eccentricity squared
-
-
-@dataclass
-class Georeference:
-    """Latitude/longitude to floor metres: a similarity (or affine) transform fitted in a
-    local east-north frame about the reference points' centroid.
-
-    The local frame uses the WGS 84 meridian (M) and prime-vertical (N) radii of curvature
-    at the centroid latitude, exact to millimetres over a factory floor.
-    """
-    lat0: float
-    lon0: float
-    matrix: np.ndarray          # (2, 2): [x, y] = matrix @ [e, n] + offset
-    offset: np.ndarray          # (2,)
-    kind: str
-    rms_m: float
-    max_residual_m: float
-    n_points: int
-
-    def _metres_per_radian(self) -> tuple[float, float]:
-        """(east, north) metres per radian of longitude and latitude at lat0 (WGS 84)."""
-        s = math.sin(math.radians(self.lat0))
-        w = math.sqrt(1.0 - EARTH_E2 * s * s)
-        return (EARTH_A_M / w * math.cos(math.radians(self.lat0)),
-                EARTH_A_M * (1 - EARTH_E2) / w ** 3)
-
-    def enu(self, lat, lon):
-        """Local east, north [m] of latitude/longitude [degrees] about (lat0, lon0)."""
-        me, mn = self._metres_per_radian()
-        e = np.radians(np.asarray(lon, float) - self.lon0) * me
-        n = np.radians(np.asarray(lat, float) - self.lat0) * mn
-        return e, n
-
-    def to_floor(self, lat, lon):
-        """Floor coordinates (x_m, y_m) [m] of latitude/longitude [degrees]."""
-        e, n = self.enu(lat, lon)
-        x = self.matrix[0, 0] * e + self.matrix[0, 1] * n + self.offset[0]
-        y = self.matrix[1, 0] * e + self.matrix[1, 1] * n + self.offset[1]
-        return x, y
-
-    def to_latlon(self, x_m, y_m):
-        """Latitude/longitude [degrees] of floor coordinates [m] (the inverse transform)."""
-        inv = np.linalg.inv(self.matrix)
-        dx = np.asarray(x_m, float) - self.offset[0]
-        dy = np.asarray(y_m, float) - self.offset[1]
-        e = inv[0, 0] * dx + inv[0, 1] * dy
-        n = inv[1, 0] * dx + inv[1, 1] * dy
-        me, mn = self._metres_per_radian()
-        return self.lat0 + np.degrees(n / mn), self.lon0 + np.degrees(e / me)
-
-    def describe(self) -> dict:
-        scale = float(math.sqrt(abs(np.linalg.det(self.matrix))))
-        rot = float(math.degrees(math.atan2(self.matrix[1, 0], self.matrix[0, 0])))
-        return {"transform": self.kind, "reference_points": self.n_points,
-                "scale": round(scale, 5), "rotation_deg": round(rot, 3),
-                "mirrored": bool(np.linalg.det(self.matrix) < 0),
-                "rms_residual_m": round(self.rms_m, 3),
-                "max_residual_m": round(self.max_residual_m, 3)}
-
-
-def fit_georeference(lat, lon, x_m, y_m, kind: str = "similarity",
-                     source: str = "<georef>") -> Georeference:
-    """Fit floor = T(lat, lon) from 2+ reference points (3+ for ``affine``).
-
-    ``similarity`` (scale, rotation, shift; mirrored if that fits 3+ points better) is
-    exact for two points; ``affine`` also absorbs a shear or different x/y scales.
-    """
-    lat, lon, x_m, y_m = (np.asarray(v, float) for v in (lat, lon, x_m, y_m))
-    n = len(lat)
-    if n < 2:
-        raise InputError("a georeference needs at least 2 reference points", source=source)
-    if kind not in ("similarity", "affine"):
-        raise InputError(f"unknown transform {kind!r}, expected similarity or affine",
-                         source=source, key="transform")
-    if kind == "affine" and n < 3:
-        raise InputError("an affine georeference needs at least 3 reference points",
-                         source=source, key="transform")
-    if np.any(np.abs(lat) > 90) or np.any(np.abs(lon) > 180):
-        raise InputError("latitude must be within +-90 and longitude within +-180 degrees",
-                         source=source)
-    g = Georeference(float(lat.mean()), float(lon.mean()), np.eye(2), np.zeros(2), kind, 0, 0, n)
-    e, nn = g.enu(lat, lon)
-    if np.ptp(e) ** 2 + np.ptp(nn) ** 2 < 1e-6 or np.ptp(x_m) ** 2 + np.ptp(y_m) ** 2 < 1e-6:
-        raise InputError("the reference points coincide; expected distinct points",
-                         source=source)
-    if kind == "affine":
-        A = np.column_stack([e, nn, np.ones(n)])
-        coef, *_ = np.linalg.lstsq(A, np.column_stack([x_m, y_m]), rcond=None)
-        mat, off = coef[:2].T, coef[2]
-    else:
-        w = e + 1j * nn
-        z = x_m + 1j * y_m
-        best = None
-        for mirror in ((False, True) if n >= 3 else (False,)):
-            ww = np.conj(w) if mirror else w
-            wc, zc = ww - ww.mean(), z - z.mean()
-            a = np.sum(np.conj(wc) * zc) / np.sum(np.abs(wc) ** 2)
-            b = z.mean() - a * ww.mean()
-            res = np.abs(a * ww + b - z)
-            if best is None or res.max() < best[0] - 1e-9:
-                best = (res.max(), a, b, mirror)
-        _, a, b, mirror = best
-        mat = np.array([[a.real, -a.imag], [a.imag, a.real]])
-        if mirror:
-            mat = mat @ np.array([[1.0, 0.0], [0.0, -1.0]])
-        off = np.array([b.real, b.imag])
-    g.matrix, g.offset = mat, off
-    fx, fy = g.to_floor(lat, lon)
-    res = np.hypot(fx - x_m, fy - y_m)
-    g.rms_m = float(np.sqrt(np.mean(res ** 2)))
-    g.max_residual_m = float(res.max())
-    if g.max_residual_m > 5.0:
-        k = int(np.argmax(res))
-        raise InputError(f"reference points disagree: point {k + 1} is {g.max_residual_m:.1f} m "
-                         f"off the fitted {kind} transform (latitude/longitude swapped, or a "
-                         f"typo?)", source=source)
-    return g
-
-
-def read_georef(georef) -> Georeference:
-    """A georeference from a YAML (``points: [{lat, lon, x_m, y_m}, ...]``, optional
-    ``transform``) or a CSV with columns ``lat,lon,x_m,y_m`` (a path, bytes or a file-like
-    object, told apart by the name's ``.csv``; or the parsed dict)."""
-    if isinstance(georef, Georeference):
-        return georef
-    if isinstance(georef, dict):
-        data, lines, source = georef, {}, "<georef>"
-    else:
-        raw, source = read_input(georef)
-        if source.lower().endswith(".csv"):
-            try:
-                df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-                raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})",
-                                 source=source) from None
-            df.columns = [str(c).strip().lower() for c in df.columns]
-            need = ["lat", "lon", "x_m", "y_m"]
-            miss = [c for c in need if c not in df.columns]
-            if miss:
-                raise InputError(f"missing column(s) {', '.join(miss)}, expected lat,lon,x_m,y_m",
-                                 source=source, line=1)
-            vals = df[need].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-            bad = ~np.isfinite(vals).all(axis=1)
-            if bad.any():
-                raise InputError("expected finite numbers in lat,lon,x_m,y_m", source=source,
-                                 line=int(np.argmax(bad)) + 2)
-            return fit_georeference(*vals.T, source=source)
-        data, lines = read_yaml(raw, name=source)
-    ctx = Ctx(source, lines)
-    if not isinstance(data, dict):
-        ctx.fail((), "expected a mapping with 'points: [{lat, lon, x_m, y_m}, ...]'")
-    check_keys(ctx, (), data, {"points", "transform", "description", "crs"}, {"points"})
-    pts = data["points"]
-    if not isinstance(pts, list):
-        ctx.fail(("points",), "expected a list of {lat, lon, x_m, y_m}")
-    rows = []
-    for i, p in enumerate(pts):
-        if not isinstance(p, dict):
-            ctx.fail(("points", i), "expected {lat, lon, x_m, y_m}")
-        check_keys(ctx, ("points", i), p, {"lat", "lon", "x_m", "y_m", "name"},
-                   {"lat", "lon", "x_m", "y_m"})
-        rows.append([check_number(ctx, ("points", i, "lat"), p["lat"], lo=-90, hi=90,
-                                  what="latitude"),
-                     check_number(ctx, ("points", i, "lon"), p["lon"], lo=-180, hi=180,
-                                  what="longitude"),
-                     check_number(ctx, ("points", i, "x_m"), p["x_m"], what="x in metres"),
-                     check_number(ctx, ("points", i, "y_m"), p["y_m"], what="y in metres")])
-    arr = np.array(rows, float).reshape(-1, 4)
-    try:
-        return fit_georeference(*arr.T, kind=data.get("transform", "similarity"), source=source)
-    except InputError as exc:
-        if exc.source:
-            raise
-        raise InputError(exc.detail, source=source) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -540,21 +214,6 @@ def _percent_refusal(header: list[str], source: str, line: int):
                              source=source, line=line)
 
 
-def percent_to_dbm(pct, conversion) -> np.ndarray:
-    """Signal quality [%] to RSSI [dBm].
-
-    ``networkmanager`` inverts NetworkManager's nl80211 conversion
-    (``nl80211_xbm_to_percent`` in src/core/platform/wifi/nm-wifi-utils-nl80211.c: the level
-    is clamped to -90..-20 dBm and mapped linearly to 30..100 %), so dBm = % - 120 for 30..100 %
-    (30 % means -90 dBm or weaker). A dict ``{min_dbm, max_dbm}`` maps 0..100 % linearly.
-    """
-    pct = np.asarray(pct, float)
-    if conversion == "networkmanager":
-        return pct - 120.0
-    lo, hi = float(conversion["min_dbm"]), float(conversion["max_dbm"])
-    return lo + pct / 100.0 * (hi - lo)
-
-
 def read_survey(path, *, fmt: str = "auto", mapping=None, georef=None,
                 ap_columns: dict | None = None, site=None, aggregate: bool = True,
                 max_bytes: int = MAX_SURVEY_BYTES, point_tolerance_m: float | None = None,
@@ -585,7 +244,7 @@ def read_survey(path, *, fmt: str = "auto", mapping=None, georef=None,
         mp["aps"] = ap_columns
         mp, _ = read_mapping(mp)
     encoding = detect_encoding(raw, source, mp.get("encoding"))
-    head = _first_lines(raw, encoding, 3)
+    head = first_lines(raw, encoding, 3)
     first_line = head[0] if head else ""
     if first_line.startswith("\ufeff"):
         first_line = first_line[1:]
