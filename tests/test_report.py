@@ -417,3 +417,24 @@ def test_cochannel_percentile_is_the_evaluations_rule():
     assert co_channel_separation_p5_db([np.nan] * 10) is None
     assert co_channel_separation_p5_db([np.nan] * 99 + [10.0]) is None
     assert co_channel_separation_p5_db([np.nan] * 90 + [10.0] * 10) == pytest.approx(10.0)
+
+
+def test_report_reads_a_survey_as_survey_check_does(tmp_path, capsys):
+    # a wide survey needs its AP-column mapping: the report takes it as survey check does
+    out = tmp_path / "p3"
+    code = main(["report", str(FLOORPLANS / "production-line.yaml"), "--plan",
+                 str(FLOORPLANS / "production-line.plan.yaml"), "--phase", "3",
+                 "--survey", str(SURVEYS / "production-line-wide.csv"),
+                 "--mapping", str(SURVEYS / "production-line-wide.apmap.yaml"),
+                 "--format", "wide", "-o", str(out)])
+    assert code in (0, 1)                        # a report, passed or failed, not an error
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["inputs"]["mapping"]["file"] == "production-line-wide.apmap.yaml"
+    assert doc["inputs"]["survey"]["file"] == "production-line-wide.csv"
+    assert any(c["id"].startswith("P3-survey-") for c in doc["criteria"])
+    # without the mapping the wide file cannot be read: one line, exit 2
+    code = main(["report", str(FLOORPLANS / "production-line.yaml"), "--plan",
+                 str(FLOORPLANS / "production-line.plan.yaml"), "--phase", "3",
+                 "--survey", str(SURVEYS / "production-line-wide.csv"), "--format", "wide",
+                 "-o", str(tmp_path / "x")])
+    assert code == 2 and not (tmp_path / "x").exists()

@@ -282,3 +282,9 @@ def test_readers_take_bytes_and_uploads_as_well_as_paths():
         read_survey(b"", name="broken.csv")
     with pytest.raises(InputError, match="larger than the limit"):
         read_survey(Upload(path), max_bytes=100)
+
+
+def test_the_cli_offers_the_readers_formats():
+    from wifiplan.cli.survey import SURVEY_FORMATS
+    from wifiplan.survey.readers import FORMATS
+    assert tuple(SURVEY_FORMATS) == tuple(FORMATS)

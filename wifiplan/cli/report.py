@@ -1,8 +1,8 @@
 """``wifiplan report`` (one phase of one site) and ``wifiplan batch`` (every site, every phase)."""
 from __future__ import annotations
 
-
 from ..errors import InputError
+from .survey import add_survey_read_args
 
 
 def _phases(text: str) -> tuple[int, ...]:
@@ -22,7 +22,8 @@ def _report(args) -> int:
         raise InputError(f"--resolution must be > 0, got {args.resolution}")
     a = make_report(args.site, args.phase, args.output, plan_path=args.plan,
                     survey_path=args.survey, model_path=args.model, logs_path=args.logs,
-                    resolution_m=args.resolution, pilot=args.pilot_zone)
+                    resolution_m=args.resolution, pilot=args.pilot_zone,
+                    survey_format=args.fmt, mapping_path=args.mapping, georef_path=args.georef)
     failed = [c for c in a.criteria if c.passed is False]
     print(f"{a.site.name}: phase {a.phase.number} ({a.phase.title}), {len(a.plan.aps)} APs: "
           f"{'PASS' if a.passed else 'FAIL'}; {len(a.criteria)} criteria, {len(failed)} failed"
@@ -64,6 +65,7 @@ def register(sub) -> None:
     p.add_argument("--plan", metavar="PLAN.yaml",
                    help="the site's plan (default: the planner plans it)")
     p.add_argument("--survey", metavar="S.csv", help="survey measurements to judge")
+    add_survey_read_args(p)
     p.add_argument("--model", metavar="MODEL.yaml",
                    help="calibrated model file (from 'wifiplan survey calibrate')")
     p.add_argument("--logs", metavar="LOGS.csv", help="terminal logs (phase 4)")

@@ -6,17 +6,27 @@ import json
 from .core import add_model_arg, load
 
 
-def _add_inputs(p) -> None:
-    p.add_argument("site", metavar="SITE.yaml")
-    p.add_argument("plan", metavar="PLAN.yaml")
-    p.add_argument("survey", metavar="SURVEY.csv")
-    p.add_argument("--format", default="auto", dest="fmt",
-                   choices=["auto", "native", "wigle", "wide", "mapped"],
+#: The survey formats of wifiplan.survey.readers.FORMATS (written out so that building the
+#: parser loads no survey code; tests/test_survey_readers.py checks they agree).
+SURVEY_FORMATS = ("auto", "native", "wigle", "wide", "mapped")
+
+
+def add_survey_read_args(p) -> None:
+    """How to read a survey file: ``--format``, ``--mapping``, ``--georef`` (survey check,
+    calibrate and report alike)."""
+    p.add_argument("--format", default="auto", dest="fmt", choices=SURVEY_FORMATS,
                    help="survey file format (default: detected)")
     p.add_argument("--mapping", metavar="MAP.yaml",
                    help="column mapping (any CSV) or AP-column mapping (wide files)")
     p.add_argument("--georef", metavar="REF",
                    help="georeference for WiGLE files: YAML or CSV of 2+ points lat,lon,x_m,y_m")
+
+
+def _add_inputs(p) -> None:
+    p.add_argument("site", metavar="SITE.yaml")
+    p.add_argument("plan", metavar="PLAN.yaml")
+    p.add_argument("survey", metavar="SURVEY.csv")
+    add_survey_read_args(p)
     p.add_argument("--inventory", metavar="INV.csv", help="installed BSSIDs: CSV ap_id,bssid")
     add_model_arg(p)
 

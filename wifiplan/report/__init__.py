@@ -27,6 +27,7 @@ from .. import __version__
 from ..fileio import to_plain, write_atomic
 from ..inputs import load_inputs
 from ..rollout import assess_phase
+from ..survey import read_survey
 from . import document, figures as figs
 from .pdf import render_pdf
 
@@ -151,14 +152,24 @@ def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
 
 def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=None,
                 model_path=None, logs_path=None, resolution_m: float = 1.0,
-                pilot: str | None = None, site=None, plan=None, full_rm=None, full_plan=None):
-    """Load the inputs, assess the phase and write its report; returns the assessment."""
+                pilot: str | None = None, site=None, plan=None, full_rm=None, full_plan=None,
+                survey_format: str = "auto", mapping_path=None, georef_path=None):
+    """Load the inputs, assess the phase and write its report; returns the assessment.
+
+    The survey is read as ``wifiplan survey check`` reads it: ``survey_format``, a column or
+    AP-column mapping (``mapping_path``, wide files) and a georeference (``georef_path``,
+    WiGLE files)."""
     inp = load_inputs(site if site is not None else site_path,
                       plan if plan is not None else plan_path, model_path)
+    survey = None
+    if survey_path is not None:
+        survey = read_survey(survey_path, fmt=survey_format, mapping=mapping_path,
+                             georef=georef_path, site=inp.site)
+    inputs = {"site": site_path, "plan": plan_path, "survey": survey_path,
+              "model": model_path, "logs": logs_path}
+    inputs.update({k: v for k, v in (("mapping", mapping_path), ("georef", georef_path)) if v})
     a = assess(inp.site, phase, plan=inp.plan, model=inp.model if model_path else None,
-               survey=survey_path, logs=logs_path,
-               inputs={"site": site_path, "plan": plan_path, "survey": survey_path,
-                       "model": model_path, "logs": logs_path},
+               survey=survey, logs=logs_path, inputs=inputs,
                resolution_m=resolution_m, pilot=pilot, full_rm=full_rm, full_plan=full_plan)
     write_report(a, outdir)
     return a
