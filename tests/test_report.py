@@ -82,7 +82,8 @@ def test_pdf_reads_back_with_the_key_figures(line_phase3):
               "（推奨）"):
         assert s in text, s
     cov = next(c for c in doc["criteria"] if c["id"] == "P3-coverage")
-    assert f"{100 * cov['value']:.1f} %" in text
+    assert cov["unit"] == "%" and 0 <= cov["value"] <= 100     # percent, as its unit says
+    assert f"{cov['value']:.1f} %" in text
     total = next(r for r in doc["bom"] if r["item"].startswith("Total cable"))
     assert f"{total['quantity']:.1f}" in text
 

@@ -576,7 +576,7 @@ def test_report_page_generates_phase_and_offers_the_downloads():
     assert shown["verdict"].tolist() == [
         {True: "PASS", False: "FAIL", None: "not measured"}[c["passed"]] for c in crit]
     from wifiplan.rollout import Criterion
-    assert shown["value"].tolist() == [Criterion(**c).value_text() for c in crit]
+    assert shown["value"].tolist() == [Criterion.from_dict(c).value_text() for c in crit]
     assert any(v.endswith(" %") for v in shown["value"])
     head = (at.success[0].value if doc["passed"] else errors(at)[0])
     assert head.startswith("Phase 1: Single-AP trial installation")

@@ -46,14 +46,25 @@ class Criterion:
     detail: str = ""
 
     def to_dict(self) -> dict:
+        """Plain JSON data; a share (unit "%") is written in percent, as its unit says."""
         v = self.value
         if isinstance(v, (float, np.floating)):
-            v = None if not math.isfinite(float(v)) else round(float(v), 4)
+            v = None if not math.isfinite(float(v)) else float(v)
+            if v is not None:
+                v = round(100.0 * v, 2) if self.unit == "%" else round(v, 4)
         elif isinstance(v, (np.integer,)):
             v = int(v)
         return {"id": self.id, "name": self.name, "requirement": self.requirement,
                 "value": v, "unit": self.unit, "passed": self.passed, "source": self.source,
                 "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Criterion":
+        """The criterion of a :meth:`to_dict` record (a report.json entry)."""
+        c = cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        if c.unit == "%" and c.value is not None:
+            c.value = float(c.value) / 100.0
+        return c
 
     @property
     def verdict(self) -> str:

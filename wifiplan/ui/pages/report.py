@@ -69,9 +69,8 @@ def show(report: dict, site) -> None:
         df = pd.DataFrame(crit)
         df.insert(0, "verdict", df["passed"].map({True: "PASS", False: "FAIL"}).fillna(
             "not measured"))
-        fields = set(Criterion.__dataclass_fields__)   # the library's formatting (%, units)
-        df["value"] = [Criterion(**{k: v for k, v in c.items() if k in fields}).value_text()
-                       for c in crit]
+        # the library's formatting (%, units)
+        df["value"] = [Criterion.from_dict(c).value_text() for c in crit]
         cols = [k for k in ("verdict", "name", "requirement", "value", "source", "detail")
                 if k in df]
         st.dataframe(df[cols], hide_index=True, width="stretch", key="report_criteria",
