@@ -439,3 +439,9 @@ def test_report_reads_a_survey_as_survey_check_does(tmp_path, capsys):
                  "--survey", str(SURVEYS / "production-line-wide.csv"), "--format", "wide",
                  "-o", str(tmp_path / "x")])
     assert code == 2 and not (tmp_path / "x").exists()
+
+
+def test_no_link_is_said_in_words_not_as_mcs_minus_one():
+    from wifiplan.report import document
+    assert (document._mcs(-1), document._mcs(4)) == ("below MCS0", "4")
+    assert (document._phy(0.0), document._phy(51.6)) == ("no link", "51.6")

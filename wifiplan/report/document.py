@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rollout as ro
+from ..rules import AIRTIME_BUDGET
 
 
 @dataclass
@@ -46,6 +47,16 @@ def _f(v, nd=1, unit=""):
         return "-" if math.isnan(x) else "unbounded"
     s = f"{x:.{nd}f}"
     return s + unit
+
+
+def _mcs(v):
+    """An 802.11ax MCS index; below MCS0 (index -1) the link does not hold."""
+    return "below MCS0" if v is None or v < 0 else str(int(v))
+
+
+def _phy(v):
+    """A PHY rate [Mb/s]; 0 is no link (below MCS0)."""
+    return "no link" if not v else _f(v, 1)
 
 
 def _pct(v):
@@ -197,7 +208,8 @@ def phase_blocks(a) -> list[Block]:
                  "expected_phy_mbps": "PHY [Mb/s]", "required_rssi_dbm": "Need [dBm]",
                  "expect_covered": "Covered"},
             fmt={"x_m": lambda v: _f(v, 1), "y_m": lambda v: _f(v, 1),
-                 "required_rssi_dbm": lambda v: _f(v, 0),
+                 "required_rssi_dbm": lambda v: _f(v, 0), "expected_mcs": _mcs,
+                 "expected_phy_mbps": _phy,
                  "expect_covered": lambda v: "yes" if v else "no"}, small=True)))
     if n == 2 and a.concurrent_test is not None:
         b.append(Block("h3", "Concurrent-connection test (同時接続試験)"))
@@ -394,8 +406,9 @@ def build(a, figures) -> list[Block]:
             a.cell_load, {"ap_id": "AP", "channel": "Ch", "zones": "Zones",
                           "terminals": "Terminals", "demand_mbps": "Demand [Mb/s]",
                           "phy_rate_mbps": "PHY [Mb/s]", "mcs": "MCS", "airtime": "Airtime",
-                          "ok": "Within 50 %"},
-            fmt={"airtime": _pct, "terminals": lambda v: _f(v, 1),
+                          "ok": f"Within {AIRTIME_BUDGET:.0%}".replace("%", " %")},
+            fmt={"airtime": _pct, "terminals": lambda v: _f(v, 1), "mcs": _mcs,
+                 "phy_rate_mbps": _phy,
                  "ok": lambda v: "PASS" if v else "FAIL"},
             widths=[0.7, 0.5, 2.6, 0.9, 1, 0.9, 0.6, 0.9, 0.9], status_col=8, small=True)))
     blocks += [Block("h2", "Design rationale (seed 8.1.3.3, コスト・運用比較)"),
