@@ -611,3 +611,15 @@ def test_survey_wide_file_needs_its_mapping():
     doc = survey.check_survey(site, plan, frame, meta)
     assert metrics(at)["Points"] == str(doc["summary"]["points"])
     assert f"wide survey, {meta.encoding}, {meta.n_rows} rows" in at.caption[0].value
+
+
+def test_an_ap_over_the_eirp_limit_is_said_at_once():
+    # 30 dBm at the site's 3 dBi antenna: EIRP 33 dBm over the domain's limit; the table
+    # accepts the value (a plan file may hold it) and the page says which rule it breaks
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    edit_table(at, edited={0: {"tx_power_dbm": 30.0}})
+    warned = [w.value for w in at.warning]
+    assert any("EIRP 33 dBm exceeds" in w for w in warned), warned
+    edit_table(at, edited={0: {"tx_power_dbm": 10.0}})
+    assert not any("EIRP" in w.value for w in at.warning)

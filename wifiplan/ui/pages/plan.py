@@ -7,7 +7,9 @@ import streamlit as st
 
 from wifiplan import planning
 from wifiplan.errors import InputError
+from wifiplan.evaluation import plan_violations
 from wifiplan.plan import AP_HEIGHT_RANGE_M, TX_POWER_RANGE_DBM, parse_plan, plan_to_yaml
+from wifiplan.propagation import PropagationModel
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
                            ROAM_THRESHOLD_DBM)
@@ -115,10 +117,11 @@ def ap_editor(site, plan):
     if state.aps_key(res.aps) != state.aps_key(plan.aps):
         plan = state.plan_with_aps(plan, res.aps)
         state.set_plan(plan, edited=True)
-    bad = [a.id for a in plan.aps if a.channel not in site.allowed_channels()]
-    if bad:
-        st.warning(f"{', '.join(bad)}: channel not allowed in domain {site.regulatory_domain} "
-                   f"(allowed: {', '.join(map(str, site.allowed_channels()))}).")
+    # the library's rules (DFS or forbidden channel, width, EIRP over the domain's limit),
+    # said as soon as the table holds them
+    model = state.model() or PropagationModel.for_site(site)
+    for v in plan_violations(site, plan.aps, model.ap_gain_dbi):
+        st.warning(v, icon=":material/gpp_maybe:")
     return plan
 
 
