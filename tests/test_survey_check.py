@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -210,3 +211,24 @@ def test_a_survey_matched_once_serves_findings_maps_and_calibration():
     _, r1 = calibrate(site, plan, ms, folds=2)
     _, r2 = calibrate(site, plan, frame, folds=2)
     assert r1["rmse_after_db"] == r2["rmse_after_db"] and r1["materials"] == r2["materials"]
+
+
+def test_a_hole_outside_every_zone_is_a_warning_not_an_error(tmp_path):
+    # nobody asked for coverage outside the zones: the roaming threshold there is noted;
+    # inside a zone the same level is an error of the plan
+    site = load_site(FLOORPLANS / "production-line.yaml")
+    plan = load_plan(FLOORPLANS / "production-line.plan.yaml", site=site)
+    a = plan.aps[0]
+    cells = [(x + 0.5, y + 0.5) for x in range(int(site.bounds[2]))
+             for y in range(int(site.bounds[3]))]
+    zone_of = site.zone_at(np.array([c[0] for c in cells]), np.array([c[1] for c in cells]))
+    inside = cells[int(np.flatnonzero(zone_of >= 0)[0])]
+    outside = cells[int(np.flatnonzero(zone_of < 0)[0])]
+    path = tmp_path / "weak.csv"
+    path.write_text("x_m,y_m,bssid,ssid,channel,rssi_dbm\n" + "".join(
+        f"{x},{y},{a.bssid},f,{a.channel},-89\n" for x, y in (inside, outside)))
+    frame, meta = read_survey(path)
+    doc = check_survey(site, plan, frame, meta)
+    holes = [f for f in doc["findings"] if f["kind"] == "coverage_hole"]
+    assert [f["severity"] for f in holes if f.get("zones")] == ["error"]
+    assert [f["severity"] for f in holes if not f.get("zones")] == ["warning"]
