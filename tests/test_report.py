@@ -453,3 +453,26 @@ def test_no_link_is_said_in_words_not_as_mcs_minus_one():
     from wifiplan.report import document
     assert (document._mcs(-1), document._mcs(4)) == ("below MCS0", "4")
     assert (document._phy(0.0), document._phy(51.6)) == ("no link", "51.6")
+
+
+def test_phase2_cells_take_different_channels_where_neighbours_allow():
+    # a central AP with two neighbours at the same distance, one on its own channel: the
+    # trial's second cell is the one on another channel (seed 8.1.3.7: fixed channels)
+    from wifiplan.plan import AP
+    from wifiplan.radiomap import compute_radiomap
+    from wifiplan.rollout import select_phase_aps
+    from wifiplan.site import parse_site
+    site = parse_site("""
+name: row
+outline: [[0, 0], [40, 0], [40, 10], [0, 10]]
+zones: [{name: floor, polygon: [[0, 0], [40, 0], [40, 10], [0, 10]], terminals: {handheld: 3}}]
+""")
+    aps = [AP("A", 20.0, 5.0, 4.0, 36, tx_power_dbm=15.0),
+           AP("B", 27.0, 5.0, 4.0, 36, tx_power_dbm=1.0),
+           AP("C", 13.0, 5.0, 4.0, 44, tx_power_dbm=1.0)]
+    rm = compute_radiomap(site, aps, resolution_m=1.0)
+    share = rm.cell_area_m2()
+    assert share[0] > share[1] == pytest.approx(share[2])     # A first; B and C alike
+    chosen = select_phase_aps(site, rm, site.zones[0], 2)
+    assert {a.id for a in chosen} == {"A", "C"}
+    assert len({a.channel for a in chosen}) == 2
