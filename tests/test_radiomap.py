@@ -58,6 +58,12 @@ def test_at_points_equals_grid_and_boundary_and_cdf():
     vals, p = rm.cdf()
     assert len(vals) == 800 and np.all(np.diff(vals) >= 0) and p[-1] == 1.0
     assert rm.cell_area_m2().sum() == pytest.approx(800.0)
+    # a cell is where its AP serves at the level asked (brute force over the grid)
+    level = float(np.median(rm.best_rssi_dbm[rm.mask]))
+    want = [float(((rm.best_server == k) & rm.mask & (rm.best_rssi_dbm >= level)).sum())
+            for k in range(len(rm.aps))]
+    np.testing.assert_allclose(rm.cell_area_m2(level), want)
+    assert rm.cell_area_m2(level).sum() < 800.0
 
 
 def test_moving_one_ap_equals_full_recompute():

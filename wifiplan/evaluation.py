@@ -279,7 +279,7 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
     m["co_channel_separation_min_db"] = _r(fin.min(), 2) if len(fin) else None
     p5 = co_channel_separation_p5_db(sep)
     m["co_channel_separation_p5_db"] = _r(p5, 2) if p5 is not None else None
-    cells = rm.cell_area_m2()
+    cells = rm.cell_area_m2(ROAM_THRESHOLD_DBM)
     m["cell_area_m2"] = {a.id: round(float(c), 1) for a, c in zip(aps, cells)}
     zres = {}
     uncovered = []

@@ -231,9 +231,13 @@ class RadioMap:
         return ok & self.mask & ((self.best_rssi_dbm - np.nan_to_num(self.second_rssi_dbm,
                                                                      nan=-999)) <= within_db)
 
-    def cell_area_m2(self) -> np.ndarray:
-        """Area [m2] served by each AP inside the outline."""
-        cnt = np.bincount(self.best_server[self.mask].ravel(), minlength=len(self.aps))
+    def cell_area_m2(self, min_rssi_dbm: float | None = None) -> np.ndarray:
+        """Area [m2] served by each AP inside the outline: where it is the best server and,
+        with ``min_rssi_dbm`` [dBm], heard at least that strongly (the cell a terminal stays
+        in: above the roaming threshold, not every point an AP reaches first)."""
+        sel = self.mask if min_rssi_dbm is None else self.mask & (self.best_rssi_dbm
+                                                                  >= min_rssi_dbm)
+        cnt = np.bincount(self.best_server[sel].ravel(), minlength=len(self.aps))
         return cnt[:len(self.aps)] * self.resolution_m ** 2
 
     def cdf(self, quantity: str = "best_rssi_dbm", zones_only: bool = True):

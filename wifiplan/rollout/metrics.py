@@ -64,7 +64,8 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray,
         "co_channel_separation_p5_db": sep_p5,
         "best_rssi_p5_dbm": float(np.percentile(best[target], 5)) if target.any() else None,
         "best_rssi_median_dbm": float(np.median(best[target])) if target.any() else None,
-        "cell_area_m2": {a.id: float(v) for a, v in zip(rm.aps, rm.cell_area_m2())},
+        "cell_area_m2": {a.id: float(v) for a, v in
+                         zip(rm.aps, rm.cell_area_m2(ROAM_THRESHOLD_DBM))},
     }
     zones = []
     for k, z in enumerate(site.zones):
