@@ -344,3 +344,34 @@ def test_plan_is_deterministic():
     from wifiplan.plan import plan_to_yaml
     site = mk(w=30, h=12, terminals="{handheld: 3}")
     assert plan_to_yaml(plan_site(site)) == plan_to_yaml(plan_site(site))
+
+
+def test_cli_a_plan_whose_backhaul_cannot_be_built_exits_1_and_says_where(tmp_path, capsys):
+    # one switch at the west end of a 160 m hall: the cells at the east end are over the
+    # 90 m permanent link, so the plan is written, reported, and the command says where a
+    # switch would make it buildable
+    site = tmp_path / "long.yaml"
+    site.write_text("""name: long hall
+outline: [[0, 0], [160, 0], [160, 12], [0, 12]]
+zones:
+  - {name: floor, polygon: [[0, 0], [160, 0], [160, 12], [0, 12]], terminals: {handheld: 6}}
+infrastructure:
+  server: {position: [1, 1]}
+  switches: [{name: SW1, position: [1, 1], ports: 24, poe_budget_w: 370}]
+""")
+    out = tmp_path / "long.plan.yaml"
+    rc = main(["plan", str(site), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and out.exists()
+    plan = load_plan(out)
+    far = [a for a in plan.aps if a.cable_m > 90]
+    assert far and "cannot be built" in err
+    hint = [line for line in err.splitlines() if "add a switch near" in line]
+    assert len(hint) >= 1 and all(a.id in " ".join(hint) for a in far)
+    # the suggested places reach every far AP within the permanent link
+    from wifiplan.backhaul import cable_length_m
+    for line in hint:
+        x, y = (float(v) for v in line.split("near (")[1].split(")")[0].split(","))
+        ids = line.split(" for ")[1].split(" (")[0].split(", ")
+        assert all(cable_length_m(a.x_m, a.y_m, a.height_m, x, y) <= 90.0
+                   for a in plan.aps if a.id in ids)

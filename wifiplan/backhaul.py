@@ -133,6 +133,39 @@ def backhaul_summary(site, aps) -> dict:
             "ap_poe_w": AP_POE_W}
 
 
+def switch_suggestions(aps, summary: dict) -> list[str]:
+    """What would make a flagged backhaul buildable, one line each: for the APs whose cable
+    is over the permanent link or that got no port, a switch near the middle of each group
+    of them that one switch can reach (every AP of a group within the link of the group's
+    centre, :func:`cable_length_m`); for a switch over its ports or PoE budget, a second
+    switch beside it for the APs over."""
+    out = []
+    far = [a for a in aps if a.id in summary["aps"] and any(
+        f.startswith(("cable", "no switch port")) for f in summary["aps"][a.id]["flags"])]
+    while far:
+        seed, group = far[0], []
+        for a in far:
+            cx = np.mean([g.x_m for g in group + [a]])
+            cy = np.mean([g.y_m for g in group + [a]])
+            if all(cable_length_m(g.x_m, g.y_m, g.height_m, cx, cy) <= MAX_PERMANENT_LINK_M
+                   for g in group + [a]):
+                group.append(a)
+        group = group or [seed]
+        cx, cy = np.mean([g.x_m for g in group]), np.mean([g.y_m for g in group])
+        out.append(f"add a switch near ({cx:.0f}, {cy:.0f}) m for "
+                   f"{', '.join(g.id for g in group)} (cable over {MAX_PERMANENT_LINK_M:g} m "
+                   f"or no free port)")
+        far = [a for a in far if a not in group]
+    for name, u in summary["switches"].items():
+        extra_ports = u["ports_used"] - u["ports"]
+        extra_poe = int(np.ceil((u["poe_w"] - u["poe_budget_w"]) / summary["ap_poe_w"]))
+        n = max(extra_ports, extra_poe)
+        if n > 0:
+            why = "ports" if extra_ports >= extra_poe else "PoE budget"
+            out.append(f"add a switch beside {name} for {n} AP(s) over its {why}")
+    return out
+
+
 def assign_bssids(site_name: str, aps, keep=None) -> list:
     """Unique locally administered BSSIDs ``02:xx:xx:00:nn:nn`` (xx from the site name, nn
     the AP's number); APs in ``keep`` (ids) with a BSSID keep theirs."""

@@ -23,6 +23,7 @@ def _channels(text: str) -> list[int]:
 
 
 def _plan(args) -> int:
+    from ..backhaul import switch_suggestions
     from ..evaluation import format_metrics
     from ..plan import save_plan
     from ..planning import plan_site
@@ -68,6 +69,14 @@ def _plan(args) -> int:
                           for z in m["uncovered_zones"]) + "; the plan is written with them "
               "reported", file=sys.stderr)
         failed = True
+    bh = m.get("backhaul") or {}
+    if bh.get("flags") and site.switches:
+        print(f"wifiplan: {args.site}: the backhaul cannot be built as planned ("
+              + "; ".join(bh["flags"]) + "); the plan is written with it reported",
+              file=sys.stderr)
+        for s in switch_suggestions(plan.aps, bh):
+            print(f"wifiplan: {args.site}: {s}", file=sys.stderr)
+        failed = True
     if args.respect_capacity and m.get("capacity") and not m["capacity"]["ok"]:
         print(f"wifiplan: {args.site}: capacity still fails after adding cells", file=sys.stderr)
         failed = True
@@ -81,8 +90,9 @@ def register(sub) -> None:
                        "and capacity; placement on ceiling mount points; non-DFS 20 MHz "
                        "channels; power tuned so cell boundaries lie in "
                        f"{BOUNDARY_BAND_DBM[0]:g}..{BOUNDARY_BAND_DBM[1]:g} dBm; "
-                       "switch ports and cable runs. Exit 1 when a zone stays uncovered or the "
-                       "site has no zones (the plan is still written), 2 on bad input.")
+                       "switch ports and cable runs. Exit 1 when a zone stays uncovered, the "
+                       "site has no zones or the backhaul cannot be built (the plan is still "
+                       "written), 2 on bad input.")
     p.add_argument("site", metavar="SITE.yaml")
     p.add_argument("-o", "--output", required=True, metavar="PLAN.yaml")
     p.add_argument("--aps", type=int, metavar="N", help="fix the number of APs")
