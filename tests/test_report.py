@@ -476,3 +476,10 @@ zones: [{name: floor, polygon: [[0, 0], [40, 0], [40, 10], [0, 10]], terminals: 
     chosen = select_phase_aps(site, rm, site.zones[0], 2)
     assert {a.id for a in chosen} == {"A", "C"}
     assert len({a.channel for a in chosen}) == 2
+
+
+def test_levels_below_the_noise_floor_are_not_printed_as_numbers():
+    from wifiplan.report import document
+    assert document._level(-372.8) == "below -95"
+    assert document._level(-71.25) == "-71.2" or document._level(-71.25) == "-71.3"
+    assert document._level(None) == "-"

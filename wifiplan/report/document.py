@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rollout as ro
-from ..rules import AIRTIME_BUDGET
+from ..rules import AIRTIME_BUDGET, NOISE_FLOOR_DBM
 
 
 @dataclass
@@ -47,6 +47,14 @@ def _f(v, nd=1, unit=""):
         return "-" if math.isnan(x) else "unbounded"
     s = f"{x:.{nd}f}"
     return s + unit
+
+
+def _level(v):
+    """A received level [dBm]; below the noise floor no receiver tells levels apart, and a
+    straight-line model that adds losses without limit prints absurd ones (-370 dBm)."""
+    if v is not None and math.isfinite(float(v)) and float(v) < NOISE_FLOOR_DBM:
+        return f"below {NOISE_FLOOR_DBM:g}"
+    return _f(v, 1)
 
 
 def _mcs(v):
@@ -112,7 +120,7 @@ def site_summary(a) -> list[Block]:
                                "min_rssi_dbm": "Min RSSI [dBm]", "coverage": "Coverage",
                                "rssi_p5_dbm": "RSSI 5th pct [dBm]", "in_target": "In target"},
                      fmt={"area_m2": lambda v: _f(v, 0), "coverage": _pct,
-                          "min_rssi_dbm": lambda v: _f(v, 0),
+                          "min_rssi_dbm": lambda v: _f(v, 0), "rssi_p5_dbm": _level,
                           "in_target": lambda v: "yes" if v else "no"},
                      widths=[3, 1.4, 1.2, 1.4, 1.3, 1.6, 1])
     blocks = [Block("h2", "Site summary"), Block("kv", items=kv)]
