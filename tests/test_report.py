@@ -483,3 +483,32 @@ def test_levels_below_the_noise_floor_are_not_printed_as_numbers():
     assert document._level(-372.8) == "below -95"
     assert document._level(-71.25) == "-71.2" or document._level(-71.25) == "-71.3"
     assert document._level(None) == "-"
+
+
+def test_every_criterion_carries_its_value_in_the_unit_it_names(line_phase3):
+    from wifiplan.rollout import Criterion
+    out, _ = line_phase3
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    for c in doc["criteria"]:
+        v = c["value"]
+        if v is None:
+            continue
+        if c["unit"] == "%":
+            assert 0.0 <= v <= 100.0, c
+            assert Criterion.from_dict(c).value_text() == f"{v:.1f} %"
+        elif c["unit"] in ("dBm",):
+            assert -95.0 <= v <= 36.0, c               # no sentinel, nothing below the noise
+        assert v == v and abs(v) < 1e6, c              # no NaN, no 1e6 sentinel
+
+
+def test_report_matches_the_survey_with_an_inventory(tmp_path):
+    plan = load_plan(LINE_PLAN)
+    inv = tmp_path / "inventory.csv"
+    inv.write_text("ap_id,bssid\n" + "".join(f"{a.id},{a.bssid}\n" for a in plan.aps if a.bssid))
+    out = tmp_path / "p3"
+    code = main(["report", str(LINE), "--plan", str(LINE_PLAN), "--phase", "3",
+                 "--survey", str(SURVEYS / "production-line-sjis.csv"), "--inventory", str(inv),
+                 "--resolution", str(RES), "-o", str(out)])
+    assert code in (0, 1)
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert doc["inputs"]["inventory"]["file"] == "inventory.csv"

@@ -23,7 +23,8 @@ def _report(args) -> int:
     a = make_report(args.site, args.phase, args.output, plan_path=args.plan,
                     survey_path=args.survey, model_path=args.model, logs_path=args.logs,
                     resolution_m=args.resolution, pilot=args.pilot_zone,
-                    survey_format=args.fmt, mapping_path=args.mapping, georef_path=args.georef)
+                    survey_format=args.fmt, mapping_path=args.mapping, georef_path=args.georef,
+                    inventory_path=args.inventory)
     failed = [c for c in a.criteria if c.passed is False]
     print(f"{a.site.name}: phase {a.phase.number} ({a.phase.title}), {len(a.plan.aps)} APs: "
           f"{'PASS' if a.passed else 'FAIL'}; {len(a.criteria)} criteria, {len(failed)} failed"

@@ -12,14 +12,15 @@ SURVEY_FORMATS = ("auto", "native", "wigle", "wide", "mapped")
 
 
 def add_survey_read_args(p) -> None:
-    """How to read a survey file: ``--format``, ``--mapping``, ``--georef`` (survey check,
-    calibrate and report alike)."""
+    """How to read and match a survey file: ``--format``, ``--mapping``, ``--georef``,
+    ``--inventory`` (survey check, calibrate and report alike)."""
     p.add_argument("--format", default="auto", dest="fmt", choices=SURVEY_FORMATS,
                    help="survey file format (default: detected)")
     p.add_argument("--mapping", metavar="MAP.yaml",
                    help="column mapping (any CSV) or AP-column mapping (wide files)")
     p.add_argument("--georef", metavar="REF",
                    help="georeference for WiGLE files: YAML or CSV of 2+ points lat,lon,x_m,y_m")
+    p.add_argument("--inventory", metavar="INV.csv", help="installed BSSIDs: CSV ap_id,bssid")
 
 
 def _add_inputs(p) -> None:
@@ -27,7 +28,6 @@ def _add_inputs(p) -> None:
     p.add_argument("plan", metavar="PLAN.yaml")
     p.add_argument("survey", metavar="SURVEY.csv")
     add_survey_read_args(p)
-    p.add_argument("--inventory", metavar="INV.csv", help="installed BSSIDs: CSV ap_id,bssid")
     add_model_arg(p)
 
 

@@ -153,7 +153,8 @@ def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
 def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=None,
                 model_path=None, logs_path=None, resolution_m: float = 1.0,
                 pilot: str | None = None, site=None, plan=None, full_rm=None, full_plan=None,
-                survey_format: str = "auto", mapping_path=None, georef_path=None):
+                survey_format: str = "auto", mapping_path=None, georef_path=None,
+                inventory_path=None):
     """Load the inputs, assess the phase and write its report; returns the assessment.
 
     The survey is read as ``wifiplan survey check`` reads it: ``survey_format``, a column or
@@ -167,9 +168,11 @@ def make_report(site_path, phase: int, outdir, *, plan_path=None, survey_path=No
                              georef=georef_path, site=inp.site)
     inputs = {"site": site_path, "plan": plan_path, "survey": survey_path,
               "model": model_path, "logs": logs_path}
-    inputs.update({k: v for k, v in (("mapping", mapping_path), ("georef", georef_path)) if v})
+    inputs.update({k: v for k, v in (("mapping", mapping_path), ("georef", georef_path),
+                                     ("inventory", inventory_path)) if v})
     a = assess(inp.site, phase, plan=inp.plan, model=inp.model if model_path else None,
                survey=survey, logs=logs_path, inputs=inputs,
-               resolution_m=resolution_m, pilot=pilot, full_rm=full_rm, full_plan=full_plan)
+               resolution_m=resolution_m, pilot=pilot, full_rm=full_rm, full_plan=full_plan,
+               inventory=inventory_path)
     write_report(a, outdir)
     return a

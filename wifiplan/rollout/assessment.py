@@ -67,12 +67,13 @@ class PhaseAssessment:
         return pd.DataFrame([c.to_dict() for c in self.criteria])
 
 
-def survey_summary(site, plan: Plan, survey, rm: RadioMap, model=None) -> dict:
+def survey_summary(site, plan: Plan, survey, rm: RadioMap, model=None,
+                   inventory=None) -> dict:
     """Read (``survey``: a path, or the ``(frame, meta)`` that :func:`read_survey` returned),
     match once and check a survey against the plan (:mod:`wifiplan.survey`), and the
     measured best plan-AP RSSI per surveyed point beside the prediction there."""
     frame, meta = survey if isinstance(survey, tuple) else read_survey(survey)
-    ms = match_survey(site, plan, frame, model=model)
+    ms = match_survey(site, plan, frame, model=model, inventory=inventory)
     res = check_survey(site, plan, ms, meta)
     out = {"path": Path(str(meta.source)).name, "summary": res.get("summary", {}),
            "findings": list(res.get("findings", [])),
@@ -112,7 +113,7 @@ def logs_summary(logs_path, plan: Plan) -> dict:
 def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, survey=None,
                  logs=None, resolution_m: float = 1.0, pilot: str | None = None,
                  trial_radius_m: float = TRIAL_RADIUS_M, full_rm: RadioMap | None = None,
-                 full_plan: Plan | None = None) -> PhaseAssessment:
+                 full_plan: Plan | None = None, inventory=None) -> PhaseAssessment:
     """Everything a phase report shows, computed from the library.
 
     Parameters
@@ -124,6 +125,7 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
     survey : path of a survey CSV, or the ``(frame, meta)`` of :func:`read_survey` (checked
         with :mod:`wifiplan.survey`), optional
     logs : path of terminal logs (phase 4, :mod:`wifiplan.logs`), optional
+    inventory : installed BSSIDs (CSV ``ap_id,bssid``) to match the survey with, optional
     resolution_m : grid step of the radio maps [m]
     pilot : name of the pilot zone for phases 1-2 (default :func:`pilot_zone`)
     full_rm : the radio map of the full plan, when the caller already has it
@@ -176,7 +178,7 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
     if phase == 3:
         a.walk_tests = walk_routes(site, rm)
     if survey is not None:
-        a.survey = survey_summary(site, phase_plan, survey, rm, model)
+        a.survey = survey_summary(site, phase_plan, survey, rm, model, inventory)
         a.criteria += survey_criteria(site, phase_plan, phase, rm, target, a.survey)
     if logs is not None:
         if phase != 4:
