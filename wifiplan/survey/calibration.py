@@ -44,7 +44,11 @@ from .matching import MatchedSurvey, match_survey
 
 FREQ_REF_MHZ = 5500.0
 MIN_CROSSINGS = 20          # a material crossed by fewer observations keeps its library value
-SOFT_L1_SCALE_DB = 3.0      # soft-L1 knee: residuals beyond about this count linearly
+# soft-L1 knee: residuals beyond about this count linearly. At the order of an industrial
+# hall's shadowing (3GPP TR 38.901 Table 7.4.1-1, InF: sigma_SF 4.3-5.7 dB), so that ordinary
+# shadowing counts in full and only what lies well beyond it (a person, a forklift, a wrong
+# BSSID) is down-weighted.
+SOFT_L1_SCALE_DB = 6.0
 BOUNDS = {"pl0_db": (0.0, 100.0), "exponent": (1.0, 6.0), "loss": (0.0, 60.0),
           "offset": (-30.0, 30.0), "reverb": (-30.0, 30.0), "gain": (-10.0, 15.0),
           "coupling": (-20.0, 30.0)}
