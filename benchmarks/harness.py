@@ -107,7 +107,7 @@ def reference_layers(site, aps, model, geom, xs, ys):
     """Per-AP gain layers (received power at 0 dBm) with the brute-force penetration."""
     import numpy as np
 
-    from wifiplan.propagation import penetration_reference
+    from wifiplan.geometry import penetration_reference
     X, Y = np.meshgrid(xs, ys)
     out = []
     from wifiplan.hall import combine_dbm

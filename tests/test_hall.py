@@ -17,8 +17,8 @@ from wifiplan.hall import (SPEED_OF_LIGHT_M_S, hall_reference_dbm, reflectance_t
                            room_of_site)
 from wifiplan.materials import complex_permittivity, diffuse_absorption, fresnel_reflectance
 from wifiplan.plan import AP, load_plan
-from wifiplan.propagation import (Geometry, PropagationModel, penetration_reference,
-                                  rssi_grids_dbm, rssi_points_dbm)
+from wifiplan.geometry import penetration_reference
+from wifiplan.propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
 from wifiplan.site import load_site, parse_site
 
 DATA = Path(__file__).parent / "data" / "raytrace"

@@ -1,4 +1,4 @@
-"""The fast kernels equal the brute-force reference (wifiplan.propagation.penetration_reference).
+"""The fast kernels equal the brute-force reference (wifiplan.geometry.penetration_reference).
 
 Random sites from hypothesis: walls as segments and polylines, rectangles and random convex
 polygons as obstacles, heights around the AP and client heights, APs anywhere including on
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from wifiplan.kernel import (_convex_hull, penetration_grid_fast, penetration_grids_fast,
                              penetration_points_fast)
-from wifiplan.propagation import Geometry, penetration_reference
+from wifiplan.geometry import Geometry, penetration_reference
 from wifiplan.radiomap import _derived, _derived_reference, compute_radiomap
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -114,7 +114,8 @@ def backhaul_summary(site, aps) -> dict:
             if a.port is not None and a.port > s.ports:
                 f.append(f"port {a.port} does not exist on {a.switch} ({s.ports} ports)")
         if length is not None and length > MAX_PERMANENT_LINK_M:
-            f.append(f"cable {length:g} m exceeds the 90 m permanent link (100 m channel)")
+            f.append(f"cable {length:g} m exceeds the {MAX_PERMANENT_LINK_M:g} m permanent link "
+                     "(100 m channel)")
         per_ap[a.id] = {"switch": a.switch, "port": a.port,
                         "cable_m": None if length is None else float(length), "flags": f}
         flags += [f"{a.id}: {x}" for x in f]
@@ -140,17 +141,17 @@ def switch_suggestions(aps, summary: dict) -> list[str]:
     centre, :func:`cable_length_m`); for a switch over its ports or PoE budget, a second
     switch beside it for the APs over."""
     out = []
-    far = [a for a in aps if a.id in summary["aps"] and any(
-        f.startswith(("cable", "no switch port")) for f in summary["aps"][a.id]["flags"])]
+    rows = summary["aps"]
+    far = [a for a in aps if a.id in rows and (rows[a.id]["switch"] is None or (
+        rows[a.id]["cable_m"] or 0.0) > MAX_PERMANENT_LINK_M)]
     while far:
-        seed, group = far[0], []
+        group = []                      # the first far AP always joins (its own drop fits)
         for a in far:
             cx = np.mean([g.x_m for g in group + [a]])
             cy = np.mean([g.y_m for g in group + [a]])
             if all(cable_length_m(g.x_m, g.y_m, g.height_m, cx, cy) <= MAX_PERMANENT_LINK_M
                    for g in group + [a]):
                 group.append(a)
-        group = group or [seed]
         cx, cy = np.mean([g.x_m for g in group]), np.mean([g.y_m for g in group])
         out.append(f"add a switch near ({cx:.0f}, {cy:.0f}) m for "
                    f"{', '.join(g.id for g in group)} (cable over {MAX_PERMANENT_LINK_M:g} m "

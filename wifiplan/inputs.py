@@ -7,6 +7,8 @@ checked against each other and noted the same way everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from .fileio import read_yaml
 from .plan import Plan, check_plan_against_site, plan_from_dict
@@ -17,13 +19,22 @@ from .site import Site, site_from_dict
 @dataclass
 class Inputs:
     """A site, its plan (None when none was given) and the propagation model to predict
-    with; ``site_lines`` and ``plan_lines``: the line of each key in the files (empty for
+    with (:attr:`model`, built from ``model_source`` when first asked for: the site's own
+    model costs a room segmentation that a caller without a model file may not need);
+    ``site_lines`` and ``plan_lines``: the line of each key in the files (empty for
     objects), for messages that point into them."""
     site: Site
     plan: Plan | None
-    model: PropagationModel
+    model_source: Any = None
     site_lines: dict = field(default_factory=dict)
     plan_lines: dict = field(default_factory=dict)
+
+    @cached_property
+    def model(self) -> PropagationModel:
+        """The model file's (or the given) model, else the site's own."""
+        if isinstance(self.model_source, PropagationModel):
+            return self.model_source
+        return PropagationModel.for_site(self.site, self.model_source)
 
     @property
     def model_note(self) -> str | None:
@@ -45,10 +56,7 @@ def load_inputs(site, plan=None, model=None) -> Inputs:
     plan_lines: dict = {}
     if plan is not None and not isinstance(plan, Plan):
         data, plan_lines = read_yaml(plan)
-        source = str(plan)
-        plan = plan_from_dict(data, source=source, lines=plan_lines)
+        plan = plan_from_dict(data, source=str(plan), lines=plan_lines)
         check_plan_against_site(plan, site, plan_lines)
-    if not isinstance(model, PropagationModel):
-        model = PropagationModel.for_site(site, model)
-    return Inputs(site=site, plan=plan, model=model, site_lines=site_lines,
+    return Inputs(site=site, plan=plan, model_source=model, site_lines=site_lines,
                   plan_lines=plan_lines)

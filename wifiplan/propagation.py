@@ -19,14 +19,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .fileio import dump_yaml, read_yaml, write_atomic
-from .geometry import (Geometry, obstacle_blocks, penetration_reference,  # noqa: F401
-                       wall_hits)
-from .pathloss import (HALL, MIN_DISTANCE_M, MODELS, PathLossModel,  # noqa: F401
-                       check_model_params, path_loss_db, pl_3gpp_inf_dh, pl_3gpp_inf_dl,
-                       pl_3gpp_inf_los, pl_3gpp_inf_sh, pl_3gpp_inf_sl,
-                       pl_3gpp_inh_office_los, pl_3gpp_inh_office_nlos, pl_free_space,
-                       pl_hall_direct, pl_itu_p1238_industrial_los,
-                       pl_itu_p1238_industrial_nlos, pl_log_distance)
+from .geometry import Geometry
+from .pathloss import HALL, MODELS, check_model_params, path_loss_db
 
 from .hall import (combine_dbm, combine_grid_dbm, diffuse_scale, hall_gains, image_height_m,
                    room_of_site)

@@ -235,8 +235,9 @@ class RadioMap:
         """Area [m2] served by each AP inside the outline: where it is the best server and,
         with ``min_rssi_dbm`` [dBm], heard at least that strongly (the cell a terminal stays
         in: above the roaming threshold, not every point an AP reaches first)."""
-        sel = self.mask if min_rssi_dbm is None else self.mask & (self.best_rssi_dbm
-                                                                  >= min_rssi_dbm)
+        sel = self.mask
+        if min_rssi_dbm is not None:
+            sel = sel & (self.best_rssi_dbm >= min_rssi_dbm)
         cnt = np.bincount(self.best_server[sel].ravel(), minlength=len(self.aps))
         return cnt[:len(self.aps)] * self.resolution_m ** 2
 

@@ -19,6 +19,7 @@ def load(site_path, plan_path=None, model_path=None):
 
     from ..inputs import load_inputs
     inp = load_inputs(site_path, plan_path, model_path)
+    inp.model                       # a bad model file is refused before any other work
     if inp.model_note:
         print(f"note: {inp.model_note}", file=sys.stderr)
     return inp

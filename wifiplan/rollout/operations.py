@@ -13,6 +13,7 @@ from ..rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUN
                      CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
                      MIN_TX_POWER_DBM, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM, clip_tx_power_dbm,
                      combine_power_changes)
+from ..site import PROPAGATION_DEFAULTS
 from .bom import SSID_POLICY
 from .criteria import BOUNDARY_BAND_TARGET
 
@@ -112,7 +113,8 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
     new power is held in :func:`wifiplan.rules.tx_power_range_dbm`.
     """
     dom = site.domain
-    gain = model.ap_gain_dbi if model is not None else site.propagation.get("ap_gain_dbi", 3.0)
+    gain = model.ap_gain_dbi if model is not None else site.propagation.get(
+        "ap_gain_dbi", PROPAGATION_DEFAULTS["ap_gain_dbi"])
     by_id = {a.id: a for a in plan.aps}
     recs: dict[str, list[tuple[float, str, str]]] = {}
 

@@ -67,8 +67,8 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
     ms = match_survey(site, plan, frame, model=model, inventory=inventory)
     model, pts = ms.model, ms.points
     sensitivity = float(ms.frame["rssi_dbm"].min())
-    f = ms.frame.rename(columns={"point": "_pt"})
-    f = f[f["ap_id"].notna().to_numpy() & (f["band"] == "5").to_numpy()]
+    f = ms.ours.rename(columns={"point": "_pt"})
+    f = f[(f["band"] == "5").to_numpy()]
     if not len(f):
         raise InputError("no survey measurement matches a plan AP on 5 GHz: nothing to "
                          "calibrate (check the BSSIDs in the plan or give --inventory)")

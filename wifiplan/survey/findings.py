@@ -39,7 +39,6 @@ import pandas as pd
 
 from ..regulatory import is_dfs
 from ..rules import CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
-from .cleaning import band_of_rows  # noqa: F401 (part of this module's API since 0.1)
 from .matching import mac_to_int, match_survey, most_common, row_keys
 
 FOREIGN_CCA_DBM = -82.0               # IEEE 802.11-2020 17.3.10.6, 20 MHz preamble detection

@@ -9,10 +9,10 @@ from wifiplan import planning
 from wifiplan.errors import InputError
 from wifiplan.evaluation import plan_violations
 from wifiplan.plan import AP_HEIGHT_RANGE_M, TX_POWER_RANGE_DBM, parse_plan, plan_to_yaml
-from wifiplan.propagation import PropagationModel
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
                            ROAM_THRESHOLD_DBM)
+from wifiplan.site import PROPAGATION_DEFAULTS
 from wifiplan.ui import figures, state
 
 
@@ -119,8 +119,10 @@ def ap_editor(site, plan):
         state.set_plan(plan, edited=True)
     # the library's rules (DFS or forbidden channel, width, EIRP over the domain's limit),
     # said as soon as the table holds them
-    model = state.model() or PropagationModel.for_site(site)
-    for v in plan_violations(site, plan.aps, model.ap_gain_dbi):
+    m = state.model()
+    gain = m.ap_gain_dbi if m is not None else site.propagation.get(
+        "ap_gain_dbi", PROPAGATION_DEFAULTS["ap_gain_dbi"])
+    for v in plan_violations(site, plan.aps, gain):
         st.warning(v, icon=":material/gpp_maybe:")
     return plan
 
