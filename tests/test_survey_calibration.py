@@ -213,7 +213,7 @@ def test_hall_calibration_recovers_known_parameters():
     base = PropagationModel.for_site(site)
     assert base.is_hall and base.room.rooms.count >= 2     # the two halves, and the racks' aisles
     truth = base.updated({"model": "hall", "reverb_offset_db": -4.0, "coupling_offset_db": 6.0,
-                          "ap_gain_dbi": 1.0,
+                          "reverb_time_offset_db": -3.0, "ap_gain_dbi": 1.0,
                           "materials": {"concrete-block": 8.0, "metal-rack": 12.0}})
     aps = [AP("A1", 8, 9, 5.0, 36, tx_power_dbm=14, bssid="02:00:00:00:01:00"),
            AP("A2", 32, 8, 5.0, 40, tx_power_dbm=14, bssid="02:00:00:00:02:00"),
@@ -234,6 +234,7 @@ def test_hall_calibration_recovers_known_parameters():
     assert rep["ap_gain_dbi"] == pytest.approx(1.0, abs=0.5)
     assert rep["reverb_offset_db"] == pytest.approx(-4.0, abs=1.0)
     assert rep["coupling_offset_db"] == pytest.approx(6.0, abs=2.5)
+    assert rep["reverb_time_offset_db"] == pytest.approx(-3.0, abs=1.5)
     assert rep["materials"]["concrete-block"]["after_db"] == pytest.approx(8.0, abs=1.5)
     # behind a rack the roof reflection and the diffuse field carry most of the power, so
     # its loss is the least determined parameter; what matters is the prediction
@@ -248,3 +249,38 @@ def test_hall_calibration_recovers_known_parameters():
     assert again.params == model.params and again.is_hall
     np.testing.assert_allclose(rssi_points_dbm(site, aps, x[:50], y[:50], again),
                                rssi_points_dbm(site, aps, x[:50], y[:50], model), atol=0.01)
+
+
+def test_hall_design_jacobian_matches_finite_differences():
+    """The analytic Jacobian of the hall model's fit (every head parameter, the fitted
+    losses and the AP offsets) against central differences, at a point away from the base
+    values."""
+    from wifiplan.survey.calibration import _HallDesign, calibration_data
+    site = parse_site(HALL_YAML)
+    base = PropagationModel.for_site(site)
+    aps = [AP("A1", 8, 9, 5.0, 36, tx_power_dbm=14, bssid="02:00:00:00:01:00"),
+           AP("A2", 31, 26, 5.0, 40, tx_power_dbm=14, bssid="02:00:00:00:02:00")]
+    plan = Plan(site.name, aps)
+    xs, ys = np.meshgrid(np.arange(1.0, 40, 3.0), np.arange(1.0, 30, 3.0))
+    x, y = xs.ravel(), ys.ravel()
+    rssi = rssi_points_dbm(site, aps, x, y, base)
+    rows = pd.DataFrame({"x_m": np.tile(x, 2), "y_m": np.tile(y, 2),
+                         "bssid": np.repeat([a.bssid for a in aps], len(x)), "ssid": "CAL",
+                         "channel": np.repeat([a.channel for a in aps], len(x)),
+                         "rssi_dbm": rssi.ravel(), "line": np.arange(rssi.size) + 2})
+    data = calibration_data(site, plan, rows, model=base)
+    losses = np.array([base.material_losses[m] for m in data["materials"]])
+    fit = list(range(len(losses)))
+    design = _HallDesign(fit, [0, 1], base.client_gain_dbi, losses, {}, base.room, 1.0)
+    ctx = design.build(data["obs"])
+    rng = np.random.default_rng(3)
+    theta = np.concatenate([[-5.0, 2.0, 4.0, 3.0], losses + rng.uniform(-2, 2, len(losses)),
+                            [0.5, -0.5]])
+    _, J = design.eval(theta, ctx, jac=True)
+    h = 1e-5
+    for j in range(len(theta)):
+        tp, tm = theta.copy(), theta.copy()
+        tp[j] += h
+        tm[j] -= h
+        num = (design.eval(tp, ctx) - design.eval(tm, ctx)) / (2 * h)
+        np.testing.assert_allclose(J[:, j], num, atol=1e-5, err_msg=f"parameter {j}")

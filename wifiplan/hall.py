@@ -46,11 +46,15 @@ roof (the ``building:`` block), the outer walls (concrete), both faces of every 
 obstacles (top and sides; the floor under them is no longer a surface of the room). The
 obstacles' volume is taken from the room's.
 
-The model has no parameter fitted to any data; ``reverb_offset_db`` and
-``coupling_offset_db`` (default 0: the diffuse level, and the coupling areas between
-rooms, :mod:`wifiplan.rooms`) are what :func:`wifiplan.survey.calibrate` may fit beside the
-AP gain and the material losses. Frequency enters through ``lambda^2`` in every term;
-reflectances and absorption are those at
+The model has no parameter fitted to any data; ``reverb_offset_db``,
+``reverb_time_offset_db`` and ``coupling_offset_db`` (default 0: the diffuse level, the
+reverberation time ``10 log10(tau_fit / tau)`` that sets the tail's onset factor
+``exp(-d / (c tau_fit))``, and the coupling areas between rooms, :mod:`wifiplan.rooms`) are
+what :func:`wifiplan.survey.calibrate` may fit beside the AP gain and the material losses:
+racks full of stock, goods on the floor and open doors change the absorption, and so the
+level and the decay of the tail, in ways no drawing tells (Steinboeck et al. 2013 estimate
+the reverberation time from measurements for the same reason). Frequency enters through
+``lambda^2`` in every term; reflectances and absorption are those at
 :data:`~wifiplan.materials.REFERENCE_FREQ_GHZ`, so a change of channel scales all terms
 alike (as free space does).
 """
@@ -107,6 +111,12 @@ class Room:
     def decay_per_m(self) -> float:
         """1 / (c tau) [1/m]: the tail's onset factor is exp(-d / (c tau))."""
         return self.absorption_area_m2 / (4.0 * self.volume_m3)
+
+
+def decay_per_m(room: Room, reverb_time_offset_db: float = 0.0) -> float:
+    """The tail's decay per metre [1/m], 1 / (c tau_fit), with the reverberation time
+    ``tau_fit = tau 10^(reverb_time_offset_db / 10)`` (0 dB: Sabine's value of the room)."""
+    return room.decay_per_m * 10.0 ** (-reverb_time_offset_db / 10.0)
 
 
 def room_of_site(site, material_losses: dict[str, float] | None = None) -> Room:
@@ -199,11 +209,12 @@ def image_height_m(room: Room, ap_height_m: float) -> float:
 
 
 def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: float,
-               freq_mhz, reverb_offset_db: float = 0.0):
+               freq_mhz, reverb_offset_db: float = 0.0, reverb_time_offset_db: float = 0.0):
     """The linear power gains (direct + floor, roof, reverberant) at horizontal distances
     ``horizontal_m`` [m], as three arrays: ``g_low`` (direct ray and floor reflection, both
     held by the direct ray's clutter), ``g_roof`` and ``g_rev`` (module docstring), the last
-    per unit diffuse level: ``lambda^2 / pi exp(-d / (c tau))`` [m^2], to be multiplied by
+    per unit diffuse level: ``lambda^2 / pi exp(-d / (c tau))`` [m^2] (``tau`` scaled by
+    ``reverb_time_offset_db``, :func:`decay_per_m`), to be multiplied by
     :func:`diffuse_scale` (1 / aA in a single room).
 
     Antenna gains are not included; distances are taken from 1 m as for every law."""
@@ -221,7 +232,8 @@ def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: fl
     r_roof = reflectance_tm(room.roof, dz_r / d_r)
     g_low = k / d_d ** 2 + r_floor * k / d_f ** 2
     g_roof = r_roof * k / d_r ** 2
-    g_rev = lam ** 2 / np.pi * np.exp(-d_d * room.decay_per_m) * 10.0 ** (reverb_offset_db / 10.0)
+    g_rev = (lam ** 2 / np.pi * np.exp(-d_d * decay_per_m(room, reverb_time_offset_db))
+             * 10.0 ** (reverb_offset_db / 10.0))
     return g_low, g_roof, g_rev
 
 
@@ -262,7 +274,7 @@ def combine_grid_dbm(tx_dbm: float, antenna_gain_db: float, gains, pen_direct_db
 
 def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, pen_direct_db,
                        pen_roof_db, reverb_offset_db: float = 0.0,
-                       coupling_offset_db: float = 0.0):
+                       coupling_offset_db: float = 0.0, reverb_time_offset_db: float = 0.0):
     """Plain scalar implementation of the model at points (a loop over the points, the
     formulas as written in the module docstring): the oracle of the vectorised code."""
     out = np.empty(len(x))
@@ -270,6 +282,7 @@ def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, p
     hi = image_height_m(room, ap.height_m)
     E = room.rooms.exchange_for(coupling_offset_db)
     src = int(room.rooms.label_at(ap.x_m, ap.y_m))
+    tau_s = room.reverberation_time_s * 10 ** (reverb_time_offset_db / 10)
     for i in range(len(x)):
         r2 = (x[i] - ap.x_m) ** 2 + (y[i] - ap.y_m) ** 2
         dd = max(math.sqrt(r2 + (ap.height_m - client_height_m) ** 2), 1.0)
@@ -284,7 +297,7 @@ def hall_reference_dbm(room: Room, ap, x, y, client_height_m, antenna_gain_db, p
         roof = rr * fs / dr ** 2 * 10 ** (-pen_roof_db[i] / 10)
         level = float(E[src, int(room.rooms.label_at(x[i], y[i]))])
         rev = (lam ** 2 / math.pi * level
-               * math.exp(-dd * room.absorption_area_m2 / (4 * room.volume_m3))
+               * math.exp(-dd / (SPEED_OF_LIGHT_M_S * tau_s))
                * 10 ** (reverb_offset_db / 10))
         out[i] = ap.tx_power_dbm + 10 * math.log10((direct + roof) * 10 ** (antenna_gain_db / 10)
                                                    + rev)

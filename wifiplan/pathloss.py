@@ -115,7 +115,8 @@ def pl_free_space(distance_m, freq_mhz):
                       / 299_792_458.0)
 
 
-def pl_hall_direct(distance_m, freq_mhz, reverb_offset_db=0.0, coupling_offset_db=0.0):
+def pl_hall_direct(distance_m, freq_mhz, reverb_offset_db=0.0, coupling_offset_db=0.0,
+                   reverb_time_offset_db=0.0):
     """The direct ray of the hall model (:mod:`wifiplan.hall`): free space (ITU-R P.525-4).
 
     The hall's received power adds the floor and roof reflections and the diffuse field
@@ -152,7 +153,7 @@ MODELS: dict[str, PathLossModel] = {m.name: m for m in [
     PathLossModel("hall", pl_hall_direct, 4.0,
                   "enclosed hall: free-space ray, floor and roof reflections (ITU-R P.2040-3), "
                   "reverberant field (Andersen et al. 2007; Steinboeck et al. 2013)",
-                  ("reverb_offset_db", "coupling_offset_db")),
+                  ("reverb_offset_db", "coupling_offset_db", "reverb_time_offset_db")),
 ]}
 
 HALL = "hall"   # the default model (site.PROPAGATION_DEFAULTS)

@@ -135,7 +135,8 @@ class PropagationModel:
         """The hall model's (g_low, g_roof, g_rev) linear gains at horizontal distances [m]
         (:func:`wifiplan.hall.hall_gains`)."""
         return hall_gains(self.room, horizontal_m, ap_height_m, self.client_height_m, freq_mhz,
-                          self.params.get("reverb_offset_db", 0.0))
+                          self.params.get("reverb_offset_db", 0.0),
+                          self.params.get("reverb_time_offset_db", 0.0))
 
     def diffuse_level(self, ap, labels) -> np.ndarray:
         """The diffuse level [1/m^2] of ``ap`` at cells of the room indices ``labels``
@@ -173,7 +174,7 @@ def load_model_file(path: str | Path) -> dict:
     allowed = MODEL_FILE_KEYS | set(MODELS[name].params)
     check_keys(ctx, (), data, allowed, {"model"})
     for k, v in data.items():
-        if k in ("reverb_offset_db", "coupling_offset_db"):
+        if k in MODELS[HALL].params:
             check_number(ctx, (k,), v, lo=-40, hi=40, what="an offset in dB (-40 to 40)")
         elif k in MODELS[name].params or k.endswith(("_dbi", "_m")):
             hi = 100000 if k.endswith("_mhz") else 1000   # freq_ref_mhz is in MHz

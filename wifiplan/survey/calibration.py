@@ -5,12 +5,14 @@ The site's model decides what is fitted.
 - **The hall model** (the default, :mod:`wifiplan.hall`)::
 
       rssi_dbm = tx_power_dbm + offset_ap
-                 + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G + g_rev E[s, i] 10^(q/10))
+                 + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G
+                            + g_rev(d, t) E[s, i] 10^(q/10))
 
-  with the diffuse level ``q = reverb_offset_db``, the gain ``G`` of the direct and reflected
-  rays (``ap_gain_dbi``), the coupling between rooms ``coupling_offset_db`` (inside the
-  exchange matrix ``E``) and the losses of the materials crossed often enough in ``L_d``
-  and ``L_r`` (:class:`_HallDesign`, analytic Jacobian).
+  with the diffuse level ``q = reverb_offset_db``, the reverberation time of the tail's
+  onset ``t = reverb_time_offset_db`` (inside ``g_rev``), the gain ``G`` of the direct and
+  reflected rays (``ap_gain_dbi``), the coupling between rooms ``coupling_offset_db``
+  (inside the exchange matrix ``E``) and the losses of the materials crossed often enough in
+  ``L_d`` and ``L_r`` (:class:`_HallDesign`, analytic Jacobian).
 - **A named law** (DESIGN.md section 6, log-distance law of Rappaport eq. 4.68)::
 
       rssi_dbm = tx_power_dbm + ap_gain_dbi + client_gain_dbi + offset_ap
@@ -37,7 +39,7 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from ..errors import InputError
-from ..hall import combine_dbm
+from ..hall import combine_dbm, decay_per_m
 from ..propagation import Geometry, PropagationModel, penetration_points
 from ..rooms import exchange_matrix
 from .matching import MatchedSurvey, match_survey
@@ -51,7 +53,7 @@ MIN_CROSSINGS = 20          # a material crossed by fewer observations keeps its
 SOFT_L1_SCALE_DB = 6.0
 BOUNDS = {"pl0_db": (0.0, 100.0), "exponent": (1.0, 6.0), "loss": (0.0, 60.0),
           "offset": (-30.0, 30.0), "reverb": (-30.0, 30.0), "gain": (-10.0, 15.0),
-          "coupling": (-20.0, 30.0)}
+          "coupling": (-20.0, 30.0), "reverb_time": (-20.0, 20.0)}
 OFFSET_SUM_WEIGHT = 10.0
 
 
@@ -191,27 +193,34 @@ class _HallDesign:
     """The hall model's unknowns (:mod:`wifiplan.hall`), which enter non-linearly::
 
         rssi = tx + offset_ap + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G
-                                         + g_rev E(kappa)[s, i] 10^(q/10))
+                                         + g_rev exp(-d (beta(t) - beta_0)) E(kappa)[s, i]
+                                           10^(q/10))
 
-    theta = [q = reverb_offset_db, ap_gain_dbi, c = coupling_offset_db, losses of the fitted
-    materials, offsets of the heard APs]; ``L_d`` and ``L_r`` are the crossings of the
-    direct ray and of the roof reflection times the losses; ``E(kappa)`` the coupled rooms'
-    exchange matrix with the coupling areas times ``kappa = 10^(c/10)``, ``s`` the AP's room
-    and ``i`` the point's. The Jacobian is analytic: d rssi / d q = rev / S,
-    d rssi / d gain = spec / S, d rssi / d c = -g_rev 10^(q/10) kappa (E D E)[s, i] / S with
-    ``D = diag(sum K) - K`` (d E = -E dM E), d rssi / d loss_m = -(g_low e_d c_m + g_roof
-    e_r c'_m) G / S, d rssi / d offset = 1."""
-    n_head = 3
+    theta = [q = reverb_offset_db, ap_gain_dbi, c = coupling_offset_db,
+    t = reverb_time_offset_db, losses of the fitted materials, offsets of the heard APs];
+    ``L_d`` and ``L_r`` are the crossings of the direct ray and of the roof reflection times
+    the losses; ``g_rev`` the diffuse gain of the base model, whose tail decays by
+    ``beta_0`` per metre of the direct distance ``d``, ``beta(t) = beta_1 10^(-t/10)`` the
+    decay with the fitted reverberation time (``beta_1`` the room's Sabine value,
+    :func:`wifiplan.hall.decay_per_m`); ``E(kappa)`` the coupled rooms' exchange matrix
+    with the coupling areas times ``kappa = 10^(c/10)``, ``s`` the AP's room and ``i`` the
+    point's. The Jacobian is analytic: d rssi / d q = rev / S, d rssi / d gain = spec / S,
+    d rssi / d c = -g_rev 10^(q/10) kappa (E D E)[s, i] / S with ``D = diag(sum K) - K``
+    (d E = -E dM E), d rssi / d t = d beta(t) rev / S, d rssi / d loss_m = -(g_low e_d c_m
+    + g_roof e_r c'_m) G / S, d rssi / d offset = 1."""
+    n_head = 4
 
     def __init__(self, fit_mats, offset_aps, client_gain_dbi, losses, base_offsets: dict,
-                 rooms):
+                 room, base_time_offset_db: float):
         self.fit_mats = list(fit_mats)
         self.offset_aps = list(offset_aps)
         self.client_gain_dbi = client_gain_dbi
         self.losses = losses
         self.base_offsets = base_offsets
-        self.A = np.asarray(rooms.absorption_m2, float)
-        self.K = np.asarray(rooms.coupling_m2, float)
+        self.A = np.asarray(room.rooms.absorption_m2, float)
+        self.K = np.asarray(room.rooms.coupling_m2, float)
+        self.beta_1 = decay_per_m(room)
+        self.beta_0 = decay_per_m(room, base_time_offset_db)
         self.D = np.diag(self.K.sum(axis=1)) - self.K
 
     @property
@@ -219,7 +228,8 @@ class _HallDesign:
         return self.n_head + len(self.fit_mats) + len(self.offset_aps)
 
     def bounds(self):
-        return _bounds(("reverb", "gain", "coupling"), self.fit_mats, self.offset_aps)
+        return _bounds(("reverb", "gain", "coupling", "reverb_time"), self.fit_mats,
+                       self.offset_aps)
 
     def build(self, d):
         """The fixed parts of a set of observations (a context for :meth:`eval`)."""
@@ -230,7 +240,8 @@ class _HallDesign:
                "c_r": d["crossings_roof"][:, self.fit_mats],
                "pen_d0": d["crossings"][:, fixed] @ fl if fixed else np.zeros(n),
                "pen_r0": d["crossings_roof"][:, fixed] @ fl if fixed else np.zeros(n),
-               "tx": d["tx_dbm"].astype(float), "src": d["src_room"], "rx": d["rx_room"]}
+               "tx": d["tx_dbm"].astype(float), "src": d["src_room"], "rx": d["rx_room"],
+               "d": np.maximum(d["d3_m"], 1.0)}
         if self.offset_aps:
             col = {k: i for i, k in enumerate(self.offset_aps)}
             ctx["col"] = np.array([col[k] for k in d["ap"]], int)
@@ -241,6 +252,7 @@ class _HallDesign:
     def eval(self, t, ctx, jac=False):
         n_m, h = len(self.fit_mats), self.n_head
         q, gain, c = t[0], t[1], t[2]
+        beta = self.beta_1 * 10.0 ** (-t[3] / 10.0)
         L = t[h:h + n_m]
         kappa = 10.0 ** (c / 10.0)
         E = exchange_matrix(self.A, self.K * kappa)
@@ -249,7 +261,7 @@ class _HallDesign:
         G = 10.0 ** ((gain + self.client_gain_dbi) / 10.0)
         g = ctx["g"]
         sd, sr = g[:, 0] * e_d * G, g[:, 1] * e_r * G
-        unit = g[:, 2] * 10.0 ** (q / 10.0)
+        unit = g[:, 2] * np.exp(-ctx["d"] * (beta - self.beta_0)) * 10.0 ** (q / 10.0)
         rv = unit * E[ctx["src"], ctx["rx"]]
         S = sd + sr + rv
         y = ctx["tx"] + 10.0 * np.log10(S)
@@ -262,6 +274,7 @@ class _HallDesign:
         J[:, 1] = (sd + sr) / S
         dE = -(E @ self.D @ E) * kappa
         J[:, 2] = unit * dE[ctx["src"], ctx["rx"]] / S
+        J[:, 3] = ctx["d"] * beta * rv / S
         if n_m:
             J[:, h:h + n_m] = -(sd[:, None] * ctx["c_d"] + sr[:, None] * ctx["c_r"]) / S[:, None]
         if self.offset_aps:
@@ -364,10 +377,11 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     sens = data["sensitivity_dbm"]
     hall = base.is_hall
     if hall:
+        t0 = base.params.get("reverb_time_offset_db", 0.0)
         design = _HallDesign(fit_mats, design.offset_aps, base.client_gain_dbi, base_losses,
-                             design.base_offsets, base.room.rooms)
+                             design.base_offsets, base.room, t0)
         x0 = np.concatenate([[base.params.get("reverb_offset_db", 0.0), base.ap_gain_dbi,
-                              base.params.get("coupling_offset_db", 0.0)],
+                              base.params.get("coupling_offset_db", 0.0), t0],
                              base_losses[fit_mats], np.zeros(len(design.offset_aps))])
     else:
         design = _LinearDesign(design)
@@ -414,9 +428,10 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
         offsets = dict(base.ap_offsets_db)
     if hall:
         law = {"model": "hall", "reverb_offset_db": round(head0, 3),
-               "ap_gain_dbi": round(head1, 3), "coupling_offset_db": round(float(theta[2]), 3)}
-        params = {"reverb_offset_db": law["reverb_offset_db"],
-                  "coupling_offset_db": law["coupling_offset_db"]}
+               "ap_gain_dbi": round(head1, 3), "coupling_offset_db": round(float(theta[2]), 3),
+               "reverb_time_offset_db": round(float(theta[3]), 3)}
+        params = {k: law[k] for k in ("reverb_offset_db", "coupling_offset_db",
+                                      "reverb_time_offset_db")}
         gain = law["ap_gain_dbi"]
     else:
         law = {"model": "log-distance", "pl0_db": round(head0, 3), "exponent": round(head1, 4),
@@ -459,7 +474,9 @@ def format_calibration(report: dict) -> str:
                  f"  reverb_offset_db {report['reverb_offset_db']:+.2f} dB (diffuse field)",
                  f"  ap_gain_dbi      {report['ap_gain_dbi']:.2f} dBi (direct and reflected rays)",
                  f"  coupling_offset_db {report['coupling_offset_db']:+.2f} dB (power exchanged "
-                 f"between rooms)"]
+                 f"between rooms)",
+                 f"  reverb_time_offset_db {report['reverb_time_offset_db']:+.2f} dB "
+                 f"(reverberation time of the diffuse tail)"]
     else:
         lines = [f"Calibrated log-distance law {fit}",
                  f"  pl0_db   {report['pl0_db']:.2f} dB at 1 m, {report['freq_ref_mhz']:.0f} MHz",
