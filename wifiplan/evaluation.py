@@ -9,8 +9,12 @@ UI) with the same rules the planner plans by (DESIGN.md sections 2 and 6):
   (``coverage_basis: outline``) and a warning says so.
 - **Primary coverage**: share of required points whose best server reaches the requirement.
 - **Cell boundary**: points where the best and second-best server are within 3 dB; the
-  boundary band share is the share of the boundary points (among the required points)
-  whose best server lies in -70..-65 dBm.
+  boundary band share is the share of the boundary points (among the required points of
+  the zones judged against the band, :func:`wifiplan.requirements.band_judged`) whose best
+  server lies in -70..-65 dBm. A zone whose own minimum RSSI leaves no room in the band is
+  listed in ``boundary_band_conflicts`` with the reason, and its points are not judged.
+- **SINR**: share of required points whose best server's SINR reaches its zone's
+  ``min_sinr_db``.
 - **Secondary coverage**: share of required points with a second server >= -70 dBm (the
   roaming threshold of seed 8.1.3.5).
 - **Co-channel separation**: at a required point, the best server minus the strongest
@@ -31,6 +35,7 @@ from .errors import InputError
 from .propagation import PropagationModel
 from .radiomap import compute_radiomap, grid_axes
 from .regulatory import WIDTH_MHZ, is_dfs
+from .requirements import band_conflicts, band_judged, per_point
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
                     DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM, ZONE_COVERAGE_TARGET)
 
@@ -269,10 +274,17 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
     n = max(rp.n, 1)
     m["primary_coverage"] = _r(covered.sum() / n) if rp.n else None
     boundary = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB)
+    judged = band_judged(site, rp.zone)
     lo, hi = BOUNDARY_BAND_DBM
-    in_band = boundary & (best >= lo) & (best <= hi)
-    m["boundary_band_share"] = _r(in_band.sum() / boundary.sum()) if boundary.any() else None
-    m["boundary_points"] = int(boundary.sum())
+    in_band = boundary & judged & (best >= lo) & (best <= hi)
+    nb = int((boundary & judged).sum())
+    m["boundary_band_share"] = _r(in_band.sum() / nb) if nb else None
+    m["boundary_points"] = nb
+    m["boundary_points_not_judged"] = int((boundary & ~judged).sum())
+    m["boundary_band_conflicts"] = band_conflicts(site)
+    sinr = rm.sinr_db[rp.iy, rp.ix].astype(float)
+    m["sinr_ok_share"] = _r((sinr >= per_point(site, rp.zone, "min_sinr_db") - 1e-6).sum()
+                            / n) if rp.n else None
     m["secondary_coverage"] = _r((np.nan_to_num(second, nan=-999) >= ROAM_THRESHOLD_DBM)
                                  .sum() / n) if rp.n else None
     fin = sep[np.isfinite(sep)]
@@ -329,7 +341,9 @@ def format_metrics(m: dict) -> str:
              f"({m.get('coverage_basis')}, {m.get('resolution_m')} m grid)",
              f"cell boundaries in {BOUNDARY_BAND_DBM[0]:g}..{BOUNDARY_BAND_DBM[1]:g} dBm: "
              f"{pct(m['boundary_band_share'])} of "
-             f"{m.get('boundary_points', 0)} boundary points",
+             f"{m.get('boundary_points', 0)} boundary points"
+             + (f" ({m['boundary_points_not_judged']} more in zones where the band cannot "
+                f"hold)" if m.get("boundary_points_not_judged") else ""),
              f"secondary coverage (second server >= {ROAM_THRESHOLD_DBM:g} dBm): "
              f"{pct(m['secondary_coverage'])}",
              f"co-channel separation: min {db(m['co_channel_separation_min_db'])}, "
@@ -339,6 +353,8 @@ def format_metrics(m: dict) -> str:
         worst = z["worst_rssi_dbm"]
         lines.append(f"  zone {name}: {pct(z['coverage'])} at >= {z['min_rssi_dbm']:g} dBm, "
                      f"worst {worst if worst is not None else 'n/a'} dBm")
+    for name, why in (m.get("boundary_band_conflicts") or {}).items():
+        lines.append(f"  zone {name}: {why}")
     if m.get("cell_area_m2"):
         lines.append("cell area [m2]: " + ", ".join(f"{k} {v:g}"
                                                     for k, v in m["cell_area_m2"].items()))

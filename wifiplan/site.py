@@ -23,6 +23,9 @@ from .hall import BUILDING_DEFAULTS, Building
 from .materials import MATERIALS, P2040_PROPERTIES, material_table
 from .pathloss import MODELS, check_model_params
 from .regulatory import DOMAINS
+from .requirements import DEFAULTS as REQUIREMENT_DEFAULTS
+from .requirements import RANGES as REQUIREMENT_RANGES
+from .requirements import Requirements
 from .rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .validation import (Ctx, check_keys, check_list, check_mapping, check_name, check_number)
 
@@ -57,14 +60,26 @@ class Obstacle:
 
 @dataclass
 class Zone:
+    """A zone where coverage is required: its polygon [m], terminals by type and its
+    requirements (:class:`wifiplan.requirements.Requirements`; ``min_rssi_dbm`` [dBm] is
+    its primary coverage level)."""
     name: str
     polygon: np.ndarray
     min_rssi_dbm: float = DEFAULT_MIN_RSSI_DBM
     terminals: dict[str, int] = field(default_factory=dict)
+    min_sinr_db: float = REQUIREMENT_DEFAULTS["min_sinr_db"]
+    co_channel_separation_db: float = REQUIREMENT_DEFAULTS["co_channel_separation_db"]
+    boundary_band: bool = REQUIREMENT_DEFAULTS["boundary_band"]
+    airtime_budget: float = REQUIREMENT_DEFAULTS["airtime_budget"]
 
     @property
     def terminal_count(self) -> int:
         return int(sum(self.terminals.values()))
+
+    @property
+    def requirements(self) -> Requirements:
+        """The zone's requirement contract (its own values over the defaults)."""
+        return Requirements(**{k: getattr(self, k) for k in REQUIREMENT_DEFAULTS})
 
 
 @dataclass
@@ -171,7 +186,9 @@ class Site:
         d["obstacles"] = [{"name": o.name, "polygon": pts(o.polygon), "material": o.material,
                            "height_m": _num(o.height_m)} for o in self.obstacles]
         d["zones"] = [{"name": z.name, "polygon": pts(z.polygon),
-                       "min_rssi_dbm": _num(z.min_rssi_dbm), "terminals": dict(z.terminals)}
+                       "min_rssi_dbm": _num(z.min_rssi_dbm), "terminals": dict(z.terminals),
+                       **{k: (v if isinstance(v, bool) else _num(v)) for k, v in
+                          z.requirements.overrides().items() if k != "min_rssi_dbm"}}
                       for z in self.zones]
         infra: dict[str, Any] = {}
         if self.server is not None:
@@ -372,8 +389,8 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
     for i, z in enumerate(check_list(ctx, ("zones",), d.get("zones"), "zones")):
         path = ("zones", i)
         z = check_mapping(ctx, path, z, "a zone")
-        check_keys(ctx, path, z, {"name", "polygon", "min_rssi_dbm", "terminals", "description"},
-                   {"polygon"})
+        check_keys(ctx, path, z, {"name", "polygon", "terminals", "description"}
+                   | set(REQUIREMENT_DEFAULTS), {"polygon"})
         nm = check_name(ctx, path + ("name",), z.get("name", f"zone-{i + 1}"))
         if nm in znames:
             ctx.fail(path + ("name",), f"duplicate zone name '{nm}'")
@@ -394,7 +411,17 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
             if not float(n).is_integer():
                 ctx.fail(tpath, f"expected a whole number of terminals, got {tv!r}")
             terms[str(tk)] = int(n)
-        zones.append(Zone(nm, poly, rssi, terms))
+        extra = {}
+        for k, (lo, hi) in REQUIREMENT_RANGES.items():
+            if k in z:
+                extra[k] = float(check_number(ctx, path + (k,), z[k], lo=lo, hi=hi,
+                                              what=f"a number from {lo:g} to {hi:g}"))
+        if "boundary_band" in z:
+            if not isinstance(z["boundary_band"], bool):
+                ctx.fail(path + ("boundary_band",),
+                         f"expected true or false, got {z['boundary_band']!r}")
+            extra["boundary_band"] = z["boundary_band"]
+        zones.append(Zone(nm, poly, rssi, terms, **extra))
 
     # infrastructure
     server = None
@@ -472,3 +499,17 @@ def site_to_yaml(site: Site) -> str:
 def save_site(site: Site, path: str | Path) -> Path:
     """Write the site YAML atomically."""
     return write_atomic(path, site_to_yaml(site))
+
+
+def with_zone_requirements(site: Site, changes: dict[str, dict]) -> Site:
+    """A copy of ``site`` whose zones take the requirement values of ``changes`` (zone name
+    -> {key: value}, keys of :data:`wifiplan.requirements.DEFAULTS`), checked like the site
+    file; raise :class:`InputError` naming the zone's key."""
+    d = site.to_dict()
+    for z in d["zones"]:
+        for k, v in (changes.get(z["name"]) or {}).items():
+            if k not in REQUIREMENT_DEFAULTS:
+                raise InputError(f"unknown requirement {k!r}", source=site.source,
+                                 key=f"zones.{z['name']}")
+            z[k] = v.item() if hasattr(v, "item") else v
+    return site_from_dict(d, source=site.source)

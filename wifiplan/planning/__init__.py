@@ -37,6 +37,7 @@ from ..plan import AP, Plan
 from ..propagation import Geometry, PropagationModel
 from ..radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
+from ..requirements import band_judged
 from ..rules import AIRTIME_BUDGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
@@ -242,7 +243,8 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     need, _, _ = prob.powers(sel)
     p = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
-    p = tune_powers(G[sel], req_eff, p, p_min, p_max)
+    band = band_judged(site, rp.zone)
+    p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band)
 
     # -- capacity --
     added_for_capacity = 0
@@ -393,6 +395,7 @@ def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gai
         i = np.clip(np.floor((rp.y - (crp.ys[0] - cres / 2)) / cres).astype(int), 0,
                     len(crp.ys) - 1)
         req = np.where(grid[i, j], -np.inf, req)
+    band = band_judged(site, rp.zone)
     rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
           compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
     area = res ** 2
@@ -400,7 +403,7 @@ def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gai
         lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1])
+                        lims[:, 1], band_mask=band)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
         w = interference_weights(g + p[:, None], area)
         ch = assign_channels(w, chans, seed=seed)
@@ -414,7 +417,7 @@ def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gai
         lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1])
+                        lims[:, 1], band_mask=band)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
         rm = rm.with_powers(p)
     rm.aps = ap_list
@@ -487,6 +490,6 @@ def _add_cells_for_capacity(site, prob, rm_c, rp, sel, p, p_min, p_max, spacing,
         sel.append(best_c)
         p = np.r_[p, p[worst]]
         p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p, p_min,
-                        p_max)
+                        p_max, band_mask=band_judged(site, rp.zone))
         added += 1
     return sel, p, added

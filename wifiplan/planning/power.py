@@ -11,7 +11,9 @@ helps. The objective, in order of weight:
 
 1. required points below their zone's requirement (hard: weight 1000 per point);
 2. cell-boundary points (best and second-best server within 3 dB) outside the
-   -70..-65 dBm band: one per point plus a quarter per dB outside the band;
+   -70..-65 dBm band: one per point plus a quarter per dB outside the band, at the points
+   whose zone is judged against the band (:func:`wifiplan.requirements.band_judged`: the
+   reports judge the same points);
 3. total transmit power (0.5 per dB), so that of equal plans the quieter one wins.
 
 Points no AP can reach even at its maximum power are left out (they are reported as
@@ -61,23 +63,29 @@ def _top3(r: np.ndarray):
 
 
 def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
-               band=BOUNDARY_BAND_DBM, within_db: float = BOUNDARY_WITHIN_DB) -> np.ndarray:
-    """Per-point cost of items 1 and 2 of the objective (module docstring)."""
+               band=BOUNDARY_BAND_DBM, within_db: float = BOUNDARY_WITHIN_DB,
+               band_mask: np.ndarray | None = None) -> np.ndarray:
+    """Per-point cost of items 1 and 2 of the objective (module docstring); ``band_mask``:
+    the points judged against the band (default all)."""
     lo, hi = band
     cost = np.where(best < req - 1e-6, W_UNCOVERED, 0.0)
     boundary = np.isfinite(second) & (best - second <= within_db)
+    if band_mask is not None:
+        boundary &= band_mask
     out_db = np.maximum(lo - best, 0) + np.maximum(best - hi, 0)
     cost += np.where(boundary & (out_db > 0), W_BAND_POINT + W_BAND_DB * out_db, 0.0)
     return cost
 
 
 def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
-                max_passes: int = 40, weights: np.ndarray | None = None) -> np.ndarray:
+                max_passes: int = 40, weights: np.ndarray | None = None,
+                band_mask: np.ndarray | None = None) -> np.ndarray:
     """Tune per-AP transmit power [dBm] in 1 dB steps (module docstring).
 
     gain : (n_ap, n_pts) received power at 0 dBm [dBm]; req : (n_pts,) requirement [dBm];
     p0 : start powers; p_min, p_max : scalars or (n_ap,) limits; weights : optional area
-    weight per point. Returns the tuned powers (n_ap,) as floats in whole dB.
+    weight per point; band_mask : (n_pts,) the points judged against the boundary band
+    (default all). Returns the tuned powers (n_ap,) as floats in whole dB.
     """
     n = gain.shape[0]
     p_min = np.broadcast_to(np.asarray(p_min, float), (n,)).copy()
@@ -91,13 +99,15 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     gain = gain[:, keep]
     req = np.asarray(req, float)[keep]
     w = np.ones(len(req)) if weights is None else np.asarray(weights, float)[keep]
+    bm = None if band_mask is None else np.asarray(band_mask, bool)[keep]
     if len(req) == 0:
         return p
     r = gain + p[:, None].astype(np.float32)
     vals, idx = _top3(r)
 
     def cost_at(pts, best, second):
-        return float((point_cost(best, second, req[pts]) * w[pts]).sum())
+        return float((point_cost(best, second, req[pts],
+                                 band_mask=None if bm is None else bm[pts]) * w[pts]).sum())
 
     def trial(i, delta):
         pts = infl[i]

@@ -146,9 +146,18 @@ def phases_table(current: int) -> Table:
     return Table(["Phase", "What is installed (実装内容)", "Effect (効果)"], rows, [1.2, 3, 3])
 
 
+def criterion_detail(c) -> str:
+    """A criterion's detail as the report writes it: why it is impossible for the site,
+    and what to do next about a failure."""
+    parts = [("Impossible for this site: " if c.impossible else "") + c.detail]
+    if c.passed is False and c.action:
+        parts.append(f"Next: {c.action}")
+    return ". ".join(p for p in parts if p.strip())
+
+
 def criteria_table(a) -> Table:
-    rows = [[c.id, c.name, c.requirement, c.value_text(), c.verdict, c.source, c.detail]
-            for c in a.criteria]
+    rows = [[c.id, c.name, c.requirement, c.value_text(), c.verdict, c.source,
+             criterion_detail(c)] for c in a.criteria]
     return Table(["Id", "Criterion", "Requirement", "Value", "Result", "From", "Detail"], rows,
                  [1.5, 2.2, 3.2, 1.2, 1.1, 0.8, 1.6], status_col=4, small=True)
 

@@ -18,7 +18,7 @@ from ..propagation import PropagationModel
 from ..radiomap import RadioMap, compute_radiomap
 from ..survey import MatchedSurvey, check_survey, match_survey, read_survey
 from .bom import ap_config_sheet, bill_of_materials, cable_runs, switch_usage
-from .criteria import Criterion, logs_criteria, plan_criteria, survey_criteria
+from .criteria import Criterion, add_actions, logs_criteria, plan_criteria, survey_criteria
 from .fieldwork import concurrent_test, measurement_plan, walk_routes
 from .metrics import plan_metrics
 from .operations import logging_table, operations_checklist, power_adjustments, thresholds_table
@@ -186,6 +186,7 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
         else:
             a.logs = logs_summary(logs, phase_plan)
             a.criteria += logs_criteria(phase, a.logs)
+    add_actions(a.criteria)
     if phase == 4:
         a.thresholds = thresholds_table(site)
         a.logging = logging_table()

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..backhaul import AP_POE_W
+from ..backhaul import AP_POE_W, assign_backhaul, backhaul_summary, switch_suggestions
 from ..plan import Plan
 from ..radiomap import RadioMap
-from ..rules import (BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
-                     MIN_SNR_DB, ROAM_THRESHOLD_DBM)
+from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
+                     CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
 from .metrics import zone_min_rssi
 from .phases import PHASES
@@ -34,7 +34,9 @@ class Criterion:
     """One acceptance criterion with its figure and verdict.
 
     ``passed`` is None when the criterion cannot be judged from what was given (for example
-    a measurement without a survey).
+    a measurement without a survey). ``impossible`` marks a failed criterion that the site
+    itself makes impossible (its zones' own requirements, its switches), ``detail`` says
+    why; ``action`` is what to do next about a failure.
     """
     id: str
     name: str
@@ -44,6 +46,8 @@ class Criterion:
     passed: bool | None
     source: str                  # "plan", "survey" or "logs"
     detail: str = ""
+    impossible: bool = False
+    action: str = ""
 
     def to_dict(self) -> dict:
         """Plain JSON data; a share (unit "%") is written in percent, as its unit says."""
@@ -56,7 +60,8 @@ class Criterion:
             v = int(v)
         return {"id": self.id, "name": self.name, "requirement": self.requirement,
                 "value": v, "unit": self.unit, "passed": self.passed, "source": self.source,
-                "detail": self.detail}
+                "detail": self.detail, "impossible": bool(self.impossible),
+                "action": self.action}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Criterion":
@@ -125,23 +130,23 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                          f">= {COVERAGE_TARGET:.0%} of the target points at or above their "
                          f"zone's minimum RSSI", metrics["primary_coverage"], "%",
                          _ge(metrics["primary_coverage"], COVERAGE_TARGET), "plan"))
+    sinr_req = sorted({z.min_sinr_db for z in site.zones} or {MIN_SNR_DB})
     out.append(Criterion(f"{P}-snr", "Signal-to-interference-plus-noise",
                          f">= {COVERAGE_TARGET:.0%} of the target points with SINR >= "
-                         f"{MIN_SNR_DB:g} dB", metrics["sinr_ok_share"], "%",
+                         + (f"{sinr_req[0]:g} dB" if len(sinr_req) == 1 else
+                            "their zone's minimum SINR"), metrics["sinr_ok_share"], "%",
                          _ge(metrics["sinr_ok_share"], COVERAGE_TARGET), "plan"))
     if n >= 2:
-        band = metrics["boundary_band_share"]
-        out.append(Criterion(f"{P}-boundary", f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band",
-                             f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best "
-                             f"and second within {BOUNDARY_WITHIN_DB:g} dB)", band, "%",
-                             _ge(band, BOUNDARY_BAND_TARGET) if band is not None else None,
-                             "plan", "" if band is not None else "no cell boundary in the "
-                                                                  "target area"))
+        out.append(_boundary_criterion(P, metrics))
         p5 = metrics["co_channel_separation_p5_db"]
+        margin = metrics["co_channel_margin_p5_db"]
+        sep_req = sorted({z.co_channel_separation_db for z in site.zones}
+                         or {CO_CHANNEL_MIN_SEPARATION_DB})
         out.append(Criterion(f"{P}-cochannel", "Co-channel separation",
-                             f"5th percentile >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB below the "
-                             f"serving AP", p5, "dB",
-                             p5 is None or p5 >= CO_CHANNEL_MIN_SEPARATION_DB, "plan",
+                             "5th percentile >= "
+                             + (f"{sep_req[0]:g} dB" if len(sep_req) == 1 else
+                                "each zone's separation") + " below the serving AP", p5, "dB",
+                             margin is None or margin >= -1e-9, "plan",
                              "" if p5 is not None else "fewer than 5 % of the points hear a "
                                                        "same-channel AP"))
     if phase >= 3:
@@ -169,6 +174,7 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
     out.append(Criterion(f"{P}-wired", "Wired backhaul", "every AP on a PoE switch port",
                          len(unwired), "APs unwired", not unwired, "plan", ", ".join(unwired)))
     lengths = pd.to_numeric(runs["cable_m"], errors="coerce")
+    site_fix = _site_backhaul_fixes(site, plan)
     if lengths.notna().any():
         long_ = runs.loc[lengths > MAX_CABLE_M, "ap_id"].tolist()
         out.append(Criterion(f"{P}-cable", "Cable runs within the Ethernet limit",
@@ -184,7 +190,98 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                              f"{AP_POE_W:g} W per AP within each switch's PoE budget",
                              float(switches["poe_used_w"].max()), "W max", not bad_w, "plan",
                              ", ".join(bad_w)))
+    for c in out:
+        if c.passed is False and c.id.rsplit("-", 1)[-1] in ("cable", "ports", "poe", "wired"):
+            if site_fix:       # even the planner's own assignment cannot serve these APs
+                c.impossible = True
+                c.detail = "; ".join(x for x in (c.detail, "the site's switches cannot serve "
+                                                 "these AP positions") if x)
+                c.action = "; ".join(site_fix)
+            else:
+                c.action = ("re-assign switch ports and cable runs: wifiplan plan SITE --plan "
+                            "PLAN.yaml keeps locked APs and assigns the rest")
     return out
+
+
+def _boundary_criterion(P: str, metrics: dict) -> Criterion:
+    """The cell boundaries in the seed's band, over the zones judged against it; impossible
+    when every boundary point lies in a zone whose own minimum RSSI leaves no room for it."""
+    band = metrics["boundary_band_share"]
+    conf = metrics.get("boundary_band_conflicts") or {}
+    not_judged = int(metrics.get("boundary_points_not_judged") or 0)
+    why = "; ".join(f"zone {z}: {r}" for z, r in conf.items())
+    req = (f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best and second within "
+           f"{BOUNDARY_WITHIN_DB:g} dB) of the zones the band applies to")
+    name = f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band"
+    if band is None and not_judged:
+        return Criterion(f"{P}-boundary", name, req, None, "%", False, "plan", why,
+                         impossible=True, action="relax the zones' minimum RSSI below "
+                         f"{BOUNDARY_BAND_DBM[1]:g} dBm, or set boundary_band: false where "
+                         "terminals do not roam")
+    detail = "no cell boundary in the target area" if band is None else (
+        f"{not_judged} boundary points not judged ({why})" if not_judged else "")
+    return Criterion(f"{P}-boundary", name, req, band, "%",
+                     _ge(band, BOUNDARY_BAND_TARGET) if band is not None else None, "plan",
+                     detail)
+
+
+def _site_backhaul_fixes(site, plan: Plan) -> list[str]:
+    """The switches to add when even a fresh assignment to the site's switches cannot serve
+    the plan's APs (:func:`wifiplan.backhaul.switch_suggestions`); empty when it can."""
+    fresh = assign_backhaul(site, plan.aps)
+    return switch_suggestions(fresh, backhaul_summary(site, fresh))
+
+
+#: What to do next about a failed criterion, by the last part of its id.
+ACTIONS = {
+    "cells": "install the number of cells the phase asks for (seed 8.1.3.7)",
+    "channels": "move the listed APs to a non-DFS channel of the domain",
+    "width": "set the listed APs to 20 MHz",
+    "eirp": "lower the listed APs' transmit power to the domain's EIRP limit",
+    "distinct": "give every cell of the phase its own channel",
+    "coverage": "add a cell or raise a neighbouring AP's power where the coverage map shows "
+                "holes",
+    "snr": "separate same-channel APs (re-plan the channels) or lower their power; see the "
+           "SINR map",
+    "boundary": "tune the powers so that neighbouring cells meet in the band "
+                "(wifiplan plan --plan PLAN.yaml), or add cells where boundaries lie above it",
+    "cochannel": "re-assign channels (wifiplan plan --plan PLAN.yaml) or lower the power of "
+                 "the same-channel APs",
+    "roam": "add a cell or raise power where the best server is below the roaming threshold",
+    "airtime": "add a cell near the busiest one (wifiplan plan --respect-capacity)",
+}
+
+
+def add_actions(criteria: list[Criterion]) -> list[Criterion]:
+    """Fill in what to do next for every failed criterion that says nothing yet."""
+    for c in criteria:
+        if c.passed is False and not c.action:
+            key = c.id.split("-", 1)[1] if "-" in c.id else c.id
+            if key.startswith("zone-"):
+                c.action = (f"add a cell in zone {key[5:]} or raise a neighbouring AP's "
+                            "power")
+            elif key.startswith(("survey-", "logs-")):
+                c.action = SURVEY_ACTIONS.get(key.split("-", 1)[1], "see the findings")
+            else:
+                c.action = ACTIONS.get(key, "")
+    return criteria
+
+
+SURVEY_ACTIONS = {
+    "coverage": "add a cell or raise power where the measured coverage is short, then survey "
+                "again",
+    "model": "calibrate the model with this survey (wifiplan survey calibrate) and re-plan",
+    "coverage_hole": "add a cell or raise power at the holes listed in the findings",
+    "dfs_channel": "move the APs off DFS channels",
+    "band_2g4": "switch off the plan APs' 2.4 GHz radios",
+    "forbidden_channel": "move the APs to a channel the domain allows",
+    "channel_mismatch": "set the APs to their planned channels",
+    "width_mismatch": "set the APs to 20 MHz",
+    "co_channel": "re-assign channels or lower the power of the same-channel APs",
+    "pingpong": "raise the roaming hysteresis or lower the overlapping APs' power",
+    "below": "add a cell or raise power where terminals sit below the roaming threshold",
+    "sticky": "enable 802.11k/v or a minimum-RSSI kick on the APs",
+}
 
 
 def _ge(v, threshold) -> bool | None:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..evaluation import co_channel_separation_p5_db, required_points
 from ..radiomap import RadioMap
+from ..requirements import band_conflicts, band_judged, per_point
 from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM
 
 
@@ -27,6 +28,10 @@ def zone_min_rssi(site, rm: RadioMap) -> np.ndarray:
     return req
 
 
+def _zone_no(site, name: str) -> int:
+    return [z.name for z in site.zones].index(name)
+
+
 def _share(ok: np.ndarray, sel: np.ndarray) -> float:
     n = int(sel.sum())
     return float((ok & sel).sum() / n) if n else float("nan")
@@ -40,11 +45,16 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray,
         required = required_mask(site, rm)
     best = rm.best_rssi_dbm
     req = zone_min_rssi(site, rm)
-    bnd = rm.boundary_mask() & target
+    judged = band_judged(site, rm.zone_index)
+    bnd_all = rm.boundary_mask() & target
+    bnd = bnd_all & judged
     lo, hi = BOUNDARY_BAND_DBM
     sep = rm.co_channel_separation_db[target].astype(float)
     sep_f = sep[np.isfinite(sep)]
     sep_p5 = co_channel_separation_p5_db(sep)     # the evaluation's rule
+    # each point against its zone's own separation: the percentile of the margin
+    margin_p5 = co_channel_separation_p5_db(
+        sep - per_point(site, rm.zone_index[target], "co_channel_separation_db"))
     cov = best >= req
     m = {
         "ap_count": len(rm.aps),
@@ -53,15 +63,20 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray,
         "primary_coverage": _share(cov, target),
         "coverage_at_roam_threshold": _share(best >= ROAM_THRESHOLD_DBM, target),
         "snr_ok_share": _share(rm.snr_db >= MIN_SNR_DB, target),
-        "sinr_ok_share": _share(rm.sinr_db >= MIN_SNR_DB, target),
+        "sinr_ok_share": _share(rm.sinr_db >= per_point(site, rm.zone_index, "min_sinr_db")
+                                - 1e-6, target),
         "sinr_p5_db": float(np.percentile(rm.sinr_db[target], 5)) if target.any() else None,
         "boundary_points": int(bnd.sum()),
+        "boundary_points_not_judged": int((bnd_all & ~judged).sum()),
+        "boundary_band_conflicts": {k: v for k, v in band_conflicts(site).items()
+                                    if (bnd_all & (rm.zone_index == _zone_no(site, k))).any()},
         "boundary_band_share": (float(((best >= lo) & (best <= hi) & bnd).sum() / bnd.sum())
                                 if bnd.any() else None),
         "secondary_coverage": _share(np.nan_to_num(rm.second_rssi_dbm, nan=-999)
                                      >= ROAM_THRESHOLD_DBM, target),
         "co_channel_separation_min_db": float(sep_f.min()) if len(sep_f) else None,
         "co_channel_separation_p5_db": sep_p5,
+        "co_channel_margin_p5_db": margin_p5,
         "best_rssi_p5_dbm": float(np.percentile(best[target], 5)) if target.any() else None,
         "best_rssi_median_dbm": float(np.median(best[target])) if target.any() else None,
         "cell_area_m2": {a.id: float(v) for a, v in
@@ -72,6 +87,7 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray,
         zsel = (rm.zone_index == k) & required
         zones.append({"zone": z.name, "area_m2": float(zsel.sum() * rm.resolution_m ** 2),
                       "terminals": int(z.terminal_count), "min_rssi_dbm": float(z.min_rssi_dbm),
+                      "min_sinr_db": float(z.min_sinr_db),
                       "coverage": _share(cov, zsel),
                       "rssi_p5_dbm": (float(np.percentile(best[zsel], 5)) if zsel.any()
                                       else None),
