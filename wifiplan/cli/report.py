@@ -52,9 +52,12 @@ def _batch(args) -> int:
         print(f"{r['file']:<32} {r['ap_count'] if r['ap_count'] is not None else '-':>4} APs  "
               f"{ph:<32} {r['seconds']:7.1f} s" + (f"  ERROR {r['error']}" if r["error"] else ""))
     n_err = sum(1 for r in rows if r["error"])
-    print(f"{len(rows)} sites, {n_err} with errors, {total:.1f} s of work -> "
-          f"{args.output}/index.html")
-    return 1 if n_err else 0
+    fails = [v for r in rows for v in r["phases"].values() if v.get("passed") is False]
+    n_imp = sum(1 for v in fails if set(v["failed"]) <= set(v.get("impossible", [])))
+    print(f"{len(rows)} sites, {n_err} with errors, {len(fails)} phase reports failing "
+          f"({n_imp} of them only on criteria the site makes impossible), {total:.1f} s of "
+          f"work -> {args.output}/index.html")
+    return 1 if n_err or fails else 0
 
 
 def register(sub) -> None:
@@ -81,7 +84,8 @@ def register(sub) -> None:
     b = sub.add_parser("batch", help="reports of every phase for every site of a folder",
                        description="Plan (or use NAME.plan.yaml beside) every site of a folder "
                                    "and write every phase's report, plus index.html. Exit "
-                                   "code 1 when a site could not be reported.")
+                                   "code 0 only when every phase of every site passes; 1 "
+                                   "when a site could not be reported or a phase fails.")
     b.add_argument("folder", metavar="FLOORPLANS_DIR")
     b.add_argument("-o", "--output", required=True, metavar="DIR")
     b.add_argument("--workers", type=int, default=1, metavar="N",

@@ -113,6 +113,8 @@ def run_site_job(job: SiteJob) -> dict:
             res.phases[str(ph)] = {"passed": a.passed, "ap_count": len(a.plan.aps),
                                    "primary_coverage": a.metrics["primary_coverage"],
                                    "failed": [c.id for c in a.criteria if c.passed is False],
+                                   "impossible": [c.id for c in a.criteria
+                                                  if c.passed is False and c.impossible],
                                    "html": f"{rel}/report.html", "pdf": f"{rel}/report.pdf",
                                    "json": f"{rel}/report.json"}
             if ph >= 3:
