@@ -151,11 +151,37 @@ def test_site_page_loads_a_sample_and_shows_the_floor():
     aps = trace(fig, "APs (diamond: locked)")
     assert list(aps["text"]) == [a.id for a in plan.aps]
     assert list(arr(aps["x"]).astype(float)) == [a.x_m for a in plan.aps]
-    zones = at.dataframe[0].value
+    zones = at.data_editor(key=f"zone_requirements_{at.session_state['site_key']}").value
     assert list(zones["zone"]) == ["line-a", "line-b"]
     assert list(zones["min RSSI [dBm]"]) == [-67, -65]
+    assert list(zones["min SINR [dB]"]) == [25, 25]
+    assert "cannot lie in the -65..-70 dBm band" in zones["note"].tolist()[1]
     assert "**Production Line**" in at.sidebar.markdown[0].value
     assert "3 APs · domain JP" in at.sidebar.markdown[0].value
+
+
+def test_zone_requirements_are_edited_per_zone_and_checked_by_the_library():
+    at = load_sample(new_app(), PRODUCTION)
+    n_aps = len(at.session_state["plan"].aps)
+    key = f"zone_requirements_{at.session_state['site_key']}"
+    at.session_state[key] = {"edited_rows": {1: {"min SINR [dB]": 30.0, "boundary band": False}},
+                             "added_rows": [], "deleted_rows": []}
+    run(at)
+    z = at.session_state["site"].zones[1]
+    assert (z.name, z.min_sinr_db, z.boundary_band) == ("line-b", 30.0, False)
+    assert at.session_state["site"].zones[0].min_sinr_db == 25.0
+    assert len(at.session_state["plan"].aps) == n_aps          # the plan stays
+    # the Plan page's evaluation judges line-b by its new values
+    goto(at, "plan")
+    assert at.session_state["evaluation"][1]["boundary_band_conflicts"] == {}
+    # a value out of range is the library's message, and the site stays
+    goto(at, "site")
+    key = f"zone_requirements_{at.session_state['site_key']}"
+    at.session_state[key] = {"edited_rows": {0: {"min SINR [dB]": 100.0}},
+                             "added_rows": [], "deleted_rows": []}
+    run(at)
+    assert any("zones[0].min_sinr_db" in e for e in errors(at))
+    assert at.session_state["site"].zones[0].min_sinr_db == 25.0
 
 
 def test_site_page_states_the_building_and_shows_the_rooms_of_the_hall_model():

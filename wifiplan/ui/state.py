@@ -73,6 +73,21 @@ def set_site(new_site: Site, label: str, *, plan: Plan | None = None,
     set_plan(plan if plan is not None else Plan(site=new_site.name, aps=[]))
 
 
+def site_key() -> str:
+    """A digest of the current site (changes with every edit)."""
+    return ss().get(SITE_KEY, "")
+
+
+def update_site(new_site: Site) -> None:
+    """Replace the current site by an edited version of it (zone requirements): the plan,
+    model and survey stay; the maps and reports judged on the old one go."""
+    s = ss()
+    s[SITE] = new_site
+    s[SITE_KEY] = _digest(site_to_yaml(new_site))
+    for k in (RADIOMAP, REPORT):
+        s.pop(k, None)
+
+
 def default_resolution(a_site: Site) -> float:
     minx, miny, maxx, maxy = a_site.bounds
     for r in RESOLUTIONS_M:

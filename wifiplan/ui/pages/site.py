@@ -10,7 +10,8 @@ from wifiplan.errors import InputError
 from wifiplan.hall import Building, room_table
 from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
-from wifiplan.site import load_site, parse_site, site_from_dict, site_to_yaml
+from wifiplan.site import (load_site, parse_site, site_from_dict, site_to_yaml,
+                           with_zone_requirements)
 from wifiplan.ui import figures, state
 
 SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Floor image"]
@@ -179,6 +180,45 @@ def building_caption(site, model) -> str:
     return text
 
 
+#: The requirement columns of the zone table, with the library's keys.
+REQUIREMENT_COLUMNS = {"min RSSI [dBm]": "min_rssi_dbm", "min SINR [dB]": "min_sinr_db",
+                       "co-channel separation [dB]": "co_channel_separation_db",
+                       "boundary band": "boundary_band", "airtime budget": "airtime_budget"}
+
+
+def edit_zone_requirements(site) -> None:
+    """The zones with their requirements, editable per zone; the library checks the values
+    (:func:`wifiplan.site.with_zone_requirements`) and says why it refuses one."""
+    rows = []
+    for z in site.zones:
+        r = z.requirements
+        why = r.boundary_band_conflict()
+        rows.append({"zone": z.name, "area [m²]": round(Polygon(z.polygon).area, 1),
+                     **{col: getattr(r, key) for col, key in REQUIREMENT_COLUMNS.items()},
+                     "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items())
+                     or "none", "note": why or ""})
+    df = pd.DataFrame(rows)
+    st.caption("Zone requirements: every plan, evaluation, survey check and report judges "
+               "each zone by its own values (edit them here; the defaults are the seed's).")
+    edited = st.data_editor(
+        df, hide_index=True, width="stretch", key=f"zone_requirements_{state.site_key()}",
+        disabled=["zone", "area [m²]", "terminals", "note"],
+        column_config={"boundary band": st.column_config.CheckboxColumn(
+            help="judge this zone's cell boundaries against the seed's -70..-65 dBm band")})
+    changes = {}
+    for (_, a), (_, b) in zip(df.iterrows(), edited.iterrows()):
+        diff = {key: b[col] for col, key in REQUIREMENT_COLUMNS.items() if b[col] != a[col]}
+        if diff:
+            changes[a["zone"]] = diff
+    if changes:
+        try:
+            state.update_site(with_zone_requirements(site, changes))
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+
 def show_site() -> None:
     site = state.site()
     if site is None:
@@ -215,11 +255,7 @@ def show_site() -> None:
                                         background=st.session_state.get(state.BACKGROUND)),
                     width="stretch", key="site_figure")
     if site.zones:
-        zones = [{"zone": z.name, "area [m²]": round(Polygon(z.polygon).area, 1),
-                  "min RSSI [dBm]": z.min_rssi_dbm,
-                  "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items()) or "none"}
-                 for z in site.zones]
-        st.dataframe(pd.DataFrame(zones), hide_index=True, width="stretch")
+        edit_zone_requirements(site)
     st.download_button("Download site YAML", site_to_yaml(site),
                        file_name=f"{state.file_stem(site)}.yaml",
                        mime="application/x-yaml", key="download_site", on_click="ignore")
