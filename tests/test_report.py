@@ -78,14 +78,24 @@ def test_pdf_reads_back_with_the_key_figures(line_phase3):
     for s in ("Production Line", "phase 3", "Acceptance criteria", "Bill of materials",
               "Cable runs", "Roaming walk tests", "Best-server RSSI", "Channel map",
               "Cell boundaries", "SINR", "AP1", "AP2", "AP3", "JP", "36, 40, 44, 48",
-              "Design rationale", "Local 5G", "コスト・運用比較", "段階的導入アプローチ",
-              "（推奨）"):
+              "段階的導入アプローチ", "Record and sign-off"):
         assert s in text, s
     cov = next(c for c in doc["criteria"] if c["id"] == "P3-coverage")
     assert cov["unit"] == "%" and 0 <= cov["value"] <= 100     # percent, as its unit says
     assert f"{cov['value']:.1f} %" in text
     total = next(r for r in doc["bom"] if r["item"].startswith("Total cable"))
     assert f"{total['quantity']:.1f}" in text
+
+
+def test_design_rationale_once_in_phase_1(tmp_path):
+    out = tmp_path / "p1"
+    main(["report", str(LINE), "--plan", str(LINE_PLAN), "--phase", "1", "--resolution",
+          str(RES), "-o", str(out)])
+    _, text = pdf_text(out / "report.pdf")
+    for s in ("Design rationale", "Local 5G", "コスト・運用比較", "（推奨）"):
+        assert s in text, s
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "小型AP＋有線バックホール（推奨）" in html
 
 
 def test_html_is_self_contained(line_phase3):
@@ -98,7 +108,7 @@ def test_html_is_self_contained(line_phase3):
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     for c in doc["criteria"]:
         assert c["id"] in html
-    assert "小型AP＋有線バックホール（推奨）" in html
+    assert "Approved by (rollout lead)" in html
 
 
 def test_external_reference_detector_catches_urls():
@@ -512,3 +522,35 @@ def test_report_matches_the_survey_with_an_inventory(tmp_path):
     assert code in (0, 1)
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert doc["inputs"]["inventory"]["file"] == "inventory.csv"
+
+
+def test_record_and_sign_off_with_the_inputs_hashes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796083200")       # 2026-12-01 UTC
+    out = tmp_path / "r"
+    assert main(["report", str(SHOP), "--plan", str(SHOP_PLAN), "--phase", "3",
+                 "--resolution", str(RES), "-o", str(out)]) in (0, 1)
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert doc["date"] == "2026-12-01"
+    import hashlib
+    digest = hashlib.sha256(SHOP_PLAN.read_bytes()).hexdigest()[:16]
+    assert doc["inputs"]["plan"] == {"file": SHOP_PLAN.name, "sha256": digest}
+    n, text = pdf_text(out / "report.pdf")
+    for s in ("Record and sign-off", "2026-12-01", digest,
+              "Approved by (rollout lead)", "Signature"):
+        assert s in text, s
+    # the design rationale is printed once, in the phase-1 report
+    assert "Design rationale" not in text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Approved by (rollout lead)" in html and "Design rationale" not in html
+
+
+def test_large_site_gets_installation_sheets():
+    from wifiplan.report.figures import SHEET_SPAN_M, sheet_windows
+    wins = sheet_windows((0.0, 0.0, 240.0, 130.0))
+    assert len(wins) == 6
+    assert all(x1 - x0 <= SHEET_SPAN_M and y1 - y0 <= SHEET_SPAN_M for x0, y0, x1, y1 in wins)
+    # together they cover the bounds exactly
+    assert min(w[0] for w in wins) == 0 and max(w[2] for w in wins) == 240
+    assert min(w[1] for w in wins) == 0 and max(w[3] for w in wins) == 130
+    assert sum((w[2] - w[0]) * (w[3] - w[1]) for w in wins) == pytest.approx(240 * 130)
+    assert sheet_windows((0.0, 0.0, 70.0, 30.0)) == []

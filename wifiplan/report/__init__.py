@@ -58,6 +58,7 @@ def report_json(a) -> dict:
         "phase": {"number": a.phase.number, "title": a.phase.title,
                   "title_ja": a.phase.title_ja, "effect": a.phase.effect},
         "passed": a.passed,
+        "date": a.report_date or document.report_date(),
         "inputs": a.inputs,
         "regulatory_domain": a.site.regulatory_domain,
         "channel_set": a.site.allowed_channels(),
@@ -147,6 +148,7 @@ def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
     -> a path or ``(name, bytes)``, :func:`input_record`) that the report prints."""
     a = assess_phase(site, phase, plan, model=model, survey=survey, logs=logs, **kwargs)
     a.inputs = {k: input_record(v) for k, v in (inputs or {}).items()}
+    a.report_date = document.report_date()
     return a
 
 

@@ -25,7 +25,7 @@ class Table:
 
 @dataclass
 class Block:
-    kind: str                              # h1, h2, h3, p, note, table, figure, verdict
+    kind: str                  # h1, h2, h3, p, note, table, figure, verdict, kv, signoff
     text: str = ""
     table: Table | None = None
     figure: object | None = None
@@ -407,7 +407,9 @@ def build(a, figures) -> list[Block]:
                Block("table", table=criteria_table(a))]
     figs = {f.key: f for f in figures}
     blocks.append(Block("h2", "Maps"))
-    for key in ("installation", "rssi", "channel", "boundary", "sinr"):
+    sheets = sorted((k for k in figs if k.startswith("installation-")),
+                    key=lambda k: int(k.rsplit("-", 1)[1]))
+    for key in ("installation", *sheets, "rssi", "channel", "boundary", "sinr"):
         if key in figs:
             blocks.append(Block("figure", figure=figs[key]))
     blocks += [Block("h2", "Access points"),
@@ -428,7 +430,55 @@ def build(a, figures) -> list[Block]:
                  "phy_rate_mbps": _phy,
                  "ok": lambda v: "PASS" if v else "FAIL"},
             widths=[0.7, 0.5, 2.6, 0.9, 1, 0.9, 0.6, 0.9, 0.9], status_col=8, small=True)))
-    blocks += [Block("h2", "Design rationale (seed 8.1.3.3, コスト・運用比較)"),
-               Block("p", RATIONALE),
-               Block("table", table=approaches_table())]
+    if ph.number == 1:       # the design rationale once, in the first phase's report
+        blocks += [Block("h2", "Design rationale (seed 8.1.3.3, コスト・運用比較)"),
+                   Block("p", RATIONALE),
+                   Block("table", table=approaches_table())]
+    blocks += record_blocks(a)
     return blocks
+
+
+def report_date() -> str:
+    """The report's date, YYYY-MM-DD (UTC): today, or the date of ``SOURCE_DATE_EPOCH``
+    when it is set (reproducible builds' convention), so that a rerun is byte-identical."""
+    import datetime as dt
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch and
+            epoch.strip().isdigit() else dt.datetime.now(dt.timezone.utc))
+    return when.strftime("%Y-%m-%d")
+
+
+def record_blocks(a) -> list[Block]:
+    """What a lead signs: the date, the plan's revision, the inputs with their hashes, the
+    assumptions, and the sign-off block."""
+    from .. import __version__
+    inputs = {k: v for k, v in (getattr(a, "inputs", None) or {}).items() if v}
+    plan_rec = inputs.get("plan")
+    revision = (f"{plan_rec['file']} sha256 {plan_rec['sha256']}" if plan_rec else
+                f"planned by wifiplan {__version__} for this report ({len(a.full_plan.aps)} "
+                f"APs)" if getattr(a, "full_plan", None) is not None else "-")
+    model = a.model
+    cal = getattr(model, "calibration", None) or {}
+    model_text = (f"{model.model if isinstance(model.model, str) else 'custom'}"
+                  + (f", calibrated on {cal.get('observations', '?')} measurements "
+                     f"(cross-validated RMSE {cal.get('rmse_after_db', '?')} dB)" if cal
+                     else ", not calibrated")
+                  + f"; AP gain {model.ap_gain_dbi:g} dBi, client at "
+                    f"{model.client_height_m:g} m")
+    rows = [["Date", a.report_date or report_date()], ["Tool", f"wifiplan {__version__}"],
+            ["Plan revision", revision],
+            ["Regulatory domain", f"{a.site.regulatory_domain}: channels "
+                                  f"{', '.join(str(c) for c in a.site.allowed_channels())}"],
+            ["Propagation model", model_text],
+            ["Grid", f"{a.radiomap.resolution_m:g} m, target: {a.target_label}"]]
+    rows += [[f"Input: {k}", f"{v['file']} (sha256 {v['sha256']})"] for k, v in inputs.items()]
+    roles = ["Designed by (network design)", "Checked by (site survey)",
+             "Approved by (rollout lead)"]
+    return [Block("h2", "Record and sign-off"),
+            Block("kv", items=rows),
+            Block("signoff", f"Phase {a.phase.number} is "
+                             f"{'accepted' if a.passed else 'not accepted'} on the criteria "
+                             "above; a failed criterion marked impossible needs a decision on "
+                             "the site (a requirement or its infrastructure) before sign-off.",
+                  items=roles)]

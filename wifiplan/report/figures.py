@@ -25,11 +25,12 @@ class Figure:
     height_in: float
 
 
-def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True):
-    """A figure for one map: the plot area follows the site's aspect ratio. Margins are
-    fixed (no constrained layout: with a hundred AP labels it costs seconds per figure)."""
+def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True, bounds=None):
+    """A figure for one map: the plot area follows the aspect ratio of the site (or of
+    ``bounds``, a part of it). Margins are fixed (no constrained layout: with a hundred AP
+    labels it costs seconds per figure)."""
     from matplotlib.figure import Figure
-    minx, miny, maxx, maxy = site.bounds
+    minx, miny, maxx, maxy = bounds if bounds is not None else site.bounds
     aspect = (maxy - miny) / max(maxx - minx, 1e-9)
     left_in, right_in = 0.6, 0.2
     bottom_in, top_in = 0.5, 0.35
@@ -105,18 +106,49 @@ def radio_maps(a) -> list[Figure]:
     return out
 
 
-def installation_map(a) -> Figure:
-    """APs, switches, cable routes, the target area, and the phase's test points or walks."""
+#: A site longer than this on either side also gets its installation map in sheets of at
+#: most this span [m], so that AP labels, cable routes and walks stay legible on A4.
+SHEET_SPAN_M = 80.0
+
+
+def sheet_windows(bounds, span_m: float = SHEET_SPAN_M) -> list[tuple[float, float, float, float]]:
+    """The (minx, miny, maxx, maxy) [m] windows that tile ``bounds`` in equal sheets of at
+    most ``span_m`` on a side; none for a site that fits one sheet."""
+    minx, miny, maxx, maxy = bounds
+    nx = int(np.ceil((maxx - minx) / span_m - 1e-9))
+    ny = int(np.ceil((maxy - miny) / span_m - 1e-9))
+    if nx <= 1 and ny <= 1:
+        return []
+    nx, ny = max(nx, 1), max(ny, 1)
+    wx, wy = (maxx - minx) / nx, (maxy - miny) / ny
+    return [(minx + i * wx, miny + j * wy, minx + (i + 1) * wx, miny + (j + 1) * wy)
+            for j in range(ny - 1, -1, -1) for i in range(nx)]      # north-west first
+
+
+def installation_maps(a) -> list[Figure]:
+    """The installation map of the whole site and, for a large one, its sheets."""
+    wins = sheet_windows(a.site.bounds)
+    return [installation_map(a)] + [installation_map(a, w, k + 1, len(wins))
+                                    for k, w in enumerate(wins)]
+
+
+def installation_map(a, window=None, sheet: int | None = None, sheets: int = 0) -> Figure:
+    """APs, switches, cable routes, the target area, and the phase's test points or walks;
+    ``window`` (minx, miny, maxx, maxy) [m]: sheet ``sheet`` of ``sheets`` of it."""
     from matplotlib.colors import ListedColormap
     rm = a.radiomap
-    fig, ax = _figure(a.site, colorbar=False)
+    fig, ax = _figure(a.site, colorbar=False, bounds=window)
     ext = (rm.xs[0] - rm.resolution_m / 2, rm.xs[-1] + rm.resolution_m / 2,
            rm.ys[0] - rm.resolution_m / 2, rm.ys[-1] + rm.resolution_m / 2)
     ax.imshow(np.ma.array(np.ones_like(a.target_mask, float), mask=~a.target_mask),
               origin="lower", extent=ext, cmap=ListedColormap(["#cfe8ff"]), alpha=0.7,
               zorder=0, interpolation="nearest")
     draw_site(ax, a.site, a.plan.aps, labels=False)
-    label_aps(ax, a.plan.aps)
+    shown = a.plan.aps
+    if window is not None:
+        x0, y0, x1, y1 = window
+        shown = [p for p in a.plan.aps if x0 <= p.x_m <= x1 and y0 <= p.y_m <= y1]
+    label_aps(ax, shown)
     sw = {s.name: s for s in a.site.switches}
     for s in a.site.switches:
         ax.plot(*s.position, marker="s", ms=7, mfc="#444444", mec="black", zorder=12)
@@ -145,15 +177,25 @@ def installation_map(a) -> Figure:
             ax.annotate(r.walk, (r.x0_m, r.y0_m), xytext=(2, 2), textcoords="offset points",
                         fontsize=6, color="#c00000", zorder=13)
         legend.append("roaming walk tests (red arrows)")
-    ax.set_title(f"{a.site.name}, phase {a.phase.number}: installation", fontsize=9)
+    where = ""
+    if window is not None:
+        x0, y0, x1, y1 = window
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        where = f", sheet {sheet} of {sheets} (x {x0:.0f}-{x1:.0f} m, y {y0:.0f}-{y1:.0f} m)"
+    ax.set_title(f"{a.site.name}, phase {a.phase.number}: installation{where}", fontsize=9)
     _style(ax, fig)
     png, w, h = _png(fig)
-    return Figure("installation", "Installation map",
+    title = "Installation map" + (f", sheet {sheet} of {sheets}" if window is not None else "")
+    return Figure("installation" if window is None else f"installation-{sheet}", title,
                   "APs (triangles, coloured by channel; label: id" + (", channel/power dBm"
-                                                                      if len(a.plan.aps) <= 30
+                                                                      if len(shown) <= 30
                                                                       else "") + "), PoE "
-                  "switches, cable routes; " + ", ".join(legend) + ".", png, w, h)
+                  "switches, cable routes; " + ", ".join(legend) + "."
+                  + (" The sheets tile the site from the north-west; each shows the part "
+                     "of the overview named in its title." if window is not None else ""),
+                  png, w, h)
 
 
 def all_figures(a) -> list[Figure]:
-    return [installation_map(a)] + radio_maps(a)
+    return installation_maps(a) + radio_maps(a)

@@ -170,6 +170,18 @@ def render_pdf(blocks, title: str, footer: str) -> bytes:
             story += [tab, Spacer(1, 4)]
         elif b.kind == "table":
             story += [_table(b.table, st, width), Spacer(1, 5)]
+        elif b.kind == "signoff":
+            # room to sign: 12 mm rows, kept on one page with its sentence
+            data = [[_cell(c, st["head"]) for c in ("Role", "Name", "Date", "Signature")]]
+            data += [[_cell(r, st["cell"]), "", "", ""] for r in b.items]
+            tab = Table(data, colWidths=[0.3 * width, 0.27 * width, 0.15 * width,
+                                         0.28 * width],
+                        rowHeights=[None] + [12 * mm] * len(b.items), hAlign="LEFT")
+            tab.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#808080")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+            story += [CondPageBreak(60 * mm), Paragraph(markup(b.text), st["p"]), tab]
         elif b.kind == "figure":
             f = b.figure
             w = width

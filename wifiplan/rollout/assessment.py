@@ -57,6 +57,7 @@ class PhaseAssessment:
     logs: dict | None = None
     notes: list[str] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)
+    report_date: str = ""                # YYYY-MM-DD, set by wifiplan.report.assess
 
     @property
     def passed(self) -> bool:
