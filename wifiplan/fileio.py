@@ -1,10 +1,16 @@
 """Safe file input and output shared by every reader and writer.
 
+- :func:`check_size` admits regular files only (no FIFO, device or directory), within a
+  size limit, before anything is read.
 - :func:`read_yaml` refuses files over a size limit before parsing, reports YAML syntax
-  errors with their line, and returns the line of every key path so that validators can
-  name the line of a bad value.
+  errors with their line, refuses a key given twice in one mapping, bounds the nesting
+  depth and the nodes that aliases expand to (a "billion laughs" file is refused, not
+  expanded), and returns the line of every key path so that validators can name the line
+  of a bad value.
 - :func:`write_atomic` writes to a temporary file beside the target and renames it, so an
-  output is either complete or untouched, and an input is never modified.
+  output is either complete or untouched, and an input is never modified; an output that
+  cannot be written (a directory, a path below a file, a read-only folder) is a one-line
+  :class:`InputError`.
 """
 from __future__ import annotations
 
@@ -19,6 +25,11 @@ import yaml
 from .errors import InputError
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024  # 20 MB: larger site/plan/model files are refused unread
+#: YAML nested deeper than this is refused (our files nest 5-6 levels).
+MAX_YAML_DEPTH = 64
+#: YAML whose values, aliases expanded, exceed this many nodes is refused (a 20 MB file of
+#: plain values has fewer; an alias bomb of a few lines has billions).
+MAX_YAML_NODES = 5_000_000
 
 
 def check_size(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> Path:
@@ -28,6 +39,9 @@ def check_size(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> Pat
         raise InputError("file not found", source=str(p))
     if p.is_dir():
         raise InputError("is a directory, expected a file", source=str(p))
+    if not p.is_file():
+        raise InputError("is not a regular file (a pipe or a device?), expected a file",
+                         source=str(p))
     size = p.stat().st_size
     if size > max_bytes:
         raise InputError(f"file is {size / 1e6:.1f} MB, larger than the limit of "
@@ -38,20 +52,57 @@ def check_size(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> Pat
 _SCALARS = yaml.SafeLoader("")
 
 
-def _to_python(node: yaml.Node, path: tuple, lines: dict) -> Any:
+def _expanded_size(node: yaml.Node, memo: dict, depth: int = 0) -> int:
+    """The number of values ``node`` expands to with its aliases, counted once per node of
+    the composed graph (linear time, so an alias bomb is measured, not expanded)."""
+    k = id(node)
+    if k in memo:
+        if memo[k] is None:            # reached again while it is being counted: a cycle
+            raise InputError("YAML alias that refers to itself; refused",
+                             line=node.start_mark.line + 1)
+        return memo[k]
+    if depth > MAX_YAML_DEPTH:
+        raise InputError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels; refused",
+                         line=node.start_mark.line + 1)
+    memo[k] = None
+    n = 1
+    if isinstance(node, yaml.MappingNode):
+        n += sum(_expanded_size(a, memo, depth + 1) + _expanded_size(b, memo, depth + 1)
+                 for a, b in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        n += sum(_expanded_size(v, memo, depth + 1) for v in node.value)
+    memo[k] = n
+    if n > MAX_YAML_NODES:
+        raise InputError(f"YAML expands to more than {MAX_YAML_NODES:,} values (aliases "
+                         f"repeated over and over?); refused", line=node.start_mark.line + 1)
+    return n
+
+
+def _to_python(node: yaml.Node, path: tuple, lines: dict, budget: list) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InputError(f"YAML expands to more than {MAX_YAML_NODES:,} values (aliases "
+                         f"repeated over and over?); refused", line=node.start_mark.line + 1)
+    if len(path) > MAX_YAML_DEPTH:
+        raise InputError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels (or an alias "
+                         f"that refers to itself); refused", line=node.start_mark.line + 1)
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out = {}
         for knode, vnode in node.value:
-            key = _to_python(knode, path + ("<key>",), {})
+            key = _to_python(knode, path + ("<key>",), {}, budget)
             if isinstance(key, (list, dict)):
                 raise InputError("mapping keys must be plain scalars",
                                  line=knode.start_mark.line + 1)
+            if key in out:
+                where = ".".join(str(k) for k in path + (key,))
+                raise InputError(f"key '{where}' given twice (first at line "
+                                 f"{lines[path + (key,)]})", line=knode.start_mark.line + 1)
             lines[path + (key,)] = knode.start_mark.line + 1   # a key's error names its line
-            out[key] = _to_python(vnode, path + (key,), lines)
+            out[key] = _to_python(vnode, path + (key,), lines, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, path + (i,), lines) for i, v in enumerate(node.value)]
+        return [_to_python(v, path + (i,), lines, budget) for i, v in enumerate(node.value)]
     return _SCALARS.construct_object(node, deep=True)  # scalar with safe resolution
 
 
@@ -59,6 +110,9 @@ def parse_yaml(text: str, source: str = "<text>") -> tuple[Any, dict]:
     """Parse YAML text; return ``(data, lines)`` with ``lines[key_path] -> line number``."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise InputError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels; refused",
+                         source=source) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -70,7 +124,8 @@ def parse_yaml(text: str, source: str = "<text>") -> tuple[Any, dict]:
         raise InputError("file is empty, expected a YAML mapping", source=source)
     lines: dict = {}
     try:
-        data = _to_python(node, (), lines)
+        _expanded_size(node, {})
+        data = _to_python(node, (), lines, [MAX_YAML_NODES])
     except InputError as exc:
         raise InputError(exc.detail, source=source, line=exc.line) from None
     except yaml.YAMLError as exc:
@@ -119,11 +174,23 @@ def read_yaml(path, max_bytes: int = MAX_INPUT_BYTES, name: str | None = None
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file + rename); a path that cannot
+    be written is an :class:`InputError` naming it."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    if p.is_dir():
+        raise InputError("is a directory; expected the name of a file to write", source=str(p))
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"cannot write here: {parent} is a file, not a folder",
+                                 source=str(p))
+            break
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(p)) from None
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
             fh.write(data)

@@ -1,0 +1,119 @@
+"""The input and output guards: regular files only, bounded YAML (aliases, depth),
+duplicate keys refused, no output over an input, writer errors as one line, and an
+unexpected error with its own exit code (hostile inputs, one reproducer each)."""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from conftest import FLOORPLANS, SURVEYS
+from wifiplan import cli
+from wifiplan.cli import EXIT_INTERNAL, main
+
+SITE = FLOORPLANS / "production-line.yaml"
+PLAN = FLOORPLANS / "production-line.plan.yaml"
+
+
+def _one_line_exit_2(capsys, argv, *needles):
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+def _bomb(levels: int = 9) -> str:
+    rows = ["a0: &a0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    for i in range(1, levels + 1):
+        rows.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("text, needle", [
+    (_bomb(), "expands to more than"),
+    ("[" * 1000 + "]" * 1000, "nested deeper than"),
+    ("&a [*a]\n", "refers to itself"),
+    ("name: x\noutline: [[0, 0], [9, 0], [9, 9]]\nname: y\n", "key 'name' given twice"),
+])
+def test_hostile_yaml_is_refused_quickly(tmp_path, capsys, text, needle):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    t0 = time.perf_counter()
+    _one_line_exit_2(capsys, ["plan", p, "-o", tmp_path / "o.yaml"], needle, "s.yaml")
+    assert time.perf_counter() - t0 < 10          # refused, not expanded (it was > 60 s)
+    assert not (tmp_path / "o.yaml").exists()
+
+
+def test_a_later_duplicate_zones_key_does_not_empty_the_site(tmp_path, capsys):
+    p = tmp_path / "s.yaml"
+    p.write_text(SITE.read_text(encoding="utf-8") + "zones: []\n")
+    _one_line_exit_2(capsys, ["plan", p, "-o", tmp_path / "o.yaml"], "'zones' given twice")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_is_not_read(tmp_path, capsys):
+    f = tmp_path / "pipe.yaml"
+    os.mkfifo(f)
+    _one_line_exit_2(capsys, ["plan", f, "-o", tmp_path / "o.yaml"], "not a regular file")
+
+
+def _copy(tmp_path, *srcs):
+    out = []
+    for s in srcs:
+        d = tmp_path / s.name
+        shutil.copy(s, d)
+        out.append(d)
+    return out
+
+
+@pytest.mark.parametrize("make", [
+    lambda t, s, p, v: (["plan", s, "-o", s], s),
+    lambda t, s, p, v: (["heatmap", s, p, "-o", p], p),
+    lambda t, s, p, v: (["survey", "check", s, p, v, "-o", v], v),
+    lambda t, s, p, v: (["logs", "analyze", v, "-o", v], v),
+    lambda t, s, p, v: (["report", s, "--plan", p, "--survey", t / "aps.csv", "--phase", "1",
+                         "-o", t], t / "aps.csv"),
+])
+def test_no_command_writes_over_its_input(tmp_path, capsys, make):
+    s, p, v = _copy(tmp_path, SITE, PLAN, SURVEYS / "production-line-sjis.csv")
+    shutil.copy(v, tmp_path / "aps.csv")
+    argv, victim = make(tmp_path, s, p, v)
+    before = victim.read_bytes()
+    _one_line_exit_2(capsys, argv, "input")
+    assert victim.read_bytes() == before
+
+
+def test_an_output_that_links_to_the_input_is_refused(tmp_path, capsys):
+    (s,) = _copy(tmp_path, SITE)
+    (tmp_path / "link.yaml").symlink_to(s)
+    before = s.read_bytes()
+    _one_line_exit_2(capsys, ["plan", s, "-o", tmp_path / "link.yaml"], "overwrite an input")
+    assert s.read_bytes() == before
+
+
+def test_outputs_that_cannot_be_written_are_one_line(tmp_path, capsys):
+    (tmp_path / "dir.yaml").mkdir()
+    _one_line_exit_2(capsys, ["plan", SITE, "-o", tmp_path / "dir.yaml"], "is a directory")
+    (tmp_path / "file").write_text("x")
+    _one_line_exit_2(capsys, ["plan", SITE, "-o", tmp_path / "file" / "o.yaml"],
+                     "is a file, not a folder")
+
+
+def test_an_unexpected_error_has_its_own_exit_code_and_one_line(monkeypatch, capsys):
+    def boom(args):
+        raise RuntimeError("something\nwent wrong")
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["plan"].set_defaults(func=boom)
+    code = main(["plan", str(SITE), "-o", "unused.yaml"])
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_INTERNAL and code not in (0, 1, 2)
+    assert err.splitlines() == ["wifiplan: internal error: RuntimeError: something went wrong "
+                                "(this is a bug; run with --debug for the traceback)"]
+    with pytest.raises(RuntimeError):
+        main(["--debug", "plan", str(SITE), "-o", "unused.yaml"])
