@@ -117,3 +117,42 @@ def test_an_unexpected_error_has_its_own_exit_code_and_one_line(monkeypatch, cap
                                 "(this is a bug; run with --debug for the traceback)"]
     with pytest.raises(RuntimeError):
         main(["--debug", "plan", str(SITE), "-o", "unused.yaml"])
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"channel": 165}, "channel 165 is not allowed in domain JP"),
+    ({"channel": 52}, "channel 52 is a DFS channel"),
+    ({"channel": 6}, "channel 6 is not allowed"),
+    ({"tx_power_dbm": 30}, "exceeds the 23 dBm limit"),
+    ({"width_mhz": 40}, "width 40 MHz"),
+    ({"bssid": "same"}, "is also AP1's"),
+])
+def test_deploy_refuses_a_plan_that_breaks_its_domain(tmp_path, capsys, change, needle):
+    import yaml
+    d = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
+    if change.get("bssid") == "same":
+        d["aps"][1]["bssid"] = d["aps"][0]["bssid"]
+    else:
+        d["aps"][0].update(change)
+    p = tmp_path / "bad.plan.yaml"
+    p.write_text(yaml.safe_dump(d))
+    out = tmp_path / "deploy"
+    _one_line_exit_2(capsys, ["deploy", SITE, p, "--cluster", FLOORPLANS.parent / "deploy" /
+                              "cluster.yaml", "-o", out], needle, "before deploying")
+    assert not out.exists()
+
+
+def test_a_grid_beyond_the_limit_is_refused_before_allocating(tmp_path, capsys):
+    p = tmp_path / "km.yaml"
+    p.write_text("name: km\noutline: [[0, 0], [1000, 0], [1000, 1000], [0, 1000]]\n"
+                 "zones: [{name: all, polygon: [[0, 0], [1000, 0], [1000, 1000], [0, 1000]]}]\n")
+    t0 = time.perf_counter()
+    _one_line_exit_2(capsys, ["plan", p, "-o", tmp_path / "o.yaml"], "more than this tool "
+                     "computes", "or coarser")
+    assert time.perf_counter() - t0 < 30          # it allocated until numpy failed before
+    from wifiplan.errors import InputError
+    from wifiplan.radiomap import MAX_GRID_CELLS, grid_shape
+    assert grid_shape((0, 0, 1000, 1000), 0.5) == (2000, 2000)      # 4 million: the limit
+    assert 2000 * 2000 == MAX_GRID_CELLS
+    with pytest.raises(InputError, match="0.5 m or coarser"):
+        grid_shape((0, 0, 1000, 1000), 0.4)

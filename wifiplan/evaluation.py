@@ -176,10 +176,16 @@ def co_channel_conflicts(rssi_dbm: np.ndarray, channels, ap_ids, area_m2: float 
 
 def plan_violations(site, aps, ap_gain_dbi: float) -> list[str]:
     """Rule violations of the APs' settings: DFS or forbidden channel, width other than
-    20 MHz, EIRP above the domain's limit for the channel."""
+    20 MHz, EIRP above the domain's limit for the channel, a BSSID given to two APs."""
     allowed = set(site.allowed_channels())
     out = []
+    seen: dict[str, str] = {}
     for a in aps:
+        b = (a.bssid or "").lower()
+        if b and b in seen:
+            out.append(f"{a.id}: BSSID {a.bssid} is also {seen[b]}'s")
+        elif b:
+            seen[b] = a.id
         if is_dfs(a.channel):
             out.append(f"{a.id}: channel {a.channel} is a DFS channel")
         elif a.channel not in allowed:

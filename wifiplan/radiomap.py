@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import InputError
 from .plan import AP
 from .plotting import plot_radiomap
 from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
@@ -24,11 +25,47 @@ NOT_HEARD_DBM = -200.0
 MW_CACHE_MAX_BYTES = 512 * 2 ** 20   # keep per-layer mW maps for fast edits up to this size
 
 
-def grid_axes(bounds, resolution_m: float):
-    """Cell-centre coordinates [m] covering ``bounds`` = (minx, miny, maxx, maxy)."""
+#: The largest grid a map or an evaluation is computed on [cells]: 4 million, e.g. a
+#: 1 km x 1 km site at 0.5 m (DESIGN.md: a factory hall at 0.5-1 m is 10^4-10^6 cells).
+MAX_GRID_CELLS = 4_000_000
+#: The most memory the per-AP layers of one radio map may take [bytes] (float32 values;
+#: the planner's map of every candidate mount point is the largest).
+MAX_LAYER_BYTES = 3 * 1024 ** 3
+
+
+def grid_shape(bounds, resolution_m: float, n_layers: int = 1) -> tuple[int, int]:
+    """(nx, ny) of the grid of ``resolution_m`` [m] over ``bounds``, checked before anything
+    is allocated: at most :data:`MAX_GRID_CELLS` cells and, for ``n_layers`` per-AP layers,
+    at most :data:`MAX_LAYER_BYTES`; else an :class:`InputError` saying which grid step
+    would fit."""
     minx, miny, maxx, maxy = bounds
+    if not (np.isfinite(resolution_m) and resolution_m > 0):
+        raise InputError(f"grid step must be a positive number of metres, got {resolution_m!r}",
+                         key="resolution")
     nx = max(1, int(np.ceil((maxx - minx) / resolution_m - 1e-9)))
     ny = max(1, int(np.ceil((maxy - miny) / resolution_m - 1e-9)))
+    cells = nx * ny
+    need = cells * max(int(n_layers), 1) * 4
+    if cells > MAX_GRID_CELLS or need > MAX_LAYER_BYTES:
+        area = (maxx - minx) * (maxy - miny)
+        fit = max(np.sqrt(area / MAX_GRID_CELLS),
+                  np.sqrt(area * max(int(n_layers), 1) * 4 / MAX_LAYER_BYTES))
+        what = (f"{cells:,} cells" if cells > MAX_GRID_CELLS else
+                f"{need / 1024 ** 3:.1f} GB for {n_layers:,} AP layers (when planning: one per "
+                f"candidate mount point)")
+        raise InputError(f"a {resolution_m:g} m grid over {maxx - minx:.0f} m x "
+                         f"{maxy - miny:.0f} m is {what}, more than this tool computes "
+                         f"({MAX_GRID_CELLS:,} cells, {MAX_LAYER_BYTES / 1024 ** 3:.0f} GB); "
+                         f"use a grid of {np.ceil(fit * 10) / 10:g} m or coarser, or plan "
+                         f"zone by zone", key="resolution")
+    return nx, ny
+
+
+def grid_axes(bounds, resolution_m: float, n_layers: int = 1):
+    """Cell-centre coordinates [m] covering ``bounds`` = (minx, miny, maxx, maxy), within
+    the limits of :func:`grid_shape`."""
+    minx, miny, _, _ = bounds
+    nx, ny = grid_shape(bounds, resolution_m, n_layers)
     xs = minx + resolution_m * (np.arange(nx) + 0.5)
     ys = miny + resolution_m * (np.arange(ny) + 0.5)
     return xs, ys
@@ -300,7 +337,7 @@ def compute_radiomap(site, aps, resolution_m: float = 1.0, model: PropagationMod
     """Compute the radio map of ``aps`` over ``site`` at ``resolution_m`` [m]."""
     model = model or PropagationModel.for_site(site)
     geom = geom or Geometry.from_site(site, model.material_losses)
-    xs, ys = grid_axes(site.bounds, resolution_m)
+    xs, ys = grid_axes(site.bounds, resolution_m, len(aps))
     gain = _gain_layers(site, list(aps), xs, ys, model, geom)
     return RadioMap(site, list(aps), model, geom, resolution_m, xs, ys, gain)
 

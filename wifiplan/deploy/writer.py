@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import InputError
+from ..evaluation import plan_violations
 from ..fileio import dump_yaml, write_atomic
+from ..site import PROPAGATION_DEFAULTS
 from .capacity import capacity_check, capacity_report
 from .cluster import Cluster
 from .kubernetes import dump_manifest, manifests, validate_manifest
@@ -19,6 +22,15 @@ def deploy(site, plan, cluster: Cluster, out_dir: str | Path, *, model=None,
     """Write site-network.yaml, manifests/, otelcol-wifi.yaml, capacity.json and .csv.
 
     Returns ``{"files": [...], "capacity": frame, "ok": bool, "validated": {...}}``."""
+    gain = (model.ap_gain_dbi if model is not None else
+            float(site.propagation.get("ap_gain_dbi", PROPAGATION_DEFAULTS["ap_gain_dbi"])))
+    bad = plan_violations(site, plan.aps, gain)
+    if bad:        # an inventory for APs the domain forbids must not reach the cluster
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise InputError(f"the plan breaks the rules of domain {site.regulatory_domain}: "
+                         f"{'; '.join(bad[:3])}{more}; correct it (wifiplan plan SITE --plan "
+                         f"PLAN.yaml re-assigns channels and powers) before deploying",
+                         source=getattr(plan, "source", None))
     out = Path(out_dir)
     network = site_network(site, plan, cluster, site_lines)
     objs = manifests(site, plan, cluster, network)
