@@ -16,7 +16,7 @@ import streamlit as st
 
 from ..errors import InputError
 from ..evaluation import evaluate_plan
-from ..fileio import dump_yaml
+from ..fileio import dump_yaml, read_input
 from ..plan import AP, Plan, check_plan_against_site, plan_from_dict
 from ..propagation import PropagationModel
 from ..radiomap import compute_radiomap
@@ -249,6 +249,16 @@ def radiomap():
     return rm
 
 
+def radiomap_or_stop():
+    """:func:`radiomap`, or the library's message and the page stopped when the grid is
+    beyond what the library computes (:func:`wifiplan.radiomap.grid_shape`)."""
+    try:
+        return radiomap()
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+
+
 def evaluation(rm) -> dict | None:
     """``wifiplan.evaluation.evaluate_plan`` of the current plan on ``rm`` (None without a map)."""
     if rm is None:
@@ -283,8 +293,9 @@ def file_stem(a_site: Site) -> str:
 
 
 def uploaded_text(upload) -> str:
-    """Text of an uploaded file (UTF-8, with or without BOM); InputError otherwise."""
-    raw = upload.getvalue()
+    """Text of an uploaded YAML file (UTF-8, with or without BOM), within the readers' size
+    limit (:func:`wifiplan.fileio.read_input`); InputError otherwise."""
+    raw, _ = read_input(upload, name=upload.name)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

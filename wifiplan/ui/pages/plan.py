@@ -214,7 +214,7 @@ with top:
             state.BACKGROUND)), width="stretch", key="plan_site_only")
     else:
         kind = map_controls(site)
-        rm = state.radiomap()
+        rm = state.radiomap_or_stop()
         ev = state.evaluation(rm)
         show_metrics(ev)
         show_map(rm, site, kind)

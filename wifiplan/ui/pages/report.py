@@ -24,7 +24,7 @@ DOWNLOADS = [("report.html", "HTML report", "text/html", ":material/language:"),
 def generate(report_mod, site, plan, phase: int, with_survey: bool) -> dict:
     """Run the library's report on the session's site, plan, model and survey (all held in
     memory: the files come back as bytes)."""
-    rm = state.radiomap()
+    rm = state.radiomap_or_stop()
     survey = st.session_state.get(state.SURVEY) if with_survey else None
     model = state.model()
     calibrated = model is not None and model != PropagationModel.for_site(site)

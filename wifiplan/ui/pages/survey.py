@@ -132,7 +132,7 @@ def show_findings(doc: dict, severities: dict) -> pd.DataFrame:
 
 
 def show_maps(site, plan, survey, survey_mod, shown: pd.DataFrame) -> None:
-    rm = state.radiomap()
+    rm = state.radiomap_or_stop()
     if rm is None:
         return
     # the library's maps: our APs only (BSSIDs matched to the plan), on the radio map's grid
