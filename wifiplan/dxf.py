@@ -21,6 +21,7 @@ validated like any site file, so the errors are the ones ``load_site`` gives.
 from __future__ import annotations
 
 import io
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,9 @@ def read_dxf(source, name: str | None = None):
         data = check_size(source).read_bytes()
     if not data.strip():
         raise InputError("file is empty, expected a DXF drawing", source=label)
+    quiet = logging.getLogger("ezdxf")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)      # its repairs are ours to report, in one line
     try:
         doc, auditor = recover.read(io.BytesIO(data))
     except ezdxf.DXFStructureError as exc:
@@ -88,6 +92,8 @@ def read_dxf(source, name: str | None = None):
     except (UnicodeDecodeError, ValueError, EOFError) as exc:
         raise InputError(f"not a readable DXF drawing ({str(exc).splitlines()[0]})",
                          source=label) from None
+    finally:
+        quiet.setLevel(level)
     if auditor.has_errors:
         raise InputError(f"DXF drawing has {len(auditor.errors)} unrecoverable errors "
                          f"(first: {auditor.errors[0].message})", source=label)
@@ -235,6 +241,8 @@ def _points(e, tol_units: float) -> np.ndarray:
 
 
 def _dedupe(pts: np.ndarray, eps: float) -> np.ndarray:
+    if len(pts) == 0:            # a circle or an arc of radius 0 has no vertices
+        return pts
     keep = [0]
     for i in range(1, len(pts)):
         if np.hypot(*(pts[i] - pts[keep[-1]])) > eps:

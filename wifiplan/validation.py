@@ -41,19 +41,42 @@ def key_of(path: tuple) -> str:
     return out
 
 
+def _short(v, n: int = 60) -> str:
+    """``repr(v)`` cut to ``n`` characters: a message never echoes a whole input."""
+    r = repr(v)
+    return r if len(r) <= n else r[:n - 3] + "..."
+
+
 def check_number(ctx, path, v, *, lo=-math.inf, hi=math.inf, what="a number") -> float:
     if isinstance(v, bool) or v is None:
         ctx.fail(path, f"expected {what}, got {v!r}")
-    if isinstance(v, str) and _FLOAT_RE.match(v.strip()):
+    if isinstance(v, str) and len(v) < 100 and _FLOAT_RE.match(v.strip()):
         v = float(v)
     if not isinstance(v, (int, float)):
-        ctx.fail(path, f"expected {what}, got {v!r}")
-    f = float(v)
+        ctx.fail(path, f"expected {what}, got {_short(v)}")
+    try:
+        f = float(v)
+    except OverflowError:              # an integer of hundreds of digits
+        f = math.inf if v > 0 else -math.inf
     if not math.isfinite(f):
-        ctx.fail(path, f"expected a finite number, got {v!r}")
+        ctx.fail(path, f"expected a finite number, got {_short(v)}")
     if not (lo <= f <= hi):
         ctx.fail(path, f"{f:g} is out of range, expected {what} between {lo:g} and {hi:g}")
     return f
+
+
+def check_finite(ctx, path, v) -> None:
+    """Fail at the first NaN or infinity anywhere in ``v`` (mappings and lists walked),
+    naming its key: a schema's "type: number" admits them and every range test on a NaN
+    is false."""
+    if isinstance(v, float) and not math.isfinite(v):
+        ctx.fail(path, f"expected a finite number, got {v!r}")
+    elif isinstance(v, dict):
+        for k, x in v.items():
+            check_finite(ctx, path + (k,), x)
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            check_finite(ctx, path + (i,), x)
 
 
 def check_name(ctx, path, v) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..fileio import read_yaml
 from ..rules import ROAM_THRESHOLD_DBM
-from ..validation import Ctx
+from ..validation import Ctx, check_finite
 
 #: Namespaces that seed 8.1.2 requires in every cluster description.
 REQUIRED_NAMESPACES = ("imageflow-web", "imageflow-backend", "imageflow-processing",
@@ -186,6 +186,7 @@ def cluster_from_dict(d: Any, source: str = "<cluster>", lines: dict | None = No
     ctx = Ctx(source, lines or {})
     if not isinstance(d, dict):
         ctx.fail((), f"expected a cluster description (a mapping), got {type(d).__name__}")
+    check_finite(ctx, (), d)
     validate_with_schema(d, load_schema("cluster"), ctx)
     d = copy.deepcopy(d)
 

@@ -196,7 +196,7 @@ def analyze_logs(logs, plan=None, *, min_rssi_dbm: float = ROAM_THRESHOLD_DBM,
                "fraction": round(float(r.below_s / r.time_s), 4) if r.time_s else 0.0,
                "samples": int(r.samples), "p10_rssi_dbm": round(float(r.p10_rssi_dbm), 1),
                "median_rssi_dbm": round(float(r.median_rssi_dbm), 1)}
-        if ap_id in weak_xy.index:
+        if ap_id in weak_xy.index and np.isfinite(weak_xy.loc[ap_id].to_numpy(float)).all():
             row["weak_centroid_xy_m"] = [round(float(v), 1) for v in weak_xy.loc[ap_id]]
         o = own.loc[ap_id] if ap_id in own.index else None
         row["without_sticky"] = {

@@ -1,0 +1,77 @@
+"""Property-based fuzzing of every reader through the CLI in-process (the short campaign;
+``benchmarks/fuzz_campaign.py`` is the long one), and the reproducers it found."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fuzzing
+from wifiplan.cli import main
+
+
+@settings(max_examples=66, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(sorted(fuzzing.KINDS)), seed=st.integers(0, 2 ** 32 - 1))
+def test_no_input_crashes_hangs_or_is_accepted_as_garbage(tmp_path_factory, kind, seed):
+    case = fuzzing.make_case(kind, random.Random(seed))
+    r = fuzzing.run_case(case, tmp_path_factory.mktemp("fz") / "case", timeout_s=60)
+    assert r["outcome"] in ("refused", "accepted"), r
+
+
+def _dxf(tmp_path, build):
+    import ezdxf
+    doc = ezdxf.new()
+    build(doc.modelspace())
+    p = tmp_path / "d.dxf"
+    doc.saveas(p)
+    return p
+
+
+def test_dxf_circle_and_arc_of_radius_zero(tmp_path, capsys):
+    p = _dxf(tmp_path, lambda m: (m.add_circle((5, 5), 0.0, dxfattribs={"layer": "WALL"}),
+                                  m.add_arc((9, 9), 0.0, 0, 90, dxfattribs={"layer": "WALL"}),
+                                  m.add_line((0, 0), (10, 0), dxfattribs={"layer": "WALL"})))
+    code = main(["import-dxf", str(p), "--layer", "WALL=concrete", "-o", str(tmp_path / "s.yaml")])
+    assert code in (0, 1, 2) and "internal error" not in capsys.readouterr().err
+
+
+def test_a_400_digit_number_is_out_of_range(tmp_path, capsys):
+    from conftest import FLOORPLANS
+    text = (FLOORPLANS / "small-workshop.yaml").read_text(encoding="utf-8")
+    p = tmp_path / "s.yaml"
+    p.write_text(text.replace("height_m: 1.6", "height_m: " + "9" * 400, 1))
+    assert "9" * 400 in p.read_text()
+    assert main(["plan", str(p), "-o", str(tmp_path / "o.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "finite number" in err and len(err) < 400          # not the whole number echoed
+
+
+def test_nan_in_the_cluster_description_is_refused(tmp_path, capsys):
+    from conftest import FLOORPLANS, ROOT
+    c = tmp_path / "cluster.yaml"
+    c.write_text((ROOT / "deploy" / "cluster.yaml").read_text(encoding="utf-8")
+                 .replace("memory_gib: 16", "memory_gib: .nan", 1))
+    assert ".nan" in c.read_text()
+    code = main(["deploy", str(FLOORPLANS / "small-workshop.yaml"),
+                 str(FLOORPLANS / "small-workshop.plan.yaml"), "--cluster", str(c), "-o",
+                 str(tmp_path / "d")])
+    err = capsys.readouterr().err
+    assert code == 2 and "memory_gib" in err and "finite" in err
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("drop", ["x_m", "y_m"])
+def test_logs_without_a_position_column_write_no_nan(tmp_path, drop):
+    import json
+
+    from conftest import FLOORPLANS, SURVEYS
+    src = (SURVEYS / "production-line-terminal-log.csv").read_text(encoding="utf-8")
+    p = tmp_path / "log.csv"
+    p.write_text(src.replace(drop, "", 1))
+    code = main(["logs", "analyze", str(p), "--plan", str(FLOORPLANS / "production-line.plan.yaml"),
+                 "-o", str(tmp_path / "o.json")])
+    if code in (0, 1):
+        assert not fuzzing._walk_non_finite(json.loads((tmp_path / "o.json").read_text()))
