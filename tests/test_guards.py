@@ -156,3 +156,29 @@ def test_a_grid_beyond_the_limit_is_refused_before_allocating(tmp_path, capsys):
     assert 2000 * 2000 == MAX_GRID_CELLS
     with pytest.raises(InputError, match="0.5 m or coarser"):
         grid_shape((0, 0, 1000, 1000), 0.4)
+
+
+def test_predict_writes_the_points_as_given_and_refuses_shifted_or_far_rows(tmp_path, capsys):
+    shop, shop_plan = FLOORPLANS / "small-workshop.yaml", FLOORPLANS / "small-workshop.plan.yaml"
+    pts = tmp_path / "p.csv"
+    pts.write_text("x_m,y_m\n5.123,5\n10,3.0001\n")
+    out = tmp_path / "o.csv"
+    assert main(["predict", str(shop), str(shop_plan), "--points", str(pts), "-o", str(out)]) == 0
+    rows = [r.split(",")[:2] for r in out.read_text().splitlines()[1:]]
+    assert rows == [["5.123", "5"], ["10", "3.0001"]]        # joins back onto the input
+    for text, line in (("x_m,y_m\n1,2,3\n", "p.csv:2"), ("x_m,y_m\n1,2\n1,2,3\n", "line 3")):
+        pts.write_text(text)           # it was predicted at (2, 3)
+        _one_line_exit_2(capsys, ["predict", shop, shop_plan, "--points", pts, "-o", out],
+                         line, "fields")
+    pts.write_text("x_m,y_m\n1e300,2\n")
+    _one_line_exit_2(capsys, ["predict", shop, shop_plan, "--points", pts, "-o", out],
+                     "p.csv:2", "within 1e+06")
+
+
+def test_a_plan_of_another_site_is_refused(tmp_path, capsys):
+    p = tmp_path / "other.plan.yaml"
+    p.write_text(PLAN.read_text(encoding="utf-8").replace("site: Production Line",
+                                                           "site: Another Factory", 1))
+    assert "Another Factory" in p.read_text()
+    _one_line_exit_2(capsys, ["report", SITE, "--plan", p, "--phase", "1", "-o",
+                              tmp_path / "r"], "for site 'Another Factory'", "other.plan.yaml:")

@@ -188,6 +188,9 @@ def parse_plan(text: str, source: str = "<plan>", site=None) -> Plan:
 
 def check_plan_against_site(plan: Plan, site, lines: dict | None = None) -> None:
     ctx = Ctx(plan.source or "<plan>", lines or {})
+    if plan.site and site.name and str(plan.site).strip() != str(site.name).strip():
+        ctx.fail(("site",), f"the plan is for site '{plan.site}', not for '{site.name}' (the "
+                            "site file's name); give the plan of this site")
     if len(plan.aps):
         inside = site.inside_outline(plan.positions()[:, 0], plan.positions()[:, 1], 0.5)
         for i, ok in enumerate(inside):
