@@ -121,3 +121,57 @@ def test_batch_bad_arguments(tmp_path, capsys):
     empty.mkdir()
     assert main(["batch", str(empty), "-o", str(tmp_path / "o")]) == 2
     assert "no site files" in capsys.readouterr().err
+
+
+def test_report_folder_names_never_leave_the_output_and_never_collide():
+    from wifiplan.report.batch import report_folder_name
+    taken: set[str] = set()
+    names = [report_folder_name(s, taken) for s in
+             ["..", "index", "Index", "a/b", "x" * 300, "", "hall", "HALL", "con", "名前"]]
+    assert len({n.lower() for n in names}) == len(names)
+    for n in names:
+        assert n and not n.startswith(".") and "/" not in n and len(n) <= 80
+        assert n.lower() not in ("index", "con")
+
+
+def test_batch_killed_half_way_leaves_no_workers_and_a_rerun_completes(tmp_path):
+    """SIGKILL the batch while its two workers run; they die with it; the rerun writes a
+    complete, correct output folder (every report, the index, no temporary file)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    src = tmp_path / "sites"
+    src.mkdir()
+    for k in range(4):
+        for p in SAMPLE_SITES[:2]:
+            (src / f"{p.stem}-{k}.yaml").write_text(p.read_text(encoding="utf-8"),
+                                                    encoding="utf-8")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "wifiplan", "batch", str(src), "-o", str(out), "--workers",
+           "2", "--phases", "1,3", "--resolution", "4"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(out.glob("*/phase1/report.json")):
+        time.sleep(0.2)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                              text=True).stdout.split()
+    assert children, "the batch had no workers running"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(3)
+    alive = [c for c in children if os.path.exists(f"/proc/{c}") and
+             "zombie" not in open(f"/proc/{c}/status").read().lower()]
+    assert alive == [], "workers outlived the killed batch"
+    assert not (out / "index.json").exists()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode in (0, 1), r.stderr
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    assert len(index["sites"]) == 8 and all(s["error"] is None for s in index["sites"])
+    for s in index["sites"]:
+        for ph in ("1", "3"):
+            d = out / Path(s["phases"][ph]["json"]).parent
+            assert sorted(f.name for f in d.iterdir()) == sorted(
+                ["report.html", "report.pdf", "aps.csv", "bom.csv", "report.json"])
+    assert not list(out.rglob(".*.tmp"))

@@ -205,6 +205,20 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     return p
 
 
+def remove_stale_temporaries(folder: str | os.PathLike) -> int:
+    """Remove the temporary files that :func:`write_atomic` leaves in ``folder`` when its
+    process is killed mid-write (``.NAME.*.tmp``); returns how many. Only ours: hidden files
+    ending in ``.tmp`` directly in the folder."""
+    d = Path(folder)
+    n = 0
+    if d.is_dir():
+        for f in d.glob(".*.tmp"):
+            if f.is_file():
+                f.unlink()
+                n += 1
+    return n
+
+
 def dump_yaml(data: Any) -> str:
     """YAML text for our files: block style at the top, short lists in flow style."""
     class _Dumper(yaml.SafeDumper):

@@ -9,6 +9,8 @@ fails is listed in the index with its error; the others go on.
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import time
 import traceback
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..fileio import write_atomic
+from ..fileio import remove_stale_temporaries, write_atomic
 from ..inputs import load_inputs
 from ..plan import save_plan
 from ..planning import plan_site
@@ -69,14 +71,38 @@ def find_sites(folder) -> list[Path]:
                   if not p.name.endswith((".plan.yaml", ".model.yaml")))
 
 
+#: Names a site's report folder may not take: the index files beside them, and the
+#: names Windows reserves (the folder may be copied there).
+RESERVED_NAMES = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                  *(f"lpt{i}" for i in range(1, 10))}
+MAX_FOLDER_NAME = 80
+
+
+def report_folder_name(stem: str, taken: set[str]) -> str:
+    """A folder name for a site's reports inside the batch output, from its file's stem:
+    only letters, digits, ``.``, ``_`` and ``-``, no leading dot (so never ``..``), at most
+    80 characters, never a reserved name, and distinct from ``taken`` (case-insensitively;
+    a clash gets ``-2``, ``-3``...). ``taken`` is updated."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).lstrip(".")[:MAX_FOLDER_NAME] or "site"
+    if name.lower().split(".")[0] in RESERVED_NAMES:
+        name = f"site-{name}"
+    base, k = name, 2
+    while name.lower() in taken:
+        name = f"{base}-{k}"
+        k += 1
+    taken.add(name.lower())
+    return name
+
+
 def make_jobs(folder, outdir, phases=(1, 2, 3, 4), resolution_m: float = 1.0,
               model_path=None) -> list[SiteJob]:
     jobs = []
+    taken: set[str] = set()
     for p in find_sites(folder):
         plan = plan_path_for(p)
+        name = report_folder_name(p.name[:-len(".yaml")], taken)
         jobs.append(SiteJob(str(p), str(plan) if plan.is_file() else None,
-                            str(Path(outdir) / p.name[:-len(".yaml")]), tuple(phases),
-                            resolution_m, model_path))
+                            str(Path(outdir) / name), tuple(phases), resolution_m, model_path))
     return jobs
 
 
@@ -142,7 +168,8 @@ def _results_local(jobs, workers: int, progress):
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as ex:
         futs = {ex.submit(run_site_job, j): j for j in jobs}
         for f in as_completed(futs):
             try:
@@ -151,6 +178,29 @@ def _results_local(jobs, workers: int, progress):
                 yield SiteResult(file=Path(futs[f].site_path).name,
                                  error=f"worker failed: {_describe(exc)}").to_dict()
             progress()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make a worker process end when the batch that started it ends, however it ends
+    (SIGKILL included): the kernel's parent-death signal on Linux, and everywhere a watcher
+    thread that exits when the parent is gone."""
+    import threading
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch():
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(1.0)
+    threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
+    if os.getppid() != parent_pid:        # the parent died before the signal was set
+        os._exit(1)
 
 
 def _results_dask(jobs, address: str, progress):
@@ -205,6 +255,7 @@ def run_batch(folder, outdir, *, workers: int = 1, phases=(1, 2, 3, 4),
 
 
 def write_index(out: Path, rows: list[dict], phases, total_s: float) -> None:
+    remove_stale_temporaries(out)
     n_err = sum(1 for r in rows if r["error"])
     n_fail = sum(1 for r in rows for p in r["phases"].values() if p.get("passed") is False)
     summary = (f"{len(rows)} sites, {len(rows) - n_err} without error, {n_err} with errors; "
