@@ -182,3 +182,55 @@ def test_a_plan_of_another_site_is_refused(tmp_path, capsys):
     assert "Another Factory" in p.read_text()
     _one_line_exit_2(capsys, ["report", SITE, "--plan", p, "--phase", "1", "-o",
                               tmp_path / "r"], "for site 'Another Factory'", "other.plan.yaml:")
+
+
+@pytest.mark.parametrize("model, key", [
+    ("model: hall\nap_gain_dbi: 1000\n", "ap_gain_dbi"),            # predicted +943 dBm
+    ("model: log-distance\npl0_db: 40\nexponent: 0\nfreq_ref_mhz: 5500\n", "exponent"),
+    ("model: log-distance\npl0_db: 40\nexponent: -3\nfreq_ref_mhz: 5500\n", "exponent"),
+    ("model: hall\nclient_gain_dbi: .inf\n", "client_gain_dbi"),
+])
+def test_model_numbers_have_physical_ranges(tmp_path, capsys, model, key):
+    m = tmp_path / "m.yaml"
+    m.write_text(model)
+    pts = tmp_path / "p.csv"
+    pts.write_text("x_m,y_m\n5,5\n")
+    _one_line_exit_2(capsys, ["predict", SITE, PLAN, "--points", pts, "--model", m, "-o",
+                              tmp_path / "o.csv"], "m.yaml:", key)
+
+
+def test_site_keys_of_the_wrong_type_and_long_names(tmp_path, capsys):
+    text = SITE.read_text(encoding="utf-8")
+    p = tmp_path / "s.yaml"
+    p.write_text(text.replace("regulatory_domain: JP", "regulatory_domain: [JP]", 1))
+    assert "[JP]" in p.read_text()
+    _one_line_exit_2(capsys, ["plan", p, "-o", tmp_path / "o.yaml"], "regulatory_domain")
+    p.write_text(text.replace("name: line-a", "name: " + "z" * 500, 1))
+    _one_line_exit_2(capsys, ["plan", p, "-o", tmp_path / "o.yaml"], "at most 120")
+    plan = tmp_path / "p.yaml"
+    plan.write_text(PLAN.read_text(encoding="utf-8").replace("id: AP1", "id: " + "A" * 3000))
+    _one_line_exit_2(capsys, ["report", SITE, "--plan", plan, "--phase", "3", "-o",
+                              tmp_path / "r"], "aps[0].id", "at most 32")
+
+
+def test_calibration_of_a_hall_without_walls_or_obstacles(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from wifiplan.plan import AP, Plan
+    from wifiplan.propagation import rssi_points_dbm
+    from wifiplan.site import parse_site
+    from wifiplan.survey import calibrate
+    site = parse_site("name: open\noutline: [[0, 0], [40, 0], [40, 30], [0, 30]]\n"
+                      "zones: [{name: all, polygon: [[0, 0], [40, 0], [40, 30], [0, 30]]}]\n")
+    aps = [AP("A", 10, 15, 5.0, 36, tx_power_dbm=10, bssid="02:00:00:00:00:01"),
+           AP("B", 30, 15, 5.0, 44, tx_power_dbm=10, bssid="02:00:00:00:00:02")]
+    xs, ys = np.meshgrid(np.arange(1.0, 40, 3), np.arange(1.0, 30, 3))
+    x, y = xs.ravel(), ys.ravel()
+    r = rssi_points_dbm(site, aps, x, y) + np.random.default_rng(1).normal(0, 2, (2, x.size))
+    rows = pd.DataFrame({"x_m": np.tile(x, 2), "y_m": np.tile(y, 2),
+                         "bssid": np.repeat([a.bssid for a in aps], x.size), "ssid": "W",
+                         "channel": np.repeat([36, 44], x.size), "rssi_dbm": r.ravel(),
+                         "line": np.arange(r.size) + 2})
+    model, rep = calibrate(site, Plan("open", aps), rows, folds=3)
+    assert rep["materials"] == {} and rep["rmse_after_db"] < 3.0

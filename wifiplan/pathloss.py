@@ -157,6 +157,16 @@ MODELS: dict[str, PathLossModel] = {m.name: m for m in [
 ]}
 
 HALL = "hall"   # the default model (site.PROPAGATION_DEFAULTS)
+
+#: Physical ranges of the numbers a site's ``propagation:`` block or a model file may give
+#: (what an antenna, a law or a calibrated offset can be; outside them a value is a typo):
+#: gains [dBi], the intercept [dB], the exponent, the reference frequency [MHz] (2.4-7.1 GHz
+#: Wi-Fi), the hall model's offsets [dB] and heights [m].
+PARAM_RANGES = {"ap_gain_dbi": (-10.0, 20.0), "client_gain_dbi": (-10.0, 10.0),
+                "pl0_db": (0.0, 120.0), "exponent": (1.0, 6.0),
+                "freq_ref_mhz": (2400.0, 7125.0), "reverb_offset_db": (-40.0, 40.0),
+                "coupling_offset_db": (-40.0, 40.0), "reverb_time_offset_db": (-40.0, 40.0),
+                "ap_height_m": (0.0, 50.0), "client_height_m": (0.0, 50.0)}
 MIN_DISTANCE_M = 1.0  # the laws hold from 1 m; closer points are evaluated at 1 m
 
 

@@ -28,6 +28,8 @@ BSSID_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 AP_HEIGHT_RANGE_M = (0.0, 50.0)
 TX_POWER_RANGE_DBM = (-10.0, 36.0)
 PLAN_KEYS = {"site", "aps", "metrics", "regulatory_domain", "model", "notes", "backhaul"}
+#: The longest AP id [characters]: it labels maps, tables and the controller's inventory.
+MAX_AP_ID_CHARS = 32
 AP_KEYS = {"id", "x_m", "y_m", "height_m", "channel", "width_mhz", "tx_power_dbm", "bssid",
            "switch", "port", "locked", "cable_m", "name", "model", "notes"}
 
@@ -124,7 +126,7 @@ def plan_from_dict(d: Any, source: str = "<plan>", lines: dict | None = None) ->
         if not isinstance(a, dict):
             ctx.fail(path, "expected an AP mapping")
         check_keys(ctx, path, a, AP_KEYS, {"id", "x_m", "y_m"})
-        ap_id = check_name(ctx, path + ("id",), a["id"])
+        ap_id = check_name(ctx, path + ("id",), a["id"], max_chars=MAX_AP_ID_CHARS)
         if ap_id in ids:
             ctx.fail(path + ("id",), f"duplicate AP id '{ap_id}'")
         ids.add(ap_id)

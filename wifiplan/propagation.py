@@ -20,7 +20,7 @@ import numpy as np
 
 from .fileio import dump_yaml, read_yaml, write_atomic
 from .geometry import Geometry
-from .pathloss import HALL, MODELS, check_model_params, path_loss_db
+from .pathloss import HALL, MODELS, PARAM_RANGES, check_model_params, path_loss_db
 
 from .hall import (combine_dbm, combine_grid_dbm, diffuse_scale, hall_gains, image_height_m,
                    room_of_site)
@@ -174,8 +174,9 @@ def load_model_file(path: str | Path) -> dict:
     allowed = MODEL_FILE_KEYS | set(MODELS[name].params)
     check_keys(ctx, (), data, allowed, {"model"})
     for k, v in data.items():
-        if k in MODELS[HALL].params:
-            check_number(ctx, (k,), v, lo=-40, hi=40, what="an offset in dB (-40 to 40)")
+        if k in PARAM_RANGES:
+            lo, hi = PARAM_RANGES[k]
+            check_number(ctx, (k,), v, lo=lo, hi=hi, what=k)
         elif k in MODELS[name].params or k.endswith(("_dbi", "_m")):
             hi = 100000 if k.endswith("_mhz") else 1000   # freq_ref_mhz is in MHz
             check_number(ctx, (k,), v, lo=-1000, hi=hi, what="a number")

@@ -21,7 +21,7 @@ from .errors import InputError
 from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
 from .hall import BUILDING_DEFAULTS, Building
 from .materials import MATERIALS, P2040_PROPERTIES, material_table
-from .pathloss import MODELS, check_model_params
+from .pathloss import MODELS, PARAM_RANGES, check_model_params
 from .regulatory import DOMAINS
 from .requirements import DEFAULTS as REQUIREMENT_DEFAULTS
 from .requirements import RANGES as REQUIREMENT_RANGES
@@ -271,7 +271,7 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
 
     name = check_name(ctx, ("name",), d["name"])
     dom = d.get("regulatory_domain", "seed")
-    if dom not in DOMAINS:
+    if not isinstance(dom, str) or dom not in DOMAINS:
         close = difflib.get_close_matches(str(dom), list(DOMAINS), n=1, cutoff=0.5)
         ctx.fail(("regulatory_domain",), f"unknown regulatory domain {dom!r}"
                  + (f" (did you mean '{close[0]}'?)" if close else
@@ -298,9 +298,10 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
                          + (f" (did you mean '{close[0]}'?)" if close
                             else f", expected one of {', '.join(MODELS)}"))
             prop[k] = v
-        elif k in ("ap_height_m", "client_height_m"):
-            prop[k] = check_number(ctx, ("propagation", k), v, lo=0.0, hi=50.0,
-                                   what="a height in metres")
+        elif k in PARAM_RANGES:
+            lo, hi = PARAM_RANGES[k]
+            prop[k] = check_number(ctx, ("propagation", k), v, lo=lo, hi=hi,
+                                   what=k)
         else:
             prop[k] = check_number(ctx, ("propagation", k), v, lo=-1000,
                                    hi=100000 if k.endswith("_mhz") else 1000,

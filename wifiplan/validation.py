@@ -79,9 +79,16 @@ def check_finite(ctx, path, v) -> None:
             check_finite(ctx, path + (i,), x)
 
 
-def check_name(ctx, path, v) -> str:
+#: The longest name a site, zone, obstacle or switch may have [characters]: a name is a
+#: label in tables and on maps, not a description.
+MAX_NAME_CHARS = 120
+
+
+def check_name(ctx, path, v, max_chars: int = MAX_NAME_CHARS) -> str:
     if not isinstance(v, (str, int)) or isinstance(v, bool) or str(v).strip() == "":
-        ctx.fail(path, f"expected a non-empty name, got {v!r}")
+        ctx.fail(path, f"expected a non-empty name, got {_short(v)}")
+    if len(str(v)) > max_chars:
+        ctx.fail(path, f"name of {len(str(v))} characters, expected at most {max_chars}")
     return str(v)
 
 

@@ -118,9 +118,9 @@ def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=N
     out = {}
     for name, lst in parts.items():
         d = {key: np.concatenate([p[key] for p in lst]) for key in lst[0]}
-        d["crossings"] = d["crossings"].reshape(-1, n_mat)
+        d["crossings"] = d["crossings"].reshape(len(d["ap"]), n_mat)
         if "crossings_roof" in d:
-            d["crossings_roof"] = d["crossings_roof"].reshape(-1, n_mat)
+            d["crossings_roof"] = d["crossings_roof"].reshape(len(d["ap"]), n_mat)
         d["tx_dbm"] = np.array([plan.aps[k].tx_power_dbm for k in d["ap"]], float)
         out[name] = d
     out.update({"materials": list(geom.materials), "points_xy": pts, "model": model,
