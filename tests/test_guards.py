@@ -234,3 +234,34 @@ def test_calibration_of_a_hall_without_walls_or_obstacles(tmp_path):
                          "line": np.arange(r.size) + 2})
     model, rep = calibrate(site, Plan("open", aps), rows, folds=3)
     assert rep["materials"] == {} and rep["rmse_after_db"] < 3.0
+
+
+@pytest.mark.parametrize("line, key", [
+    ("encoding: 123", "encoding"), ("encoding: klingon", "encoding"),
+    ("header_line: '1.5'", "header_line"), ("columns: {x_m: [X]}", "columns.x_m"),
+])
+def test_mapping_keys_are_type_checked(tmp_path, capsys, line, key):
+    m = tmp_path / "map.yaml"
+    m.write_text((SURVEYS / "production-line-wide.apmap.yaml").read_text(encoding="utf-8")
+                 + line + "\n")
+    _one_line_exit_2(capsys, ["survey", "check", SITE, PLAN, SURVEYS / "production-line-wide.csv",
+                              "--mapping", m, "-o", tmp_path / "f.json"], "map.yaml:", key)
+
+
+def test_affine_georeference_from_points_on_one_line_is_refused():
+    from wifiplan.errors import InputError
+    from wifiplan.survey.georef import fit_georeference
+    with pytest.raises(InputError, match="lie on one line"):
+        fit_georeference([35.0, 35.001, 35.002], [136.0, 136.001, 136.002], [0, 10, 20],
+                         [0, 10, 20], "affine")
+
+
+@pytest.mark.parametrize("ts, reason", [("1e300", "out of range"),
+                                        ("1754905800000", "milliseconds")])
+def test_log_timestamps_out_of_range(tmp_path, capsys, ts, reason):
+    src = (SURVEYS / "production-line-terminal-log.csv").read_text(encoding="utf-8").splitlines()
+    p = tmp_path / "log.csv"
+    p.write_text("\n".join([src[0]] + [",".join([ts] + r.split(",")[1:]) for r in src[1:4]])
+                 + "\n")
+    _one_line_exit_2(capsys, ["logs", "analyze", p, "-o", tmp_path / "l.json"], reason,
+                     "line 2")

@@ -46,6 +46,8 @@ MAX_LOG_BYTES = 500 * 1024 * 1024
 MAX_LISTED_BAD_ROWS = 200
 
 REQUIRED = ("timestamp", "device", "bssid", "rssi_dbm")
+#: The latest timestamp a log may carry [Unix s]: 2100-01-01T00:00:00Z.
+MAX_UNIX_S = 4_102_444_800.0
 OPTIONAL = ("kind", "neighbor_bssid", "neighbor_rssi_dbm", "x_m", "y_m")
 
 
@@ -118,6 +120,12 @@ def read_log(logs, source: str | None = None) -> tuple[pd.DataFrame, pd.DataFram
         secs = (parsed - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
         t[iso] = secs.to_numpy(float)
     bad(~np.isfinite(t), "timestamp: expected ISO 8601 or Unix seconds")
+    # Unix seconds of 1970-2100; a number beyond is milliseconds or garbage, and would not
+    # even convert to a date
+    far = np.isfinite(t) & ((t < 0) | (t > MAX_UNIX_S))
+    bad(far & (t > MAX_UNIX_S) & (t <= MAX_UNIX_S * 1000),
+        "timestamp: Unix seconds after 2100 (milliseconds? give seconds)")
+    bad(far, "timestamp: Unix seconds out of range (1970-2100)")
     dev = df["device"].str.strip()
     bad((dev == "").to_numpy(), "device: empty")
     bssid = df["bssid"].map(normalise_bssid)

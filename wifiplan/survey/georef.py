@@ -105,6 +105,13 @@ def fit_georeference(lat, lon, x_m, y_m, kind: str = "similarity",
         raise InputError("the reference points coincide; expected distinct points",
                          source=source)
     if kind == "affine":
+        sv = np.linalg.svd(np.column_stack([e - e.mean(), nn - nn.mean()]), compute_uv=False)
+        sf = np.linalg.svd(np.column_stack([x_m - x_m.mean(), y_m - y_m.mean()]),
+                           compute_uv=False)
+        if sv[-1] < 1e-3 * sv[0] or sf[-1] < 1e-3 * sf[0]:
+            raise InputError("the reference points lie on one line; an affine georeference "
+                             "needs three points that span the floor (or use similarity)",
+                             source=source, key="points")
         A = np.column_stack([e, nn, np.ones(n)])
         coef, *_ = np.linalg.lstsq(A, np.column_stack([x_m, y_m]), rcond=None)
         mat, off = coef[:2].T, coef[2]

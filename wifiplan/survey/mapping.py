@@ -20,6 +20,8 @@ Mapping file (YAML)::
 """
 from __future__ import annotations
 
+import codecs
+
 import numpy as np
 
 from ..fileio import read_input, read_yaml
@@ -62,8 +64,26 @@ def read_mapping(mapping) -> tuple[dict, str]:
     if data.get("delimiter") and data.get("decimal") and data["delimiter"] == data["decimal"]:
         ctx.fail(("decimal",), "the decimal mark cannot be the delimiter")
     if "header_line" in data:
-        check_number(ctx, ("header_line",), data["header_line"], lo=1, hi=10000,
-                     what="a line number")
+        h = check_number(ctx, ("header_line",), data["header_line"], lo=1, hi=10000,
+                         what="a line number")
+        if not float(h).is_integer():
+            ctx.fail(("header_line",), f"expected a whole line number, got {data['header_line']!r}")
+        data = {**data, "header_line": int(h)}
+    if "encoding" in data:
+        enc = data["encoding"]
+        try:
+            if not isinstance(enc, str):
+                raise LookupError
+            codecs.lookup(enc)
+        except LookupError:
+            ctx.fail(("encoding",), f"expected a text encoding such as utf-8, cp932 or "
+                                    f"shift_jis, got {enc!r}")
+    for k, v in cols.items():
+        if not isinstance(v, (str, int)) or isinstance(v, bool):
+            ctx.fail(("columns", k), f"expected the name of one file column, got {v!r}")
+    for k in ("x_column", "y_column"):
+        if k in data and (not isinstance(data[k], (str, int)) or isinstance(data[k], bool)):
+            ctx.fail((k,), f"expected the name of one file column, got {data[k]!r}")
     if "coordinate_scale" in data:
         check_number(ctx, ("coordinate_scale",), data["coordinate_scale"], lo=1e-6, hi=1e6,
                      what="metres per file unit")
