@@ -75,3 +75,49 @@ def test_logs_without_a_position_column_write_no_nan(tmp_path, drop):
                  "-o", str(tmp_path / "o.json")])
     if code in (0, 1):
         assert not fuzzing._walk_non_finite(json.loads((tmp_path / "o.json").read_text()))
+
+
+def test_a_400_digit_integer_in_the_cluster_description(tmp_path, capsys):
+    from conftest import FLOORPLANS, ROOT
+    c = tmp_path / "cluster.yaml"
+    c.write_text((ROOT / "deploy" / "cluster.yaml").read_text(encoding="utf-8")
+                 .replace("memory_gib: 16", "memory_gib: " + "9" * 400, 1))
+    code = main(["deploy", str(FLOORPLANS / "small-workshop.yaml"),
+                 str(FLOORPLANS / "small-workshop.plan.yaml"), "--cluster", str(c), "-o",
+                 str(tmp_path / "d")])
+    err = capsys.readouterr().err
+    assert code == 2 and "memory_gib" in err and len(err.splitlines()) == 1
+
+
+def test_a_georeference_point_at_1e308_m(tmp_path, capsys):
+    from conftest import FLOORPLANS, SURVEYS
+    g = tmp_path / "g.yaml"
+    g.write_text((SURVEYS / "large-hall-georef.yaml").read_text(encoding="utf-8")
+                 .replace("x_m: 240.0", "x_m: 1e308", 1))
+    assert "1e308" in g.read_text()
+    code = main(["survey", "check", str(FLOORPLANS / "large-hall.yaml"),
+                 str(FLOORPLANS / "large-hall.plan.yaml"), str(SURVEYS / "large-hall-wigle.csv"),
+                 "--georef", str(g), "-o", str(tmp_path / "f.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "x_m" in err and len(err.splitlines()) == 1
+
+
+def test_nested_block_bomb_is_refused(tmp_path, capsys):
+    import time
+
+    import ezdxf
+    doc = ezdxf.new()
+    b0 = doc.blocks.new("B0")
+    for i in range(10):
+        b0.add_line((i, 0), (i, 1), dxfattribs={"layer": "WALL"})
+    for k in range(1, 8):                     # 10^8 lines from 25 kB
+        b = doc.blocks.new(f"B{k}")
+        for i in range(10):
+            b.add_blockref(f"B{k - 1}", (i * 2, 0))
+    doc.modelspace().add_blockref("B7", (0, 0))
+    p = tmp_path / "bomb.dxf"
+    doc.saveas(p)
+    t0 = time.perf_counter()
+    code = main(["import-dxf", str(p), "--layer", "WALL=concrete", "-o", str(tmp_path / "s.yaml")])
+    assert code == 2 and "nested block references" in capsys.readouterr().err
+    assert time.perf_counter() - t0 < 60      # it ran past 120 s

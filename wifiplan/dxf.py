@@ -101,13 +101,20 @@ def read_dxf(source, name: str | None = None):
     return doc
 
 
+#: Block references expand to at most this many entities: 24 kB of blocks nested 8 deep,
+#: 10 references each, would expand to 10^8 (a floor plan has 10^3-10^5).
+MAX_EXPANDED_ENTITIES = 200_000
+
+
 def _entities(layout):
-    """(layer, entity) for every entity in ``layout``, block references expanded."""
+    """(layer, entity) for every entity in ``layout``, block references expanded (at most
+    :data:`MAX_EXPANDED_ENTITIES`, else an :class:`InputError`)."""
+    budget = [MAX_EXPANDED_ENTITIES]
     for e in layout:
-        yield from _expand(e, None, 0)
+        yield from _expand(e, None, 0, budget)
 
 
-def _expand(e, parent_layer, depth):
+def _expand(e, parent_layer, depth, budget):
     layer = e.dxf.get("layer", "0")
     if parent_layer is not None and layer == "0":
         layer = parent_layer
@@ -119,8 +126,13 @@ def _expand(e, parent_layer, depth):
         except Exception:           # a broken block definition: skip the reference
             return
         for s in subs:
-            yield from _expand(s, layer, depth + 1)
+            yield from _expand(s, layer, depth + 1, budget)
         return
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InputError(f"the drawing expands to more than {MAX_EXPANDED_ENTITIES:,} entities "
+                         "through nested block references; refused (explode or purge the "
+                         "blocks in the CAD tool)")
     yield layer, e
 
 

@@ -66,11 +66,13 @@ def check_number(ctx, path, v, *, lo=-math.inf, hi=math.inf, what="a number") ->
 
 
 def check_finite(ctx, path, v) -> None:
-    """Fail at the first NaN or infinity anywhere in ``v`` (mappings and lists walked),
-    naming its key: a schema's "type: number" admits them and every range test on a NaN
-    is false."""
+    """Fail at the first NaN, infinity or integer of more than 15 digits anywhere in ``v``
+    (mappings and lists walked), naming its key: a schema's "type: number" admits them,
+    every range test on a NaN is false, and a huge integer does not convert to a float."""
     if isinstance(v, float) and not math.isfinite(v):
         ctx.fail(path, f"expected a finite number, got {v!r}")
+    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) > 1e15:
+        ctx.fail(path, f"expected a number of at most 15 digits, got {_short(v)}")
     elif isinstance(v, dict):
         for k, x in v.items():
             check_finite(ctx, path + (k,), x)

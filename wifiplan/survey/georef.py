@@ -17,6 +17,9 @@ from ..errors import InputError
 from ..fileio import read_input, read_yaml
 from ..validation import Ctx, check_keys, check_number
 
+#: Floor coordinates of a reference point beyond this [m] are a typo (no site is 1,000 km).
+MAX_FLOOR_M = 1e6
+
 EARTH_A_M = 6378137.0            # WGS 84 semi-major axis
 EARTH_E2 = 6.69437999014e-3      # WGS 84 first eccentricity squared
 
@@ -191,8 +194,10 @@ def read_georef(georef) -> Georeference:
                                   what="latitude"),
                      check_number(ctx, ("points", i, "lon"), p["lon"], lo=-180, hi=180,
                                   what="longitude"),
-                     check_number(ctx, ("points", i, "x_m"), p["x_m"], what="x in metres"),
-                     check_number(ctx, ("points", i, "y_m"), p["y_m"], what="y in metres")])
+                     check_number(ctx, ("points", i, "x_m"), p["x_m"], lo=-MAX_FLOOR_M,
+                                  hi=MAX_FLOOR_M, what="x in metres"),
+                     check_number(ctx, ("points", i, "y_m"), p["y_m"], lo=-MAX_FLOOR_M,
+                                  hi=MAX_FLOOR_M, what="y in metres")])
     arr = np.array(rows, float).reshape(-1, 4)
     try:
         return fit_georeference(*arr.T, kind=data.get("transform", "similarity"), source=source)
