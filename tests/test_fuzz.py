@@ -121,3 +121,12 @@ def test_nested_block_bomb_is_refused(tmp_path, capsys):
     code = main(["import-dxf", str(p), "--layer", "WALL=concrete", "-o", str(tmp_path / "s.yaml")])
     assert code == 2 and "nested block references" in capsys.readouterr().err
     assert time.perf_counter() - t0 < 60      # it ran past 120 s
+
+
+def test_a_dxf_the_reader_rejects_with_a_type_error(tmp_path, capsys):
+    """A damaged drawing from the campaign (seed 23, case 2947): ezdxf raises DXFTypeError."""
+    from pathlib import Path
+    p = Path(__file__).parent / "data" / "fuzz-dxf-type-error.dxf"
+    code = main(["import-dxf", str(p), "--guess-layers", "-o", str(tmp_path / "s.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a readable DXF drawing" in err and len(err.splitlines()) == 1

@@ -87,8 +87,9 @@ def read_dxf(source, name: str | None = None):
     quiet.setLevel(logging.CRITICAL)      # its repairs are ours to report, in one line
     try:
         doc, auditor = recover.read(io.BytesIO(data))
-    except ezdxf.DXFStructureError as exc:
-        raise InputError(f"not a readable DXF drawing ({exc})", source=label) from None
+    except ezdxf.DXFError as exc:         # structure, type and value errors of the reader
+        raise InputError(f"not a readable DXF drawing ({str(exc).splitlines()[0][:200]})",
+                         source=label) from None
     except (UnicodeDecodeError, ValueError, EOFError) as exc:
         raise InputError(f"not a readable DXF drawing ({str(exc).splitlines()[0]})",
                          source=label) from None
