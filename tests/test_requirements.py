@@ -144,3 +144,13 @@ def test_cable_beyond_the_sites_switches_is_impossible_with_the_switch_to_add():
     c = {x.id: x for x in a.criteria}["P3-cable"]
     assert c.passed is False and c.impossible and "add a switch near" in c.action
     assert "B" in c.action
+
+
+def test_zones_that_drop_the_band_are_not_judged_and_not_impossible():
+    site = parse_site(SITE.replace("min_rssi_dbm: -65,", "min_rssi_dbm: -67, boundary_band: false,")
+                      .replace("{name: roam, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]]}",
+                               "{name: roam, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]],"
+                               " boundary_band: false}"))
+    assert not any(z.requirements.judges_band for z in site.zones)
+    c = {x.id: x for x in assess_phase(site, 3, _two_ap_plan(), resolution_m=2.0).criteria}
+    assert c["P3-boundary"].passed is None and not c["P3-boundary"].impossible

@@ -1,6 +1,7 @@
 """Prediction at points: the ``wifiplan predict`` contract (DESIGN.md section 5)."""
 from __future__ import annotations
 
+import csv
 import warnings
 
 import numpy as np
@@ -59,7 +60,6 @@ def read_points_csv(path) -> pd.DataFrame:
 
 
 def _first_long_row(p) -> int | None:
-    import csv
     with open(p, encoding="utf-8-sig", newline="") as fh:
         rows = csv.reader(fh)
         n = len(next(rows, []))

@@ -8,10 +8,13 @@ fails is listed in the index with its error; the others go on.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -184,11 +187,8 @@ def die_with_parent(parent_pid: int) -> None:
     """Make a worker process end when the batch that started it ends, however it ends
     (SIGKILL included): the kernel's parent-death signal on Linux, and everywhere a watcher
     thread that exits when the parent is gone."""
-    import threading
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
-            import signal
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PDEATHSIG
         except (OSError, AttributeError):
             pass

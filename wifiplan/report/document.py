@@ -4,12 +4,15 @@ Both writers render the same blocks, so the HTML and the PDF carry the same cont
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from .. import __version__
 from .. import rollout as ro
 from ..rules import AIRTIME_BUDGET, NOISE_FLOOR_DBM
 
@@ -441,8 +444,6 @@ def build(a, figures) -> list[Block]:
 def report_date() -> str:
     """The report's date, YYYY-MM-DD (UTC): today, or the date of ``SOURCE_DATE_EPOCH``
     when it is set (reproducible builds' convention), so that a rerun is byte-identical."""
-    import datetime as dt
-    import os
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch and
             epoch.strip().isdigit() else dt.datetime.now(dt.timezone.utc))
@@ -452,7 +453,6 @@ def report_date() -> str:
 def record_blocks(a) -> list[Block]:
     """What a lead signs: the date, the plan's revision, the inputs with their hashes, the
     assumptions, and the sign-off block."""
-    from .. import __version__
     inputs = {k: v for k, v in (getattr(a, "inputs", None) or {}).items() if v}
     plan_rec = inputs.get("plan")
     revision = (f"{plan_rec['file']} sha256 {plan_rec['sha256']}" if plan_rec else

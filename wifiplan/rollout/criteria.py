@@ -213,11 +213,14 @@ def _boundary_criterion(P: str, metrics: dict) -> Criterion:
     req = (f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best and second within "
            f"{BOUNDARY_WITHIN_DB:g} dB) of the zones the band applies to")
     name = f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band"
-    if band is None and not_judged:
+    if band is None and not_judged and conf:
         return Criterion(f"{P}-boundary", name, req, None, "%", False, "plan", why,
                          impossible=True, action="relax the zones' minimum RSSI below "
                          f"{BOUNDARY_BAND_DBM[1]:g} dBm, or set boundary_band: false where "
                          "terminals do not roam")
+    if band is None and not_judged:      # the zones with boundaries chose not to be judged
+        return Criterion(f"{P}-boundary", name, req, None, "%", None, "plan",
+                         "the band does not apply where the cells meet (boundary_band: false)")
     detail = "no cell boundary in the target area" if band is None else (
         f"{not_judged} boundary points not judged ({why})" if not_judged else "")
     return Criterion(f"{P}-boundary", name, req, band, "%",
