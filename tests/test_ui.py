@@ -329,6 +329,9 @@ def test_plan_page_metrics_and_maps_come_from_the_library():
     assert m["Primary coverage"] == pct(ev["primary_coverage"])
     assert m["Secondary coverage"] == pct(ev["secondary_coverage"])
     assert m["Boundary in -65..-70 dBm"] == pct(ev["boundary_band_share"])
+    assert ("Zone line-b: the zone asks -65 dBm everywhere, so its cell boundaries cannot lie "
+            "in the -65..-70 dBm band (its boundaries are not judged).") in [
+        c.value for c in at.caption]
     assert [w.value for w in at.warning] == (
         ["Zones below their minimum RSSI: " + ", ".join(ev["uncovered_zones"])]
         if ev["uncovered_zones"] else [])

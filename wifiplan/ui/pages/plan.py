@@ -148,10 +148,13 @@ def show_metrics(ev: dict | None) -> None:
                      "(roaming).")
     c[3].metric(f"Boundary in {BOUNDARY_BAND_TEXT}", _pct(ev.get("boundary_band_share")),
                 help="Share of the cell boundary where best and second server meet between "
-                     f"{BOUNDARY_BAND_DBM[1]:g} and {BOUNDARY_BAND_DBM[0]:g} dBm (seed 8.1.3.5).")
+                     f"{BOUNDARY_BAND_DBM[1]:g} and {BOUNDARY_BAND_DBM[0]:g} dBm (seed 8.1.3.5), "
+                     "in the zones the band applies to.")
     c[4].metric("Co-channel sep. (p5)", _db(ev.get("co_channel_separation_p5_db")),
                 help="5th percentile of best server minus the strongest same-channel AP; "
                      "target >= 19 dB.")
+    for zone, why in (ev.get("boundary_band_conflicts") or {}).items():
+        st.caption(f"Zone {zone}: {why} (its boundaries are not judged).")
     uncovered = ev.get("uncovered_zones") or []
     if uncovered:
         names = [u if isinstance(u, str) else u.get("name", str(u)) for u in uncovered]
