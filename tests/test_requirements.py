@@ -154,3 +154,25 @@ def test_zones_that_drop_the_band_are_not_judged_and_not_impossible():
     assert not any(z.requirements.judges_band for z in site.zones)
     c = {x.id: x for x in assess_phase(site, 3, _two_ap_plan(), resolution_m=2.0).criteria}
     assert c["P3-boundary"].passed is None and not c["P3-boundary"].impossible
+
+
+def test_a_zones_airtime_budget_is_its_cells_budget():
+    from wifiplan.capacity import cell_load
+    from wifiplan.radiomap import compute_radiomap
+    text = SITE.replace("{name: roam, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]]}",
+                        "{name: roam, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]], "
+                        "terminals: {handheld: 6}}")
+    site = parse_site(text)
+    rm = compute_radiomap(site, _two_ap_plan().aps, resolution_m=2.0)
+    base = cell_load(site, rm)
+    busy = base.loc[base["airtime"].idxmax()]
+    assert busy["airtime_budget"] == AIRTIME_BUDGET and bool(busy["ok"])
+    # the same zone asking for a budget below the busiest cell's airtime
+    tight = parse_site(text.replace("terminals: {handheld: 6}}",
+                                    f"terminals: {{handheld: 6}}, airtime_budget: "
+                                    f"{max(0.05, round(busy['airtime'] / 2, 3))}}}"))
+    load = cell_load(tight, compute_radiomap(tight, _two_ap_plan().aps, resolution_m=2.0))
+    row = load.loc[load["ap_id"] == busy["ap_id"]].iloc[0]
+    assert row["airtime_budget"] < AIRTIME_BUDGET and not bool(row["ok"])
+    # an explicit budget still overrides the zones'
+    assert bool(cell_load(tight, rm, airtime_budget=0.5)["ok"].all())

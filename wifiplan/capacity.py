@@ -176,7 +176,7 @@ def terminal_demand_mbps(profile: dict) -> float:
 # ---- cell load -----------------------------------------------------------------------------
 
 
-def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
+def cell_load(site, radiomap, airtime_budget: float | None = None,
               mac_efficiency: float = DEFAULT_MAC_EFFICIENCY, *, model=None,
               resolution_m: float = 1.0) -> pd.DataFrame:
     """Terminals, demand and airtime of every cell of a plan.
@@ -186,7 +186,9 @@ def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
     site : Site
     radiomap : RadioMap, or a Plan or list of APs (a map is then computed at
         ``resolution_m`` [m] with ``model``).
-    airtime_budget : share of airtime a cell may use (0..1], default 0.5.
+    airtime_budget : share of airtime a cell may use (0..1]; default (None): each cell the
+        strictest ``airtime_budget`` of the zones it serves (the zones' requirement
+        contract, :mod:`wifiplan.requirements`; 0.5 unless a zone says otherwise).
     mac_efficiency : goodput / PHY rate (0..1], default :data:`DEFAULT_MAC_EFFICIENCY`.
 
     Method (the choices, stated):
@@ -215,7 +217,7 @@ def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
     total_terminals, total_demand_mbps, max_airtime, airtime_budget, mac_efficiency, ok``,
     and ``failures`` (one readable line per overloaded cell, with its figures).
     """
-    if not (0 < airtime_budget <= 1):
+    if airtime_budget is not None and not (0 < airtime_budget <= 1):
         raise InputError(f"airtime budget must be in (0, 1], got {airtime_budget}")
     if not (0 < mac_efficiency <= 1):
         raise InputError(f"MAC efficiency must be in (0, 1], got {mac_efficiency}")
@@ -277,30 +279,33 @@ def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
             demand[a] += d
             airtime[a] += (d / (rate * mac_efficiency)) if rate > 0 else (math.inf if d > 0 else 0)
 
+    zone_budget = {z.name: float(z.airtime_budget) for z in site.zones}
     rows = []
     for a, ap in enumerate(rm.aps):
+        budget = (float(airtime_budget) if airtime_budget is not None else
+                  min((zone_budget[n] for n in zone_names[a]), default=AIRTIME_BUDGET))
         served = (best == a) & in_zone & (best_rssi >= MCS_MIN_RSSI_DBM[0])
         med = float(np.median(best_rssi[served])) if served.any() else float("nan")
         rate = float(phy_rate_mbps(med)) if served.any() else 0.0
         mcs = int(mcs_index(med)) if served.any() else -1
         at = float(airtime[a])
-        cap = (airtime_budget * demand[a] / at) if at > 0 and math.isfinite(at) else \
-            (airtime_budget * rate * mac_efficiency if at == 0 else 0.0)
+        cap = (budget * demand[a] / at) if at > 0 and math.isfinite(at) else \
+            (budget * rate * mac_efficiency if at == 0 else 0.0)
         rows.append({
             "ap_id": ap.id, "channel": int(ap.channel), "zones": ", ".join(zone_names[a]),
             "terminals": float(terminals[a].sum()),
             "terminals_by_type": {t: round(float(terminals[a, j]), 3)
                                   for j, t in enumerate(types) if terminals[a, j] > 0},
             "demand_mbps": float(demand[a]), "phy_rate_mbps": rate, "mcs": mcs,
-            "airtime": at, "airtime_budget": float(airtime_budget),
-            "capacity_mbps": float(cap), "ok": bool(at <= airtime_budget)})
+            "airtime": at, "airtime_budget": budget,
+            "capacity_mbps": float(cap), "ok": bool(at <= budget)})
     cols = ["ap_id", "channel", "zones", "terminals", "terminals_by_type", "demand_mbps",
             "phy_rate_mbps", "mcs", "airtime", "airtime_budget", "capacity_mbps", "ok"]
     frame = pd.DataFrame(rows, columns=cols)
     failures = [
         f"{r.ap_id}: {r.terminals:.1f} terminals ({_mix(r.terminals_by_type)}) need "
         f"{r.demand_mbps:.1f} Mb/s at a median PHY rate of {r.phy_rate_mbps:.1f} Mb/s "
-        f"(MCS{r.mcs}): airtime {_pct(r.airtime)} > budget {airtime_budget:.0%} "
+        f"(MCS{r.mcs}): airtime {_pct(r.airtime)} > budget {r.airtime_budget:.0%} "
         + (f"(the cell carries {r.capacity_mbps:.1f} Mb/s)" if math.isfinite(r.airtime) else
            "(part of its zone area is served below MCS0, -82 dBm: no usable rate there)")
         for r in frame.itertuples() if not r.ok]
@@ -314,7 +319,9 @@ def cell_load(site, radiomap, airtime_budget: float = AIRTIME_BUDGET,
                                        for z in site.zones for t in z.terminals)),
         "max_airtime": (float(frame["airtime"].max()) if n_ap else 0.0),
         "max_finite_airtime": (float(finite.max()) if len(finite) else 0.0),
-        "airtime_budget": float(airtime_budget),
+        "airtime_budget": (float(frame["airtime_budget"].min()) if n_ap else
+                           float(airtime_budget if airtime_budget is not None
+                                 else AIRTIME_BUDGET)),
         "mac_efficiency": float(mac_efficiency),
         "unserved_zones": unserved,
         "ok": bool((frame["ok"].all() if n_ap else site.terminal_count == 0) and not unserved),

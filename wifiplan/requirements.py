@@ -11,9 +11,11 @@ out is the design default of :mod:`wifiplan.rules` (DESIGN.md section 6, seed 8.
   hand over cleanly) applies to the zone (a zone without roaming terminals may drop it);
 - ``airtime_budget``: the share of airtime a cell serving the zone may use.
 
-The planner plans by these values, :func:`wifiplan.evaluation.evaluate_plan` measures them,
-the phase criteria (:mod:`wifiplan.rollout.criteria`) judge them and the UI edits them; a
-zone's own value always wins over a default. :meth:`Requirements.boundary_band_conflict`
+The planner plans by the coverage level, the band and the airtime budget (its channel
+assignment aims at the default co-channel separation), :func:`wifiplan.evaluation.evaluate_plan`
+and the cells' load (:func:`wifiplan.capacity.cell_load`) measure them, the phase criteria
+(:mod:`wifiplan.rollout.criteria`) judge them and the UI edits them; a zone's own value
+always wins over a default. :meth:`Requirements.boundary_band_conflict`
 says when a zone's own values make the band impossible (a zone that asks -65 dBm everywhere
 cannot have its cell boundaries below -65 dBm).
 """

@@ -16,7 +16,7 @@ from ..backhaul import backhaul_summary
 from ..capacity import cell_load, terminal_profiles
 from ..fileio import to_plain
 from ..radiomap import compute_radiomap
-from ..rules import AIRTIME_BUDGET, MAX_PERMANENT_LINK_M
+from ..rules import MAX_PERMANENT_LINK_M
 from .cluster import Cluster
 from .network import site_server_node
 
@@ -54,13 +54,12 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
       zones' terminals, from the terminal profiles) against the interface, within
       ``max_link_utilisation``.
     """
-    budget = AIRTIME_BUDGET if airtime_budget is None else airtime_budget
     net = cluster.net
     util = float(net["max_link_utilisation"])
     profiles = terminal_profiles(site)
     rm = radiomap if radiomap is not None else compute_radiomap(
         site, plan.aps, resolution_m=resolution_m, model=model)
-    load = cell_load(site, rm, airtime_budget=budget)
+    load = cell_load(site, rm, airtime_budget=airtime_budget)   # None: the zones' budgets
     rows = []
     up_by_ap, down_by_ap = {}, {}
     for r in load.itertuples():
@@ -68,6 +67,7 @@ def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
         down = sum(n * profiles[t].get("downlink_mbps", 0.0)
                    for t, n in r.terminals_by_type.items())
         up_by_ap[r.ap_id], down_by_ap[r.ap_id] = up, down
+        budget = float(r.airtime_budget)          # the strictest of the zones it serves
         full = (r.demand_mbps / r.airtime) if r.airtime > 0 and math.isfinite(r.airtime) else (
             0.0 if not math.isfinite(r.airtime) else r.capacity_mbps / budget)
         mix = ", ".join(f"{round(v, 2):g} {k}" for k, v in r.terminals_by_type.items()) \

@@ -38,7 +38,7 @@ from ..propagation import Geometry, PropagationModel
 from ..radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
 from ..requirements import band_judged
-from ..rules import AIRTIME_BUDGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
+from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
@@ -72,8 +72,8 @@ def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
                    min_rssi_dbm=None) -> int:
     """Cells the terminals' demand needs, estimated before placement: the total demand of
     the zones over what one cell carries within the airtime budget at the PHY rate of a
-    point 6 dB above the zone's requirement (a cell's median point)."""
-    budget = airtime_budget or AIRTIME_BUDGET
+    point 6 dB above the zone's requirement (a cell's median point), each zone at its own
+    airtime budget unless ``airtime_budget`` is given."""
     eff = mac_efficiency or DEFAULT_MAC_EFFICIENCY
     prof = terminal_profiles(site)
     cells = 0.0
@@ -82,6 +82,7 @@ def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
         req = min_rssi_dbm if min_rssi_dbm is not None else z.min_rssi_dbm
         rate = float(phy_rate_mbps(req + MEDIAN_ABOVE_EDGE_DB))
         demand = sum(n * terminal_demand_mbps(prof[t]) for t, n in z.terminals.items())
+        budget = airtime_budget or z.airtime_budget      # the zone's own budget by default
         if demand > 0 and rate > 0:
             cells += demand / (budget * rate * eff)
     return int(math.ceil(cells - 1e-9)) if cells > 0 else 0

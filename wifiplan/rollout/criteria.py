@@ -165,10 +165,14 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
     if load is not None and len(load):
         mx = float(load["airtime"].max())
         worst = load.loc[load["airtime"].idxmax(), "ap_id"]
-        budget = float(load["airtime_budget"].iloc[0])
+        budgets = sorted(set(load["airtime_budget"].astype(float)))
+        over = load.loc[~load["ok"], "ap_id"].tolist()
         out.append(Criterion(f"{P}-airtime", "Airtime of the busiest cell",
-                             f"< {budget:.0%} with the zones' terminals", mx, "%",
-                             bool(mx <= budget), "plan", f"busiest: {worst}"))
+                             (f"< {budgets[0]:.0%}" if len(budgets) == 1 else
+                              "within the budget of the zones each cell serves")
+                             + " with the zones' terminals", mx, "%", not over, "plan",
+                             f"busiest: {worst}" + (f"; over budget: {', '.join(over)}"
+                                                    if over else "")))
     # backhaul: every phase installs wired APs
     unwired = [a.id for a in plan.aps if not (a.switch and a.port is not None)]
     out.append(Criterion(f"{P}-wired", "Wired backhaul", "every AP on a PoE switch port",

@@ -198,8 +198,9 @@ def edit_zone_requirements(site) -> None:
                      "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items())
                      or "none", "note": why or ""})
     df = pd.DataFrame(rows)
-    st.caption("Zone requirements: every plan, evaluation, survey check and report judges "
-               "each zone by its own values (edit them here; the defaults are the seed's).")
+    st.caption("Zone requirements: the planner, the plan's metrics and the phase reports "
+               "judge each zone by its own values, the survey check by its minimum RSSI "
+               "(edit them here; the defaults are the seed's).")
     edited = st.data_editor(
         df, hide_index=True, width="stretch", key=f"zone_requirements_{state.site_key()}",
         disabled=["zone", "area [m²]", "terminals", "note"],
