@@ -25,7 +25,6 @@ import contextlib
 import hashlib
 import io
 import math
-import os
 import random
 import re
 import shutil
@@ -403,7 +402,3 @@ BAD_OUTCOMES = ("crash", "hang", "modified", "garbage", "non-finite", "unclear")
 
 def failures(results: list[dict]) -> list[dict]:
     return [r for r in results if r["outcome"] in BAD_OUTCOMES]
-
-
-if __name__ == "__main__":          # pragma: no cover
-    print(os.environ.get("PYTHONHASHSEED"))
