@@ -3,6 +3,7 @@ duplicate keys refused, no output over an input, writer errors as one line, and 
 unexpected error with its own exit code (hostile inputs, one reproducer each)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -265,3 +266,35 @@ def test_log_timestamps_out_of_range(tmp_path, capsys, ts, reason):
                  + "\n")
     _one_line_exit_2(capsys, ["logs", "analyze", p, "-o", tmp_path / "l.json"], reason,
                      "line 2")
+
+
+def test_a_report_set_is_swapped_in_whole(tmp_path, monkeypatch):
+    """A run that fails while its files are written leaves the previous report whole; a
+    successful one replaces the set; a folder with other files keeps them."""
+    import wifiplan.fileio as fio
+    out = tmp_path / "r"
+    argv = ["report", str(SITE), "--plan", str(PLAN), "--phase", "1", "--resolution", "4",
+            "-o", str(out)]
+    assert main(argv) in (0, 1)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) == 5
+    real = fio.Path.write_bytes
+    calls = []
+
+    def failing(self, data):
+        calls.append(self.name)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+    monkeypatch.setattr(fio.Path, "write_bytes", failing)
+    with pytest.raises(OSError):
+        from wifiplan.report import make_report
+        make_report(SITE, 2, out, plan_path=PLAN, resolution_m=4)
+    monkeypatch.setattr(fio.Path, "write_bytes", real)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before   # the phase-1 set
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    # success replaces the set; another file in the folder stays
+    (out / "notes.txt").write_text("mine")
+    assert main(argv[:5] + ["2"] + argv[6:]) in (0, 1)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["phase"]["number"] == 2

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,52 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
             os.unlink(tmp)
         raise
     return p
+
+
+def write_file_set(folder: str | os.PathLike, files: dict) -> dict[str, Path]:
+    """Write a set of files (name -> str or bytes) into ``folder`` as one unit: staged in a
+    temporary folder beside it, then swapped in. A folder that holds nothing but such a set
+    (or does not exist) is replaced whole, so a run that fails half-way leaves the previous
+    set untouched and never a mixture; in a folder with other files each file is replaced
+    atomically. Returns name -> path."""
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file; expected a folder to write the report into", source=str(out))
+    name = out.resolve().name
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for old in parent.glob(f".{name}.*.set"):       # what a killed run left behind
+            shutil.rmtree(old, ignore_errors=True)
+        stage = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".set"))
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror or exc}", source=str(out)) from None
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for fname, data in files.items():
+            (stage / fname).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+            os.chmod(stage / fname, 0o666 & ~umask)
+        ours = not out.exists() or all(
+            p.name in files or (p.name.startswith(".") and p.name.endswith(".tmp"))
+            for p in out.iterdir())
+        if ours and out.resolve() != Path.cwd().resolve():
+            os.chmod(stage, 0o777 & ~umask)
+            if out.exists():
+                gone = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.old.", suffix=".set"))
+                os.replace(out, gone / "previous")
+                os.replace(stage, out)
+                shutil.rmtree(gone, ignore_errors=True)
+            else:
+                os.replace(stage, out)
+        else:
+            for fname in files:
+                os.replace(stage / fname, out / fname)
+            shutil.rmtree(stage, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return {fname: out / fname for fname in files}
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> int:
