@@ -79,19 +79,14 @@ def _expanded_size(node: yaml.Node, memo: dict, depth: int = 0) -> int:
     return n
 
 
-def _to_python(node: yaml.Node, path: tuple, lines: dict, budget: list) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise InputError(f"YAML expands to more than {MAX_YAML_NODES:,} values (aliases "
-                         f"repeated over and over?); refused", line=node.start_mark.line + 1)
-    if len(path) > MAX_YAML_DEPTH:
-        raise InputError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels (or an alias "
-                         f"that refers to itself); refused", line=node.start_mark.line + 1)
+def _to_python(node: yaml.Node, path: tuple, lines: dict) -> Any:
+    """The Python value of a composed node (its size and depth already bounded by
+    :func:`_expanded_size`)."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out = {}
         for knode, vnode in node.value:
-            key = _to_python(knode, path + ("<key>",), {}, budget)
+            key = _to_python(knode, path + ("<key>",), {})
             if isinstance(key, (list, dict)):
                 raise InputError("mapping keys must be plain scalars",
                                  line=knode.start_mark.line + 1)
@@ -100,10 +95,10 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, budget: list) -> Any:
                 raise InputError(f"key '{where}' given twice (first at line "
                                  f"{lines[path + (key,)]})", line=knode.start_mark.line + 1)
             lines[path + (key,)] = knode.start_mark.line + 1   # a key's error names its line
-            out[key] = _to_python(vnode, path + (key,), lines, budget)
+            out[key] = _to_python(vnode, path + (key,), lines)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, path + (i,), lines, budget) for i, v in enumerate(node.value)]
+        return [_to_python(v, path + (i,), lines) for i, v in enumerate(node.value)]
     return _SCALARS.construct_object(node, deep=True)  # scalar with safe resolution
 
 
@@ -126,7 +121,7 @@ def parse_yaml(text: str, source: str = "<text>") -> tuple[Any, dict]:
     lines: dict = {}
     try:
         _expanded_size(node, {})
-        data = _to_python(node, (), lines, [MAX_YAML_NODES])
+        data = _to_python(node, (), lines)
     except InputError as exc:
         raise InputError(exc.detail, source=source, line=exc.line) from None
     except yaml.YAMLError as exc:

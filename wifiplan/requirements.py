@@ -78,20 +78,25 @@ class Requirements:
         return self.boundary_band and self.boundary_band_conflict() is None
 
 
+def _at_points(values: list, default, zone_index) -> np.ndarray:
+    """``values[k]`` at points of zone index ``k`` (-1, outside every zone: ``default``)."""
+    vals = np.array(list(values) + [default])
+    zi = np.asarray(zone_index, int)
+    return vals[np.where(zi >= 0, zi, len(values))]
+
+
 def per_point(site, zone_index: np.ndarray, key: str):
     """The requirement ``key`` at points of zone indices ``zone_index`` (-1: outside every
     zone, which gets the default)."""
-    vals = np.array([getattr(z.requirements, key) for z in site.zones] + [DEFAULTS[key]])
-    zi = np.asarray(zone_index, int)
-    return vals[np.where(zi >= 0, zi, len(site.zones))]
+    return _at_points([getattr(z.requirements, key) for z in site.zones], DEFAULTS[key],
+                      zone_index)
 
 
 def band_judged(site, zone_index) -> np.ndarray:
     """True at points (zone indices, -1 outside every zone) whose zone's boundaries are
     judged against the seed's band (:attr:`Requirements.judges_band`)."""
-    flags = np.array([z.requirements.judges_band for z in site.zones] + [True], bool)
-    zi = np.asarray(zone_index, int)
-    return flags[np.where(zi >= 0, zi, len(site.zones))]
+    return _at_points([z.requirements.judges_band for z in site.zones], True,
+                      zone_index).astype(bool)
 
 
 def band_conflicts(site) -> dict[str, str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..fileio import remove_stale_temporaries, to_plain, write_file_set
+from ..fileio import to_plain, write_file_set
 from ..inputs import load_inputs
 from ..rollout import assess_phase
 from ..survey import read_survey
@@ -139,9 +139,7 @@ def write_report(a, outdir) -> dict[str, Path]:
     """Write the five report files of an assessment into ``outdir`` (created if needed) as
     one set (:func:`wifiplan.fileio.write_file_set`): a run that fails leaves the previous
     report whole."""
-    files = render_report(a)              # everything rendered before anything is written
-    remove_stale_temporaries(outdir)      # what a killed run left behind
-    return write_file_set(outdir, files)
+    return write_file_set(outdir, render_report(a))   # rendered before anything is written
 
 
 def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,

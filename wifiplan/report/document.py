@@ -453,11 +453,11 @@ def report_date() -> str:
 def record_blocks(a) -> list[Block]:
     """What a lead signs: the date, the plan's revision, the inputs with their hashes, the
     assumptions, and the sign-off block."""
-    inputs = {k: v for k, v in (getattr(a, "inputs", None) or {}).items() if v}
+    inputs = {k: v for k, v in a.inputs.items() if v}
     plan_rec = inputs.get("plan")
     revision = (f"{plan_rec['file']} sha256 {plan_rec['sha256']}" if plan_rec else
                 f"planned by wifiplan {__version__} for this report ({len(a.full_plan.aps)} "
-                f"APs)" if getattr(a, "full_plan", None) is not None else "-")
+                f"APs)" if a.full_plan is not None else "-")
     model = a.model
     cal = getattr(model, "calibration", None) or {}
     model_text = (f"{model.model if isinstance(model.model, str) else 'custom'}"

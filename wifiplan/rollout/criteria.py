@@ -178,7 +178,6 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
     out.append(Criterion(f"{P}-wired", "Wired backhaul", "every AP on a PoE switch port",
                          len(unwired), "APs unwired", not unwired, "plan", ", ".join(unwired)))
     lengths = pd.to_numeric(runs["cable_m"], errors="coerce")
-    site_fix = _site_backhaul_fixes(site, plan)
     if lengths.notna().any():
         long_ = runs.loc[lengths > MAX_CABLE_M, "ap_id"].tolist()
         out.append(Criterion(f"{P}-cable", "Cable runs within the Ethernet limit",
@@ -194,16 +193,18 @@ def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                              f"{AP_POE_W:g} W per AP within each switch's PoE budget",
                              float(switches["poe_used_w"].max()), "W max", not bad_w, "plan",
                              ", ".join(bad_w)))
-    for c in out:
-        if c.passed is False and c.id.rsplit("-", 1)[-1] in ("cable", "ports", "poe", "wired"):
-            if site_fix:       # even the planner's own assignment cannot serve these APs
-                c.impossible = True
-                c.detail = "; ".join(x for x in (c.detail, "the site's switches cannot serve "
-                                                 "these AP positions") if x)
-                c.action = "; ".join(site_fix)
-            else:
-                c.action = ("re-assign switch ports and cable runs: wifiplan plan SITE --plan "
-                            "PLAN.yaml keeps locked APs and assigns the rest")
+    failed = [c for c in out if c.passed is False
+              and c.id.rsplit("-", 1)[-1] in ("cable", "ports", "poe", "wired")]
+    site_fix = _site_backhaul_fixes(site, plan) if failed else []
+    for c in failed:
+        if site_fix:           # even the planner's own assignment cannot serve these APs
+            c.impossible = True
+            c.detail = "; ".join(x for x in (c.detail, "the site's switches cannot serve "
+                                             "these AP positions") if x)
+            c.action = "; ".join(site_fix)
+        else:
+            c.action = ("re-assign switch ports and cable runs: wifiplan plan SITE --plan "
+                        "PLAN.yaml keeps locked APs and assigns the rest")
     return out
 
 

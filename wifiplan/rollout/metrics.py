@@ -9,7 +9,7 @@ import numpy as np
 
 from ..evaluation import co_channel_separation_p5_db, required_points
 from ..radiomap import RadioMap
-from ..requirements import band_conflicts, band_judged, per_point
+from ..requirements import band_judged, per_point
 from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM
 
 
@@ -26,10 +26,6 @@ def zone_min_rssi(site, rm: RadioMap) -> np.ndarray:
     for k, z in enumerate(site.zones):
         req[rm.zone_index == k] = z.min_rssi_dbm
     return req
-
-
-def _zone_no(site, name: str) -> int:
-    return [z.name for z in site.zones].index(name)
 
 
 def _share(ok: np.ndarray, sel: np.ndarray) -> float:
@@ -68,8 +64,10 @@ def plan_metrics(site, rm: RadioMap, target: np.ndarray,
         "sinr_p5_db": float(np.percentile(rm.sinr_db[target], 5)) if target.any() else None,
         "boundary_points": int(bnd.sum()),
         "boundary_points_not_judged": int((bnd_all & ~judged).sum()),
-        "boundary_band_conflicts": {k: v for k, v in band_conflicts(site).items()
-                                    if (bnd_all & (rm.zone_index == _zone_no(site, k))).any()},
+        "boundary_band_conflicts": {
+            z.name: why for k, z in enumerate(site.zones)
+            if (why := z.requirements.boundary_band_conflict()) is not None
+            and (bnd_all & (rm.zone_index == k)).any()},
         "boundary_band_share": (float(((best >= lo) & (best <= hi) & bnd).sum() / bnd.sum())
                                 if bnd.any() else None),
         "secondary_coverage": _share(np.nan_to_num(rm.second_rssi_dbm, nan=-999)
