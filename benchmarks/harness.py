@@ -75,7 +75,7 @@ def peak_rss_mb() -> float:
 
 def _large():
     from wifiplan.plan import load_plan
-    from wifiplan.propagation import Geometry, PropagationModel
+    from wifiplan.radio.propagation import Geometry, PropagationModel
     from wifiplan.site import load_site
     site = load_site(LARGE)
     plan = load_plan(LARGE_PLAN, site=site)
@@ -87,7 +87,7 @@ def _xl():
     sys.path.insert(0, str(HERE))
     from xl_site import xl_site
 
-    from wifiplan.propagation import Geometry, PropagationModel
+    from wifiplan.radio.propagation import Geometry, PropagationModel
     site, plan = xl_site()
     model = PropagationModel.for_site(site)
     return site, plan, model, Geometry.from_site(site, model.material_losses)
@@ -107,10 +107,10 @@ def reference_layers(site, aps, model, geom, xs, ys):
     """Per-AP gain layers (received power at 0 dBm) with the brute-force penetration."""
     import numpy as np
 
-    from wifiplan.geometry import penetration_reference
+    from wifiplan.radio.geometry import penetration_reference
     X, Y = np.meshgrid(xs, ys)
     out = []
-    from wifiplan.hall import combine_dbm
+    from wifiplan.radio.hall import combine_dbm
     for a in aps:
         pen = penetration_reference(geom, (a.x_m, a.y_m, a.height_m), X, Y,
                                     model.client_height_m)
@@ -137,7 +137,7 @@ def reference_layers(site, aps, model, geom, xs, ys):
 def _radiomap(site, plan, model, geom, prefix, repeat, ref_aps):
     import numpy as np
 
-    from wifiplan.radiomap import compute_radiomap
+    from wifiplan.radio.radiomap import compute_radiomap
     res = {}
     compute_radiomap(site, plan.aps[:2], 0.5, model=model, geom=geom)      # warm-up
     best = None
@@ -188,7 +188,7 @@ def stage_radiomap_large(quick):
 def stage_single_ap_update(quick):
     import numpy as np
 
-    from wifiplan.radiomap import compute_radiomap
+    from wifiplan.radio.radiomap import compute_radiomap
     site, plan, model, geom = _large()
     rm = compute_radiomap(site, plan.aps, 0.5, model=model, geom=geom)
     _metrics(rm)
@@ -233,7 +233,7 @@ def stage_plan_large(quick):
 
 def stage_channels_large(quick):
     from wifiplan.planning.channels import assign_channels, interference_weights
-    from wifiplan.radiomap import compute_radiomap
+    from wifiplan.radio.radiomap import compute_radiomap
     site, plan, model, geom = _large()
     rm = compute_radiomap(site, plan.aps, 1.0, model=model, geom=geom)
     sel = rm.zone_index >= 0

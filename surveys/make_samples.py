@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from wifiplan.fileio import dump_yaml, write_atomic  # noqa: E402
 from wifiplan.plan import load_plan  # noqa: E402
-from wifiplan.propagation import rssi_points_dbm  # noqa: E402
+from wifiplan.radio.propagation import rssi_points_dbm  # noqa: E402
 from wifiplan.site import load_site  # noqa: E402
 from wifiplan.survey.readers import fit_georeference  # noqa: E402
 

@@ -106,9 +106,9 @@ def test_no_private_name_from_another_module(mod):
 LAYERS = [
     ("foundations", ["errors", "fileio", "rules", "requirements", "validation", "regulatory",
                      "materials"]),
-    ("radio", ["pathloss", "geometry", "kernel", "rooms", "hall"]),
+    ("radio", ["radio"]),
     ("site model", ["site", "plan", "dxf", "floorimage"]),
-    ("prediction", ["propagation", "radiomap", "predict", "plotting", "inputs"]),
+    ("prediction", ["predict", "inputs"]),
     ("design", ["evaluation", "capacity", "backhaul", "planning"]),
     ("field", ["survey", "logs"]),
     ("rollout", ["rollout", "deploy", "report"]),

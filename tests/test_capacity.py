@@ -8,7 +8,7 @@ from wifiplan.capacity import (DEFAULT_MAC_EFFICIENCY, MCS_TABLE, cell_load, mcs
                                phy_rate_mbps, terminal_profiles)
 from wifiplan.errors import InputError
 from wifiplan.plan import AP
-from wifiplan.radiomap import compute_radiomap
+from wifiplan.radio.radiomap import compute_radiomap
 from wifiplan.site import parse_site
 
 RATES = [8.6, 17.2, 25.8, 34.4, 51.6, 68.8, 77.4, 86.0, 103.2, 114.7, 129.0, 143.4]

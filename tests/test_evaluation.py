@@ -7,7 +7,7 @@ from wifiplan.evaluation import (co_channel_conflicts, evaluate_plan, format_met
 from wifiplan.plan import AP, load_plan
 from wifiplan.backhaul import (AP_POE_W, assign_backhaul, assign_bssids,
                                         backhaul_summary, cable_length_m)
-from wifiplan.radiomap import compute_radiomap
+from wifiplan.radio.radiomap import compute_radiomap
 from wifiplan.site import load_site, parse_site
 
 from conftest import SAMPLE_SITES, plan_path_of

@@ -1,4 +1,4 @@
-"""The penetration rule on constructed cases (see wifiplan.propagation's docstring).
+"""The penetration rule on constructed cases (see wifiplan.radio.propagation's docstring).
 
 Rule under test:
 - a wall is crossed when the AP->point path meets it at one point with 0 < t <= 1 and the
@@ -12,7 +12,7 @@ Each case is checked on the point path and on the grid kernel.
 import numpy as np
 import pytest
 
-from wifiplan.propagation import Geometry, penetration_grid, penetration_points
+from wifiplan.radio.propagation import Geometry, penetration_grid, penetration_points
 from wifiplan.site import site_from_dict
 
 BASE = {"name": "t", "outline": [[-20, -20], [20, -20], [20, 20], [-20, 20]],

@@ -152,7 +152,7 @@ def test_a_grid_beyond_the_limit_is_refused_before_allocating(tmp_path, capsys):
                      "computes", "or coarser")
     assert time.perf_counter() - t0 < 30          # it allocated until numpy failed before
     from wifiplan.errors import InputError
-    from wifiplan.radiomap import MAX_GRID_CELLS, grid_shape
+    from wifiplan.radio.radiomap import MAX_GRID_CELLS, grid_shape
     assert grid_shape((0, 0, 1000, 1000), 0.5) == (2000, 2000)      # 4 million: the limit
     assert 2000 * 2000 == MAX_GRID_CELLS
     with pytest.raises(InputError, match="0.5 m or coarser"):
@@ -219,7 +219,7 @@ def test_calibration_of_a_hall_without_walls_or_obstacles(tmp_path):
     import pandas as pd
 
     from wifiplan.plan import AP, Plan
-    from wifiplan.propagation import rssi_points_dbm
+    from wifiplan.radio.propagation import rssi_points_dbm
     from wifiplan.site import parse_site
     from wifiplan.survey import calibrate
     site = parse_site("name: open\noutline: [[0, 0], [40, 0], [40, 30], [0, 30]]\n"

@@ -13,12 +13,12 @@ import pytest
 from scipy.integrate import quad
 
 from wifiplan.cli import main
-from wifiplan.hall import (SPEED_OF_LIGHT_M_S, hall_reference_dbm, reflectance_tm,
+from wifiplan.radio.hall import (SPEED_OF_LIGHT_M_S, hall_reference_dbm, reflectance_tm,
                            room_of_site)
 from wifiplan.materials import complex_permittivity, diffuse_absorption, fresnel_reflectance
 from wifiplan.plan import AP, load_plan
-from wifiplan.geometry import penetration_reference
-from wifiplan.propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
+from wifiplan.radio.geometry import penetration_reference
+from wifiplan.radio.propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
 from wifiplan.site import load_site, parse_site
 from wifiplan.survey import calibrate
 

@@ -1,4 +1,4 @@
-"""The fast kernels equal the brute-force reference (wifiplan.geometry.penetration_reference).
+"""The fast kernels equal the brute-force reference (wifiplan.radio.geometry.penetration_reference).
 
 Random sites from hypothesis: walls as segments and polylines, rectangles and random convex
 polygons as obstacles, heights around the AP and client heights, APs anywhere including on
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from wifiplan.kernel import (_convex_hull, penetration_grid_fast, penetration_grids_fast,
+from wifiplan.radio.kernel import (_convex_hull, penetration_grid_fast, penetration_grids_fast,
                              penetration_points_fast)
-from wifiplan.geometry import Geometry, penetration_reference
-from wifiplan.radiomap import _derived, _derived_reference, compute_radiomap
+from wifiplan.radio.geometry import Geometry, penetration_reference
+from wifiplan.radio.radiomap import _derived, _derived_reference, compute_radiomap
 
 ROOT = Path(__file__).resolve().parents[1]
 MATERIALS = ["a", "b", "c"]
@@ -227,8 +227,8 @@ def test_degenerate_cases(case, client_h):
 
 def test_sample_site_equals_reference():
     from wifiplan.plan import load_plan
-    from wifiplan.propagation import PropagationModel
-    from wifiplan.radiomap import grid_axes
+    from wifiplan.radio.propagation import PropagationModel
+    from wifiplan.radio.radiomap import grid_axes
     from wifiplan.site import load_site
     site = load_site(ROOT / "floorplans" / "large-hall.yaml")
     plan = load_plan(ROOT / "floorplans" / "large-hall.plan.yaml", site=site)
@@ -298,7 +298,7 @@ def test_xl_site_is_the_size_issue_4_asks_for_and_deterministic():
     assert site.inside_outline([a.x_m for a in plan.aps], [a.y_m for a in plan.aps]).all()
     assert xl.xl_site_dict() == xl.xl_site_dict()
     geom = Geometry.from_site(site)
-    from wifiplan.kernel import _prep
+    from wifiplan.radio.kernel import _prep
     assert not _prep(geom).convex.all()          # some L-shaped (non-convex) footprints
 
 

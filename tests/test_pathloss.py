@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from wifiplan import path_loss_db
-from wifiplan.propagation import MODELS
+from wifiplan.radio.propagation import MODELS
 
 L = math.log10
 DISTANCES_M = [2.0, 15.0, 80.0]

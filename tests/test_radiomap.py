@@ -8,7 +8,7 @@ import pytest
 
 from conftest import SAMPLE_SITES, plan_path_of
 from wifiplan import AP, compute_radiomap, load_plan, load_site, path_loss_db
-from wifiplan.propagation import PropagationModel
+from wifiplan.radio.propagation import PropagationModel
 from wifiplan.rules import NOISE_FLOOR_DBM
 from wifiplan.site import site_from_dict
 

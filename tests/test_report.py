@@ -13,7 +13,7 @@ import pytest
 
 from wifiplan.cli import main
 from wifiplan.plan import load_plan
-from wifiplan.radiomap import compute_radiomap
+from wifiplan.radio.radiomap import compute_radiomap
 from wifiplan.report import REPORT_FILES, make_report, report_json
 from wifiplan.rollout import PHASES, WIRELESS_APPROACHES, assess_phase, pilot_zone
 from wifiplan.site import load_site
@@ -348,7 +348,7 @@ def test_phase4_logs_and_power_adjustments(line, tmp_path):
 
 def test_calibrated_model_gives_power_adjustments(line, tmp_path):
     site, plan = line
-    from wifiplan.propagation import PropagationModel, save_model_file
+    from wifiplan.radio.propagation import PropagationModel, save_model_file
     m = PropagationModel.for_site(site)
     hot = replace(m, ap_offsets_db={plan.aps[0].id: 5.0})      # AP1 measured 5 dB stronger
     path = save_model_file(hot, tmp_path / "cal.yaml")
@@ -469,7 +469,7 @@ def test_phase2_cells_take_different_channels_where_neighbours_allow():
     # a central AP with two neighbours at the same distance, one on its own channel: the
     # trial's second cell is the one on another channel (seed 8.1.3.7: fixed channels)
     from wifiplan.plan import AP
-    from wifiplan.radiomap import compute_radiomap
+    from wifiplan.radio.radiomap import compute_radiomap
     from wifiplan.rollout import select_phase_aps
     from wifiplan.site import parse_site
     site = parse_site("""

@@ -158,7 +158,7 @@ def test_zones_that_drop_the_band_are_not_judged_and_not_impossible():
 
 def test_a_zones_airtime_budget_is_its_cells_budget():
     from wifiplan.capacity import cell_load
-    from wifiplan.radiomap import compute_radiomap
+    from wifiplan.radio.radiomap import compute_radiomap
     text = SITE.replace("{name: roam, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]]}",
                         "{name: roam, polygon: [[0, 0], [30, 0], [30, 20], [0, 20]], "
                         "terminals: {handheld: 6}}")

@@ -8,7 +8,7 @@ import pytest
 from conftest import FLOORPLANS, SURVEYS
 from wifiplan.cli import main
 from wifiplan.plan import AP, Plan, save_plan
-from wifiplan.propagation import (PropagationModel, load_model_file, rssi_points_dbm,
+from wifiplan.radio.propagation import (PropagationModel, load_model_file, rssi_points_dbm,
                                   save_model_file)
 from wifiplan.site import parse_site, save_site
 from wifiplan.survey import calibrate, measured_map, read_survey, survey_maps

@@ -21,7 +21,7 @@ pytest.importorskip("streamlit.testing.v1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from wifiplan import load_plan, load_site  # noqa: E402
-from wifiplan.radiomap import compute_radiomap  # noqa: E402
+from wifiplan.radio.radiomap import compute_radiomap  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -185,8 +185,8 @@ def test_zone_requirements_are_edited_per_zone_and_checked_by_the_library():
 
 
 def test_site_page_states_the_building_and_shows_the_rooms_of_the_hall_model():
-    from wifiplan.hall import room_table
-    from wifiplan.propagation import PropagationModel
+    from wifiplan.radio.hall import room_table
+    from wifiplan.radio.propagation import PropagationModel
     at = load_sample(new_app(), PRODUCTION)
     site, _ = sample(PRODUCTION)
     model = PropagationModel.for_site(site)
@@ -447,7 +447,7 @@ def test_planner_runs_with_the_options_and_keeps_locked_aps():
     run(at)
     assert errors(at) == []
     site, _ = sample(PRODUCTION)
-    from wifiplan.propagation import PropagationModel
+    from wifiplan.radio.propagation import PropagationModel
     # the minimum-RSSI field left empty: every zone keeps its own requirement, as the CLI
     # plans it (it used to send -67 dBm, which replaced line-b's -65)
     assert at.number_input(key="plan_min_rssi").value is None

@@ -1,8 +1,8 @@
 """wifiplan: plan and verify factory Wi-Fi (5 GHz, 20 MHz, non-DFS small cells)."""
 from .errors import InputError
 from .plan import AP, Plan, load_plan, save_plan
-from .propagation import Geometry, PropagationModel, path_loss_db
-from .radiomap import RadioMap, compute_radiomap
+from .radio.propagation import Geometry, PropagationModel, path_loss_db
+from .radio.radiomap import RadioMap, compute_radiomap
 from .site import Site, load_site, save_site
 
 __all__ = ["AP", "Geometry", "InputError", "Plan", "PropagationModel", "RadioMap", "Site",

@@ -37,7 +37,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from .errors import InputError
-from .radiomap import RadioMap, compute_radiomap
+from .radio.radiomap import RadioMap, compute_radiomap
 from .rules import AIRTIME_BUDGET
 
 # ---- MCS table ----------------------------------------------------------------------------

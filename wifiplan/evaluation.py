@@ -32,8 +32,8 @@ from shapely.geometry import Polygon
 from .backhaul import backhaul_summary
 from .capacity import cell_load
 from .errors import InputError
-from .propagation import PropagationModel
-from .radiomap import compute_radiomap, grid_axes
+from .radio.propagation import PropagationModel
+from .radio.radiomap import compute_radiomap, grid_axes
 from .regulatory import WIDTH_MHZ, is_dfs
 from .requirements import band_conflicts, band_judged, per_point
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,

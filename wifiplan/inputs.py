@@ -12,7 +12,7 @@ from typing import Any
 
 from .fileio import read_yaml
 from .plan import Plan, check_plan_against_site, plan_from_dict
-from .propagation import PropagationModel, model_note
+from .radio.propagation import PropagationModel, model_note
 from .site import Site, site_from_dict
 
 
@@ -48,7 +48,7 @@ def load_inputs(site, plan=None, model=None) -> Inputs:
     ``site``: a site file or a :class:`~wifiplan.site.Site`; ``plan``: a plan file, a
     :class:`~wifiplan.plan.Plan` or None; a plan file is checked against the site (every
     AP inside the outline). ``model``: a model file (``wifiplan survey calibrate``), a
-    :class:`~wifiplan.propagation.PropagationModel` or None for the site's own."""
+    :class:`~wifiplan.radio.propagation.PropagationModel` or None for the site's own."""
     site_lines: dict = {}
     if not isinstance(site, Site):
         data, site_lines = read_yaml(site)

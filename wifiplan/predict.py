@@ -9,7 +9,7 @@ import pandas as pd
 
 from .errors import InputError
 from .fileio import check_size
-from .propagation import PropagationModel, rssi_points_dbm
+from .radio.propagation import PropagationModel, rssi_points_dbm
 
 MAX_POINTS_BYTES = 200 * 1024 * 1024
 #: Coordinates beyond this [m] are refused: no factory is 1,000 km across, and the laws'

@@ -19,9 +19,10 @@ from shapely.geometry import LineString, Polygon
 
 from .errors import InputError
 from .fileio import dump_yaml, parse_yaml, read_yaml, write_atomic
-from .hall import BUILDING_DEFAULTS, Building
+from .radio.hall import BUILDING_DEFAULTS, Building
 from .materials import MATERIALS, P2040_PROPERTIES, material_table
-from .pathloss import MODELS, PARAM_RANGES, check_model_params
+from .radio.pathloss import MODELS, PARAM_RANGES, check_model_params
+from .radio.propagation import PROPAGATION_DEFAULTS
 from .regulatory import DOMAINS
 from .requirements import DEFAULTS as REQUIREMENT_DEFAULTS
 from .requirements import RANGES as REQUIREMENT_RANGES
@@ -36,8 +37,6 @@ TERMINAL_TYPES = ("handheld", "thinklet")
 SITE_KEYS = {"name", "regulatory_domain", "enable_w58", "outline", "propagation", "materials",
              "walls", "obstacles", "zones", "infrastructure", "no_mount", "terminal_profiles",
              "description", "building"}
-PROPAGATION_DEFAULTS = {"model": "hall", "ap_height_m": 4.0, "client_height_m": 1.2,
-                        "ap_gain_dbi": 3.0, "client_gain_dbi": 0.0}
 
 
 @dataclass

@@ -40,7 +40,7 @@ def _predict(args) -> int:
 
 
 def _heatmap(args) -> int:
-    from ..radiomap import compute_radiomap
+    from ..radio.radiomap import compute_radiomap
     from ..fileio import write_atomic
     inp = load(args.site, args.plan, args.model)
     site, plan, model = inp.site, inp.plan, inp.model

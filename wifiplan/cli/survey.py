@@ -53,7 +53,7 @@ def _check(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from ..propagation import save_model_file
+    from ..radio.propagation import save_model_file
     from ..survey import calibrate
     from ..survey.calibration import format_calibration
     inp, frame, meta = _read(args)

@@ -15,7 +15,7 @@ import pandas as pd
 from ..backhaul import backhaul_summary
 from ..capacity import cell_load, terminal_profiles
 from ..fileio import to_plain
-from ..radiomap import compute_radiomap
+from ..radio.radiomap import compute_radiomap
 from ..rules import MAX_PERMANENT_LINK_M
 from .cluster import Cluster
 from .network import site_server_node

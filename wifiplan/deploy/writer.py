@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..evaluation import plan_violations
 from ..fileio import dump_yaml, write_atomic
-from ..site import PROPAGATION_DEFAULTS
+from ..radio.propagation import PROPAGATION_DEFAULTS
 from .capacity import capacity_check, capacity_report
 from .cluster import Cluster
 from .kubernetes import dump_manifest, manifests, validate_manifest

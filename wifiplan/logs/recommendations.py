@@ -18,7 +18,7 @@ import numpy as np
 from ..regulatory import DOMAINS
 from ..rules import (BOUNDARY_BAND_DBM, MAX_POWER_RAISE_DB, MAX_TX_POWER_DBM, MIN_TX_POWER_DBM,
                      ROAM_THRESHOLD_DBM, clip_tx_power_dbm, combine_power_changes)
-from ..site import PROPAGATION_DEFAULTS
+from ..radio.propagation import PROPAGATION_DEFAULTS
 from .thresholds import STICKY_RSSI_DBM
 
 PING_PONG_MIN = 2

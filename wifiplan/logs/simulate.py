@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..propagation import PropagationModel, rssi_points_dbm
-from ..radiomap import compute_radiomap
+from ..radio.propagation import PropagationModel, rssi_points_dbm
+from ..radio.radiomap import compute_radiomap
 from ..rules import ROAM_THRESHOLD_DBM
 from .reader import iso_time
 from .thresholds import STICKY_RSSI_DBM

@@ -34,8 +34,8 @@ from ..capacity import (DEFAULT_MAC_EFFICIENCY, cell_load, phy_rate_mbps, termin
 from ..errors import InputError
 from ..evaluation import evaluate_plan, required_points, zone_indices
 from ..plan import AP, Plan
-from ..propagation import Geometry, PropagationModel
-from ..radiomap import RadioMap, compute_radiomap
+from ..radio.propagation import Geometry, PropagationModel
+from ..radio.radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
 from ..requirements import band_judged
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
@@ -147,7 +147,7 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     aps : fix the AP count (locked APs included).
     min_rssi_dbm : requirement [dBm] for every planned zone, replacing the zones' values.
     channels : restrict the channel set; each must be a non-DFS channel of the site's domain.
-    model : :class:`~wifiplan.propagation.PropagationModel` (default: the site's).
+    model : :class:`~wifiplan.radio.propagation.PropagationModel` (default: the site's).
     existing : a plan whose APs marked ``locked`` stay where they are (position, height, id,
         BSSID, switch port); their channel and power are planned with the others.
     zones : names of the zones to plan for (default: all).

@@ -11,7 +11,7 @@ reaches the zone's ``min_rssi_dbm`` with the lowest transmit power.
   :data:`CANDIDATE_EDGE_CLEARANCE_M` from its edge, away from walls, outside obstacle
   footprints and outside ``no_mount`` areas.
 - The gain of every candidate at every required point comes from the radio-map machinery
-  (:func:`wifiplan.radiomap.compute_radiomap`: received power at 0 dBm transmit power), so
+  (:func:`wifiplan.radio.radiomap.compute_radiomap`: received power at 0 dBm transmit power), so
   the power needed at a point by candidate ``c`` is ``req - gain[c]`` [dBm].
 - **Count by coverage**: greedy set cover (Chvatal's rule: repeatedly take the candidate
   that covers most uncovered points) at the design power, then redundant sets removed, then

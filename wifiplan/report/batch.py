@@ -25,7 +25,7 @@ from ..fileio import remove_stale_temporaries, write_atomic
 from ..inputs import load_inputs
 from ..plan import save_plan
 from ..planning import plan_site
-from ..radiomap import compute_radiomap
+from ..radio.radiomap import compute_radiomap
 from . import make_report, template
 
 

@@ -14,8 +14,8 @@ from ..errors import InputError
 from ..evaluation import evaluate_plan
 from ..logs import analyze_logs
 from ..plan import Plan, check_plan_against_site
-from ..propagation import PropagationModel
-from ..radiomap import RadioMap, compute_radiomap
+from ..radio.propagation import PropagationModel
+from ..radio.radiomap import RadioMap, compute_radiomap
 from ..survey import MatchedSurvey, check_survey, match_survey, read_survey
 from .bom import ap_config_sheet, bill_of_materials, cable_runs, switch_usage
 from .criteria import Criterion, add_actions, logs_criteria, plan_criteria, survey_criteria

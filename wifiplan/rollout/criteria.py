@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..backhaul import AP_POE_W, assign_backhaul, backhaul_summary, switch_suggestions
 from ..plan import Plan
-from ..radiomap import RadioMap
+from ..radio.radiomap import RadioMap
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M

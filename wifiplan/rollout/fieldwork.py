@@ -12,7 +12,7 @@ from shapely.ops import unary_union
 
 from ..capacity import (cell_load, mcs_index, phy_rate_mbps, terminal_demand_mbps,
                         terminal_profiles)
-from ..radiomap import RadioMap
+from ..radio.radiomap import RadioMap
 from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 from .criteria import MODEL_TOLERANCE_DB
 from .metrics import zone_min_rssi

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluation import co_channel_separation_p5_db, required_points
-from ..radiomap import RadioMap
+from ..radio.radiomap import RadioMap
 from ..requirements import band_judged, per_point
 from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM
 

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ..plan import Plan
-from ..radiomap import RadioMap
+from ..radio.radiomap import RadioMap
 from ..rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
                      MIN_TX_POWER_DBM, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM, clip_tx_power_dbm,
                      combine_power_changes)
-from ..site import PROPAGATION_DEFAULTS
+from ..radio.propagation import PROPAGATION_DEFAULTS
 from .bom import SSID_POLICY
 from .criteria import BOUNDARY_BAND_TARGET
 

@@ -17,7 +17,7 @@ from shapely.ops import unary_union
 from ..errors import InputError
 from ..plan import AP, Plan
 from ..planning import plan_site
-from ..radiomap import RadioMap, compute_radiomap
+from ..radio.radiomap import RadioMap, compute_radiomap
 from ..site import Zone
 from .metrics import required_mask
 

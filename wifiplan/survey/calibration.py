@@ -2,7 +2,7 @@
 
 The site's model decides what is fitted.
 
-- **The hall model** (the default, :mod:`wifiplan.hall`)::
+- **The hall model** (the default, :mod:`wifiplan.radio.hall`)::
 
       rssi_dbm = tx_power_dbm + offset_ap
                  + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G
@@ -22,7 +22,7 @@ The site's model decides what is fitted.
   whose unknowns enter linearly (:class:`_Design`).
 
 The crossings per material are counted by the same penetration rule as every prediction
-(:func:`wifiplan.propagation.penetration_points` with ``by_material=True``); the optional
+(:func:`wifiplan.radio.propagation.penetration_points` with ``by_material=True``); the optional
 per-AP offsets are held to a zero mean so that they do not trade with the level. The fit is
 robust least squares (``scipy.optimize.least_squares`` with ``loss="soft_l1"``), which
 down-weights the few measurements a person, a forklift or a mis-matched BSSID spoils. Pairs
@@ -39,9 +39,9 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from ..errors import InputError
-from ..hall import combine_dbm, decay_per_m
-from ..propagation import Geometry, PropagationModel, penetration_points
-from ..rooms import exchange_matrix
+from ..radio.hall import combine_dbm, decay_per_m
+from ..radio.propagation import Geometry, PropagationModel, penetration_points
+from ..radio.rooms import exchange_matrix
 from .matching import MatchedSurvey, match_survey
 
 FREQ_REF_MHZ = 5500.0
@@ -190,7 +190,7 @@ def _pen(crossings, losses):
 
 
 class _HallDesign:
-    """The hall model's unknowns (:mod:`wifiplan.hall`), which enter non-linearly::
+    """The hall model's unknowns (:mod:`wifiplan.radio.hall`), which enter non-linearly::
 
         rssi = tx + offset_ap + 10 log10((g_low 10^(-L_d/10) + g_roof 10^(-L_r/10)) G
                                          + g_rev exp(-d (beta(t) - beta_0)) E(kappa)[s, i]
@@ -202,7 +202,7 @@ class _HallDesign:
     the losses; ``g_rev`` the diffuse gain of the base model, whose tail decays by
     ``beta_0`` per metre of the direct distance ``d``, ``beta(t) = beta_1 10^(-t/10)`` the
     decay with the fitted reverberation time (``beta_1`` the room's Sabine value,
-    :func:`wifiplan.hall.decay_per_m`); ``E(kappa)`` the coupled rooms' exchange matrix
+    :func:`wifiplan.radio.hall.decay_per_m`); ``E(kappa)`` the coupled rooms' exchange matrix
     with the coupling areas times ``kappa = 10^(c/10)``, ``s`` the AP's room and ``i`` the
     point's. The Jacobian is analytic: d rssi / d q = rev / S, d rssi / d gain = spec / S,
     d rssi / d c = -g_rev 10^(q/10) kappa (E D E)[s, i] / S with ``D = diag(sum K) - K``
@@ -344,7 +344,7 @@ def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
     to a survey.
 
     Returns ``(PropagationModel, report)``; save the model with
-    :func:`wifiplan.propagation.save_model_file` and pass it to ``--model``. The report has
+    :func:`wifiplan.radio.propagation.save_model_file` and pass it to ``--model``. The report has
     the fitted values, the material losses before and after, and the k-fold cross-validated
     RMSE [dB] of heard levels before (``model``, default the site's own) and after.
 

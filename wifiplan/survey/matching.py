@@ -36,7 +36,7 @@ from scipy.optimize import linear_sum_assignment
 from ..errors import InputError
 from ..fileio import check_size, write_atomic
 from ..plan import normalise_bssid
-from ..propagation import PropagationModel, rssi_points_dbm
+from ..radio.propagation import PropagationModel, rssi_points_dbm
 from .cleaning import aggregate_samples, band_of_rows, combine_codes
 
 NEIGHBOUR_BITS = 4
@@ -289,7 +289,7 @@ class MatchedSurvey:
     channel, get the plan AP's channel. ``matches``: one row per heard BSSID
     (:func:`match_bssids`). ``points``: (k, 2) the surveyed points [m]. ``predicted_dbm``:
     (n_ap, k) the model's RSSI of every plan AP there [dBm]. ``model``: that
-    :class:`~wifiplan.propagation.PropagationModel`. ``aggregation_note``: how repeated
+    :class:`~wifiplan.radio.propagation.PropagationModel`. ``aggregation_note``: how repeated
     samples were combined."""
     frame: pd.DataFrame
     matches: pd.DataFrame

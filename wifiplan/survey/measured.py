@@ -14,9 +14,9 @@ import pandas as pd
 from scipy.interpolate import NearestNDInterpolator, griddata
 from scipy.spatial import cKDTree
 
-from ..plotting import RSSI_RANGE_DBM, draw_site
-from ..propagation import PropagationModel
-from ..radiomap import compute_radiomap, grid_axes
+from ..radio.plotting import RSSI_RANGE_DBM, draw_site
+from ..radio.propagation import PropagationModel
+from ..radio.radiomap import compute_radiomap, grid_axes
 from .cleaning import band_of_rows
 from .matching import match_survey
 

@@ -1,14 +1,14 @@
 """Interactive plotly figures of a site, its radio map and a survey (for the Streamlit UI).
 
 Only drawing happens here: every value comes from the Site, the RadioMap or the survey
-frame. The matplotlib twins for reports and the CLI live in :mod:`wifiplan.plotting`.
+frame. The matplotlib twins for reports and the CLI live in :mod:`wifiplan.radio.plotting`.
 """
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ..plotting import CHANNEL_COLOURS, RSSI_RANGE_DBM
+from ..radio.plotting import CHANNEL_COLOURS, RSSI_RANGE_DBM
 from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
 WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8a165",
@@ -331,7 +331,7 @@ ROOM_COLOURS = ["#cfe2f3", "#fce5cd", "#d9ead3", "#f4cccc", "#d9d2e9", "#fff2cc"
 
 
 def rooms_figure(site, model, *, background=None) -> go.Figure:
-    """The rooms the hall model sees (:mod:`wifiplan.rooms`): each room a colour, the
+    """The rooms the hall model sees (:mod:`wifiplan.radio.rooms`): each room a colour, the
     doorways that close them red, the site drawn over them."""
     R = model.room.rooms
     ny, nx = R.labels.shape

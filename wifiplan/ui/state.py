@@ -18,8 +18,8 @@ from ..errors import InputError
 from ..evaluation import evaluate_plan
 from ..fileio import dump_yaml, read_input
 from ..plan import AP, Plan, check_plan_against_site, plan_from_dict
-from ..propagation import PropagationModel
-from ..radiomap import compute_radiomap
+from ..radio.propagation import PropagationModel
+from ..radio.radiomap import compute_radiomap
 from ..site import Site, site_to_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,7 +251,7 @@ def radiomap():
 
 def radiomap_or_stop():
     """:func:`radiomap`, or the library's message and the page stopped when the grid is
-    beyond what the library computes (:func:`wifiplan.radiomap.grid_shape`)."""
+    beyond what the library computes (:func:`wifiplan.radio.radiomap.grid_shape`)."""
     try:
         return radiomap()
     except InputError as exc:

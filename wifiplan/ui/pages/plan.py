@@ -12,7 +12,7 @@ from wifiplan.plan import AP_HEIGHT_RANGE_M, TX_POWER_RANGE_DBM, parse_plan, pla
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
                            ROAM_THRESHOLD_DBM)
-from wifiplan.site import PROPAGATION_DEFAULTS
+from wifiplan.radio.propagation import PROPAGATION_DEFAULTS
 from wifiplan.ui import figures, state
 
 

@@ -10,7 +10,7 @@ import wifiplan.report as report_mod
 from wifiplan import rollout
 from wifiplan.errors import InputError
 from wifiplan.fileio import dump_yaml
-from wifiplan.propagation import PropagationModel
+from wifiplan.radio.propagation import PropagationModel
 from wifiplan.rollout import Criterion
 from wifiplan.ui import state
 

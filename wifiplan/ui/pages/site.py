@@ -7,7 +7,7 @@ from shapely.geometry import Polygon
 
 from wifiplan import dxf, floorimage as fim
 from wifiplan.errors import InputError
-from wifiplan.hall import Building, room_table
+from wifiplan.radio.hall import Building, room_table
 from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
 from wifiplan.site import (load_site, parse_site, site_from_dict, site_to_yaml,

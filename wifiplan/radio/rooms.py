@@ -16,7 +16,7 @@ area [m^2] and ``K_ij`` the coupling area between rooms ``i`` and ``j`` [m^2]: t
 their common boundary, each part weighted by the power it lets through (1 for an opening,
 ``10^(-L/10)`` for a wall of loss L, the gap to the roof plus ``top 10^(-L/10)`` over a
 partition). An isotropic antenna in room ``i`` receives ``c w_i lambda^2 / (4 pi)``; for
-one room this is ``P lambda^2 / (pi A)``, the diffuse level of :mod:`wifiplan.hall`.
+one room this is ``P lambda^2 / (pi A)``, the diffuse level of :mod:`wifiplan.radio.hall`.
 
 Segmentation (on a raster of :func:`raster_step_m`): every wall is drawn, every *partition*
 (a row-shaped obstacle reaching :data:`PARTITION_FRACTION` of the ceiling: a rack row,
@@ -27,7 +27,7 @@ an aisle). The connected regions of the rest are the rooms (regions under
 :data:`MIN_ROOM_M2` are not rooms); every drawn cell joins the nearest room. Two
 neighbouring cells of different rooms share an edge of the raster step times the ceiling
 height; its weight is the transmission of the walls between the two cell centres (the
-penetration rule of :mod:`wifiplan.propagation`), over and through the partition when the
+penetration rule of :mod:`wifiplan.radio.propagation`), over and through the partition when the
 edge lies in one, and 1 where nothing is crossed (a doorway).
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ A factory hall is a closed metal-roofed box. Its received power is the incoheren
   (ITU-R P.2040-3, the Fresnel coefficients of section 2 with the Table 3 properties,
   vertical polarisation, i.e. TM on a horizontal plane);
 - ``L_d``: the walls and obstacles the direct ray crosses (the penetration rule of
-  :mod:`wifiplan.propagation`); the floor reflection is held by the same clutter;
+  :mod:`wifiplan.radio.propagation`); the floor reflection is held by the same clutter;
   ``L_r``: those the roof reflection crosses, i.e. the same walls (they reach the roof)
   and the obstacles below the descending ray from the roof image (the same rule with the
   AP at the image height). So behind a rack row the roof reflection still arrives over it;
@@ -32,7 +32,7 @@ A factory hall is a closed metal-roofed box. Its received power is the incoheren
 
       g_rev(d) = lambda^2 / (pi aA) * exp(-d aA / (4 V))
 
-  In a hall of several rooms (walls, rack aisles: :mod:`wifiplan.rooms`) ``1 / aA`` becomes
+  In a hall of several rooms (walls, rack aisles: :mod:`wifiplan.radio.rooms`) ``1 / aA`` becomes
   the coupled rooms' level ``E[s, i]`` of the point's room ``i`` for an AP in room ``s``.
   The diffuse field fills the room from every direction: it is set by the radiated power
   (the antenna gains average to 0 dBi over the sphere), crosses no wall in particular and
@@ -49,7 +49,7 @@ obstacles' volume is taken from the room's.
 The model has no parameter fitted to any data; ``reverb_offset_db``,
 ``reverb_time_offset_db`` and ``coupling_offset_db`` (default 0: the diffuse level, the
 reverberation time ``10 log10(tau_fit / tau)`` that sets the tail's onset factor
-``exp(-d / (c tau_fit))``, and the coupling areas between rooms, :mod:`wifiplan.rooms`) are
+``exp(-d / (c tau_fit))``, and the coupling areas between rooms, :mod:`wifiplan.radio.rooms`) are
 what :func:`wifiplan.survey.calibrate` may fit beside the AP gain and the material losses:
 racks full of stock, goods on the floor and open doors change the absorption, and so the
 level and the decay of the tail, in ways no drawing tells (Steinboeck et al. 2013 estimate
@@ -68,7 +68,7 @@ from typing import Any
 import numpy as np
 from shapely.geometry import LineString, Polygon
 
-from .materials import REFERENCE_FREQ_GHZ, diffuse_absorption, fresnel_reflectance, surface_class
+from ..materials import REFERENCE_FREQ_GHZ, diffuse_absorption, fresnel_reflectance, surface_class
 from .rooms import segment_rooms
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
@@ -93,7 +93,7 @@ class Room:
 
     volume_m3 [m^3] and absorption_area_m2 [m^2] (``sum alpha_i A_i``) of the whole
     building; ceiling_height_m [m]; roof and floor: their P.2040 surface classes; rooms: the
-    coupled rooms (:class:`wifiplan.rooms.Rooms`)."""
+    coupled rooms (:class:`wifiplan.radio.rooms.Rooms`)."""
     volume_m3: float
     absorption_area_m2: float
     ceiling_height_m: float

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
-from .errors import InputError
-from .plan import AP
+from ..errors import InputError
 from .plotting import plot_radiomap
 from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
-from .rules import BOUNDARY_WITHIN_DB, NOISE_FLOOR_DBM
+from ..rules import BOUNDARY_WITHIN_DB, NOISE_FLOOR_DBM
 
 NOT_HEARD_DBM = -200.0
 MW_CACHE_MAX_BYTES = 512 * 2 ** 20   # keep per-layer mW maps for fast edits up to this size
@@ -69,6 +69,18 @@ def grid_axes(bounds, resolution_m: float, n_layers: int = 1):
     xs = minx + resolution_m * (np.arange(nx) + 0.5)
     ys = miny + resolution_m * (np.arange(ny) + 0.5)
     return xs, ys
+
+
+class AP(Protocol):
+    """What the radio layer reads of an access point (the plan's ``wifiplan.plan.AP`` is one;
+    the radio map copies it with :func:`dataclasses.replace`): position and mounting height
+    [m], transmit power [dBm], channel number, id."""
+    id: str
+    x_m: float
+    y_m: float
+    height_m: float
+    tx_power_dbm: float
+    channel: int
 
 
 def _ap_key(ap: AP):

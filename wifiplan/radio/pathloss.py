@@ -6,7 +6,7 @@ Chosen by name (``model="3gpp-inf-sl"``) or given as a callable
 are 3-D [m], frequencies [MHz]; every law is evaluated from 1 m.
 
 This module knows nothing of sites: :mod:`wifiplan.site` checks a site's model against
-:data:`MODELS`, :mod:`wifiplan.propagation` turns a law into received power.
+:data:`MODELS`, :mod:`wifiplan.radio.propagation` turns a law into received power.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 def _lg(x):
     return np.log10(x)
@@ -117,7 +117,7 @@ def pl_free_space(distance_m, freq_mhz):
 
 def pl_hall_direct(distance_m, freq_mhz, reverb_offset_db=0.0, coupling_offset_db=0.0,
                    reverb_time_offset_db=0.0):
-    """The direct ray of the hall model (:mod:`wifiplan.hall`): free space (ITU-R P.525-4).
+    """The direct ray of the hall model (:mod:`wifiplan.radio.hall`): free space (ITU-R P.525-4).
 
     The hall's received power adds the floor and roof reflections and the diffuse field
     (:meth:`PropagationModel.hall_terms`); this law alone is its line-of-sight part."""
@@ -156,7 +156,7 @@ MODELS: dict[str, PathLossModel] = {m.name: m for m in [
                   ("reverb_offset_db", "coupling_offset_db", "reverb_time_offset_db")),
 ]}
 
-HALL = "hall"   # the default model (site.PROPAGATION_DEFAULTS)
+HALL = "hall"   # the default model (propagation.PROPAGATION_DEFAULTS)
 
 #: Physical ranges of the numbers a site's ``propagation:`` block or a model file may give
 #: (what an antenna, a law or a calibrated offset can be; outside them a value is a typo):

@@ -4,9 +4,10 @@ Received power (DESIGN.md section 6)::
 
     rssi_dbm = tx_power_dbm + ap_gain_dbi + client_gain_dbi - PL(d3D, f) - penetration_db
 
-for a named law (:mod:`wifiplan.pathloss`) and the walls and obstacles crossed
-(:mod:`wifiplan.geometry`, fast kernels in :mod:`wifiplan.kernel`); the default hall model
-adds the floor and roof reflections and the diffuse field (:mod:`wifiplan.hall`).
+for a named law (:mod:`wifiplan.radio.pathloss`) and the walls and obstacles crossed
+(:mod:`wifiplan.radio.geometry`, fast kernels in :mod:`wifiplan.radio.kernel`); the default
+hall model adds the floor and roof reflections and the diffuse field
+(:mod:`wifiplan.radio.hall`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .fileio import dump_yaml, read_yaml, write_atomic
+from ..fileio import dump_yaml, read_yaml, write_atomic
 from .geometry import Geometry
 from .pathloss import HALL, MODELS, PARAM_RANGES, check_model_params, path_loss_db
 
@@ -26,10 +27,15 @@ from .hall import (combine_dbm, combine_grid_dbm, diffuse_scale, hall_gains, ima
                    room_of_site)
 from .kernel import (penetration_grid_fast, penetration_grids_fast, penetration_points_fast,
                      prepare)
-from .site import PROPAGATION_DEFAULTS
-from .validation import Ctx, check_keys, check_number
+from ..validation import Ctx, check_keys, check_number
 
 GRID_THREADS = 2  # radio-map chunks computed in parallel (numpy releases the GIL)
+
+
+#: A site's propagation defaults (DESIGN.md section 4): the model, the AP mounting height and
+#: the terminal's height [m], the antenna gains [dBi].
+PROPAGATION_DEFAULTS = {"model": HALL, "ap_height_m": 4.0, "client_height_m": 1.2,
+                        "ap_gain_dbi": 3.0, "client_gain_dbi": 0.0}
 
 
 def model_note(site) -> str | None:
@@ -50,7 +56,7 @@ def penetration_points(geom: Geometry, ap_xyh, px, py, client_height_m: float,
 
     Equal to :func:`penetration_reference`; the predicates are evaluated only for the points
     inside the angular sector each wall or obstacle spans from the AP
-    (:func:`wifiplan.kernel.penetration_points_fast`)."""
+    (:func:`wifiplan.radio.kernel.penetration_points_fast`)."""
     return penetration_points_fast(geom, ap_xyh, px, py, client_height_m, by_material)
 
 
@@ -72,7 +78,7 @@ MODEL_FILE_KEYS = {"model", "ap_height_m", "client_height_m", "ap_gain_dbi", "cl
 class PropagationModel:
     """Everything needed to turn AP settings into received power on a site.
 
-    ``room``: the hall's :class:`~wifiplan.hall.Room` (from the site's ``building:`` block,
+    ``room``: the hall's :class:`~wifiplan.radio.hall.Room` (from the site's ``building:`` block,
     outline, walls and obstacles), used by the ``hall`` model."""
     model: str | Callable = HALL
     params: dict[str, float] = field(default_factory=dict)
@@ -124,7 +130,7 @@ class PropagationModel:
 
     @property
     def is_hall(self) -> bool:
-        """True for the enclosed-hall model (:mod:`wifiplan.hall`)."""
+        """True for the enclosed-hall model (:mod:`wifiplan.radio.hall`)."""
         return self.model == HALL and self.room is not None
 
     def path_loss_db(self, distance_m, freq_mhz):
@@ -133,14 +139,14 @@ class PropagationModel:
 
     def hall_terms(self, horizontal_m, ap_height_m: float, freq_mhz):
         """The hall model's (g_low, g_roof, g_rev) linear gains at horizontal distances [m]
-        (:func:`wifiplan.hall.hall_gains`)."""
+        (:func:`wifiplan.radio.hall.hall_gains`)."""
         return hall_gains(self.room, horizontal_m, ap_height_m, self.client_height_m, freq_mhz,
                           self.params.get("reverb_offset_db", 0.0),
                           self.params.get("reverb_time_offset_db", 0.0))
 
     def diffuse_level(self, ap, labels) -> np.ndarray:
         """The diffuse level [1/m^2] of ``ap`` at cells of the room indices ``labels``
-        (:func:`wifiplan.hall.diffuse_scale`)."""
+        (:func:`wifiplan.radio.hall.diffuse_scale`)."""
         return diffuse_scale(self.room, ap.x_m, ap.y_m, labels,
                              self.params.get("coupling_offset_db", 0.0))
 

@@ -14,7 +14,7 @@
   a ceiling AP sees over a 2 m machine next to it while a 6 m rack blocks.
 
 :class:`Geometry` holds a site's walls and obstacles in arrays; :func:`penetration_reference`
-is the plain brute force that the fast kernels (:mod:`wifiplan.kernel`) are tested against.
+is the plain brute force that the fast kernels (:mod:`wifiplan.radio.kernel`) are tested against.
 This module knows nothing of the site model beyond the attributes ``Geometry.from_site``
 reads.
 """

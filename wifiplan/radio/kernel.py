@@ -1,8 +1,8 @@
 """Fast penetration kernels, equal to the brute-force reference.
 
-The reference (:func:`wifiplan.geometry.penetration_reference`) tests every wall and every
-obstacle against every point with the scalar predicates :func:`~wifiplan.geometry.wall_hits`
-and :func:`~wifiplan.geometry.obstacle_blocks`. The kernels here give the same answer
+The reference (:func:`wifiplan.radio.geometry.penetration_reference`) tests every wall and every
+obstacle against every point with the scalar predicates :func:`~wifiplan.radio.geometry.wall_hits`
+and :func:`~wifiplan.radio.geometry.obstacle_blocks`. The kernels here give the same answer
 (to the rounding of the final sum) at a fraction of the cost.
 
 Grid kernel (:func:`penetration_grid_fast`), per AP:

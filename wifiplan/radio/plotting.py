@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
+from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
                     NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM)
 
 CHANNEL_COLOURS = {36: "#1f77b4", 40: "#ff7f0e", 44: "#2ca02c", 48: "#d62728",
