@@ -10,7 +10,7 @@ from wifiplan.backhaul import (AP_POE_W, assign_backhaul, assign_bssids,
 from wifiplan.radio.radiomap import compute_radiomap
 from wifiplan.site import load_site, parse_site
 
-from conftest import SAMPLE_SITES, plan_path_of
+from conftest import FLOORPLANS, SAMPLE_SITES, plan_path_of
 
 SITE = """
 name: Eval
@@ -158,3 +158,21 @@ def test_hand_plans_of_samples_evaluate(site_path):
     assert 0 <= m["primary_coverage"] <= 1
     assert set(m["zones"]) == {z.name for z in s.zones}
     assert "backhaul" in m and set(m["backhaul"]["aps"]) == set(plan.ids)
+
+
+def test_a_phase_over_the_whole_site_shows_the_evaluations_figures():
+    # one evaluation: the rollout's figures over all required points are evaluate_plan's
+    from wifiplan.rollout import plan_metrics
+    from wifiplan.rollout.metrics import required_mask
+    site = load_site(FLOORPLANS / "production-line.yaml")
+    plan = load_plan(FLOORPLANS / "production-line.plan.yaml")
+    rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
+    ev = evaluate_plan(site, plan, radiomap=rm)
+    pm = plan_metrics(site, rm, required_mask(site, rm))
+    for k in ("primary_coverage", "boundary_band_share", "sinr_ok_share",
+              "secondary_coverage", "co_channel_separation_p5_db", "boundary_points",
+              "boundary_points_not_judged"):
+        a, b = ev[k], pm[k]
+        assert (a is None and b is None) or a == pytest.approx(b, abs=1e-4), k
+    for z in pm["zones"]:
+        assert ev["zones"][z["zone"]]["coverage"] == pytest.approx(z["coverage"], abs=1e-4)

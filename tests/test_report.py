@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wifiplan.errors import InputError
 from wifiplan.cli import main
 from wifiplan.plan import load_plan
 from wifiplan.radio.radiomap import compute_radiomap
@@ -401,8 +402,11 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, needle):
 
 
 def test_without_a_plan_the_planner_plans_the_trial(tmp_path):
+    from wifiplan.planning import plan_site
     site = load_site(SHOP)
-    a = assess_phase(site, 1, None, resolution_m=RES)
+    with pytest.raises(InputError, match="phase 1 needs a plan"):
+        assess_phase(site, 1, None, resolution_m=RES)      # the rollout plans nothing itself
+    a = assess_phase(site, 1, None, resolution_m=RES, planner=plan_site)
     assert len(a.plan.aps) == 1 and "planned by the planner" in a.notes[0]
     assert a.plan.aps[0].channel in site.allowed_channels()
     x, y = a.plan.aps[0].x_m, a.plan.aps[0].y_m

@@ -6,8 +6,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import SAMPLE_SITES, plan_path_of
+from conftest import FLOORPLANS, SAMPLE_SITES, plan_path_of
 from wifiplan import InputError, load_plan, load_site, save_site
+from wifiplan.cli import main
 
 GOOD = textwrap.dedent("""\
     name: Test Hall
@@ -148,3 +149,20 @@ def test_plan_ap_outside_outline_is_named(tmp_path):
                         "  - {id: AP2, x_m: 80, y_m: 5}\n", "p.yaml")
     with pytest.raises(InputError, match=r"p.yaml:4: aps\[1\]: AP AP2 at \(80, 5\) is outside"):
         load_plan(p, site=s)
+
+
+def test_sample_sites_are_package_data_and_copy_out(tmp_path, capsys):
+    from wifiplan.site import sample_plan_path, sample_sites
+    samples = sample_sites()
+    assert sorted(samples) == sorted(p.stem for p in FLOORPLANS.glob("*.yaml")
+                                     if not p.name.endswith(".plan.yaml"))
+    for name, path in samples.items():
+        assert path.read_bytes() == (FLOORPLANS / f"{name}.yaml").read_bytes()
+        assert load_site(path).name and sample_plan_path(path).exists()
+    assert main(["samples", "-o", str(tmp_path / "s")]) == 0
+    copied = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert copied == sorted(p.name for p in FLOORPLANS.glob("*.yaml"))
+    (tmp_path / "s" / copied[0]).write_text("mine")
+    assert main(["samples", "-o", str(tmp_path / "s")]) == 2         # never over a file
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert (tmp_path / "s" / copied[0]).read_text() == "mine"

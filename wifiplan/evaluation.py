@@ -23,7 +23,7 @@ UI) with the same rules the planner plans by (DESIGN.md sections 2 and 6):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -37,7 +37,8 @@ from .radio.radiomap import compute_radiomap, grid_axes
 from .regulatory import WIDTH_MHZ, is_dfs
 from .requirements import band_conflicts, band_judged, per_point
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
-                    DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM, ZONE_COVERAGE_TARGET)
+                    DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM,
+                    ZONE_COVERAGE_TARGET)
 
 
 # ---- required points ---------------------------------------------------------------------------
@@ -223,6 +224,76 @@ def co_channel_separation_p5_db(separation_db) -> float | None:
     return p5 if p5 < unheard / 10 else None
 
 
+@dataclass(frozen=True)
+class Figures:
+    """The figures of a radio map over a set of grid points, each point judged by its zone's
+    requirements: the one evaluation of coverage, boundaries, SINR and co-channel separation
+    (:func:`evaluate_plan` over a plan's required points, a rollout phase over its target area,
+    a zone over its own points). Shares are fractions in 0..1, None over no points."""
+    points: int
+    primary_coverage: float | None          # best server >= the point's requirement
+    coverage_at_roam_threshold: float | None  # best server >= -70 dBm (seed 8.1.3.5)
+    snr_ok_share: float | None              # best server's SNR >= 25 dB over the noise floor
+    sinr_ok_share: float | None             # SINR >= the zone's minimum
+    sinr_p5_db: float | None
+    boundary_points: int                    # boundary points of zones judged on the band
+    boundary_points_not_judged: int
+    boundary_band_share: float | None       # of those, best server in -70..-65 dBm
+    secondary_coverage: float | None        # second server >= -70 dBm
+    co_channel_separation_min_db: float | None
+    co_channel_separation_p5_db: float | None   # :func:`co_channel_separation_p5_db`
+    co_channel_margin_p5_db: float | None       # separation minus the zone's own, p5
+    best_rssi_p5_dbm: float | None
+    best_rssi_median_dbm: float | None
+    best_rssi_dbm: np.ndarray = field(repr=False)   # (n,) at the points
+    covered: np.ndarray = field(repr=False)         # (n,) primary coverage per point
+
+
+def figures_at(site, rm, iy, ix, req_dbm, zone) -> Figures:
+    """:class:`Figures` of radio map ``rm`` at grid points (``iy``, ``ix``), with each
+    point's requirement ``req_dbm`` [dBm] and its zone index ``zone`` (-1: none; the zone's
+    requirements of :mod:`wifiplan.requirements` apply, the defaults elsewhere)."""
+    iy, ix = np.asarray(iy, int), np.asarray(ix, int)
+    n = len(iy)
+    zone = np.asarray(zone, int)
+
+    def share(ok):
+        return float(ok.sum() / n) if n else None
+
+    def pct(v, q):
+        return float(np.percentile(v, q)) if n else None
+
+    best = rm.best_rssi_dbm[iy, ix].astype(float)
+    second = rm.second_rssi_dbm[iy, ix].astype(float)
+    sep = rm.co_channel_separation_db[iy, ix].astype(float)
+    sinr = rm.sinr_db[iy, ix].astype(float)
+    covered = best >= np.asarray(req_dbm, float) - 1e-6
+    boundary = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB)
+    judged = band_judged(site, zone)
+    lo, hi = BOUNDARY_BAND_DBM
+    nb = int((boundary & judged).sum())
+    in_band = boundary & judged & (best >= lo) & (best <= hi)
+    fin = sep[np.isfinite(sep)]
+    return Figures(
+        points=n,
+        primary_coverage=share(covered),
+        coverage_at_roam_threshold=share(best >= ROAM_THRESHOLD_DBM),
+        snr_ok_share=share(rm.snr_db[iy, ix] >= MIN_SNR_DB),
+        sinr_ok_share=share(sinr >= per_point(site, zone, "min_sinr_db") - 1e-6),
+        sinr_p5_db=pct(sinr, 5),
+        boundary_points=nb,
+        boundary_points_not_judged=int((boundary & ~judged).sum()),
+        boundary_band_share=float(in_band.sum() / nb) if nb else None,
+        secondary_coverage=share(np.nan_to_num(second, nan=-999) >= ROAM_THRESHOLD_DBM),
+        co_channel_separation_min_db=float(fin.min()) if len(fin) else None,
+        co_channel_separation_p5_db=co_channel_separation_p5_db(sep),
+        co_channel_margin_p5_db=co_channel_separation_p5_db(
+            sep - per_point(site, zone, "co_channel_separation_db")),
+        best_rssi_p5_dbm=pct(best, 5),
+        best_rssi_median_dbm=float(np.median(best)) if n else None,
+        best_rssi_dbm=best, covered=covered)
+
+
 def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radiomap=None, *,
                   zones=None, min_rssi_dbm: float | None = None, capacity: bool = True) -> dict:
     """Metrics of a plan (a :class:`~wifiplan.plan.Plan` or a list of APs).
@@ -273,30 +344,18 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
         m["warnings"] = warnings
         return m
 
-    best = rm.best_rssi_dbm[rp.iy, rp.ix].astype(float)
-    second = rm.second_rssi_dbm[rp.iy, rp.ix].astype(float)
-    sep = rm.co_channel_separation_db[rp.iy, rp.ix].astype(float)
-    covered = best >= rp.req_dbm - 1e-6
-    n = max(rp.n, 1)
-    m["primary_coverage"] = _r(covered.sum() / n) if rp.n else None
-    boundary = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB)
-    judged = band_judged(site, rp.zone)
-    lo, hi = BOUNDARY_BAND_DBM
-    in_band = boundary & judged & (best >= lo) & (best <= hi)
-    nb = int((boundary & judged).sum())
-    m["boundary_band_share"] = _r(in_band.sum() / nb) if nb else None
-    m["boundary_points"] = nb
-    m["boundary_points_not_judged"] = int((boundary & ~judged).sum())
+    f = figures_at(site, rm, rp.iy, rp.ix, rp.req_dbm, rp.zone)
+    best = f.best_rssi_dbm
+    covered = f.covered
+    m["primary_coverage"] = _r(f.primary_coverage)
+    m["boundary_band_share"] = _r(f.boundary_band_share)
+    m["boundary_points"] = f.boundary_points
+    m["boundary_points_not_judged"] = f.boundary_points_not_judged
     m["boundary_band_conflicts"] = band_conflicts(site)
-    sinr = rm.sinr_db[rp.iy, rp.ix].astype(float)
-    m["sinr_ok_share"] = _r((sinr >= per_point(site, rp.zone, "min_sinr_db") - 1e-6).sum()
-                            / n) if rp.n else None
-    m["secondary_coverage"] = _r((np.nan_to_num(second, nan=-999) >= ROAM_THRESHOLD_DBM)
-                                 .sum() / n) if rp.n else None
-    fin = sep[np.isfinite(sep)]
-    m["co_channel_separation_min_db"] = _r(fin.min(), 2) if len(fin) else None
-    p5 = co_channel_separation_p5_db(sep)
-    m["co_channel_separation_p5_db"] = _r(p5, 2) if p5 is not None else None
+    m["sinr_ok_share"] = _r(f.sinr_ok_share)
+    m["secondary_coverage"] = _r(f.secondary_coverage)
+    m["co_channel_separation_min_db"] = _r(f.co_channel_separation_min_db, 2)
+    m["co_channel_separation_p5_db"] = _r(f.co_channel_separation_p5_db, 2)
     cells = rm.cell_area_m2(ROAM_THRESHOLD_DBM)
     m["cell_area_m2"] = {a.id: round(float(c), 1) for a, c in zip(aps, cells)}
     zres = {}

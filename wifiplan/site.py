@@ -480,6 +480,23 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
                 source=source)
 
 
+#: The bundled sample sites, package data (``wifiplan/samples``, the repository's
+#: ``floorplans/``): ``NAME.yaml`` and its plan ``NAME.plan.yaml``.
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+
+
+def sample_sites() -> dict[str, Path]:
+    """The bundled sample sites: name -> path of the site file (plans are not sites)."""
+    return {p.stem: p for p in sorted(SAMPLES_DIR.glob("*.yaml"))
+            if not p.name.endswith(".plan.yaml")}
+
+
+def sample_plan_path(site_path: str | Path) -> Path:
+    """The plan file that goes with a sample site (``NAME.plan.yaml`` beside it)."""
+    site_path = Path(site_path)
+    return site_path.with_name(site_path.stem + ".plan.yaml")
+
+
 def load_site(path: str | Path) -> Site:
     """Read and validate a site YAML file; raise :class:`InputError` on bad input."""
     data, lines = read_yaml(path)

@@ -1,4 +1,4 @@
-"""``wifiplan predict`` and ``wifiplan heatmap``."""
+"""``wifiplan predict``, ``wifiplan heatmap`` and ``wifiplan samples``."""
 from __future__ import annotations
 
 import argparse
@@ -59,6 +59,30 @@ def _heatmap(args) -> int:
     return 0
 
 
+def _samples(args) -> int:
+    import shutil
+    from pathlib import Path
+
+    from ..site import sample_plan_path, sample_sites
+    files = [f for p in sample_sites().values() for f in (p, sample_plan_path(p)) if f.exists()]
+    if args.output is None:
+        for f in files:
+            print(f)
+        return 0
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise InputError("expected a folder for the sample files", source=args.output)
+    taken = [f.name for f in files if (out / f.name).exists()]
+    if taken:
+        raise InputError(f"{', '.join(taken)} already there; refusing to overwrite (choose "
+                         f"another folder)", source=args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        shutil.copyfile(f, out / f.name)
+    print(f"{len(files)} sample files -> {out}")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("predict", help="received power of every AP at given points")
     p.add_argument("site", metavar="SITE.yaml")
@@ -78,3 +102,10 @@ def register(sub) -> None:
     h.add_argument("--dpi", type=int, default=150)
     add_model_arg(h)
     h.set_defaults(func=_heatmap)
+
+    s = sub.add_parser("samples", help="list the bundled sample sites, or copy them out",
+                       description="The sample sites and their hand plans that ship with "
+                                   "wifiplan; with -o they are copied into a folder (never "
+                                   "over a file that is there).")
+    s.add_argument("-o", "--output", metavar="DIR", help="folder to copy the sample files to")
+    s.set_defaults(func=_samples)

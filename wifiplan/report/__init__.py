@@ -26,6 +26,7 @@ import pandas as pd
 from .. import __version__
 from ..fileio import to_plain, write_file_set
 from ..inputs import load_inputs
+from ..planning import plan_site
 from ..rollout import assess_phase
 from ..survey import read_survey
 from . import document, figures as figs
@@ -145,8 +146,10 @@ def write_report(a, outdir) -> dict[str, Path]:
 def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
            inputs: dict | None = None, **kwargs):
     """:func:`wifiplan.rollout.assess_phase` with the record of its inputs (``inputs``: name
-    -> a path or ``(name, bytes)``, :func:`input_record`) that the report prints."""
-    a = assess_phase(site, phase, plan, model=model, survey=survey, logs=logs, **kwargs)
+    -> a path or ``(name, bytes)``, :func:`input_record`) that the report prints; the
+    planner (:func:`wifiplan.planning.plan_site`) plans what the plan leaves open."""
+    a = assess_phase(site, phase, plan, model=model, survey=survey, logs=logs,
+                     planner=plan_site, **kwargs)
     a.inputs = {k: input_record(v) for k, v in (inputs or {}).items()}
     a.report_date = document.report_date()
     return a

@@ -114,14 +114,15 @@ def logs_summary(logs_path, plan: Plan) -> dict:
 def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, survey=None,
                  logs=None, resolution_m: float = 1.0, pilot: str | None = None,
                  trial_radius_m: float = TRIAL_RADIUS_M, full_rm: RadioMap | None = None,
-                 full_plan: Plan | None = None, inventory=None) -> PhaseAssessment:
+                 full_plan: Plan | None = None, inventory=None, planner=None
+                 ) -> PhaseAssessment:
     """Everything a phase report shows, computed from the library.
 
     Parameters
     ----------
     site : Site
     phase : 1..4 (seed 8.1.3.7)
-    plan : the site's plan; None lets the planner plan it
+    plan : the site's plan; None: ``full_plan``, or ``planner`` plans it
     model : PropagationModel (calibrated or the site's own); None: the site's
     survey : path of a survey CSV, or the ``(frame, meta)`` of :func:`read_survey` (checked
         with :mod:`wifiplan.survey`), optional
@@ -131,6 +132,8 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
     pilot : name of the pilot zone for phases 1-2 (default :func:`pilot_zone`)
     full_rm : the radio map of the full plan, when the caller already has it
     full_plan : the planner's full plan, when the caller already has it (``plan`` None)
+    planner : the caller's planner (:func:`wifiplan.planning.plan_site`) for a missing plan
+        or a phase that needs more cells than the plan has; None: the rollout plans nothing
     """
     if phase not in PHASES:
         raise InputError(f"phase must be 1, 2, 3 or 4, got {phase!r}")
@@ -142,7 +145,8 @@ def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, surv
     model = model or base_model
     pz = pilot_zone(site, pilot)
     phase_plan, full, notes, full_rm = resolve_phase_plan(site, phase, plan, model, pz,
-                                                          resolution_m, full_rm, full_plan)
+                                                          resolution_m, full_rm, full_plan,
+                                                          planner)
     if not phase_plan.aps:
         raise InputError("the plan has no APs", source=phase_plan.source)
     check_plan_against_site(phase_plan, site)

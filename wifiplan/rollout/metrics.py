@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation import co_channel_separation_p5_db, required_points
+from ..evaluation import figures_at, required_points
 from ..radio.radiomap import RadioMap
-from ..requirements import band_judged, per_point
-from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM
+from ..rules import DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
 
 def required_mask(site, rm: RadioMap) -> np.ndarray:
@@ -28,67 +27,47 @@ def zone_min_rssi(site, rm: RadioMap) -> np.ndarray:
     return req
 
 
-def _share(ok: np.ndarray, sel: np.ndarray) -> float:
-    n = int(sel.sum())
-    return float((ok & sel).sum() / n) if n else float("nan")
-
-
 def plan_metrics(site, rm: RadioMap, target: np.ndarray,
                  required: np.ndarray | None = None) -> dict:
-    """Figures of a radio map over a target mask, and per zone over the zone's required
-    points (``required``: default the evaluation's required points)."""
+    """Figures of a radio map over a target mask (a part of the required points), and per
+    zone over the zone's required points (``required``: default the evaluation's required
+    points): the evaluation's :func:`~wifiplan.evaluation.figures_at` on those points."""
     if required is None:
         required = required_mask(site, rm)
-    best = rm.best_rssi_dbm
     req = zone_min_rssi(site, rm)
-    judged = band_judged(site, rm.zone_index)
-    bnd_all = rm.boundary_mask() & target
-    bnd = bnd_all & judged
-    lo, hi = BOUNDARY_BAND_DBM
-    sep = rm.co_channel_separation_db[target].astype(float)
-    sep_f = sep[np.isfinite(sep)]
-    sep_p5 = co_channel_separation_p5_db(sep)     # the evaluation's rule
-    # each point against its zone's own separation: the percentile of the margin
-    margin_p5 = co_channel_separation_p5_db(
-        sep - per_point(site, rm.zone_index[target], "co_channel_separation_db"))
-    cov = best >= req
+    zi = rm.zone_index
+
+    def figures(mask):
+        iy, ix = np.nonzero(mask)
+        return figures_at(site, rm, iy, ix, req[iy, ix], zi[iy, ix])
+
+    f = figures(target)
     m = {
         "ap_count": len(rm.aps),
-        "target_points": int(target.sum()),
-        "target_area_m2": float(target.sum() * rm.resolution_m ** 2),
-        "primary_coverage": _share(cov, target),
-        "coverage_at_roam_threshold": _share(best >= ROAM_THRESHOLD_DBM, target),
-        "snr_ok_share": _share(rm.snr_db >= MIN_SNR_DB, target),
-        "sinr_ok_share": _share(rm.sinr_db >= per_point(site, rm.zone_index, "min_sinr_db")
-                                - 1e-6, target),
-        "sinr_p5_db": float(np.percentile(rm.sinr_db[target], 5)) if target.any() else None,
-        "boundary_points": int(bnd.sum()),
-        "boundary_points_not_judged": int((bnd_all & ~judged).sum()),
+        "target_points": f.points,
+        "target_area_m2": float(f.points * rm.resolution_m ** 2),
+        **{k: getattr(f, k) for k in (
+            "primary_coverage", "coverage_at_roam_threshold", "snr_ok_share", "sinr_ok_share",
+            "sinr_p5_db", "boundary_points", "boundary_points_not_judged")},
         "boundary_band_conflicts": {
             z.name: why for k, z in enumerate(site.zones)
             if (why := z.requirements.boundary_band_conflict()) is not None
-            and (bnd_all & (rm.zone_index == k)).any()},
-        "boundary_band_share": (float(((best >= lo) & (best <= hi) & bnd).sum() / bnd.sum())
-                                if bnd.any() else None),
-        "secondary_coverage": _share(np.nan_to_num(rm.second_rssi_dbm, nan=-999)
-                                     >= ROAM_THRESHOLD_DBM, target),
-        "co_channel_separation_min_db": float(sep_f.min()) if len(sep_f) else None,
-        "co_channel_separation_p5_db": sep_p5,
-        "co_channel_margin_p5_db": margin_p5,
-        "best_rssi_p5_dbm": float(np.percentile(best[target], 5)) if target.any() else None,
-        "best_rssi_median_dbm": float(np.median(best[target])) if target.any() else None,
+            and (rm.boundary_mask() & target & (zi == k)).any()},
+        **{k: getattr(f, k) for k in (
+            "boundary_band_share", "secondary_coverage", "co_channel_separation_min_db",
+            "co_channel_separation_p5_db", "co_channel_margin_p5_db", "best_rssi_p5_dbm",
+            "best_rssi_median_dbm")},
         "cell_area_m2": {a.id: float(v) for a, v in
                          zip(rm.aps, rm.cell_area_m2(ROAM_THRESHOLD_DBM))},
     }
     zones = []
     for k, z in enumerate(site.zones):
-        zsel = (rm.zone_index == k) & required
-        zones.append({"zone": z.name, "area_m2": float(zsel.sum() * rm.resolution_m ** 2),
+        zsel = (zi == k) & required
+        fz = figures(zsel)
+        zones.append({"zone": z.name, "area_m2": float(fz.points * rm.resolution_m ** 2),
                       "terminals": int(z.terminal_count), "min_rssi_dbm": float(z.min_rssi_dbm),
                       "min_sinr_db": float(z.min_sinr_db),
-                      "coverage": _share(cov, zsel),
-                      "rssi_p5_dbm": (float(np.percentile(best[zsel], 5)) if zsel.any()
-                                      else None),
+                      "coverage": fz.primary_coverage, "rssi_p5_dbm": fz.best_rssi_p5_dbm,
                       "in_target": bool((zsel & target).any())})
     m["zones"] = zones
     return m

@@ -16,7 +16,6 @@ from shapely.ops import unary_union
 
 from ..errors import InputError
 from ..plan import AP, Plan
-from ..planning import plan_site
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..site import Zone
 from .metrics import required_mask
@@ -203,7 +202,7 @@ def select_phase_aps(site, full_rm: RadioMap, pilot, count: int) -> list[AP]:
 
 def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
                        pilot=None, resolution_m: float = 1.0, full_rm: RadioMap | None = None,
-                       full_plan: Plan | None = None
+                       full_plan: Plan | None = None, planner=None
                        ) -> tuple[Plan, Plan | None, list[str], RadioMap | None]:
     """The plan of one phase, the full plan it comes from, notes on how, and the full
     plan's radio map when one was computed.
@@ -211,25 +210,30 @@ def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
     - Given a plan: phases 3 and 4 use it whole. Phase 1 (one AP) and phase 2 (2-3 APs)
       take the APs of the plan that serve the pilot zone (:func:`select_phase_aps`), so
       each phase extends the previous one; a plan that already has the phase's cell count
-      is used as it is. When the plan has fewer APs than the phase needs, the planner
-      plans the phase if it is available; otherwise the plan is used with a note.
-    - Without a plan: the planner (:func:`wifiplan.planning.plan_site`) plans the full
-      site (or ``full_plan``, the planner's plan made earlier, is used), one AP for the
-      pilot zone, and 2-3 cells for it.
+      is used as it is. When the plan has fewer APs than the phase needs, ``planner``
+      plans the phase if the caller gave one; otherwise the plan is used with a note.
+    - Without a plan: ``full_plan`` (the planner's plan made earlier) is used, or
+      ``planner`` plans the full site, one AP for the pilot zone, and 2-3 cells for it.
+
+    ``planner``: the caller's planner, called as ``planner(site, aps=None, zones=None,
+    model=None)`` (:func:`wifiplan.planning.plan_site`); the rollout plans nothing by itself.
     """
     notes: list[str] = []
     zones_arg = [pilot.name] if pilot is not None else None
     if full_plan is not None and not full_plan.aps:
         full_plan = None
+    if plan is None and full_plan is None and planner is None:
+        raise InputError(f"phase {phase} needs a plan: give the site's plan (or let the "
+                         f"planner plan it)")
     if plan is None:
         if full_plan is None and phase <= 2:
             # a trial needs no full plan: the planner plans the phase's cells on their own
             want = 1 if phase == 1 else phase2_cell_count(site, pilot, None)
-            p = plan_site(site, aps=want, zones=zones_arg, model=model)
+            p = planner(site, aps=want, zones=zones_arg, model=model)
             where = f" for the pilot zone '{pilot.name}'" if pilot is not None else ""
             notes.append(f"Phase {phase}: {len(p.aps)} AP(s) planned by the planner{where}.")
             return p, None, notes, None
-        full = full_plan if full_plan is not None else plan_site(site, model=model)
+        full = full_plan if full_plan is not None else planner(site, model=model)
         notes.append(f"Full plan by the planner: {len(full.aps)} APs.")
     else:
         full = plan
@@ -243,8 +247,8 @@ def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
         want = phase2_cell_count(site, pilot, full_rm)
     where = f" for the pilot zone '{pilot.name}'" if pilot is not None else ""
     if plan is None or len(full.aps) < want:
-        if plan_site is not None and (plan is None or len(full.aps) < want):
-            p = plan_site(site, aps=want, zones=zones_arg, model=model)
+        if planner is not None:
+            p = planner(site, aps=want, zones=zones_arg, model=model)
             notes.append(f"Phase {phase}: {len(p.aps)} AP(s) planned by the planner{where}.")
             return p, full, notes, full_rm
         notes.append(f"Phase {phase} needs {PHASES[phase].cells} cell(s) but the plan has "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import streamlit as st
 
@@ -22,8 +21,6 @@ from ..radio.propagation import PropagationModel
 from ..radio.radiomap import compute_radiomap
 from ..site import Site, site_to_yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-FLOORPLANS = ROOT / "floorplans"
 RESOLUTIONS_M = (0.25, 0.5, 1.0, 2.0)
 MAX_GRID_POINTS = 40_000          # default grid: the finest resolution under this many points
 
@@ -36,16 +33,6 @@ SURVEY, CALIBRATION, BACKGROUND, REPORT = "survey", "calibration", "background",
 
 def ss():
     return st.session_state
-
-
-def sample_sites() -> dict[str, Path]:
-    """Bundled sample sites: label -> path (plans ``*.plan.yaml`` are not sites)."""
-    return {p.stem: p for p in sorted(FLOORPLANS.glob("*.yaml"))
-            if not p.name.endswith(".plan.yaml")}
-
-
-def sample_plan_path(site_path: Path) -> Path:
-    return site_path.with_name(site_path.stem + ".plan.yaml")
 
 
 def _digest(text: str) -> str:

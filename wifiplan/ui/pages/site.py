@@ -10,8 +10,8 @@ from wifiplan.errors import InputError
 from wifiplan.radio.hall import Building, room_table
 from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
-from wifiplan.site import (load_site, parse_site, site_from_dict, site_to_yaml,
-                           with_zone_requirements)
+from wifiplan.site import (load_site, parse_site, sample_plan_path, sample_sites, site_from_dict,
+                           site_to_yaml, with_zone_requirements)
 from wifiplan.ui import figures, state
 
 SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Floor image"]
@@ -19,17 +19,17 @@ ROLES = ["ignore", "wall", "obstacle", "outline"]
 
 
 def load_sample() -> None:
-    samples = state.sample_sites()
+    samples = sample_sites()
     c1, c2 = st.columns([3, 2])
     name = c1.selectbox("Sample site", list(samples), key="sample_name",
-                        help="The bundled sites in floorplans/.")
+                        help="The bundled sample sites (wifiplan samples lists them).")
     with_plan = c2.checkbox("with its hand plan", value=True, key="sample_with_plan",
-                            help="Also load the sample's plan (floorplans/NAME.plan.yaml).")
+                            help="Also load the sample's plan (NAME.plan.yaml beside it).")
     if st.button("Load sample", type="primary", key="load_sample"):
         path = samples[name]
         try:
             site = load_site(path)
-            plan_path = state.sample_plan_path(path)
+            plan_path = sample_plan_path(path)
             plan = load_plan(plan_path, site=site) if with_plan and plan_path.exists() else None
         except InputError as exc:
             st.error(str(exc), icon=":material/error:")
