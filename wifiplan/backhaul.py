@@ -25,6 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .site import Site
 from .rules import MAX_PERMANENT_LINK_M
 
 SWITCH_HEIGHT_M = 1.5
@@ -39,7 +40,7 @@ def cable_length_m(ap_x, ap_y, ap_height_m, sw_x, sw_y) -> float:
     return float(run * (1.0 + CABLE_SLACK_FRACTION) + SERVICE_LOOP_M)
 
 
-def assign_backhaul(site, aps, keep=None) -> list:
+def assign_backhaul(site: Site, aps, keep=None) -> list:
     """APs with ``switch``, ``port`` and ``cable_m`` set. ``keep``: ids whose existing
     switch and port stay (locked APs)."""
     keep = set(keep or [])
@@ -86,7 +87,7 @@ def assign_backhaul(site, aps, keep=None) -> list:
     return out
 
 
-def backhaul_summary(site, aps) -> dict:
+def backhaul_summary(site: Site, aps) -> dict:
     """Per-AP cable and flags, per-switch port and PoE use, and the list of flags."""
     switches = {s.name: s for s in site.switches}
     per_ap = {}

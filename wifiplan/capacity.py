@@ -36,6 +36,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Polygon
 
+from .site import Site
 from .errors import InputError
 from .radio.radiomap import RadioMap, compute_radiomap
 from .rules import AIRTIME_BUDGET
@@ -120,7 +121,7 @@ PROFILE_KEYS = {"uplink_mbps": "an uplink demand in Mb/s",
                 "description": None}
 
 
-def terminal_profiles(site) -> dict[str, dict]:
+def terminal_profiles(site: Site) -> dict[str, dict]:
     """The defaults updated by the site's ``terminal_profiles:`` key, validated.
 
     Raises :class:`InputError` naming ``terminal_profiles.<type>.<key>`` for an unknown key
@@ -176,7 +177,7 @@ def terminal_demand_mbps(profile: dict) -> float:
 # ---- cell load -----------------------------------------------------------------------------
 
 
-def cell_load(site, radiomap, airtime_budget: float | None = None,
+def cell_load(site: Site, radiomap, airtime_budget: float | None = None,
               mac_efficiency: float = DEFAULT_MAC_EFFICIENCY, *, model=None,
               resolution_m: float = 1.0) -> pd.DataFrame:
     """Terminals, demand and airtime of every cell of a plan.

@@ -24,11 +24,13 @@ UI) with the same rules the planner plans by (DESIGN.md sections 2 and 6):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from .site import Site
 from .backhaul import backhaul_summary
 from .capacity import cell_load
 from .errors import InputError
@@ -74,7 +76,7 @@ class RequiredPoints:
         return m
 
 
-def obstacle_mask(site, x, y) -> np.ndarray:
+def obstacle_mask(site: Site, x, y) -> np.ndarray:
     """True where (x, y) lies inside an obstacle footprint or on its edge."""
     out = np.zeros(np.shape(x), bool)
     for o in site.obstacles:
@@ -82,7 +84,7 @@ def obstacle_mask(site, x, y) -> np.ndarray:
     return out
 
 
-def zone_indices(site, zones=None) -> list[int]:
+def zone_indices(site: Site, zones=None) -> list[int]:
     """Indices of the named zones (all for None); an unknown name is an InputError."""
     if zones is None:
         return list(range(len(site.zones)))
@@ -100,7 +102,7 @@ def zone_indices(site, zones=None) -> list[int]:
     return out
 
 
-def required_points(site, resolution_m: float, zones=None,
+def required_points(site: Site, resolution_m: float, zones=None,
                     min_rssi_dbm: float | None = None) -> RequiredPoints:
     """Required points on the grid of ``resolution_m`` [m] over the site's bounds (the
     radio-map grid): the selected zones' points outside obstacle footprints, each with its
@@ -175,7 +177,7 @@ def co_channel_conflicts(rssi_dbm: np.ndarray, channels, ap_ids, area_m2: float 
 
 # ---- plan checks -----------------------------------------------------------------------------
 
-def plan_violations(site, aps, ap_gain_dbi: float) -> list[str]:
+def plan_violations(site: Site, aps, ap_gain_dbi: float) -> list[str]:
     """Rule violations of the APs' settings: DFS or forbidden channel, width other than
     20 MHz, EIRP above the domain's limit for the channel, a BSSID given to two APs."""
     allowed = set(site.allowed_channels())
@@ -224,6 +226,41 @@ def co_channel_separation_p5_db(separation_db) -> float | None:
     return p5 if p5 < unheard / 10 else None
 
 
+class ZoneMetrics(TypedDict, total=False):
+    """One zone's figures in :class:`PlanMetrics` (``zones``)."""
+    coverage: float                 # share of the zone's required points covered, 0..1
+    min_rssi_dbm: float             # the zone's requirement [dBm]
+    worst_rssi_dbm: float | None    # weakest best server at its points [dBm]
+    area_m2: float                  # its required area [m2]
+
+
+class PlanMetrics(TypedDict, total=False):
+    """What :func:`evaluate_plan` returns (plain JSON types: the plan file's ``metrics:``,
+    the planner's summary, the UI and the reports read it). Shares are fractions 0..1."""
+    ap_count: int
+    regulatory_domain: str
+    channels: list[int]
+    coverage_basis: str             # "zones" or "outline"
+    resolution_m: float
+    primary_coverage: float | None
+    boundary_band_share: float | None
+    boundary_points: int
+    boundary_points_not_judged: int
+    boundary_band_conflicts: dict[str, str]     # zone -> why its boundaries are not judged
+    sinr_ok_share: float | None
+    secondary_coverage: float | None
+    co_channel_separation_min_db: float | None
+    co_channel_separation_p5_db: float | None
+    cell_area_m2: dict[str, float]  # AP id -> its cell at >= -70 dBm [m2]
+    zones: dict[str, ZoneMetrics]
+    uncovered_zones: list[str]
+    co_channel_conflicts: list[dict]
+    backhaul: dict                  # :func:`wifiplan.backhaul.backhaul_summary`
+    violations: list[str]
+    capacity: dict                  # the cells' airtime summary
+    warnings: list[str]
+
+
 @dataclass(frozen=True)
 class Figures:
     """The figures of a radio map over a set of grid points, each point judged by its zone's
@@ -249,7 +286,7 @@ class Figures:
     covered: np.ndarray = field(repr=False)         # (n,) primary coverage per point
 
 
-def figures_at(site, rm, iy, ix, req_dbm, zone) -> Figures:
+def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
     """:class:`Figures` of radio map ``rm`` at grid points (``iy``, ``ix``), with each
     point's requirement ``req_dbm`` [dBm] and its zone index ``zone`` (-1: none; the zone's
     requirements of :mod:`wifiplan.requirements` apply, the defaults elsewhere)."""
@@ -294,8 +331,9 @@ def figures_at(site, rm, iy, ix, req_dbm, zone) -> Figures:
         best_rssi_dbm=best, covered=covered)
 
 
-def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radiomap=None, *,
-                  zones=None, min_rssi_dbm: float | None = None, capacity: bool = True) -> dict:
+def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0,
+                  radiomap=None, *, zones=None, min_rssi_dbm: float | None = None,
+                  capacity: bool = True) -> PlanMetrics:
     """Metrics of a plan (a :class:`~wifiplan.plan.Plan` or a list of APs).
 
     Parameters: ``model`` a PropagationModel (default: the site's); ``resolution_m`` [m]
@@ -323,7 +361,7 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
                         f"{DEFAULT_MIN_RSSI_DBM:g} dBm; add zones (where terminals work) to plan "
                         "for them")
     ids = [a.id for a in aps]
-    m: dict = {"ap_count": len(aps), "regulatory_domain": site.regulatory_domain,
+    m: PlanMetrics = {"ap_count": len(aps), "regulatory_domain": site.regulatory_domain,
                "channels": sorted({int(a.channel) for a in aps}),
                "coverage_basis": rp.basis, "resolution_m": float(rm.resolution_m)}
     if len(aps) == 0:
@@ -391,7 +429,7 @@ def evaluate_plan(site, plan_or_aps, model=None, resolution_m: float = 1.0, radi
     return m
 
 
-def format_metrics(m: dict) -> str:
+def format_metrics(m: PlanMetrics) -> str:
     """Human-readable summary of :func:`evaluate_plan`'s result (for the CLI and reports)."""
     def pct(v):
         return "n/a" if v is None else f"{100 * v:.1f} %"

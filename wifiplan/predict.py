@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .site import Site
 from .errors import InputError
 from .fileio import check_size
 from .radio.propagation import PropagationModel, rssi_points_dbm
@@ -69,7 +70,7 @@ def _first_long_row(p) -> int | None:
     return None
 
 
-def predict_points(site, aps, points: pd.DataFrame, model: PropagationModel | None = None
+def predict_points(site: Site, aps, points: pd.DataFrame, model: PropagationModel | None = None
                    ) -> pd.DataFrame:
     """Long frame ``x_m, y_m, ap_id, rssi_dbm``: one row per point and AP (point-major);
     the coordinates as the points file wrote them when it came from

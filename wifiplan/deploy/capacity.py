@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from ..site import Site
 from ..backhaul import backhaul_summary
 from ..capacity import cell_load, terminal_profiles
 from ..fileio import to_plain
@@ -32,7 +33,7 @@ def _row(kind, name, unit, demand, capacity, limit, ok, detail) -> dict:
             "ok": bool(ok), "detail": detail}
 
 
-def capacity_check(site, plan, cluster: Cluster, *, radiomap=None, model=None,
+def capacity_check(site: Site, plan, cluster: Cluster, *, radiomap=None, model=None,
                    resolution_m: float = 1.0, airtime_budget: float | None = None
                    ) -> pd.DataFrame:
     """Every hop from the terminals to the processing cluster, with figures and pass/fail.

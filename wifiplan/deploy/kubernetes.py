@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..site import Site
 from .cluster import Cluster, load_schema
 from .network import site_network
 from .telemetry import METRICS, PLANNED_CHANNEL_RECORD, alert_rules, otel_fragment, rf_thresholds
@@ -32,7 +33,7 @@ def _labels(site_slug: str | None = None) -> dict:
     return out
 
 
-def manifests(site, plan, cluster: Cluster, network: dict | None = None) -> dict[str, dict]:
+def manifests(site: Site, plan, cluster: Cluster, network: dict | None = None) -> dict[str, dict]:
     """The Kubernetes objects for one site, by file name."""
     network = network or site_network(site, plan, cluster)
     s = slug(site.name)

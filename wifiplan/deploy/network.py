@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 
+from ..site import Site
 from ..backhaul import SWITCH_HEIGHT_M, backhaul_summary, cable_length_m
 from ..rules import MAX_PERMANENT_LINK_M
 from ..validation import Ctx
 from .cluster import Cluster
 
 
-def check_backhaul(site, plan, lines: dict | None = None) -> None:
+def check_backhaul(site: Site, plan, lines: dict | None = None) -> None:
     """Every AP's switch is a switch of the site and its port exists and is used once.
 
     Raises :class:`InputError` naming ``aps[i].switch`` or ``aps[i].port`` and its line."""
@@ -44,7 +45,7 @@ def check_backhaul(site, plan, lines: dict | None = None) -> None:
         used[(sw.name, ap.port)] = ap.id
 
 
-def site_server_node(site, cluster: Cluster, lines: dict | None = None) -> str:
+def site_server_node(site: Site, cluster: Cluster, lines: dict | None = None) -> str:
     """Which VM or K3s node the site server is: the site's ``infrastructure.server.node``,
     else the cluster's ``site_network.site_server``."""
     node = (site.server or {}).get("node")
@@ -88,7 +89,7 @@ def _flows(cluster: Cluster, server_name: str) -> list[dict]:
     return flows
 
 
-def site_network(site, plan, cluster: Cluster, site_lines: dict | None = None) -> dict:
+def site_network(site: Site, plan, cluster: Cluster, site_lines: dict | None = None) -> dict:
     """The site network as a part of the deployment description (``site-network.yaml``)."""
     net = cluster.net
     bh = backhaul_summary(site, plan.aps)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..site import Site
 from ..errors import InputError
 from ..logs import PING_PONG_WINDOW_S, STICKY_MARGIN_DB, STICKY_RSSI_DBM
 from ..rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, CO_CHANNEL_MIN_SEPARATION_DB,
@@ -30,7 +31,7 @@ METRICS = {
 PLANNED_CHANNEL_RECORD = "wifiplan:ap_planned_channel"
 
 
-def rf_thresholds(site, cluster: Cluster) -> dict:
+def rf_thresholds(site: Site, cluster: Cluster) -> dict:
     """The thresholds the monitoring and the log analysis judge the site by [dBm, dB]."""
     return {
         "roam_min_rssi_dbm": float(cluster.net["roaming"]["min_rssi_dbm"]),
@@ -149,7 +150,7 @@ def check_otel_config(cfg: dict) -> None:
         raise InputError(f"listen ports clash: {sorted(ports)}")
 
 
-def alert_rules(site, plan, cluster: Cluster, site_slug: str) -> list[dict]:
+def alert_rules(site: Site, plan, cluster: Cluster, site_slug: str) -> list[dict]:
     """The Wi-Fi alerts of the site's PrometheusRule: a terminal held below the roaming
     threshold, an AP off its planned channel, co-channel interference."""
     th = rf_thresholds(site, cluster)

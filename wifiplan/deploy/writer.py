@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..site import Site
 from ..errors import InputError
 from ..evaluation import plan_violations
 from ..fileio import dump_yaml, write_atomic
@@ -16,7 +17,7 @@ from .network import site_network
 from .telemetry import check_otel_config, otel_fragment
 
 
-def deploy(site, plan, cluster: Cluster, out_dir: str | Path, *, model=None,
+def deploy(site: Site, plan, cluster: Cluster, out_dir: str | Path, *, model=None,
            resolution_m: float = 1.0, site_lines: dict | None = None,
            validate: bool = True) -> dict:
     """Write site-network.yaml, manifests/, otelcol-wifi.yaml, capacity.json and .csv.
@@ -60,6 +61,6 @@ def deploy(site, plan, cluster: Cluster, out_dir: str | Path, *, model=None,
             "network": network, "manifests": objs}
 
 
-def _header(site, cluster: Cluster) -> str:
+def _header(site: Site, cluster: Cluster) -> str:
     return (f"# Site network of {site.name} inside cluster {cluster.name} "
             f"({cluster.source}), written by wifiplan deploy.\n")

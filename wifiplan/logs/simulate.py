@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..site import Site
 from ..errors import InputError
 from ..radio.propagation import PropagationModel, rssi_points_dbm
 from ..radio.radiomap import compute_radiomap
@@ -66,7 +67,7 @@ def _walk(start, waypoints_fn, n, period_s, speed_mps, rng):
     return pos
 
 
-def simulate_log(site, plan, *, model=None, duration_s: float = 1200.0, period_s: float = 1.0,
+def simulate_log(site: Site, plan, *, model=None, duration_s: float = 1200.0, period_s: float = 1.0,
                  scan_every_s: float = 3.0, seed: int = 8, max_devices: int | None = None,
                  start: str = "2025-08-11T09:50:00Z", noise_db: float = 2.0,
                  scan_floor_dbm: float = -85.0, hysteresis_db: float = 5.0,

@@ -28,6 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..site import Site
 from ..backhaul import assign_backhaul, assign_bssids
 from ..capacity import (DEFAULT_MAC_EFFICIENCY, cell_load, phy_rate_mbps, terminal_demand_mbps,
                         terminal_profiles)
@@ -68,7 +69,7 @@ def candidate_spacing(area_m2: float) -> float:
     return round(s * 2) / 2
 
 
-def capacity_count(site, zone_idx, airtime_budget=None, mac_efficiency=None,
+def capacity_count(site: Site, zone_idx, airtime_budget=None, mac_efficiency=None,
                    min_rssi_dbm=None) -> int:
     """Cells the terminals' demand needs, estimated before placement: the total demand of
     the zones over what one cell carries within the airtime budget at the PHY rate of a
@@ -98,7 +99,7 @@ def _reach_m(model, p_max, req_min, ap_height_m) -> float:
     return math.sqrt(max(d3 ** 2 - (ap_height_m - model.client_height_m) ** 2, 1.0))
 
 
-def _check_channels(site, channels) -> list[int]:
+def _check_channels(site: Site, channels) -> list[int]:
     allowed = site.allowed_channels()
     if channels is None:
         return list(allowed)
@@ -135,7 +136,7 @@ def _new_ids(n, taken) -> list[str]:
     return out
 
 
-def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None,
+def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None = None,
               channels=None, model=None, existing: Plan | None = None, zones=None,
               respect_capacity: bool = False, resolution_m: float | None = None,
               seed: int = 0, eval_resolution_m: float = 1.0) -> Plan:
@@ -382,7 +383,7 @@ def plan_site(site, *, aps: int | None = None, min_rssi_dbm: float | None = None
     return plan
 
 
-def _fine_stage(site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
+def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
                 dropped=None, rm_prev=None):
     """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
     rp = required_points(site, res, zones, min_rssi_dbm)
@@ -452,7 +453,7 @@ def _coarse_map(rm_c, sel, p, site):
     return m
 
 
-def _add_cells_for_capacity(site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
+def _add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
                             max_added: int | None = None):
     """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
     the most loaded cell, that lowers the highest airtime most; powers re-tuned after each."""

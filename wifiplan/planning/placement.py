@@ -32,6 +32,7 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, Polygon
 from shapely.ops import unary_union
 
+from ..site import Site
 from ..evaluation import RequiredPoints, required_points  # noqa: F401 (re-exported)
 
 #: Small-cell design power [dBm] (conducted): the AP count by coverage is the number of
@@ -72,14 +73,14 @@ def scale_rule(terminals: int) -> tuple[int, str]:
 
 # ---- candidates ---------------------------------------------------------------------------
 
-def edge_clearance(site) -> float:
+def edge_clearance(site: Site) -> float:
     """Clearance [m] of mount points from the outline: 1.5 m, or a quarter of the narrower
     side of a small site."""
     minx, miny, maxx, maxy = site.bounds
     return float(min(CANDIDATE_EDGE_CLEARANCE_M, 0.25 * min(maxx - minx, maxy - miny)))
 
 
-def mount_region(site):
+def mount_region(site: Site):
     """The admissible mount area: the outline shrunk by the edge clearance, minus walls
     (0.8 m either side), obstacle footprints (plus 0.3 m) and ``no_mount`` areas."""
     region = site.outline_polygon.buffer(-edge_clearance(site))
@@ -95,7 +96,7 @@ def mount_region(site):
     return region
 
 
-def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
+def candidate_points(site: Site, spacing_m: float, near_xy: np.ndarray | None = None,
                      reach_m: float | None = None) -> np.ndarray:
     """Admissible ceiling mount points on a grid of ``spacing_m`` [m], shape (n, 2).
 
@@ -152,12 +153,12 @@ def candidate_points(site, spacing_m: float, near_xy: np.ndarray | None = None,
     return pts
 
 
-def mount_ok(site, x: float, y: float) -> bool:
+def mount_ok(site: Site, x: float, y: float) -> bool:
     """True when (x, y) would be an admissible candidate (used to check hand moves)."""
     return len(candidate_points_at(site, np.array([[x, y]]))) == 1
 
 
-def candidate_points_at(site, xy: np.ndarray) -> np.ndarray:
+def candidate_points_at(site: Site, xy: np.ndarray) -> np.ndarray:
     outline = site.outline_polygon
     x, y = xy[:, 0], xy[:, 1]
     ok = shapely.contains_xy(outline.buffer(-edge_clearance(site)), x, y)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..site import Site
 from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, tx_power_range_dbm
 
 W_UNCOVERED = 1000.0
@@ -31,14 +32,14 @@ W_BAND_DB = 0.25
 W_POWER = 0.5
 
 
-def power_limits(site, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
+def power_limits(site: Site, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
     """(min, max) transmit power [dBm] in whole dB for ``channel`` on ``site``: the AP's
     hardware range capped so that EIRP = tx + ap_gain_dbi stays within the domain's limit
     (:func:`wifiplan.rules.tx_power_range_dbm`)."""
     return tx_power_range_dbm(site.domain, channel, ap_gain_dbi)
 
 
-def limits_for_channels(site, channels, ap_gain_dbi: float) -> tuple[float, float]:
+def limits_for_channels(site: Site, channels, ap_gain_dbi: float) -> tuple[float, float]:
     """Limits valid on every channel of ``channels`` (the tightest)."""
     lims = [power_limits(site, c, ap_gain_dbi) for c in channels]
     return max(lim[0] for lim in lims), min(lim[1] for lim in lims)

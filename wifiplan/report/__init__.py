@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..site import Site
 from .. import __version__
 from ..fileio import to_plain, write_file_set
 from ..inputs import load_inputs
@@ -143,7 +144,7 @@ def write_report(a, outdir) -> dict[str, Path]:
     return write_file_set(outdir, render_report(a))   # rendered before anything is written
 
 
-def assess(site, phase: int, *, plan=None, model=None, survey=None, logs=None,
+def assess(site: Site, phase: int, *, plan=None, model=None, survey=None, logs=None,
            inputs: dict | None = None, **kwargs):
     """:func:`wifiplan.rollout.assess_phase` with the record of its inputs (``inputs``: name
     -> a path or ``(name, bytes)``, :func:`input_record`) that the report prints; the

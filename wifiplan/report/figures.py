@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..site import Site
 from ..radio.plotting import draw_site, plot_radiomap
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM)
@@ -25,7 +26,7 @@ class Figure:
     height_in: float
 
 
-def _figure(site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True, bounds=None):
+def _figure(site: Site, width_in: float = PAGE_WIDTH_IN, colorbar: bool = True, bounds=None):
     """A figure for one map: the plot area follows the aspect ratio of the site (or of
     ``bounds``, a part of it). Margins are fixed (no constrained layout: with a hundred AP
     labels it costs seconds per figure)."""

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..site import Site
 from ..capacity import cell_load
 from ..errors import InputError
 from ..evaluation import evaluate_plan
@@ -68,7 +69,7 @@ class PhaseAssessment:
         return pd.DataFrame([c.to_dict() for c in self.criteria])
 
 
-def survey_summary(site, plan: Plan, survey, rm: RadioMap, model=None,
+def survey_summary(site: Site, plan: Plan, survey, rm: RadioMap, model=None,
                    inventory=None) -> dict:
     """Read (``survey``: a path, or the ``(frame, meta)`` that :func:`read_survey` returned),
     match once and check a survey against the plan (:mod:`wifiplan.survey`), and the
@@ -111,7 +112,7 @@ def logs_summary(logs_path, plan: Plan) -> dict:
     return dict(res)
 
 
-def assess_phase(site, phase: int, plan: Plan | None = None, *, model=None, survey=None,
+def assess_phase(site: Site, phase: int, plan: Plan | None = None, *, model=None, survey=None,
                  logs=None, resolution_m: float = 1.0, pilot: str | None = None,
                  trial_radius_m: float = TRIAL_RADIUS_M, full_rm: RadioMap | None = None,
                  full_plan: Plan | None = None, inventory=None, planner=None

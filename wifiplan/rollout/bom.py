@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..site import Site
 from ..backhaul import AP_POE_W, backhaul_summary, cable_length_m
 from ..plan import Plan
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
@@ -13,7 +14,7 @@ from ..rules import ROAM_THRESHOLD_DBM
 SSID_POLICY = "one SSID on every AP; WPA3-Enterprise (802.1X), WPA2-Enterprise fallback"
 
 
-def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame:
+def cable_runs(site: Site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame:
     """One row per AP: switch, port, cable length and whether it is within 90 m.
 
     Lengths come from the plan (``cable_m``, set by the planner), else from the evaluation's
@@ -42,7 +43,7 @@ def cable_runs(site, plan: Plan, evaluation: dict | None = None) -> pd.DataFrame
                                        "within_90m"])
 
 
-def switch_usage(site, plan: Plan) -> pd.DataFrame:
+def switch_usage(site: Site, plan: Plan) -> pd.DataFrame:
     """Per switch: ports and PoE budget used by the plan's APs (the planner's backhaul
     summary, :func:`wifiplan.backhaul.backhaul_summary`)."""
     use = backhaul_summary(site, plan.aps)["switches"]
@@ -70,7 +71,7 @@ def switch_usage(site, plan: Plan) -> pd.DataFrame:
                                        "aps"])
 
 
-def bill_of_materials(site, plan: Plan, runs: pd.DataFrame, switches: pd.DataFrame
+def bill_of_materials(site: Site, plan: Plan, runs: pd.DataFrame, switches: pd.DataFrame
                       ) -> pd.DataFrame:
     """Items to order and install for the plan: APs, PoE switches and ports, cable runs."""
     rows = []
@@ -109,7 +110,7 @@ def bill_of_materials(site, plan: Plan, runs: pd.DataFrame, switches: pd.DataFra
                         dtype=object)
 
 
-def ap_config_sheet(site, plan: Plan) -> pd.DataFrame:
+def ap_config_sheet(site: Site, plan: Plan) -> pd.DataFrame:
     """The AP configuration sheet: what the installer sets on each AP."""
     rows = []
     for a in plan.aps:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..site import Site
 from ..backhaul import AP_POE_W, assign_backhaul, backhaul_summary, switch_suggestions
 from ..plan import Plan
 from ..radio.radiomap import RadioMap
@@ -88,7 +89,7 @@ class Criterion:
         return f"{v:.1f}{(' ' + self.unit) if self.unit else ''}"
 
 
-def plan_criteria(site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
+def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                   runs: pd.DataFrame, switches: pd.DataFrame,
                   load: pd.DataFrame | None) -> list[Criterion]:
     """The acceptance criteria judged on the plan's prediction."""
@@ -233,7 +234,7 @@ def _boundary_criterion(P: str, metrics: dict) -> Criterion:
                      detail)
 
 
-def _site_backhaul_fixes(site, plan: Plan) -> list[str]:
+def _site_backhaul_fixes(site: Site, plan: Plan) -> list[str]:
     """The switches to add when even a fresh assignment to the site's switches cannot serve
     the plan's APs (:func:`wifiplan.backhaul.switch_suggestions`); empty when it can."""
     fresh = assign_backhaul(site, plan.aps)
@@ -302,7 +303,7 @@ SURVEY_ERROR_KINDS = ("coverage_hole", "dfs_channel", "band_2g4", "forbidden_cha
                       "channel_mismatch", "width_mismatch", "co_channel")
 
 
-def survey_criteria(site, plan: Plan, phase: int, rm: RadioMap, target: np.ndarray,
+def survey_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, target: np.ndarray,
                     survey: dict) -> list[Criterion]:
     """The acceptance criteria judged on the measurements and the survey's findings."""
     P = f"P{phase}"

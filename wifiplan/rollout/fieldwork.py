@@ -10,6 +10,7 @@ import pandas as pd
 from shapely.geometry import LineString, Polygon
 from shapely.ops import unary_union
 
+from ..site import Site
 from ..capacity import (cell_load, mcs_index, phy_rate_mbps, terminal_demand_mbps,
                         terminal_profiles)
 from ..radio.radiomap import RadioMap
@@ -31,7 +32,7 @@ def _grid_points(rm: RadioMap, sel: np.ndarray):
     return rm.xs[ix], rm.ys[iy], iy, ix
 
 
-def measurement_plan(site, rm: RadioMap, target: np.ndarray, phase: int) -> pd.DataFrame:
+def measurement_plan(site: Site, rm: RadioMap, target: np.ndarray, phase: int) -> pd.DataFrame:
     """Where to measure, what, and the pass criterion of each point (phases 1-2).
 
     For each phase AP, the points of the target area it serves whose predicted RSSI is
@@ -98,7 +99,7 @@ def measurement_plan(site, rm: RadioMap, target: np.ndarray, phase: int) -> pd.D
     return df
 
 
-def measurement_instructions(site) -> list[dict]:
+def measurement_instructions(site: Site) -> list[dict]:
     """What to measure at each point and the pass criterion (phases 1-2)."""
     prof = terminal_profiles(site)
     need_up = max([p["uplink_mbps"] for t, p in prof.items()
@@ -117,7 +118,7 @@ def measurement_instructions(site) -> list[dict]:
     ]
 
 
-def concurrent_test(site, rm: RadioMap, target: np.ndarray, pilot,
+def concurrent_test(site: Site, rm: RadioMap, target: np.ndarray, pilot,
                     points: pd.DataFrame) -> pd.DataFrame:
     """Phase 2: the concurrent-connection test, one row per cell.
 
@@ -160,7 +161,7 @@ def concurrent_test(site, rm: RadioMap, target: np.ndarray, pilot,
                                        "predicted_airtime", "pass"])
 
 
-def walk_routes(site, rm: RadioMap, min_free_share: float = 0.6, lane_step_m: float = 0.5,
+def walk_routes(site: Site, rm: RadioMap, min_free_share: float = 0.6, lane_step_m: float = 0.5,
                 max_per_zone: int = 3, lane_spacing_m: float = 15.0, edge_m: float = 1.0
                 ) -> pd.DataFrame:
     """Phase 3: roaming walk tests along the aisles of every zone.

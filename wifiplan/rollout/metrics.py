@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..site import Site
 from ..evaluation import figures_at, required_points
 from ..radio.radiomap import RadioMap
 from ..rules import DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
 
-def required_mask(site, rm: RadioMap) -> np.ndarray:
+def required_mask(site: Site, rm: RadioMap) -> np.ndarray:
     """The points where coverage is required, as the evaluation defines them (zone points
     outside obstacle footprints: :func:`wifiplan.evaluation.required_points`)."""
     m = required_points(site, rm.resolution_m).mask
     return np.asarray(m() if callable(m) else m, bool)
 
 
-def zone_min_rssi(site, rm: RadioMap) -> np.ndarray:
+def zone_min_rssi(site: Site, rm: RadioMap) -> np.ndarray:
     """(ny, nx) the requirement at each point: its zone's min RSSI, else the design -67."""
     req = np.full(rm.best_rssi_dbm.shape, DEFAULT_MIN_RSSI_DBM, float)
     for k, z in enumerate(site.zones):
@@ -27,7 +28,7 @@ def zone_min_rssi(site, rm: RadioMap) -> np.ndarray:
     return req
 
 
-def plan_metrics(site, rm: RadioMap, target: np.ndarray,
+def plan_metrics(site: Site, rm: RadioMap, target: np.ndarray,
                  required: np.ndarray | None = None) -> dict:
     """Figures of a radio map over a target mask (a part of the required points), and per
     zone over the zone's required points (``required``: default the evaluation's required

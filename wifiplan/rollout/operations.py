@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..site import Site
 from ..plan import Plan
 from ..radio.radiomap import RadioMap
 from ..rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
@@ -45,7 +46,7 @@ ROAMING_HANDLING = [
 ]
 
 
-def thresholds_table(site) -> pd.DataFrame:
+def thresholds_table(site: Site) -> pd.DataFrame:
     """Phase 4: the thresholds that monitoring watches, with their source."""
     lo, hi = BOUNDARY_BAND_DBM
     zmins = sorted({z.min_rssi_dbm for z in site.zones}) or [DEFAULT_MIN_RSSI_DBM]
@@ -94,7 +95,7 @@ def logging_table() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "what", "interval", "used for"])
 
 
-def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
+def power_adjustments(site: Site, plan: Plan, survey: dict | None = None, model=None,
                       logs: dict | None = None, rm: RadioMap | None = None,
                       base_rm: RadioMap | None = None) -> pd.DataFrame:
     """Phase 4: recommended power changes per AP, each with its reason and source.
@@ -176,7 +177,7 @@ def power_adjustments(site, plan: Plan, survey: dict | None = None, model=None,
                                        "reason", "source"])
 
 
-def operations_checklist(site, plan: Plan, metrics: dict) -> pd.DataFrame:
+def operations_checklist(site: Site, plan: Plan, metrics: dict) -> pd.DataFrame:
     """Seed 8.1.3.6 as a checklist, each step with what the plan shows."""
     allowed = set(site.allowed_channels())
     ch_ok = all(a.channel in allowed and a.width_mhz == 20 for a in plan.aps)

@@ -17,7 +17,7 @@ from shapely.ops import unary_union
 from ..errors import InputError
 from ..plan import AP, Plan
 from ..radio.radiomap import RadioMap, compute_radiomap
-from ..site import Zone
+from ..site import Site, Zone
 from .metrics import required_mask
 
 
@@ -131,7 +131,7 @@ WIRELESS_APPROACHES: list[dict[str, str]] = [
 ]
 
 
-def pilot_zone(site, name: str | None = None):
+def pilot_zone(site: Site, name: str | None = None):
     """The zone for the phase-1/2 trial: ``name`` if given, else the zone with the most
     terminals (ties: the smaller zone, then the first). None for a site without zones."""
     if name is not None:
@@ -153,7 +153,7 @@ def _served_share(rm: RadioMap, zone_idx: int) -> np.ndarray:
     return np.bincount(rm.best_server[sel].ravel(), minlength=len(rm.aps))[:len(rm.aps)] / n
 
 
-def phase2_cell_count(site, pilot, full_rm: RadioMap | None = None) -> int:
+def phase2_cell_count(site: Site, pilot, full_rm: RadioMap | None = None) -> int:
     """2 or 3 cells for phase 2 (seed 8.1.3.2: 2-4 terminals -> 2-3 cells).
 
     From a full plan: the APs serving at least 10 % of the pilot zone, clamped to 2..3.
@@ -166,7 +166,7 @@ def phase2_cell_count(site, pilot, full_rm: RadioMap | None = None) -> int:
     return 2 if pilot is None or pilot.terminal_count <= 2 else 3
 
 
-def select_phase_aps(site, full_rm: RadioMap, pilot, count: int) -> list[AP]:
+def select_phase_aps(site: Site, full_rm: RadioMap, pilot, count: int) -> list[AP]:
     """The ``count`` APs of a full plan that serve most of the pilot zone.
 
     The first is the AP that is the best server over the largest share of the pilot zone;
@@ -200,7 +200,7 @@ def select_phase_aps(site, full_rm: RadioMap, pilot, count: int) -> list[AP]:
     return [aps[i] for i in sorted(chosen)]
 
 
-def resolve_phase_plan(site, phase: int, plan: Plan | None = None, model=None,
+def resolve_phase_plan(site: Site, phase: int, plan: Plan | None = None, model=None,
                        pilot=None, resolution_m: float = 1.0, full_rm: RadioMap | None = None,
                        full_plan: Plan | None = None, planner=None
                        ) -> tuple[Plan, Plan | None, list[str], RadioMap | None]:
@@ -273,7 +273,7 @@ def _dist_to_aps(rm: RadioMap, aps) -> np.ndarray:
     return d
 
 
-def target_area(site, rm: RadioMap, phase: int, pilot, trial_radius_m: float = TRIAL_RADIUS_M
+def target_area(site: Site, rm: RadioMap, phase: int, pilot, trial_radius_m: float = TRIAL_RADIUS_M
                 ) -> tuple[np.ndarray, str]:
     """Grid mask of the points the phase must serve, and a label for it.
 
@@ -290,7 +290,7 @@ def target_area(site, rm: RadioMap, phase: int, pilot, trial_radius_m: float = T
     return m, f"trial area: zone '{pilot.name}' within {trial_radius_m:g} m of the phase's APs"
 
 
-def trial_site(site, pilot, aps, trial_radius_m: float = TRIAL_RADIUS_M):
+def trial_site(site: Site, pilot, aps, trial_radius_m: float = TRIAL_RADIUS_M):
     """The site restricted to the trial area (phases 1-2), for the capacity check.
 
     Its zones are the parts of the pilot zone within ``trial_radius_m`` of the APs; each

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
+from ..site import Site
 from ..errors import InputError
 from ..radio.hall import combine_dbm, decay_per_m
 from ..radio.propagation import Geometry, PropagationModel, penetration_points
@@ -57,7 +58,7 @@ BOUNDS = {"pl0_db": (0.0, 100.0), "exponent": (1.0, 6.0), "loss": (0.0, 60.0),
 OFFSET_SUM_WEIGHT = 10.0
 
 
-def calibration_data(site, plan, frame: pd.DataFrame, *, model=None, inventory=None) -> dict:
+def calibration_data(site: Site, plan, frame: pd.DataFrame, *, model=None, inventory=None) -> dict:
     """Observations for the fit, on 5 GHz, for the plan APs heard somewhere in the survey.
 
     ``obs``: one per (AP, point) where the AP was heard (several SSIDs of one radio are one
@@ -336,7 +337,7 @@ def _fit_general(design, ctx, y, ctx_c, sensitivity, x0):
                          f_scale=SOFT_L1_SCALE_DB, method="trf").x
 
 
-def calibrate(site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
+def calibrate(site: Site, plan, frame: pd.DataFrame, *, fit_materials: bool = True,
               fit_ap_offsets: bool = False, folds: int = 5, seed: int = 0, model=None,
               inventory=None):
     """Fit the site's model (the hall model's diffuse level, AP gain and coupling between

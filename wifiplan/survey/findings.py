@@ -32,11 +32,14 @@ and ``proposed_match`` (a BSSID-to-AP mapping inferred from the measurements).
 """
 from __future__ import annotations
 
+from typing import TypedDict
+
 import math
 
 import numpy as np
 import pandas as pd
 
+from ..site import Site
 from ..regulatory import is_dfs
 from ..rules import CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 from .matching import mac_to_int, match_survey, most_common, row_keys
@@ -76,8 +79,17 @@ def _clusters(xy: np.ndarray, radius: float) -> np.ndarray:
     return connected_components(g, directed=False)[1]
 
 
-def check_survey(site, plan, frame: pd.DataFrame, meta=None, *, model=None, inventory=None,
-                 min_rssi_dbm: float = ROAM_THRESHOLD_DBM) -> dict:
+class SurveyFindings(TypedDict):
+    """What :func:`check_survey` returns (plain JSON types; ``wifiplan survey check`` writes
+    it, the phase reports and the UI read it)."""
+    summary: dict               # site, points, measurements, BSSIDs heard/matched, counts
+    findings: list[dict]        # each: kind, severity (error/warning/info), where, what to do
+    rejected_rows: list[dict]   # rows the reader dropped, with the reason
+    matches: list[dict]         # each BSSID heard: the plan's AP it matched, how, how sure
+
+
+def check_survey(site: Site, plan, frame: pd.DataFrame, meta=None, *, model=None, inventory=None,
+                 min_rssi_dbm: float = ROAM_THRESHOLD_DBM) -> SurveyFindings:
     """Match the survey to the plan and list every finding (see the module docstring).
 
     ``frame`` is :func:`read_survey`'s frame (aggregated or not) or the survey already
@@ -335,11 +347,11 @@ def _matches_records(matches: pd.DataFrame) -> list[dict]:
     return out
 
 
-def has_errors(doc: dict) -> bool:
+def has_errors(doc: SurveyFindings) -> bool:
     return any(d["severity"] == "error" for d in doc["findings"])
 
 
-def format_findings_table(doc: dict, max_rejected: int = 10) -> str:
+def format_findings_table(doc: SurveyFindings, max_rejected: int = 10) -> str:
     """A plain-text table of the findings document for the terminal."""
     s = doc["summary"]
     lines = [f"Survey of {s['site']} ({s['points']} points, {s['measurements']} measurements; "

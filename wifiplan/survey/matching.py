@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from ..site import Site
 from ..errors import InputError
 from ..fileio import check_size, write_atomic
 from ..plan import normalise_bssid
@@ -151,7 +152,7 @@ def point_index(frame: pd.DataFrame):
     return xy[first], inv
 
 
-def match_bssids(site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
+def match_bssids(site: Site, plan, frame: pd.DataFrame, *, inventory=None, model=None,
                  predicted: np.ndarray | None = None, neighbour_bits: int = NEIGHBOUR_BITS
                  ) -> pd.DataFrame:
     """Match every heard BSSID to a plan AP (see the module docstring).
@@ -304,7 +305,7 @@ class MatchedSurvey:
         return self.frame[self.frame["ap_id"].notna().to_numpy()]
 
 
-def match_survey(site, plan, frame: pd.DataFrame, *, model=None,
+def match_survey(site: Site, plan, frame: pd.DataFrame, *, model=None,
                  inventory=None) -> MatchedSurvey:
     """Aggregate a survey (:func:`read_survey`'s frame), predict the plan at its points with
     ``model`` (a PropagationModel, a model file or None for the site's own) and match every

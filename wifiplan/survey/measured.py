@@ -14,6 +14,7 @@ import pandas as pd
 from scipy.interpolate import NearestNDInterpolator, griddata
 from scipy.spatial import cKDTree
 
+from ..site import Site
 from ..radio.plotting import RSSI_RANGE_DBM, draw_site
 from ..radio.propagation import PropagationModel
 from ..radio.radiomap import compute_radiomap, grid_axes
@@ -46,7 +47,7 @@ def best_per_point(frame: pd.DataFrame, plan_only: bool = True) -> pd.DataFrame:
     return g
 
 
-def measured_map(site, frame: pd.DataFrame, resolution_m: float = 1.0, *,
+def measured_map(site: Site, frame: pd.DataFrame, resolution_m: float = 1.0, *,
                  max_distance_m: float = MAX_DISTANCE_M, plan_only: bool = True) -> GridMap:
     """Best measured RSSI per point, interpolated on the site grid without extrapolation."""
     xs, ys = grid_axes(site.bounds, resolution_m)
@@ -68,7 +69,7 @@ def measured_map(site, frame: pd.DataFrame, resolution_m: float = 1.0, *,
     return GridMap(xs, ys, vals, "measured best RSSI [dBm]", resolution_m)
 
 
-def predicted_map(site, plan, resolution_m: float = 1.0, *, model=None,
+def predicted_map(site: Site, plan, resolution_m: float = 1.0, *, model=None,
                   radiomap=None) -> GridMap:
     """Predicted best-server RSSI [dBm] from the RadioMap (``radiomap`` when given, of the
     plan's APs on this grid), NaN outside the outline."""
@@ -87,7 +88,7 @@ def residual_map(measured: GridMap, predicted: GridMap) -> GridMap:
                    "measured - predicted [dB]", measured.resolution_m)
 
 
-def survey_maps(site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, model=None,
+def survey_maps(site: Site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, model=None,
                 max_distance_m: float = MAX_DISTANCE_M, radiomap=None) -> dict[str, GridMap]:
     """``{"measured", "predicted", "residual"}`` on one grid; the measured map keeps the
     BSSIDs that match a plan AP (:func:`~wifiplan.survey.matching.match_survey`; ``frame``
@@ -100,7 +101,7 @@ def survey_maps(site, plan, frame: pd.DataFrame, resolution_m: float = 1.0, *, m
     return {"measured": m, "predicted": p, "residual": residual_map(m, p)}
 
 
-def plot_survey_maps(site, plan, maps: dict[str, GridMap], frame: pd.DataFrame | None = None):
+def plot_survey_maps(site: Site, plan, maps: dict[str, GridMap], frame: pd.DataFrame | None = None):
     """Three panels: measured, predicted and residual, with the site drawn over them."""
     from matplotlib.figure import Figure
     minx, miny, maxx, maxy = site.bounds
