@@ -375,3 +375,41 @@ infrastructure:
         ids = line.split(" for ")[1].split(" (")[0].split(", ")
         assert all(cable_length_m(a.x_m, a.y_m, a.height_m, x, y) <= 90.0
                    for a in plan.aps if a.id in ids)
+
+
+def _corridor():
+    # a 60 m corridor, APs 4 m above the terminals' plane, free-space gains at 5.5 GHz
+    # (Friis: PL = 20 log10(4 pi d f / c)), candidates every 3 m, points every 0.5 m
+    cand = np.arange(1.5, 60, 3.0)
+    pts = np.arange(0.25, 60, 0.5)
+    d = np.hypot(cand[:, None] - pts[None, :], 4.0)
+    gain = (-20 * np.log10(4 * np.pi * d * 5.5e9 / 299792458.0)).astype(np.float32)
+    return gain, np.full(len(pts), -67.0), np.column_stack([cand, np.zeros_like(cand)])
+
+
+def test_joint_refinement_moves_crowded_aps_apart_and_never_worsens():
+    import itertools
+
+    from wifiplan.planning.joint import plan_cost, refine_positions
+    from wifiplan.planning.placement import build_neighbours
+    from wifiplan.planning.power import tune_powers
+    gain, req, xy = _corridor()
+    nb = build_neighbours(xy, 6.6)
+
+    def tuned(sel):
+        return tune_powers(gain[list(sel)], req, np.full(len(sel), 10.0), 1.0, 20.0)
+    brute = min(plan_cost(gain[list(s)], req, tuned(s))
+                for s in itertools.combinations(range(len(xy)), 2))
+    for start in ([5, 7], [0, 1], [3, 16]):
+        p0 = tuned(start)
+        c0 = plan_cost(gain[start], req, p0)
+        sel, p, _ = refine_positions(gain, req, start, p0, 1.0, 20.0, nb)
+        c1 = plan_cost(gain[sel], req, p)
+        assert brute - 1e-6 <= c1 <= c0 + 1e-9
+        assert len(set(sel)) == 2
+    # from two APs 6 m apart, leaving 45 m of the corridor uncovered: every point covered
+    sel, p, _ = refine_positions(gain, req, [5, 7], tuned([5, 7]), 1.0, 20.0, nb)
+    assert plan_cost(gain[sel], req, p) < 1000            # no uncovered point left
+    # a locked AP (fixed) stays where it is
+    sel, _, _ = refine_positions(gain, req, [5, 7], tuned([5, 7]), 1.0, 20.0, nb, fixed=[5])
+    assert sel[0] == 5

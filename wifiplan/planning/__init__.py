@@ -11,7 +11,9 @@ module of its own with functions over arrays, usable alone.
    server reaches the zone's requirement with the lowest power.
 3. **Power** (:mod:`.power`): per-AP transmit power in 1 dB steps within the domain's
    limits, tuned like a controller's TPC so that cell boundaries lie in -70..-65 dBm
-   without any zone point falling below its requirement.
+   without any zone point falling below its requirement; then **placement and power
+   together** (:mod:`.joint`): APs move to neighbouring mount points while the tuned
+   objective improves (not for plans sized for capacity).
 4. **Capacity** (optional, :mod:`wifiplan.capacity`): cells are added where a cell's
    airtime exceeds its budget, until every cell is within it.
 5. **Channels** (:mod:`.channels`): non-DFS channels of the site's domain, 20 MHz,
@@ -41,6 +43,7 @@ from ..regulatory import is_dfs
 from ..requirements import band_judged
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
+from .joint import refine_positions
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
 from .power import limits_for_channels, power_limits, tune_powers
@@ -247,6 +250,10 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
     band = band_judged(site, rp.zone)
     p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band)
+    if len(sel) >= 2 and band.any() and not respect_capacity:
+        # (the refinement knows no airtime: a plan sized for capacity keeps its placement)
+        sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
+                                     fixed, band_mask=band)
 
     # -- capacity --
     added_for_capacity = 0

@@ -1,0 +1,86 @@
+"""Placement and power together: move APs to neighbouring mount points while the
+power-tuned objective improves.
+
+The greedy cover and its local search (:mod:`.placement`) place the cells for coverage at
+the lowest power; the power tuning (:mod:`.power`) then sets each AP so that the cell
+boundaries lie in the seed's -70..-65 dBm band (8.1.3.5). Where a boundary cannot reach the
+band at any power (two APs too close, or one cell's far edge much farther than its
+neighbour's), only moving an AP helps. :func:`refine_positions` is a first-improvement
+local search over the same objective as :func:`~wifiplan.planning.power.tune_powers`
+(uncovered points, boundary points outside the band, total power; its module docstring):
+each free AP in turn tries the candidate mount points next to it, the powers re-tuned for
+each trial, and takes the best move that lowers the objective. It stops when a pass moves
+nothing, after ``max_passes``, or when its time budget is spent (a large site keeps the
+placement it has: the search only ever improves it).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .power import W_POWER, point_cost, tune_powers
+
+#: Time budget of the search [s]: the planner of a 100-AP site must stay interactive.
+DEFAULT_TIME_BUDGET_S = 10.0
+
+
+def plan_cost(gain: np.ndarray, req: np.ndarray, p: np.ndarray,
+              band_mask: np.ndarray | None = None) -> float:
+    """The tuning objective of APs with gains ``gain`` (n_ap, n_pts) [dB] at powers ``p``
+    (n_ap,) [dBm] against the requirement ``req`` (n_pts,) [dBm]; points no AP of the
+    selection could reach at all (``req`` = -inf) cost nothing."""
+    r = gain + np.asarray(p, np.float32)[:, None]
+    if len(r) >= 2:
+        top = -np.partition(-r, 1, axis=0)[:2]
+        best, second = top[0], top[1]
+    else:
+        best, second = r[0], np.full(r.shape[1], -np.inf, np.float32)
+    return float(point_cost(best, second, req, band_mask=band_mask).sum()
+                 + W_POWER * float(np.sum(p)))
+
+
+def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.ndarray,
+                     p_min, p_max, neighbours: list, fixed=(), *,
+                     band_mask: np.ndarray | None = None, max_passes: int = 8,
+                     time_budget_s: float = DEFAULT_TIME_BUDGET_S):
+    """Move APs to neighbouring candidates while the tuned objective improves.
+
+    gain : (n_cand, n_pts) gain of every candidate [dB]; req : (n_pts,) requirement [dBm]
+    (-inf: not required); sel : the selected candidates; p : their powers [dBm];
+    neighbours : per candidate, the indices of the candidates next to it; fixed : candidates
+    that may not move (locked APs). Returns (sel, p, moves).
+    """
+    sel = list(sel)
+    p = np.asarray(p, float).copy()
+    fixed = set(int(c) for c in np.asarray(fixed).ravel())
+    cur = plan_cost(gain[sel], req, p, band_mask)
+    t0 = time.perf_counter()
+    moves = 0
+    for _ in range(max_passes):
+        moved = False
+        for k in range(len(sel)):
+            if sel[k] in fixed:
+                continue
+            best = (cur, None, None)
+            taken = set(sel)
+            for c2 in neighbours[sel[k]]:
+                c2 = int(c2)
+                if c2 in taken:
+                    continue
+                trial = sel.copy()
+                trial[k] = c2
+                pt = tune_powers(gain[trial], req, p, p_min, p_max, band_mask=band_mask)
+                ct = plan_cost(gain[trial], req, pt, band_mask)
+                if ct < best[0] - 1e-6:
+                    best = (ct, c2, pt)
+            if best[1] is not None:
+                cur, sel[k], p = best[0], best[1], best[2]
+                moves += 1
+                moved = True
+            if time.perf_counter() - t0 > time_budget_s:
+                return sel, p, moves
+        if not moved:
+            break
+    return sel, p, moves
+
