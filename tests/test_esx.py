@@ -17,9 +17,14 @@ from wifiplan.esx import esx_floors, export_esx, export_warnings, import_esx
 from wifiplan.plan import plan_from_dict
 from wifiplan.site import site_from_dict
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
-       b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7"
-       b"5\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+def _png() -> bytes:
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 10), "white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+PNG = _png()
 
 
 def band(af):
@@ -486,6 +491,14 @@ def test_hostile_archive_exit_2_one_line(case, tmp_path, capsys):
     assert err.startswith(f"wifiplan: error: {esx}: ")
     assert expected in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.esx"]       # nothing written
+
+
+def test_a_broken_floor_image_is_an_input_error():
+    from wifiplan.floorimage import read_image
+    with pytest.raises(InputError, match="floor.png: not a readable image"):
+        # a chunk cut short: Pillow raises SyntaxError, not OSError
+        read_image(PNG[:33] + b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02"
+                   b"\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82", "floor.png")
 
 
 def test_bounds_are_checked_on_bytes_and_uploads_too():
