@@ -15,6 +15,7 @@ from wifiplan import InputError, load_plan, load_site
 from wifiplan.cli import main
 from wifiplan.esx import esx_floors, export_esx, export_warnings, import_esx
 from wifiplan.plan import plan_from_dict
+from wifiplan.rules import DEFAULT_MIN_RSSI_DBM
 from wifiplan.site import site_from_dict
 
 def _png() -> bytes:
@@ -218,6 +219,15 @@ def test_aps_take_their_5ghz_radio_and_keep_their_eirp():
     assert "get the difference on their transmit power (same EIRP): AP-2 (6 dBi)" in text
     assert "floor image image-im1 (PNG, 1000 x 500 px, 50.0 mm per pixel)" in text
     assert rep.image == PNG and rep.image_extent_m == (0.0, 0.0, 50.0, 25.0)
+
+
+def test_a_requirement_wifiplan_cannot_hold_is_listed():
+    m = hall_members()
+    m["requirements.json"]["requirements"][0]["criteria"][0]["value"] = -20.0
+    site, _, rep = import_esx(make_esx(m))
+    assert site.zones[0].min_rssi_dbm == DEFAULT_MIN_RSSI_DBM        # not mapped
+    assert site.zones[0].min_sinr_db == 28.0
+    assert any("SIGNAL_STRENGTH at least -20 (outside wifiplan's" in w for w in rep.warnings)
 
 
 def test_cli_import_prints_warnings_and_writes_both_files(tmp_path, capsys):

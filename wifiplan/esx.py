@@ -865,10 +865,11 @@ def _requirements(arch, rep) -> tuple[dict[str, dict], dict | None]:
             val = _num(ctx, cpath + ("value",), c.get("value"), -1e6, 1e6)
             if typ in CRITERIA and fn == "AT_LEAST":
                 key, (lo, hi) = CRITERIA[typ]
-                if not lo <= val <= hi:
-                    ctx.fail(cpath + ("value",), f"{val:g} is out of range, expected "
-                                                 f"{lo:g} to {hi:g} for {typ}")
-                keys[key] = val
+                if lo <= val <= hi:
+                    keys[key] = val
+                else:
+                    unmapped.append(f"{typ} at least {val:g} (outside wifiplan's {lo:g} to "
+                                    f"{hi:g})")
             else:
                 unmapped.append(f"{typ} {fn.lower().replace('_', ' ')} {val:g}")
         out[rid] = {"name": rname, "keys": keys, "unmapped": unmapped, "used": False}
