@@ -107,7 +107,7 @@ LAYERS = [
     ("foundations", ["errors", "fileio", "rules", "requirements", "validation", "regulatory",
                      "materials"]),
     ("radio", ["radio"]),
-    ("site model", ["site", "plan", "dxf", "floorimage"]),
+    ("site model", ["site", "plan", "dxf", "esx", "floorimage"]),
     ("prediction", ["predict", "inputs"]),
     ("design", ["evaluation", "capacity", "backhaul", "planning"]),
     ("field", ["survey", "logs"]),

@@ -65,6 +65,16 @@ def test_round_trip_gives_the_same_site(tmp_path):
     assert s2.to_dict() == s1.to_dict()
 
 
+def test_a_zone_requirement_stays_in_its_zone(tmp_path):
+    # the last zone's own requirements are the zone's, not keys of the site
+    text = GOOD.replace("  - name: store\n", "  - name: store\n    min_sinr_db: 20\n")
+    text += "cable_trays: [{points: [[0, 1], [5, 1]]}]\n"
+    s = load_site(write(tmp_path, text))
+    assert s.zones[1].min_sinr_db == 20.0
+    assert s.extra == {"cable_trays": [{"points": [[0, 1], [5, 1]]}]}
+    assert "min_sinr_db" not in s.to_dict()
+
+
 @pytest.mark.parametrize("site_path", SAMPLE_SITES, ids=lambda p: p.stem)
 def test_samples_round_trip_and_plans_fit(site_path, tmp_path):
     s1 = load_site(site_path)

@@ -287,6 +287,32 @@ def test_dxf_upload_that_is_not_a_drawing_shows_the_error():
     assert len(errors(at)) == 1 and errors(at)[0].startswith("plan.dxf: not a readable DXF drawing")
 
 
+def test_esx_upload_loads_the_site_the_plan_and_the_floor_image():
+    from test_esx import hall_esx
+    from wifiplan.esx import import_esx
+    data = hall_esx()
+    site, plan, rep = import_esx(data, source_name="hall.esx")
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Ekahau project")
+    run(at)
+    at.file_uploader(key="esx_upload").set_value(("hall.esx", data, "application/zip"))
+    run(at)
+    assert errors(at) == []
+    assert at.success[0].value == f"Imported Hall B from hall.esx: {rep.summary()}"
+    assert [w.value for w in at.warning] == rep.warnings
+    m = metrics(at)
+    assert (m["Walls"], m["Obstacles"], m["Zones"], m["Size"]) == ("3", "2", "2", "50 × 25 m")
+    held = at.session_state["plan"]
+    assert [a.to_dict() for a in held.aps] == [a.to_dict() for a in plan.aps]
+    assert at.session_state["site"].to_dict() == site.to_dict()
+    img = chart(at, "site_figure")["layout"]["images"][0]
+    assert (img["x"], img["y"], img["sizex"], img["sizey"]) == (0.0, 25.0, 50.0, 25.0)
+    # a broken project is the CLI's one line, and the app carries on
+    at.file_uploader(key="esx_upload").set_value(("bad.esx", b"not a zip", "application/zip"))
+    run(at)
+    assert errors(at) == ["bad.esx: not a zip archive, expected an Ekahau .esx project"]
+
+
 def test_floor_image_with_a_two_point_scale():
     from PIL import Image
     buf = io.BytesIO()
@@ -475,12 +501,25 @@ def test_plan_file_upload_and_download():
     at.file_uploader(key="plan_upload").set_value(("mine.plan.yaml", text.encode(), "text/yaml"))
     run(at)
     assert metrics(at)["APs"] == "1"
-    assert [b.label for b in at.get("download_button")] == ["Download plan YAML"]
+    assert [b.label for b in at.get("download_button")] == ["Download plan YAML", "Export .esx"]
     bad = text.replace("channel: 36", "channel: banana")
     at.file_uploader(key="plan_upload").set_value(("bad.plan.yaml", bad.encode(), "text/yaml"))
     run(at)
     assert len(errors(at)) == 1
     assert errors(at)[0].startswith("bad.plan.yaml:4: aps[0].channel: expected a channel number")
+
+
+def test_plan_page_offers_the_plan_as_an_ekahau_project():
+    from wifiplan.esx import export_esx, import_esx
+    at = load_sample(new_app(), SMALL, resolution_m=1.0)
+    goto(at, "plan")
+    assert "Export .esx" in [b.label for b in at.get("download_button")]
+    site, plan = at.session_state["site"], at.session_state["plan"]
+    data = at.session_state["esx_export"][1]
+    assert data == export_esx(site, plan)
+    site2, plan2, _ = import_esx(data)
+    assert [a.to_dict() for a in plan2.aps] == [a.to_dict() for a in plan.aps]
+    assert len(site2.walls) == len(site.walls)
 
 
 # ---- Survey ------------------------------------------------------------------------------

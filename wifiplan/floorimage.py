@@ -73,7 +73,8 @@ def read_image(data: bytes, name: str = "<image>"):
     try:
         img = Image.open(io.BytesIO(data))
         img.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError) as exc:
         raise InputError(f"not a readable image ({str(exc).splitlines()[0]}), expected PNG "
                          "or JPEG", source=name) from None
     return img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")

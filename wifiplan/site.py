@@ -411,17 +411,17 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
             if not float(n).is_integer():
                 ctx.fail(tpath, f"expected a whole number of terminals, got {tv!r}")
             terms[str(tk)] = int(n)
-        extra = {}
+        wants = {}
         for k, (lo, hi) in REQUIREMENT_RANGES.items():
             if k in z:
-                extra[k] = float(check_number(ctx, path + (k,), z[k], lo=lo, hi=hi,
+                wants[k] = float(check_number(ctx, path + (k,), z[k], lo=lo, hi=hi,
                                               what=f"a number from {lo:g} to {hi:g}"))
         if "boundary_band" in z:
             if not isinstance(z["boundary_band"], bool):
                 ctx.fail(path + ("boundary_band",),
                          f"expected true or false, got {z['boundary_band']!r}")
-            extra["boundary_band"] = z["boundary_band"]
-        zones.append(Zone(nm, poly, rssi, terms, **extra))
+            wants["boundary_band"] = z["boundary_band"]
+        zones.append(Zone(nm, poly, rssi, terms, **wants))
 
     # infrastructure
     server = None

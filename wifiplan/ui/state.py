@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import streamlit as st
 
 from ..errors import InputError
+from ..esx import export_esx
 from ..evaluation import evaluate_plan
 from ..fileio import dump_yaml, read_input
 from ..plan import AP, Plan, check_plan_against_site, plan_from_dict
@@ -29,6 +30,7 @@ PLAN, PLAN_VERSION = "plan", "plan_version"
 MODEL, MODEL_LABEL = "model", "model_label"
 RADIOMAP, RESOLUTION = "radiomap", "resolution_m"
 SURVEY, CALIBRATION, BACKGROUND, REPORT = "survey", "calibration", "background", "report"
+ESX_EXPORT = "esx_export"
 
 
 def ss():
@@ -175,6 +177,17 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
     except InputError as exc:
         return TableResult(None, str(exc), pending)
     return TableResult(new.aps, None, pending)
+
+
+def esx_export(a_site: Site, p: Plan) -> bytes:
+    """The Ekahau project of the site and plan (:func:`wifiplan.esx.export_esx`), made once
+    per site and set of APs."""
+    key = (site_key(), aps_key(p.aps))
+    held = ss().get(ESX_EXPORT)
+    if held is None or held[0] != key:
+        held = (key, export_esx(a_site, p))
+        ss()[ESX_EXPORT] = held
+    return held[1]
 
 
 def plan_with_aps(p: Plan, aps: list[AP]) -> Plan:

@@ -222,7 +222,14 @@ with top:
         show_metrics(ev)
         show_map(rm, site, kind)
         out = replace(plan, metrics=ev or {})
-        st.download_button("Download plan YAML", plan_to_yaml(out),
+        c1, c2 = st.columns(2)
+        c1.download_button("Download plan YAML", plan_to_yaml(out),
                            file_name=f"{state.file_stem(site)}.plan.yaml",
                            mime="application/x-yaml", key="download_plan", on_click="ignore",
                            icon=":material/download:")
+        c2.download_button("Export .esx", state.esx_export(site, plan),
+                           file_name=f"{state.file_stem(site)}.esx",
+                           mime="application/zip", key="download_esx", on_click="ignore",
+                           icon=":material/download:",
+                           help="The site and this plan as an Ekahau project (one floor, the "
+                                "APs with one 5 GHz radio each).")

@@ -1,11 +1,12 @@
-"""Site page: pick a sample, upload a site YAML, or import a DXF drawing or a floor image."""
+"""Site page: pick a sample, upload a site YAML, or import a DXF drawing, an Ekahau project
+or a floor image."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 from shapely.geometry import Polygon
 
-from wifiplan import dxf, floorimage as fim
+from wifiplan import dxf, esx, floorimage as fim
 from wifiplan.errors import InputError
 from wifiplan.radio.hall import Building, room_table
 from wifiplan.materials import MATERIALS
@@ -14,7 +15,7 @@ from wifiplan.site import (load_site, parse_site, sample_plan_path, sample_sites
                            site_to_yaml, with_zone_requirements)
 from wifiplan.ui import figures, state
 
-SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Floor image"]
+SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Ekahau project", "Floor image"]
 ROLES = ["ignore", "wall", "obstacle", "outline"]
 
 
@@ -119,6 +120,52 @@ def import_dxf() -> None:
         st.success(f"Imported {site.name}: {rep.summary()}", icon=":material/check:")
         for w in rep.warnings:
             st.warning(w)
+
+
+def import_esx() -> None:
+    up = st.file_uploader("Ekahau project", type=["esx"], key="esx_upload",
+                          help="An Ekahau .esx project: one floor becomes the site and its "
+                               "APs' 5 GHz radios the plan; what does not map is listed.")
+    if up is None:
+        return
+    try:
+        floors = esx.esx_floors(up, name=up.name)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    floor = (st.selectbox("Floor", floors, key="esx_floor") if len(floors) > 1
+             else floors[0])
+    token = (up.file_id, floor)
+    if st.session_state.get("esx_upload_done") == token:
+        return                      # already loaded: keep the edits made since
+    if len(floors) > 1 and not st.button("Import floor", type="primary", key="esx_import"):
+        return
+    try:
+        site, plan, rep = esx.import_esx(up, floor, source_name=up.name)
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    background = None
+    if rep.image is not None and rep.image_extent_m is not None:
+        try:
+            background = {"image": fim.display_copy(fim.read_image(rep.image, up.name)),
+                          "extent": rep.image_extent_m}
+        except InputError as exc:
+            rep.warnings.append(f"the floor image is not shown: {exc}")
+    st.session_state["esx_upload_done"] = token
+    st.session_state["esx_report"] = (f"Imported {site.name} from {up.name}: {rep.summary()}",
+                                      list(rep.warnings))
+    state.set_site(site, f"Ekahau {up.name}", plan=plan, background=background)
+
+
+def show_esx_report() -> None:
+    held = st.session_state.get("esx_report")
+    if held is None or not str(st.session_state.get(state.SITE_LABEL, "")).startswith(
+            "Ekahau "):
+        return
+    st.success(held[0], icon=":material/check:")
+    for w in held[1]:
+        st.warning(w)
 
 
 def import_image() -> None:
@@ -265,5 +312,7 @@ def show_site() -> None:
 st.title("Site")
 source = st.segmented_control("Start from", SOURCES, default=SOURCES[0], key="site_source")
 {"Sample site": load_sample, "Site YAML": upload_yaml, "DXF drawing": import_dxf,
- "Floor image": import_image}.get(source or SOURCES[0])()
+ "Ekahau project": import_esx, "Floor image": import_image}.get(source or SOURCES[0])()
+if source == "Ekahau project":
+    show_esx_report()
 show_site()
