@@ -329,3 +329,37 @@ def test_bad_routes_exit_2_with_one_line(corridor_files, capsys, text, says):
     errs = [line for line in err.splitlines() if line.startswith("wifiplan:")]
     assert code == 2 and len(errs) == 1 and says in errs[0]
     assert not (d / "bad.json").exists()
+
+
+# ---- figures ------------------------------------------------------------------------------------
+
+def test_route_figures_colour_the_serving_ap():
+    from matplotlib.collections import LineCollection
+
+    from wifiplan.roaming.figures import ap_colours, route_overlay_figure, timeline_figure
+    site = corridor(30.0)
+    aps = two_aps(30.0)
+    route = Route("c", np.array([[0.0, 2.0], [30.0, 2.0]]), speed_m_s=1.0)
+    rep = simulate_roaming(site, aps, [route])
+    fig = route_overlay_figure(site, aps, rep)
+    (lc,) = [c for c in fig.axes[0].collections if isinstance(c, LineCollection)]
+    col = ap_colours(aps)
+    got = {tuple(np.round(c, 3)) for c in lc.get_colors()}
+    import matplotlib.colors as mc
+    assert got == {tuple(np.round(mc.to_rgba(col[a]), 3)) for a in ("AP1", "AP2")}
+    assert "1 roams" in fig.axes[0].get_title()
+    tl = timeline_figure(rep, aps=aps)
+    assert tl.axes[0].get_title(loc="left").startswith("c (handheld, 30 m at 1 m/s): 1 roams")
+    # the roam is a vertical line at its time
+    xs = [ln.get_xdata()[0] for ln in tl.axes[0].lines if len(set(ln.get_xdata())) == 1]
+    assert any(abs(x - rep["routes"][0]["roam_events"][0]["t_s"]) < 1e-6 for x in xs)
+
+
+def test_secondary_and_overlap_map_kinds():
+    from wifiplan.radio.radiomap import compute_radiomap
+    site = corridor(30.0)
+    rm = compute_radiomap(site, two_aps(30.0), resolution_m=0.5)
+    for kind in ("secondary", "overlap"):
+        fig = rm.plot(kind)
+        assert kind.split()[0] in fig.axes[0].get_title().lower()
+    assert "%" in rm.plot("secondary").axes[0].get_title()
