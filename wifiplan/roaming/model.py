@@ -486,3 +486,26 @@ class Progress:
     def __call__(self, i: int, n: int, name: str) -> None:
         if time.monotonic() - self.t0 >= self.after_s:
             print(f"  route {i + 1}/{n}: {name}", file=self.stream, flush=True)
+
+
+#: The columns of :func:`routes_frame`: report key -> heading.
+ROUTE_COLUMNS = {"name": "route", "zone": "zone", "terminal": "terminal", "length_m": "length [m]",
+                 "roams": "roams", "roams_per_hour": "roams/h",
+                 "ping_pong_roams": "ping-pong roams", "sticky_s": "sticky [s]",
+                 "seconds_below_70_dbm": f"below {ROAM_THRESHOLD_DBM:g} dBm [s]",
+                 "longest_outage_s": "longest outage [s]", "queue_bytes": "resend queue [bytes]",
+                 "queue_packets": "resend queue [packets]", "serving_path": "serving APs"}
+
+
+def routes_frame(report: dict):
+    """One row per route of a roaming report (the table of the UI and the reports), columns
+    the keys of :data:`ROUTE_COLUMNS`."""
+    import pandas as pd
+    rows = []
+    for r in report["routes"]:
+        row = {k: r.get(k) for k in ROUTE_COLUMNS}
+        row["queue_bytes"] = r["resend_queue"]["bytes"]
+        row["queue_packets"] = r["resend_queue"]["packets"]
+        row["serving_path"] = " > ".join(s["ap"] or "(no link)" for s in r["serving"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(ROUTE_COLUMNS))

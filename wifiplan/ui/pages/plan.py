@@ -14,6 +14,7 @@ from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITH
                            ROAM_THRESHOLD_DBM)
 from wifiplan.radio.propagation import PROPAGATION_DEFAULTS
 from wifiplan.ui import figures, state
+from wifiplan.ui.roaming import show_roaming
 
 
 def planner_form(site, plan) -> None:
@@ -226,3 +227,6 @@ with top:
                            file_name=f"{state.file_stem(site)}.plan.yaml",
                            mime="application/x-yaml", key="download_plan", on_click="ignore",
                            icon=":material/download:")
+
+if plan.aps:
+    show_roaming(site, plan)
