@@ -363,3 +363,46 @@ def test_secondary_and_overlap_map_kinds():
         fig = rm.plot(kind)
         assert kind.split()[0] in fig.axes[0].get_title().lower()
     assert "%" in rm.plot("secondary").axes[0].get_title()
+
+
+# ---- phase reports -------------------------------------------------------------------------------
+
+def test_phase_reports_carry_the_walks_beside_the_measured_log(tmp_path):
+    from wifiplan.logs import log_to_csv, simulate_log
+    from wifiplan.report.document import roaming_blocks
+    from wifiplan.rollout.assessment import assess_phase
+    from wifiplan.plan import load_plan
+    site = load_site(FLOORPLANS / "production-line.yaml")
+    plan = load_plan(FLOORPLANS / "production-line.plan.yaml", site=site)
+    frame, _ = simulate_log(site, plan, duration_s=300.0, seed=8)
+    log = tmp_path / "log.csv"
+    log.write_text(log_to_csv(frame))
+    assert assess_phase(site, 1, plan, resolution_m=1.0).roaming is None
+    a = assess_phase(site, 4, plan, logs=str(log), resolution_m=1.0)
+    rep = a.roaming["report"]
+    assert [r["name"] for r in rep["routes"]] == [r.name for r in generate_routes(site)]
+    cmp_ = a.roaming["compare"].set_index("key")
+    assert cmp_.loc["roams", "measured"] == a.logs["summary"]["roams"]
+    assert cmp_.loc["ping_pong_roams", "measured"] == a.logs["summary"]["ping_pong_roams"]
+    assert cmp_.loc["roams", "simulated"] == rep["summary"]["roams"]
+    assert cmp_.loc["seconds_below_70_dbm", "simulated"] == \
+        rep["summary"]["seconds_below_70_dbm"]
+    texts = [b.text for b in roaming_blocks(a, {})]
+    assert "Simulated walks (roaming)" in texts and \
+        "Simulated walks beside the measured log" in texts
+    # phase 2: the walks are cut to the trial area
+    a2 = assess_phase(site, 2, plan, resolution_m=1.0)
+    rm = a2.radiomap
+    assert a2.roaming["report"]["routes"]
+    for r in a2.roaming["report"]["routes"]:
+        x, y = np.array(r["timeline"]["x_m"]), np.array(r["timeline"]["y_m"])
+        ix = np.clip(np.floor((x - rm.xs[0]) / rm.resolution_m + 0.5), 0, len(rm.xs) - 1)
+        iy = np.clip(np.floor((y - rm.ys[0]) / rm.resolution_m + 0.5), 0, len(rm.ys) - 1)
+        assert a2.target_mask[iy.astype(int), ix.astype(int)].mean() > 0.95
+    # a route that leaves the target keeps its longest stretch inside
+    from wifiplan.rollout.roaming import routes_in_target
+    long = Route("long", np.array([[0.5, 8.75], [57.5, 8.75]]))
+    cut = a2.target_mask.copy()
+    cut[:, rm.xs > 30.0] = False
+    (r,) = routes_in_target(site, rm, cut, [long])
+    assert r.name == "long (in the target)" and 25.0 <= r.length_m <= 30.5
