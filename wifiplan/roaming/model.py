@@ -350,7 +350,7 @@ def route_figures(route: Route, xy, d_m, t_s, rssi_dbm, aps, model: TerminalMode
     sticky = has & (best_rssi - np.nan_to_num(srv_rssi, nan=-np.inf) > model.hysteresis_db)
     duration = float(t_s[-1] - t_s[0]) if n else 0.0
 
-    roams = [r for r in w["roams"]]
+    roams = w["roams"]
     real = [r for r in roams if r["kind"] == "roam"]
     pp = []
     for a, b in zip(real, real[1:]):

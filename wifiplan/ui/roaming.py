@@ -50,12 +50,10 @@ def show_roaming(site, plan) -> None:
             return
         st.session_state[HELD] = held = (key, report)
     if held is None:
-        st.info("Simulate the walks to see the roams along the routes.",
-                icon=":material/directions_walk:")
+        st.caption("Simulate the walks to see the roams along the routes.")
         return
     if held[0] != key:
-        st.info("The plan or the settings changed since the last walk: simulate again.",
-                icon=":material/update:")
+        st.caption("The plan or the settings changed since the last walk: simulate again.")
         return
     report = held[1]
     s = report["summary"]
