@@ -691,3 +691,29 @@ def test_an_ap_over_the_eirp_limit_is_said_at_once():
     assert any("EIRP 33 dBm exceeds" in w for w in warned), warned
     edit_table(at, edited={0: {"tx_power_dbm": 10.0}})
     assert not any("EIRP" in w.value for w in at.warning)
+
+
+def test_plan_page_roaming_section_shows_the_library_report():
+    from wifiplan.roaming import TerminalModel, simulate_roaming
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    assert at.button(key="roam_run")
+    assert any("Simulate the walks" in c.value for c in at.caption)
+    at.button(key="roam_run").click()
+    run(at)
+    site, plan = sample(PRODUCTION)
+    rep = simulate_roaming(site, plan.aps, terminal=TerminalModel())
+    m = metrics(at)
+    assert m["Routes"] == str(rep["summary"]["routes"])
+    assert m["Roams"] == str(rep["summary"]["roams"])
+    assert m["Ping-pong roams"] == str(rep["summary"]["ping_pong_roams"])
+    t = table(at, "ping-pong roams")
+    assert list(t["route"]) == [r["name"] for r in rep["routes"]]
+    assert list(t["roams"]) == [r["roams"] for r in rep["routes"]]
+    assert list(t["longest outage [s]"]) == [r["longest_outage_s"] for r in rep["routes"]]
+    assert len(at.get("image")) == 2          # the route overlay and the timeline
+    # a changed setting asks for a new walk instead of showing stale figures
+    at.number_input(key="roam_hysteresis").set_value(8.0)
+    run(at)
+    assert any("simulate again" in c.value for c in at.caption)
+    assert not any("Routes" == m.label for m in at.metric)

@@ -27,6 +27,7 @@ from .regulatory import DOMAINS
 from .requirements import DEFAULTS as REQUIREMENT_DEFAULTS
 from .requirements import RANGES as REQUIREMENT_RANGES
 from .requirements import Requirements
+from .routes import Route, routes_from_list, routes_to_list
 from .rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .validation import (Ctx, check_keys, check_list, check_mapping, check_name, check_number)
 
@@ -36,7 +37,7 @@ TERMINAL_TYPES = ("handheld", "thinklet")
 
 SITE_KEYS = {"name", "regulatory_domain", "enable_w58", "outline", "propagation", "materials",
              "walls", "obstacles", "zones", "infrastructure", "no_mount", "terminal_profiles",
-             "description", "building"}
+             "description", "building", "routes"}
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Site:
     switches: list[Switch] = field(default_factory=list)
     no_mount: list[Area] = field(default_factory=list)
     terminal_profiles: dict[str, dict] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)     # walks (wifiplan.routes)
     extra: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
 
@@ -203,6 +205,8 @@ class Site:
             d["no_mount"] = [{"name": a.name, "polygon": pts(a.polygon)} for a in self.no_mount]
         if self.terminal_profiles:
             d["terminal_profiles"] = self.terminal_profiles
+        if self.routes:
+            d["routes"] = routes_to_list(self.routes)
         d.update(self.extra)
         return d
 
@@ -469,12 +473,15 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
 
     profiles = check_mapping(ctx, ("terminal_profiles",), d.get("terminal_profiles") or {},
                              "terminal profiles")
+    routes = routes_from_list(ctx, ("routes",), d.get("routes"), outline_poly,
+                              set(TERMINAL_TYPES) | set(profiles), OUTLINE_TOLERANCE_M,
+                              MAX_EXTENT_M)
 
     return Site(name=name, outline=outline, regulatory_domain=dom, enable_w58=enable_w58,
                 propagation=prop, building=building, materials=site_mats, walls=walls,
                 obstacles=obstacles,
                 zones=zones, server=server, switches=switches, no_mount=no_mount,
-                terminal_profiles=profiles,
+                terminal_profiles=profiles, routes=routes,
                 extra={k: v for k, v in extra.items()} | (
                     {"description": d["description"]} if "description" in d else {}),
                 source=source)

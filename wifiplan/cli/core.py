@@ -49,7 +49,8 @@ def _heatmap(args) -> int:
     rm = compute_radiomap(site, plan.aps, resolution_m=args.resolution, model=model)
     fig = rm.plot(args.kind, title=f"{site.name}: " + {
         "rssi": "best-server RSSI", "channel": "channels", "boundary": "cell boundaries",
-        "sinr": "SINR", "server": "cells"}[args.kind])
+        "sinr": "SINR", "server": "cells", "secondary": "secondary coverage",
+        "overlap": "overlap band"}[args.kind])
     buf = io.BytesIO()
     fmt = "pdf" if str(args.output).lower().endswith(".pdf") else "png"
     fig.savefig(buf, format=fmt, dpi=args.dpi)
@@ -97,7 +98,8 @@ def register(sub) -> None:
     h.add_argument("plan", metavar="PLAN.yaml")
     h.add_argument("-o", "--output", required=True, metavar="map.png")
     h.add_argument("--kind", default="rssi",
-                   choices=["rssi", "channel", "boundary", "sinr", "server"])
+                   choices=["rssi", "channel", "boundary", "sinr", "server", "secondary",
+                            "overlap"])
     h.add_argument("--resolution", type=float, default=0.5, metavar="M", help="grid step [m]")
     h.add_argument("--dpi", type=int, default=150)
     add_model_arg(h)

@@ -148,8 +148,32 @@ def plot_radiomap(rm, kind: str = "rssi", ax=None, title: str | None = None, lab
                               fontsize=7)
         title = title or (f"Cell boundaries (best and second server within "
                           f"{BOUNDARY_WITHIN_DB:g} dB)")
+    elif kind == "secondary":
+        second = np.asarray(rm.second_rssi_dbm, float)
+        data = np.ma.array(second, mask=mask | ~(second >= ROAM_THRESHOLD_DBM))
+        ax.imshow(np.ma.array(np.ones_like(second), mask=mask), cmap=ListedColormap(["#e8e8e8"]),
+                  **kw)
+        im = ax.imshow(data, cmap="viridis", vmin=ROAM_THRESHOLD_DBM, vmax=RSSI_RANGE_DBM[1],
+                       **kw)
+        cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
+        cb.set_label("second-strongest AP [dBm]")
+        share = float(np.mean(second[rm.mask] >= ROAM_THRESHOLD_DBM)) if rm.mask.any() else 0.0
+        title = title or (f"Secondary coverage: a second AP at >= {ROAM_THRESHOLD_DBM:g} dBm "
+                          f"(grey: none; {share:.0%} of the floor)")
+    elif kind == "overlap":
+        lo, hi = BOUNDARY_BAND_DBM
+        best = np.asarray(rm.best_rssi_dbm, float)
+        band = rm.boundary_mask() & (best >= lo) & (best <= hi)
+        cmap = ListedColormap(["#f4f4f4", "#2ec4b6"])
+        im = ax.imshow(np.ma.array(band.astype(int), mask=mask), cmap=cmap, vmin=-0.5,
+                       vmax=1.5, **kw)
+        cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01, ticks=[0, 1])
+        cb.ax.set_yticklabels(["elsewhere", f"overlap band {hi:g}..{lo:g} dBm"], fontsize=7)
+        title = title or (f"Overlap band: best and second within {BOUNDARY_WITHIN_DB:g} dB, "
+                          f"both inside {hi:g}..{lo:g} dBm")
     else:
-        raise ValueError(f"unknown map kind {kind!r}: rssi, sinr, channel, server, boundary")
+        raise ValueError(f"unknown map kind {kind!r}: rssi, sinr, channel, server, boundary, "
+                         f"secondary, overlap")
     draw_site(ax, rm.site, rm.aps, labels=labels)
     ax.set_title(title, fontsize=10)
     return fig

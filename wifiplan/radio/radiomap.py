@@ -340,7 +340,9 @@ class RadioMap:
 
     # ---- display -------------------------------------------------------------------
     def plot(self, kind: str = "rssi", ax=None, **kwargs):
-        """Draw a map: ``rssi`` (best server), ``channel``, ``boundary``, ``sinr``, ``server``."""
+        """Draw a map: ``rssi`` (best server), ``channel``, ``boundary``, ``sinr``, ``server``,
+        ``secondary`` (the second AP where it reaches the roaming threshold), ``overlap``
+        (best and second within a few dB inside the seed's boundary band)."""
         return plot_radiomap(self, kind=kind, ax=ax, **kwargs)
 
 

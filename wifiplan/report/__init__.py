@@ -93,6 +93,12 @@ def report_json(a) -> dict:
             d["survey"]["points"] = a.survey["points"]
     if a.logs is not None:
         d["logs"] = a.logs
+    if a.roaming is not None:
+        rep = a.roaming["report"]
+        d["roaming"] = {"terminal_model": rep["terminal_model"], "summary": rep["summary"],
+                        "routes": a.roaming["table"]}
+        if a.roaming["compare"] is not None:
+            d["roaming"]["compare"] = a.roaming["compare"]
     return to_plain(d)
 
 

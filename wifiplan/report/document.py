@@ -321,6 +321,59 @@ def phase_blocks(a) -> list[Block]:
     return b
 
 
+def roaming_blocks(a, figs: dict) -> list[Block]:
+    """Phases 2-4: the simulated walks of the phase's area (wifiplan.roaming), beside the
+    measured log's figures in phase 4."""
+    if a.roaming is None:
+        return []
+    rep = a.roaming["report"]
+    tm, s = rep["terminal_model"], rep["summary"]
+    b = [Block("h2", "Simulated walks (roaming)")]
+    if not rep["routes"]:
+        return b + [Block("p", "No route of the site lies in this phase's area.")]
+    src = "the site's routes" if a.site.routes else \
+        "walks generated along the longest free aisles of each zone"
+    b.append(Block("p", (
+        f"A terminal walks {src} ({s['routes']} in this phase's area, {s['walked_m']:g} m): it "
+        f"stays on its AP down to {tm['roam_threshold_dbm']:g} dBm (seed 8.1.3.5), scans "
+        f"({tm['scan_s']:g} s) and roams to an AP at least {tm['hysteresis_db']:g} dB "
+        f"stronger; a roam costs {tm['handover_s']:g} s "
+        f"({'802.11r' if tm['fast_transition'] else 'full authentication'}); no link below "
+        f"{tm['usable_min_dbm']:g} dBm. The resend queue is what the terminal's application "
+        f"must hold to lose nothing over the longest outage (seed 8.1.3.5).")))
+    if "roaming" in figs:
+        b.append(Block("figure", figure=figs["roaming"]))
+    b.append(Block("table", table=frame_table(
+        a.roaming["table"], {"name": "Route", "terminal": "Terminal", "length_m": "Length [m]",
+                             "roams": "Roams", "roams_per_hour": "Roams/h",
+                             "ping_pong_roams": "Ping-pong", "sticky_s": "Sticky [s]",
+                             "seconds_below_70_dbm": f"< {tm['roam_threshold_dbm']:g} dBm [s]",
+                             "longest_outage_s": "Longest outage [s]",
+                             "queue_bytes": "Queue [bytes]", "serving_path": "Serving APs"},
+        fmt={"length_m": lambda v: _f(v, 0), "sticky_s": lambda v: _f(v, 1),
+             "seconds_below_70_dbm": lambda v: _f(v, 1),
+             "longest_outage_s": lambda v: _f(v, 2), "queue_bytes": lambda v: f"{int(v):,}"},
+        widths=[1.6, 0.8, 0.7, 0.5, 0.6, 0.7, 0.7, 0.8, 0.8, 0.9, 3.0], small=True)))
+    q = ", ".join(f"{t} {v['bytes']:,} bytes ({v['packets']} packets)"
+                  for t, v in s["resend_queue"].items())
+    b.append(Block("p", f"Resend queue per terminal type for the longest outage "
+                        f"({s['longest_outage_s']:g} s): {q}."))
+    cmp_ = a.roaming["compare"]
+    if cmp_ is not None:
+        b.append(Block("h3", "Simulated walks beside the measured log"))
+        b.append(Block("p", f"Simulated: {cmp_.attrs.get('simulated_hours')} h of walking; "
+                            f"measured: {cmp_.attrs.get('measured_hours')} h of associated "
+                            "terminal time. The log has no outage figure (it sees "
+                            "associations, not gaps)."))
+        b.append(Block("table", table=frame_table(
+            cmp_, {"figure": "Figure", "simulated": "Simulated", "measured": "Measured log"},
+            fmt={"simulated": lambda v: "-" if v is None else _f(v, 2),
+                 "measured": lambda v: "-" if v is None or (isinstance(v, float) and
+                                                            math.isnan(v)) else _f(v, 2)},
+            widths=[3, 1, 1])))
+    return b
+
+
 def _flat_items(d: dict, prefix: str = "") -> list[tuple[str, str]]:
     out = []
     for k, v in d.items():
@@ -421,6 +474,7 @@ def build(a, figures) -> list[Block]:
                           f"configuration sheet is aps.csv."),
                Block("table", table=ap_table(a))]
     blocks += phase_blocks(a)
+    blocks += roaming_blocks(a, figs)
     blocks += survey_blocks(a)
     if a.cell_load is not None and len(a.cell_load):
         blocks.append(Block("h2", "Cell load"))

@@ -198,5 +198,20 @@ def installation_map(a, window=None, sheet: int | None = None, sheets: int = 0) 
                   png, w, h)
 
 
+def roaming_maps(a) -> list[Figure]:
+    """Phases 2-4: the simulated walks over the floor, coloured by serving AP."""
+    from ..roaming.figures import route_overlay_figure
+    if a.roaming is None or not a.roaming["report"]["routes"]:
+        return []
+    fig, ax = _figure(a.site, colorbar=False)
+    route_overlay_figure(a.site, a.plan.aps, a.roaming["report"], ax=ax,
+                         title=f"{a.site.name}, phase {a.phase.number}: simulated walks")
+    _style(ax, fig)
+    png, w, h = _png(fig)
+    return [Figure("roaming", "Simulated walks",
+                   "Each route coloured by the AP the terminal is associated with (red: no "
+                   "link); white dots: roams, red rings: ping-pong roams.", png, w, h)]
+
+
 def all_figures(a) -> list[Figure]:
-    return installation_maps(a) + radio_maps(a)
+    return installation_maps(a) + radio_maps(a) + roaming_maps(a)

@@ -25,6 +25,7 @@ from .metrics import plan_metrics
 from .operations import logging_table, operations_checklist, power_adjustments, thresholds_table
 from .phases import (PHASES, TRIAL_RADIUS_M, Phase, on_site, pilot_zone, resolve_phase_plan,
                      target_area, trial_site)
+from .roaming import phase_roaming
 
 
 @dataclass
@@ -56,6 +57,7 @@ class PhaseAssessment:
     checklist: pd.DataFrame | None = None
     survey: dict | None = None
     logs: dict | None = None
+    roaming: dict | None = None          # phases 2-4: rollout.roaming.phase_roaming
     notes: list[str] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)
     report_date: str = ""                # YYYY-MM-DD, set by wifiplan.report.assess
@@ -192,6 +194,8 @@ def assess_phase(site: Site, phase: int, plan: Plan | None = None, *, model=None
         else:
             a.logs = logs_summary(logs, phase_plan)
             a.criteria += logs_criteria(phase, a.logs)
+    if phase >= 2:
+        a.roaming = phase_roaming(site, phase_plan, model, rm, target, a.logs)
     add_actions(a.criteria)
     if phase == 4:
         a.thresholds = thresholds_table(site)

@@ -14,6 +14,7 @@ from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITH
                            ROAM_THRESHOLD_DBM)
 from wifiplan.radio.propagation import PROPAGATION_DEFAULTS
 from wifiplan.ui import figures, state
+from wifiplan.ui.roaming import show_roaming
 
 
 def planner_form(site, plan) -> None:
@@ -233,3 +234,6 @@ with top:
                            icon=":material/download:",
                            help="The site and this plan as an Ekahau project (one floor, the "
                                 "APs with one 5 GHz radio each).")
+
+if plan.aps:
+    show_roaming(site, plan)
