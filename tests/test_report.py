@@ -559,3 +559,22 @@ def test_large_site_gets_installation_sheets():
     assert min(w[1] for w in wins) == 0 and max(w[3] for w in wins) == 130
     assert sum((w[2] - w[0]) * (w[3] - w[1]) for w in wins) == pytest.approx(240 * 130)
     assert sheet_windows((0.0, 0.0, 70.0, 30.0)) == []
+
+
+def test_a_trial_phase_judges_its_own_cells_of_the_full_plan():
+    # phase 1 judges the trial AP's cell as the full plan draws it (where it is the best
+    # server), not a disc around it nor the whole pilot zone
+    site = load_site(FLOORPLANS / "production-line.yaml")
+    plan = load_plan(FLOORPLANS / "production-line.plan.yaml", site=site)
+    assert len(plan.aps) >= 2
+    a = assess_phase(site, 1, plan, resolution_m=RES)
+    full = compute_radiomap(site, plan.aps, resolution_m=RES, model=a.model)
+    k = site.zones.index(a.pilot_zone)
+    mine = [i for i, ap in enumerate(plan.aps) if ap.id == a.plan.aps[0].id]
+    from wifiplan.rollout.metrics import required_mask
+    expect = required_mask(site, full) & (full.zone_index == k) & \
+        np.isin(full.best_server, mine)
+    assert (a.target_mask == expect).all() and expect.any()
+    assert "best servers of the full plan" in a.target_label
+    zone_pts = (required_mask(site, full) & (full.zone_index == k)).sum()
+    assert a.target_mask.sum() < zone_pts

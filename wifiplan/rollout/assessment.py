@@ -161,7 +161,7 @@ def assess_phase(site: Site, phase: int, plan: Plan | None = None, *, model=None
         rm = full_rm.with_aps(phase_plan.aps)
     else:
         rm = compute_radiomap(site, phase_plan.aps, resolution_m=resolution_m, model=model)
-    target, label = target_area(site, rm, phase, pz, trial_radius_m)
+    target, label = target_area(site, rm, phase, pz, full_rm)
     metrics = plan_metrics(site, rm, target)
     evaluation = evaluate_plan(site, phase_plan, model=model, resolution_m=resolution_m,
                                radiomap=rm)

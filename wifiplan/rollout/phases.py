@@ -17,6 +17,7 @@ from shapely.ops import unary_union
 from ..errors import InputError
 from ..plan import AP, Plan
 from ..radio.radiomap import RadioMap, compute_radiomap
+from ..rules import ROAM_THRESHOLD_DBM
 from ..site import Site, Zone
 from .metrics import required_mask
 
@@ -49,9 +50,9 @@ PHASES: dict[int, Phase] = {
 }
 
 
-#: The phase-1/2 trial area: the pilot zone within this distance [m] of a trial AP. A low-
-#: power small cell of the seed (about 25-30 m between APs) serves roughly this radius; the
-#: trial proves the cell over its own footprint, not over the whole zone.
+#: The phase-1/2 trial's share of the pilot zone's terminals: the part of the zone within
+#: this distance [m] of a trial AP (:func:`trial_site`, the capacity check). A low-power small
+#: cell of the seed (about 25-30 m between APs) serves roughly this radius.
 TRIAL_RADIUS_M = 15.0
 
 
@@ -265,19 +266,17 @@ def resolve_phase_plan(site: Site, phase: int, plan: Plan | None = None, model=N
     return p, full, notes, full_rm
 
 
-def _dist_to_aps(rm: RadioMap, aps) -> np.ndarray:
-    X, Y = np.meshgrid(rm.xs, rm.ys)
-    d = np.full(X.shape, np.inf)
-    for a in aps:
-        d = np.minimum(d, np.hypot(X - a.x_m, Y - a.y_m))
-    return d
-
-
-def target_area(site: Site, rm: RadioMap, phase: int, pilot, trial_radius_m: float = TRIAL_RADIUS_M
+def target_area(site: Site, rm: RadioMap, phase: int, pilot, full_rm: RadioMap | None = None
                 ) -> tuple[np.ndarray, str]:
     """Grid mask of the points the phase must serve, and a label for it.
 
-    Phases 1-2: the trial area, the pilot zone within ``trial_radius_m`` of a phase AP.
+    Phases 1-2: the trial area, the phase's own cells in the pilot zone. With the full
+    plan's radio map ``full_rm`` (the phase's APs are part of it): the zone's required
+    points whose best server in the full plan is one of the phase's APs, the footprint each
+    trial cell has in the final design, the boundaries between the phase's cells included.
+    Without it (the phase was planned on its own): where the phase's APs serve at or above
+    the roaming threshold (-70 dBm, seed 8.1.3.5), the cell a terminal stays in as
+    :meth:`~wifiplan.radio.radiomap.RadioMap.cell_area_m2` counts it.
     Phases 3-4: every zone. A site without zones: the whole outline.
     """
     req = required_mask(site, rm)
@@ -286,8 +285,18 @@ def target_area(site: Site, rm: RadioMap, phase: int, pilot, trial_radius_m: flo
     if phase >= 3 or pilot is None:
         return req, "all zones"
     k = site.zones.index(pilot)
-    m = req & (rm.zone_index == k) & (_dist_to_aps(rm, rm.aps) <= trial_radius_m)
-    return m, f"trial area: zone '{pilot.name}' within {trial_radius_m:g} m of the phase's APs"
+    zone = req & (rm.zone_index == k)
+    ids = {a.id for a in rm.aps}
+    full_idx = [i for i, a in enumerate(full_rm.aps) if a.id in ids] if full_rm is not None \
+        else []
+    if (full_rm is not None and len(full_idx) == len(ids) and len(full_rm.aps) > len(ids)
+            and full_rm.best_server.shape == rm.best_server.shape):
+        cells = np.isin(full_rm.best_server, full_idx)
+        return zone & cells, (f"trial area: zone '{pilot.name}' where the phase's APs are the "
+                              f"best servers of the full plan (their cells)")
+    cells = (rm.best_server >= 0) & (rm.best_rssi_dbm >= ROAM_THRESHOLD_DBM)
+    return zone & cells, (f"trial area: zone '{pilot.name}' where the phase's APs serve at "
+                          f">= {ROAM_THRESHOLD_DBM:g} dBm (their cells)")
 
 
 def trial_site(site: Site, pilot, aps, trial_radius_m: float = TRIAL_RADIUS_M):
