@@ -176,3 +176,27 @@ def test_a_phase_over_the_whole_site_shows_the_evaluations_figures():
         assert (a is None and b is None) or a == pytest.approx(b, abs=1e-4), k
     for z in pm["zones"]:
         assert ev["zones"][z["zone"]]["coverage"] == pytest.approx(z["coverage"], abs=1e-4)
+
+
+def test_band_by_power_is_the_exact_what_if_of_a_common_power_change():
+    # five boundary points (second 1 dB under best), zone minimum -67 dBm: the median
+    # -63 dBm lies 2 dB above the band; 2 dB lower: -62 -64 -65 -68 -66 dBm, so 3 of 5 in
+    # -70..-65 and 4 of 5 still at >= -67
+    from types import SimpleNamespace
+
+    from wifiplan.evaluation import figures_at
+    s = parse_site("name: n\noutline: [[0, 0], [10, 0], [10, 8], [0, 8]]\nzones:\n"
+                   "  - {name: z, polygon: [[0, 0], [10, 0], [10, 8], [0, 8]]}\n", source="n")
+    best = np.array([[-60.0, -62.0, -63.0, -66.0, -64.0]], np.float32)
+    rm = SimpleNamespace(best_rssi_dbm=best, second_rssi_dbm=best - 1,
+                         co_channel_separation_db=np.full_like(best, np.inf),
+                         sinr_db=np.full_like(best, 30.0), snr_db=best + 95)
+    f = figures_at(s, rm, np.zeros(5, int), np.arange(5), np.full(5, -67.0), np.zeros(5, int))
+    assert f.boundary_points == 5 and f.boundary_band_share == pytest.approx(0.2)
+    assert f.band_by_power == {"boundary_median_dbm": -63.0, "above_band_db": 2.0,
+                               "band_share": pytest.approx(0.6), "coverage": pytest.approx(0.8)}
+    # in the band already: nothing to trade
+    rm.best_rssi_dbm = best - 4
+    rm.second_rssi_dbm = best - 5
+    assert figures_at(s, rm, np.zeros(5, int), np.arange(5), np.full(5, -75.0),
+                      np.zeros(5, int)).band_by_power is None

@@ -284,6 +284,12 @@ class Figures:
     best_rssi_median_dbm: float | None
     best_rssi_dbm: np.ndarray = field(repr=False)   # (n,) at the points
     covered: np.ndarray = field(repr=False)         # (n,) primary coverage per point
+    #: what it would take to bring the judged boundaries into the band by power alone:
+    #: ``{"boundary_median_dbm", "above_band_db", "band_share", "coverage"}``: the median
+    #: boundary level, the whole dB it lies above the band, and the band share and primary
+    #: coverage with every AP that much lower (a common power change keeps every boundary
+    #: where it is, so the figures are exact); None when the median lies in the band
+    band_by_power: dict | None = None
 
 
 def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
@@ -311,6 +317,16 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
     nb = int((boundary & judged).sum())
     in_band = boundary & judged & (best >= lo) & (best <= hi)
     fin = sep[np.isfinite(sep)]
+    by_power = None
+    if nb:
+        med = float(np.median(best[boundary & judged]))
+        if med > hi:
+            d = float(np.ceil(med - hi - 1e-9))       # APs are set in whole dB
+            low = best - d
+            by_power = {"boundary_median_dbm": med, "above_band_db": d,
+                        "band_share": float((boundary & judged & (low >= lo) & (low <= hi))
+                                            .sum() / nb),
+                        "coverage": float((low >= np.asarray(req_dbm, float) - 1e-6).sum() / n)}
     return Figures(
         points=n,
         primary_coverage=share(covered),
@@ -328,7 +344,7 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
             sep - per_point(site, zone, "co_channel_separation_db")),
         best_rssi_p5_dbm=pct(best, 5),
         best_rssi_median_dbm=float(np.median(best)) if n else None,
-        best_rssi_dbm=best, covered=covered)
+        best_rssi_dbm=best, covered=covered, band_by_power=by_power)
 
 
 def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0,

@@ -229,9 +229,28 @@ def _boundary_criterion(P: str, metrics: dict) -> Criterion:
                          "the band does not apply where the cells meet (boundary_band: false)")
     detail = "no cell boundary in the target area" if band is None else (
         f"{not_judged} boundary points not judged ({why})" if not_judged else "")
-    return Criterion(f"{P}-boundary", name, req, band, "%",
-                     _ge(band, BOUNDARY_BAND_TARGET) if band is not None else None, "plan",
-                     detail)
+    passed = _ge(band, BOUNDARY_BAND_TARGET) if band is not None else None
+    bp = metrics.get("band_by_power")
+    action = ""
+    if passed is False and bp:
+        low = f"every AP {bp['above_band_db']:g} dB lower"
+        trade = (f"the boundaries lie at a median of {bp['boundary_median_dbm']:.1f} dBm; "
+                 f"{low} would put {bp['band_share']:.0%} of them in the band with "
+                 f"{bp['coverage']:.1%} of the points still at their minimum RSSI")
+        detail = "; ".join(x for x in (detail, trade) if x)
+        if bp["coverage"] < COVERAGE_TARGET:
+            action = ("the weakest points of each cell (shadows behind obstacles, far corners) "
+                      "keep the powers up: add or move cells there so that the others can be "
+                      "lowered, or set boundary_band: false for zones whose terminals do not "
+                      "roam")
+        elif bp["band_share"] >= BOUNDARY_BAND_TARGET:
+            action = (f"lower every AP by {bp['above_band_db']:g} dB (each AP's "
+                      f"tx_power_dbm in the plan)")
+        else:
+            action = ("the boundary levels spread wider than the band: move APs so that the "
+                      "cells are of even size, then lower them")
+    return Criterion(f"{P}-boundary", name, req, band, "%", passed, "plan", detail,
+                     action=action)
 
 
 def _site_backhaul_fixes(site: Site, plan: Plan) -> list[str]:

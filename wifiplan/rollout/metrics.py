@@ -57,7 +57,7 @@ def plan_metrics(site: Site, rm: RadioMap, target: np.ndarray,
         **{k: getattr(f, k) for k in (
             "boundary_band_share", "secondary_coverage", "co_channel_separation_min_db",
             "co_channel_separation_p5_db", "co_channel_margin_p5_db", "best_rssi_p5_dbm",
-            "best_rssi_median_dbm")},
+            "best_rssi_median_dbm", "band_by_power")},
         "cell_area_m2": {a.id: float(v) for a, v in
                          zip(rm.aps, rm.cell_area_m2(ROAM_THRESHOLD_DBM))},
     }
