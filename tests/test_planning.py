@@ -290,7 +290,7 @@ CAM_ZONES = """
 
 def test_capacity_fails_then_planner_adds_a_cell():
     site = parse_site(site_text(w=60, h=16, zones=CAM_ZONES), source="cam.yaml")
-    plain = plan_site(site, resolution_m=2.0)
+    plain = plan_site(site, resolution_m=2.0, respect_capacity=False)
     load = cell_load(site, plain)
     s = load.attrs["summary"]
     assert not s["ok"]
@@ -413,3 +413,17 @@ def test_joint_refinement_moves_crowded_aps_apart_and_never_worsens():
     # a locked AP (fixed) stays where it is
     sel, _, _ = refine_positions(gain, req, [5, 7], tuned([5, 7]), 1.0, 20.0, nb, fixed=[5])
     assert sel[0] == 5
+
+
+def test_the_plan_command_respects_capacity_by_default(tmp_path):
+    from wifiplan.cli import main
+    from wifiplan.plan import load_plan
+    f = tmp_path / "cam.yaml"
+    f.write_text(site_text(w=60, h=16, zones=CAM_ZONES).replace("ports: 8, poe_budget_w: 120",
+                                                                "ports: 24, poe_budget_w: 740"))
+    assert main(["plan", str(f), "-o", str(tmp_path / "p.yaml"), "--resolution", "2"]) == 0
+    assert main(["plan", str(f), "-o", str(tmp_path / "q.yaml"), "--resolution", "2",
+                 "--ignore-capacity"]) == 0
+    p, q = load_plan(tmp_path / "p.yaml"), load_plan(tmp_path / "q.yaml")
+    assert p.metrics["capacity"]["ok"] is True and q.metrics["capacity"]["ok"] is False
+    assert len(p.aps) > len(q.aps)

@@ -78,7 +78,8 @@ def _plan(args) -> int:
             print(f"wifiplan: {args.site}: {s}", file=sys.stderr)
         failed = True
     if args.respect_capacity and m.get("capacity") and not m["capacity"]["ok"]:
-        print(f"wifiplan: {args.site}: capacity still fails after adding cells", file=sys.stderr)
+        print(f"wifiplan: {args.site}: capacity still fails" + (" after adding cells" if
+              args.aps is None else f" with the {args.aps} APs asked for"), file=sys.stderr)
         failed = True
     return 1 if failed else 0
 
@@ -104,8 +105,12 @@ def register(sub) -> None:
                    help="existing plan: its APs marked 'locked: true' stay where they are")
     p.add_argument("--zone", action="append", metavar="NAME",
                    help="plan only for this zone (repeatable)")
-    p.add_argument("--respect-capacity", action="store_true",
-                   help="add cells until every cell's airtime is within the 50 %% budget")
+    p.add_argument("--respect-capacity", action="store_true", default=True,
+                   help="add cells until every cell's airtime is within its budget (the "
+                        "default; kept for scripts that name it)")
+    p.add_argument("--ignore-capacity", action="store_false", dest="respect_capacity",
+                   help="plan for coverage and the boundary band only, even where a cell's "
+                        "airtime exceeds its budget")
     p.add_argument("--resolution", type=float, metavar="M",
                    help="planning grid step [m] (default 1-2 m from the area)")
     p.add_argument("--seed", type=int, default=0, help="seed of the randomised restarts")

@@ -141,7 +141,7 @@ def _new_ids(n, taken) -> list[str]:
 
 def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None = None,
               channels=None, model=None, existing: Plan | None = None, zones=None,
-              respect_capacity: bool = False, resolution_m: float | None = None,
+              respect_capacity: bool = True, resolution_m: float | None = None,
               seed: int = 0, eval_resolution_m: float = 1.0) -> Plan:
     """Plan the APs of ``site`` (module docstring) and return a :class:`~wifiplan.plan.Plan`
     with its metrics.
@@ -155,11 +155,28 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     existing : a plan whose APs marked ``locked`` stay where they are (position, height, id,
         BSSID, switch port); their channel and power are planned with the others.
     zones : names of the zones to plan for (default: all).
-    respect_capacity : add cells until every cell's airtime is within budget.
+    respect_capacity : when the plan's cells exceed their airtime budget, plan again adding
+        cells until every cell is within it (that plan keeps the coverage placement: the
+        joint refinement knows no airtime); False: plan for coverage and the band only.
     resolution_m : planning grid step [m] (default from the area, 1-2 m).
     seed : seed of the randomised restarts (results are deterministic for a seed).
     eval_resolution_m : grid step [m] of the final tuning and of the metrics.
     """
+    kw = dict(aps=aps, min_rssi_dbm=min_rssi_dbm, channels=channels, model=model,
+              existing=existing, zones=zones, resolution_m=resolution_m, seed=seed,
+              eval_resolution_m=eval_resolution_m)
+    plan = _plan_once(site, add_for_capacity=False, **kw)
+    cap = plan.metrics.get("capacity")
+    if respect_capacity and aps is None and cap is not None and not cap["ok"]:
+        t = plan.timings["elapsed_s"]
+        plan = _plan_once(site, add_for_capacity=True, **kw)
+        plan.timings["elapsed_s"] = round(plan.timings["elapsed_s"] + t, 2)
+    return plan
+
+
+def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zones,
+               add_for_capacity: bool, resolution_m, seed, eval_resolution_m) -> Plan:
+    """One run of the planner (:func:`plan_site`), with or without cells for capacity."""
     t0 = time.perf_counter()
     model = model or PropagationModel.for_site(site)
     geom = Geometry.from_site(site, model.material_losses)
@@ -250,14 +267,14 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
     band = band_judged(site, rp.zone)
     p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band)
-    if len(sel) >= 2 and band.any() and not respect_capacity:
+    if len(sel) >= 2 and band.any() and not add_for_capacity:
         # (the refinement knows no airtime: a plan sized for capacity keeps its placement)
         sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
                                      fixed, band_mask=band)
 
     # -- capacity --
     added_for_capacity = 0
-    if respect_capacity and site.terminal_count > 0:
+    if add_for_capacity and site.terminal_count > 0:
         sel, p, added_for_capacity = _add_cells_for_capacity(
             site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom)
 

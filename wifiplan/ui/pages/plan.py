@@ -40,7 +40,7 @@ def planner_form(site, plan) -> None:
                                   help="Lock APs in the table; the planner leaves them where "
                                        "they are and plans around them. Locked now: "
                                        + (", ".join(locked) or "none") + ".")
-            capacity = c2[1].checkbox("Respect cell capacity (airtime)", value=False,
+            capacity = c2[1].checkbox("Respect cell capacity (airtime)", value=True,
                                       key="plan_capacity")
             run = st.form_submit_button("Run planner", type="primary")
         if run:
