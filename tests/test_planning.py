@@ -427,3 +427,23 @@ def test_the_plan_command_respects_capacity_by_default(tmp_path):
     p, q = load_plan(tmp_path / "p.yaml"), load_plan(tmp_path / "q.yaml")
     assert p.metrics["capacity"]["ok"] is True and q.metrics["capacity"]["ok"] is False
     assert len(p.aps) > len(q.aps)
+
+
+def test_centroidal_starts_centre_the_cells_and_band_figures_count_by_hand():
+    from wifiplan.planning.joint import band_figures, centroidal_starts
+    # points along a 60 m corridor: two k-means cells, centroids at 15 and 45 m
+    pts = np.column_stack([np.arange(0.25, 60, 0.5), np.zeros(120)])
+    cand = np.column_stack([np.arange(1.5, 60, 3.0), np.zeros(20)])
+    starts = centroidal_starts(pts, cand, 2, count=3)
+    assert starts
+    for sel in starts:                       # the candidates nearest 15 and 45 m (3 m grid)
+        xs = sorted(cand[sel, 0].tolist())
+        assert abs(xs[0] - 15.0) <= 1.5 and abs(xs[1] - 45.0) <= 1.5
+    # a locked AP keeps its place
+    assert all(s[0] == 0 for s in centroidal_starts(pts, cand, 2, fixed=[0]))
+    # three points: best/second -66/-67 (boundary, in band), -60/-70 (not a boundary),
+    # -62/-63 (boundary, above the band); requirement -67 at two, not required at one
+    gain = np.array([[-66.0, -60.0, -62.0], [-67.0, -70.0, -63.0]], np.float32)
+    share, cov = band_figures(gain, np.array([-67.0, -67.0, -np.inf]), np.zeros(2),
+                              np.ones(3, bool))
+    assert share == pytest.approx(0.5) and cov == pytest.approx(1.0)

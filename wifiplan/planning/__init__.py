@@ -12,10 +12,12 @@ module of its own with functions over arrays, usable alone.
 3. **Power** (:mod:`.power`): per-AP transmit power in 1 dB steps within the domain's
    limits, tuned like a controller's TPC so that cell boundaries lie in -70..-65 dBm
    without any zone point falling below its requirement; then **placement and power
-   together** (:mod:`.joint`): APs move to neighbouring mount points while the tuned
-   objective improves (not for plans sized for capacity).
-4. **Capacity** (optional, :mod:`wifiplan.capacity`): cells are added where a cell's
-   airtime exceeds its budget, until every cell is within it.
+   together** (:mod:`.joint`): the coverage placement and centroidal ones (k-means of the
+   required points), each tuned and refined by moving APs to neighbouring mount points while
+   the tuned objective improves; the one with most boundaries in the band wins.
+4. **Capacity** (:mod:`wifiplan.capacity`): when the plan's cells exceed their airtime
+   budget, the planner plans again adding cells where a cell's airtime exceeds it, until
+   every cell is within it.
 5. **Channels** (:mod:`.channels`): non-DFS channels of the site's domain, 20 MHz,
    minimising co-channel overlap on the interference graph of the radio map.
 6. Steps 3 and 5 are repeated on the evaluation grid (1 m) with the assigned channels.
@@ -43,7 +45,8 @@ from ..regulatory import is_dfs
 from ..requirements import band_judged
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
-from .joint import refine_positions
+from .joint import (DEFAULT_TIME_BUDGET_S, band_figures, centroidal_starts,
+                    refine_positions)
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
 from .power import limits_for_channels, power_limits, tune_powers
@@ -156,8 +159,9 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
         BSSID, switch port); their channel and power are planned with the others.
     zones : names of the zones to plan for (default: all).
     respect_capacity : when the plan's cells exceed their airtime budget, plan again adding
-        cells until every cell is within it (that plan keeps the coverage placement: the
-        joint refinement knows no airtime); False: plan for coverage and the band only.
+        cells until every cell is within it (placed jointly for the band first; if a cell
+        still exceeds its budget, on the coverage placement); False: plan for coverage and
+        the band only. Not with a fixed ``aps`` count.
     resolution_m : planning grid step [m] (default from the area, 1-2 m).
     seed : seed of the randomised restarts (results are deterministic for a seed).
     eval_resolution_m : grid step [m] of the final tuning and of the metrics.
@@ -165,18 +169,26 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     kw = dict(aps=aps, min_rssi_dbm=min_rssi_dbm, channels=channels, model=model,
               existing=existing, zones=zones, resolution_m=resolution_m, seed=seed,
               eval_resolution_m=eval_resolution_m)
-    plan = _plan_once(site, add_for_capacity=False, **kw)
-    cap = plan.metrics.get("capacity")
-    if respect_capacity and aps is None and cap is not None and not cap["ok"]:
-        t = plan.timings["elapsed_s"]
-        plan = _plan_once(site, add_for_capacity=True, **kw)
-        plan.timings["elapsed_s"] = round(plan.timings["elapsed_s"] + t, 2)
+    plan = _plan_once(site, add_for_capacity=False, joint=True, **kw)
+    t = plan.timings["elapsed_s"]
+    if respect_capacity and aps is None:
+        # cells for capacity, placed jointly first; if the final check still finds a cell
+        # over its budget, the coverage placement (which the capacity step was built on)
+        for joint in (True, False):
+            cap = plan.metrics.get("capacity")
+            if cap is None or cap["ok"]:
+                break
+            plan = _plan_once(site, add_for_capacity=True, joint=joint, **kw)
+            t += plan.timings["elapsed_s"]
+    plan.timings["elapsed_s"] = round(t, 2)
     return plan
 
 
 def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zones,
-               add_for_capacity: bool, resolution_m, seed, eval_resolution_m) -> Plan:
-    """One run of the planner (:func:`plan_site`), with or without cells for capacity."""
+               add_for_capacity: bool, joint: bool, resolution_m, seed,
+               eval_resolution_m) -> Plan:
+    """One run of the planner (:func:`plan_site`), with or without cells for capacity and
+    the joint placement."""
     t0 = time.perf_counter()
     model = model or PropagationModel.for_site(site)
     geom = Geometry.from_site(site, model.material_losses)
@@ -267,16 +279,18 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
     band = band_judged(site, rp.zone)
     p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band)
-    if len(sel) >= 2 and band.any() and not add_for_capacity:
-        # (the refinement knows no airtime: a plan sized for capacity keeps its placement)
-        sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
-                                     fixed, band_mask=band)
+    if len(sel) >= 2 and band.any() and joint:
+        sel, p = _joint_placement(prob, G, req_eff, sel, p, p_min, p_max, fixed, band,
+                                  np.column_stack([rp.x, rp.y]), seed)
 
     # -- capacity --
     added_for_capacity = 0
     if add_for_capacity and site.terminal_count > 0:
         sel, p, added_for_capacity = _add_cells_for_capacity(
             site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom)
+        if added_for_capacity and joint and band.any():
+            sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
+                                         fixed, band_mask=band)
 
     # -- channels (coarse) --
     area = res ** 2
@@ -405,6 +419,29 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     plan.timings = {"elapsed_s": round(time.perf_counter() - t0, 2),
                     "candidate_layers_s": round(t_layers, 2)}
     return plan
+
+
+def _joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, seed):
+    """Placement and power together (:mod:`.joint`): the coverage placement and
+    centroidal ones, each power-tuned and refined; the one with the most boundary points in
+    the band wins among those that cover as much as the coverage placement does."""
+    starts = [(list(sel), p)]
+    for s2 in centroidal_starts(pts_xy[np.isfinite(req)], prob.xy, len(sel), fixed,
+                                seed=seed):
+        need, _, _ = prob.powers(s2)
+        p2 = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
+        starts.append((s2, tune_powers(G[s2], req, p2, p_min, p_max, band_mask=band)))
+    budget = DEFAULT_TIME_BUDGET_S / len(starts)
+    best = None
+    for s2, p2 in starts:
+        s2, p2, _ = refine_positions(G, req, s2, p2, p_min, p_max, prob.neighbours, fixed,
+                                     band_mask=band, time_budget_s=budget)
+        share, cov = band_figures(G[s2], req, p2, band)
+        if best is None:
+            best, cov0 = (share, s2, p2), cov
+        elif cov >= min(cov0, 0.995) - 1e-9 and share > best[0] + 1e-9:
+            best = (share, s2, p2)
+    return best[1], best[2]
 
 
 def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
 from .power import W_POWER, point_cost, tune_powers
 
 #: Time budget of the search [s]: the planner of a 100-AP site must stay interactive.
@@ -84,3 +85,49 @@ def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.nd
             break
     return sel, p, moves
 
+
+
+def band_figures(gain: np.ndarray, req: np.ndarray, p: np.ndarray,
+                 band_mask: np.ndarray) -> tuple[float, float]:
+    """(band share, coverage) of APs with gains ``gain`` at powers ``p``: the share of
+    boundary points of ``band_mask`` in -70..-65 dBm (0 without boundary points) and the
+    share of required points (finite ``req``) at or above their requirement."""
+    r = gain + np.asarray(p, np.float32)[:, None]
+    if len(r) >= 2:
+        top = -np.partition(-r, 1, axis=0)[:2]
+    else:
+        top = np.vstack([r[0], np.full(r.shape[1], -np.inf, np.float32)])
+    lo, hi = BOUNDARY_BAND_DBM
+    bnd = (top[0] - top[1] <= BOUNDARY_WITHIN_DB) & band_mask
+    nb = int(bnd.sum())
+    share = float((bnd & (top[0] >= lo) & (top[0] <= hi)).sum() / nb) if nb else 0.0
+    fin = np.isfinite(req)
+    cov = float((top[0] >= req - 1e-6)[fin].mean()) if fin.any() else 1.0
+    return share, cov
+
+
+def centroidal_starts(points_xy: np.ndarray, cand_xy: np.ndarray, n: int, fixed=(),
+                      count: int = 3, seed: int = 0) -> list[list[int]]:
+    """``count`` placements of ``n`` APs at the candidates nearest the centroids of a
+    centroidal Voronoi tessellation of the required points (Lloyd's algorithm, k-means:
+    Du, Faber and Gunzburger, SIAM Review 41 (1999) 637-676): compact cells with the AP at
+    the centre, whose far edges lie as far from it as its boundaries, the shape the boundary
+    band asks for. Locked APs (``fixed``) keep their place; k-means places the others."""
+    from scipy.cluster.vq import kmeans2
+    fixed = [int(c) for c in np.asarray(fixed).ravel()]
+    k = n - len(fixed)
+    if k <= 0 or len(points_xy) < max(k, 2):
+        return []
+    out = []
+    for i in range(count):
+        rng = np.random.default_rng(seed + i)
+        init = points_xy[rng.choice(len(points_xy), k, replace=False)]
+        cent, _ = kmeans2(points_xy, init, iter=50, minit="matrix", seed=seed + i)
+        sel = list(fixed)
+        for c in cent:
+            d = np.hypot(cand_xy[:, 0] - c[0], cand_xy[:, 1] - c[1])
+            d[sel] = np.inf
+            sel.append(int(np.argmin(d)))
+        if sorted(sel) not in [sorted(s) for s in out]:
+            out.append(sel)
+    return out
