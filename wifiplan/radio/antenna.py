@@ -304,9 +304,7 @@ def builtin_pattern(name: str) -> Pattern:
     if name not in BUILTIN:
         raise KeyError(name)
     res = resources.files("wifiplan.radio").joinpath("antennas", BUILTIN[name][0])
-    p = parse_msi(res.read_text(encoding="utf-8"), source=f"built-in {name}")
-    p.name = name
-    return p
+    return parse_msi(res.read_text(encoding="utf-8"), source=f"built-in {name}")
 
 
 def builtin_tilt_deg(name: str) -> float:
