@@ -9,7 +9,7 @@ File format (DESIGN.md section 4)::
     metrics: {...}
 
 An AP may carry ``locked: true`` (the planner keeps it where it is) and ``cable_m``, and
-its hardware and mounting (docs/plan-format.md): ``model`` (:mod:`wifiplan.apmodels`),
+its hardware and mounting (docs/site-format.md): ``model`` (:mod:`wifiplan.apmodels`),
 ``antenna`` (a built-in pattern name or an .msi file, relative to the plan file; only for
 a model with antenna connectors, or an AP without a model), ``azimuth_deg`` (where the
 antenna's boresight points: 0 = the +x axis, counter-clockwise [deg]) and ``tilt_deg``
@@ -155,7 +155,7 @@ def mount_of(ctx: Ctx, path: tuple, a: dict, base_dir: Path | None,
     if model is not None:
         if not isinstance(model, str) or model not in AP_MODELS:
             ctx.fail(path + ("model",), f"unknown AP model {str(model)[:60]!r}, expected one "
-                                       f"of {', '.join(AP_MODELS)} (docs/plan-format.md)")
+                                       f"of {', '.join(AP_MODELS)} (docs/site-format.md)")
         m = AP_MODELS[model]
     gain = None
     if antenna is None:
