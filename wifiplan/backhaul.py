@@ -9,9 +9,10 @@ Every AP is wired to a PoE switch (seed 8.1.3.1, 8.1.3.4). The rules used here:
 - **Length**: the permanent link may be at most 90 m, the whole channel 100 m with the
   patch cords (ISO/IEC 11801-1, TIA-568.2-D); runs over :data:`MAX_PERMANENT_LINK_M` are
   flagged.
-- **PoE**: each AP is budgeted at :data:`AP_POE_W` at the switch port (IEEE 802.3at Type 2,
-  class 4: 30 W at the PSE for 25.5 W at the AP, what a small 802.11ax AP with all radios on
-  draws); a switch whose APs exceed its ``poe_budget_w`` is flagged.
+- **PoE**: each AP is budgeted at its model's PoE class at the switch port
+  (:func:`wifiplan.apmodels.poe_w`); an AP without a model at :data:`AP_POE_W` (IEEE
+  802.3at Type 2, class 4: 30 W at the PSE for 25.5 W at the AP, what a small 802.11ax AP
+  with all radios on draws); a switch whose APs exceed its ``poe_budget_w`` is flagged.
 - **Assignment**: APs in order of their shortest possible run, each to the nearest switch
   (by cable length) with a free port; when that switch's PoE budget is spent, another
   switch with budget left is taken if its run stays within 90 m, otherwise the overrun is
@@ -26,12 +27,13 @@ from dataclasses import replace
 import numpy as np
 
 from .site import Site
+from .apmodels import DEFAULT_MODEL, MODELS, model_of, poe_w
 from .rules import MAX_PERMANENT_LINK_M
 
 SWITCH_HEIGHT_M = 1.5
 CABLE_SLACK_FRACTION = 0.10
 SERVICE_LOOP_M = 3.0
-AP_POE_W = 30.0
+AP_POE_W = MODELS[DEFAULT_MODEL].poe_w      # 30 W: an AP without a model
 
 
 def cable_length_m(ap_x, ap_y, ap_height_m, sw_x, sw_y) -> float:
@@ -53,7 +55,7 @@ def assign_backhaul(site: Site, aps, keep=None) -> list:
         if a.id in keep and a.switch in switches and a.port is not None \
                 and a.port not in used[a.switch]:
             used[a.switch].add(a.port)
-            poe[a.switch] += AP_POE_W
+            poe[a.switch] += poe_w(a)
             s = switches[a.switch]
             out[i] = replace(a, cable_m=round(cable_length_m(a.x_m, a.y_m, a.height_m,
                                                              *s.position), 1))
@@ -72,16 +74,17 @@ def assign_backhaul(site: Site, aps, keep=None) -> list:
             out[i] = replace(out[i], switch=None, port=None, cable_m=None)
             continue
         choice = free[0]                        # the nearest switch with a free port
-        if poe[names[choice]] + AP_POE_W > switches[names[choice]].poe_budget_w + 1e-9:
+        need = poe_w(out[i])
+        if poe[names[choice]] + need > switches[names[choice]].poe_budget_w + 1e-9:
             # its PoE budget is spent: another switch with budget, if one is in reach
             alt = [j for j in free if lengths[i][j] <= MAX_PERMANENT_LINK_M
-                   and poe[names[j]] + AP_POE_W <= switches[names[j]].poe_budget_w + 1e-9]
+                   and poe[names[j]] + need <= switches[names[j]].poe_budget_w + 1e-9]
             if alt:
                 choice = alt[0]
         s = switches[names[choice]]
         port = next(p for p in range(1, s.ports + 1) if p not in used[s.name])
         used[s.name].add(port)
-        poe[s.name] += AP_POE_W
+        poe[s.name] += need
         out[i] = replace(out[i], switch=s.name, port=port,
                          cable_m=round(float(lengths[i][choice]), 1))
     return out
@@ -108,7 +111,7 @@ def backhaul_summary(site: Site, aps) -> dict:
             if length is None:
                 length = round(cable_length_m(a.x_m, a.y_m, a.height_m, *s.position), 1)
             use[a.switch]["ports_used"] += 1
-            use[a.switch]["poe_w"] += AP_POE_W
+            use[a.switch]["poe_w"] += poe_w(a)
             if (a.switch, a.port) in seen:
                 f.append(f"port {a.switch}/{a.port} used twice")
             seen.add((a.switch, a.port))
@@ -119,6 +122,9 @@ def backhaul_summary(site: Site, aps) -> dict:
                      "(100 m channel)")
         per_ap[a.id] = {"switch": a.switch, "port": a.port,
                         "cable_m": None if length is None else float(length), "flags": f}
+        if getattr(a, "model", None):          # an AP with a model: its own PoE draw
+            per_ap[a.id].update(model=model_of(a).name, poe_w=poe_w(a),
+                                poe_class=model_of(a).poe_label)
         flags += [f"{a.id}: {x}" for x in f]
     for n, u in use.items():
         u["poe_over_budget"] = bool(u["poe_w"] > u["poe_budget_w"] + 1e-9)

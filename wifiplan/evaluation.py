@@ -31,16 +31,18 @@ import shapely
 from shapely.geometry import Polygon
 
 from .site import Site
+from .apmodels import model_of
 from .backhaul import backhaul_summary
 from .capacity import cell_load
 from .errors import InputError
+from .radio.antenna import peak_gain_dbi
 from .radio.propagation import PropagationModel
 from .radio.radiomap import compute_radiomap, grid_axes
 from .regulatory import WIDTH_MHZ, is_dfs
 from .requirements import band_conflicts, band_judged, per_point
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
                     DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM,
-                    ZONE_COVERAGE_TARGET)
+                    ZONE_COVERAGE_TARGET, tx_power_range_dbm)
 
 
 # ---- required points ---------------------------------------------------------------------------
@@ -177,9 +179,19 @@ def co_channel_conflicts(rssi_dbm: np.ndarray, channels, ap_ids, area_m2: float 
 
 # ---- plan checks -----------------------------------------------------------------------------
 
+def ap_power_range_dbm(site: Site, ap, ap_gain_dbi: float) -> tuple[float, float]:
+    """(lowest, highest) transmit power [dBm] of ``ap``
+    (:func:`wifiplan.rules.tx_power_range_dbm`) with its own antenna's peak gain (the
+    site's ``ap_gain_dbi`` [dBi] for an AP without one) and its model's maximum power."""
+    return tx_power_range_dbm(site.domain, ap.channel, peak_gain_dbi(ap, ap_gain_dbi),
+                              model_of(ap).max_tx_power_dbm)
+
+
 def plan_violations(site: Site, aps, ap_gain_dbi: float) -> list[str]:
     """Rule violations of the APs' settings: DFS or forbidden channel, width other than
-    20 MHz, EIRP above the domain's limit for the channel, a BSSID given to two APs."""
+    20 MHz, EIRP (transmit power plus the antenna's peak gain: the AP's own antenna, else
+    the site's ``ap_gain_dbi``) above the domain's limit for the channel, transmit power
+    above the AP model's maximum, a BSSID given to two APs."""
     allowed = set(site.allowed_channels())
     out = []
     seen: dict[str, str] = {}
@@ -198,9 +210,14 @@ def plan_violations(site: Site, aps, ap_gain_dbi: float) -> list[str]:
         if a.width_mhz != WIDTH_MHZ:
             out.append(f"{a.id}: width {a.width_mhz} MHz, the rule is {WIDTH_MHZ} MHz")
         ch = site.domain.channel(int(a.channel))
-        if ch is not None and a.tx_power_dbm + ap_gain_dbi > ch.max_eirp_dbm + 1e-9:
-            out.append(f"{a.id}: EIRP {a.tx_power_dbm + ap_gain_dbi:g} dBm exceeds the "
+        gain = peak_gain_dbi(a, ap_gain_dbi)
+        if ch is not None and a.tx_power_dbm + gain > ch.max_eirp_dbm + 1e-9:
+            out.append(f"{a.id}: EIRP {a.tx_power_dbm + gain:g} dBm exceeds the "
                        f"{ch.max_eirp_dbm:g} dBm limit of channel {a.channel}")
+        hw = model_of(a)
+        if getattr(a, "model", None) and a.tx_power_dbm > hw.max_tx_power_dbm + 1e-9:
+            out.append(f"{a.id}: transmit power {a.tx_power_dbm:g} dBm is above the "
+                       f"{hw.max_tx_power_dbm:g} dBm of model {hw.name}")
     return out
 
 

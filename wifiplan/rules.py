@@ -62,14 +62,15 @@ MAX_POWER_RAISE_DB = 3.0
 MAX_POWER_CUT_DB = 6.0
 
 
-def tx_power_range_dbm(domain, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
+def tx_power_range_dbm(domain, channel: int, ap_gain_dbi: float,
+                       max_tx_power_dbm: float = MAX_TX_POWER_DBM) -> tuple[float, float]:
     """(lowest, highest) transmit power [dBm] an AP on ``channel`` may use, in whole dB:
-    from :data:`MIN_TX_POWER_DBM` to the smaller of :data:`MAX_TX_POWER_DBM` and the
-    domain's maximum EIRP for the channel less the antenna gain (EIRP = tx + gain); where
-    the domain allows less than the hardware minimum, that (lower) maximum alone.
-    ``domain``: a :class:`wifiplan.regulatory.Domain`."""
+    from :data:`MIN_TX_POWER_DBM` to the smallest of :data:`MAX_TX_POWER_DBM`, the AP
+    model's ``max_tx_power_dbm`` and the domain's maximum EIRP for the channel less the
+    antenna's peak gain (EIRP = tx + gain); where the domain allows less than the hardware
+    minimum, that (lower) maximum alone. ``domain``: a :class:`wifiplan.regulatory.Domain`."""
     eirp = domain.max_eirp_dbm(int(channel))
-    hi = float(math.floor(min(MAX_TX_POWER_DBM, eirp - ap_gain_dbi) + 1e-9))
+    hi = float(math.floor(min(MAX_TX_POWER_DBM, max_tx_power_dbm, eirp - ap_gain_dbi) + 1e-9))
     lo = float(math.ceil(MIN_TX_POWER_DBM))
     if hi < lo:                       # the domain allows less than the hardware minimum
         return hi, hi

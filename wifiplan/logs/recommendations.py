@@ -15,9 +15,11 @@ import math
 
 import numpy as np
 
+from ..apmodels import model_of
 from ..regulatory import DOMAINS
 from ..rules import (BOUNDARY_BAND_DBM, MAX_POWER_RAISE_DB, MAX_TX_POWER_DBM, MIN_TX_POWER_DBM,
-                     ROAM_THRESHOLD_DBM, clip_tx_power_dbm, combine_power_changes)
+                     ROAM_THRESHOLD_DBM, combine_power_changes, tx_power_range_dbm)
+from ..radio.antenna import peak_gain_dbi
 from ..radio.propagation import PROPAGATION_DEFAULTS
 from .thresholds import STICKY_RSSI_DBM
 
@@ -28,11 +30,15 @@ MIN_AP_TIME_S = 60.0            # an AP needs this much associated time to judge
 
 def _allowed_tx_dbm(plan, ap, tx_dbm: float) -> float:
     """``tx_dbm`` within the allowed range (:func:`wifiplan.rules.tx_power_range_dbm`) of
-    the plan's domain, for the site's default AP gain (the log analysis has no site)."""
+    the plan's domain, for the AP's own antenna and model, else the default AP gain (the
+    log analysis has no site)."""
     dom = DOMAINS.get(str((plan.extra or {}).get("regulatory_domain", "seed")), DOMAINS["seed"])
     if dom.channel(int(ap.channel)) is None:
         return float(min(max(tx_dbm, MIN_TX_POWER_DBM), MAX_TX_POWER_DBM))
-    return clip_tx_power_dbm(dom, ap.channel, PROPAGATION_DEFAULTS["ap_gain_dbi"], tx_dbm)
+    lo, hi = tx_power_range_dbm(dom, ap.channel,
+                                peak_gain_dbi(ap, PROPAGATION_DEFAULTS["ap_gain_dbi"]),
+                                model_of(ap).max_tx_power_dbm)
+    return float(min(max(tx_dbm, lo), hi))
 
 
 def recommend(report: dict, plan, *, min_rssi_dbm: float = ROAM_THRESHOLD_DBM) -> list[dict]:

@@ -209,7 +209,8 @@ def image_height_m(room: Room, ap_height_m: float) -> float:
 
 
 def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: float,
-               freq_mhz, reverb_offset_db: float = 0.0, reverb_time_offset_db: float = 0.0):
+               freq_mhz, reverb_offset_db: float = 0.0, reverb_time_offset_db: float = 0.0,
+               ray_gains=None):
     """The linear power gains (direct + floor, roof, reverberant) at horizontal distances
     ``horizontal_m`` [m], as three arrays: ``g_low`` (direct ray and floor reflection, both
     held by the direct ray's clutter), ``g_roof`` and ``g_rev`` (module docstring), the last
@@ -217,7 +218,10 @@ def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: fl
     ``reverb_time_offset_db``, :func:`decay_per_m`), to be multiplied by
     :func:`diffuse_scale` (1 / aA in a single room).
 
-    Antenna gains are not included; distances are taken from 1 m as for every law."""
+    Antenna gains are not included, unless ``ray_gains`` = (direct, floor, roof) gives the
+    AP antenna's linear gain toward each ray's departure direction (a directional antenna,
+    :func:`wifiplan.radio.propagation.ray_gains_dbi`); the diffuse field never takes them.
+    Distances are taken from 1 m as for every law."""
     r = np.asarray(horizontal_m, float)
     f = np.asarray(freq_mhz, float)
     lam = SPEED_OF_LIGHT_M_S / (f * 1e6)
@@ -230,8 +234,12 @@ def hall_gains(room: Room, horizontal_m, ap_height_m: float, client_height_m: fl
     d_r = np.maximum(np.sqrt(r ** 2 + dz_r ** 2), 1.0)
     r_floor = reflectance_tm(room.floor, dz_f / d_f)
     r_roof = reflectance_tm(room.roof, dz_r / d_r)
-    g_low = k / d_d ** 2 + r_floor * k / d_f ** 2
-    g_roof = r_roof * k / d_r ** 2
+    if ray_gains is None:
+        g_low = k / d_d ** 2 + r_floor * k / d_f ** 2
+        g_roof = r_roof * k / d_r ** 2
+    else:
+        g_low = ray_gains[0] * k / d_d ** 2 + ray_gains[1] * r_floor * k / d_f ** 2
+        g_roof = ray_gains[2] * r_roof * k / d_r ** 2
     g_rev = (lam ** 2 / np.pi * np.exp(-d_d * decay_per_m(room, reverb_time_offset_db))
              * 10.0 ** (reverb_offset_db / 10.0))
     return g_low, g_roof, g_rev

@@ -4,6 +4,11 @@ Received power (DESIGN.md section 6)::
 
     rssi_dbm = tx_power_dbm + ap_gain_dbi + client_gain_dbi - PL(d3D, f) - penetration_db
 
+``ap_gain_dbi`` is the site's (one omni gain) for an AP without an antenna of its own, else
+its antenna's gain toward the point (:mod:`wifiplan.radio.antenna`): toward the direct
+ray's departure direction for a law; for the hall model toward each ray's own
+(:func:`ray_gains_dbi`: the direct ray, the floor and the roof reflections).
+
 for a named law (:mod:`wifiplan.radio.pathloss`) and the walls and obstacles crossed
 (:mod:`wifiplan.radio.geometry`, fast kernels in :mod:`wifiplan.radio.kernel`); the default
 hall model adds the floor and roof reflections and the diffuse field
@@ -28,6 +33,7 @@ from .hall import (combine_dbm, combine_grid_dbm, diffuse_scale, hall_gains, ima
 from .kernel import (penetration_grid_fast, penetration_grids_fast, penetration_points_fast,
                      prepare)
 from ..validation import Ctx, check_keys, check_number
+from .antenna import constant_gain_dbi, mounted
 
 GRID_THREADS = 2  # radio-map chunks computed in parallel (numpy releases the GIL)
 
@@ -137,12 +143,13 @@ class PropagationModel:
         """Loss [dB] of the named law; for the hall model, of its direct ray (free space)."""
         return path_loss_db(self.model, distance_m, freq_mhz, **self.params)
 
-    def hall_terms(self, horizontal_m, ap_height_m: float, freq_mhz):
+    def hall_terms(self, horizontal_m, ap_height_m: float, freq_mhz, ray_gains=None):
         """The hall model's (g_low, g_roof, g_rev) linear gains at horizontal distances [m]
-        (:func:`wifiplan.radio.hall.hall_gains`)."""
+        (:func:`wifiplan.radio.hall.hall_gains`; ``ray_gains`` the AP antenna's linear
+        gains toward the direct, floor and roof rays)."""
         return hall_gains(self.room, horizontal_m, ap_height_m, self.client_height_m, freq_mhz,
                           self.params.get("reverb_offset_db", 0.0),
-                          self.params.get("reverb_time_offset_db", 0.0))
+                          self.params.get("reverb_time_offset_db", 0.0), ray_gains)
 
     def diffuse_level(self, ap, labels) -> np.ndarray:
         """The diffuse level [1/m^2] of ``ap`` at cells of the room indices ``labels``
@@ -209,6 +216,27 @@ def _ap_arrays(aps):
             np.array([5000.0 + 5.0 * a.channel for a in aps], float))
 
 
+def ray_gains_dbi(model: PropagationModel, ap, dx, dy):
+    """Gain [dBi] of the AP's antenna toward the rays that reach a terminal at the offsets
+    ``dx``, ``dy`` [m] from the AP: (direct,) for a law; (direct, floor, roof) for the
+    hall. Each ray leaves the AP toward its image of the terminal (the image method of
+    :mod:`wifiplan.radio.hall`): the terminal itself (height difference
+    ``client - ap``), its image in the floor (``-client - ap``) and in the roof
+    (``2 H - client - ap``, from :func:`~wifiplan.radio.hall.image_height_m`)."""
+    m = mounted(ap)
+    h = float(ap.height_m)
+    hc = model.client_height_m
+    direct = m.gain_toward_dbi(dx, dy, hc - h)
+    if not model.is_hall:
+        return (direct,)
+    return (direct, m.gain_toward_dbi(dx, dy, -hc - h),
+            m.gain_toward_dbi(dx, dy, model.roof_image_height_m(h) - hc))
+
+
+def _linear(g_dbi):
+    return 10.0 ** (np.asarray(g_dbi, float) / 10.0)
+
+
 def rssi_points_dbm(site, aps, x, y, model: PropagationModel | None = None,
                     geom: Geometry | None = None) -> np.ndarray:
     """Received power [dBm] of each AP at each point, shape (n_aps, n_points)."""
@@ -220,20 +248,24 @@ def rssi_points_dbm(site, aps, x, y, model: PropagationModel | None = None,
     out = np.empty((len(aps), len(x)))
     for i, a in enumerate(aps):
         pen = penetration_points(geom, xyh[i], x, y, model.client_height_m)
+        gain = constant_gain_dbi(a, model.ap_gain_dbi)
+        rays = None if gain is not None else ray_gains_dbi(model, a, x - xyh[i, 0],
+                                                           y - xyh[i, 1])
         if model.is_hall:
             r = np.sqrt((x - xyh[i, 0]) ** 2 + (y - xyh[i, 1]) ** 2)
             pen_r = penetration_points(geom, (xyh[i, 0], xyh[i, 1],
                                               model.roof_image_height_m(xyh[i, 2])),
                                        x, y, model.client_height_m)
-            g_low, g_roof, g_rev = model.hall_terms(r, xyh[i, 2], f[i])
+            g_low, g_roof, g_rev = model.hall_terms(
+                r, xyh[i, 2], f[i], None if rays is None else [_linear(g) for g in rays])
             g_rev = g_rev * model.diffuse_level(a, model.room.rooms.label_at(x, y))
             out[i] = combine_dbm(tx[i] + model.ap_offsets_db.get(a.id, 0.0),
-                                 model.ap_gain_dbi + model.client_gain_dbi,
+                                 (gain if rays is None else 0.0) + model.client_gain_dbi,
                                  g_low, g_roof, g_rev, pen, pen_r)
             continue
         d3 = np.sqrt((x - xyh[i, 0]) ** 2 + (y - xyh[i, 1]) ** 2
                      + (xyh[i, 2] - model.client_height_m) ** 2)
-        out[i] = (tx[i] + model.ap_gain_dbi + model.client_gain_dbi
+        out[i] = (tx[i] + (gain if rays is None else rays[0]) + model.client_gain_dbi
                   + model.ap_offsets_db.get(a.id, 0.0)
                   - model.path_loss_db(d3, f[i]) - pen)
     return out
@@ -360,8 +392,7 @@ def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
             pen = penetration_grids_fast(geom, xyh, xs, ys, model.client_height_m)
             pen_r = None
         for i, ap in enumerate(chunk):
-            out[s + i] = _rssi_layer(model, ap, pl_grid(ap), pen[i],
-                                     None if pen_r is None else pen_r[i], pl_grid.diffuse(ap))
+            out[s + i] = _layer(model, ap, pl_grid, pen[i], None if pen_r is None else pen_r[i])
 
     starts = range(0, len(aps), step)
     if workers > 1 and len(starts) > 1:
@@ -374,14 +405,36 @@ def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
     return out
 
 
-def _rssi_layer(model, ap, pl, pen, pen_r, diffuse=None):
-    """Received power [dBm] of one AP on a grid from its path-loss layer (or the hall's
-    stacked gains), its penetration layers and (hall) its diffuse level."""
+def _layer(model, ap, pl_grid: GridPathLoss, pen, pen_r):
+    """Received power [dBm] of one AP on ``pl_grid``'s grid: the shared path-loss tables
+    for an antenna of one gain, the AP's own rays for a directional one."""
+    gain = constant_gain_dbi(ap, model.ap_gain_dbi)
+    if gain is not None:
+        return _rssi_layer(model, ap, pl_grid(ap), pen, pen_r, pl_grid.diffuse(ap), gain)
+    dx = pl_grid.xs[None, :] - ap.x_m
+    dy = pl_grid.ys[:, None] - ap.y_m
+    rays = ray_gains_dbi(model, ap, dx, dy)
     tx = ap.tx_power_dbm + model.ap_offsets_db.get(ap.id, 0.0)
     if model.is_hall:
-        return combine_grid_dbm(tx + hall_channel_db(ap), model.ap_gain_dbi
+        # the tables' frequency (GridPathLoss._key), moved to the channel as for every AP
+        terms = np.stack(model.hall_terms(np.sqrt(dx ** 2 + dy ** 2), float(ap.height_m),
+                                          HALL_TABLE_MHZ, [_linear(g) for g in rays])
+                         ).astype(np.float32)
+        return combine_grid_dbm(tx + hall_channel_db(ap), model.client_gain_dbi, terms, pen,
+                                pen_r, pl_grid.diffuse(ap))
+    return (tx + model.client_gain_dbi + rays[0] - pl_grid(ap) - pen).astype(np.float32)
+
+
+def _rssi_layer(model, ap, pl, pen, pen_r, diffuse=None, gain_dbi=None):
+    """Received power [dBm] of one AP on a grid from its path-loss layer (or the hall's
+    stacked gains), its penetration layers and (hall) its diffuse level; ``gain_dbi``
+    the AP's antenna gain [dBi] (one value; default the site's)."""
+    gain = model.ap_gain_dbi if gain_dbi is None else gain_dbi
+    tx = ap.tx_power_dbm + model.ap_offsets_db.get(ap.id, 0.0)
+    if model.is_hall:
+        return combine_grid_dbm(tx + hall_channel_db(ap), gain
                                 + model.client_gain_dbi, pl, pen, pen_r, diffuse)
-    return tx + model.ap_gain_dbi + model.client_gain_dbi - pl - pen
+    return tx + gain + model.client_gain_dbi - pl - pen
 
 
 def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
@@ -393,4 +446,4 @@ def rssi_grid_dbm(site, ap, xs, ys, model: PropagationModel, geom: Geometry,
     pen = penetration_grid(geom, (ap.x_m, ap.y_m, ap.height_m), xs, ys, model.client_height_m)
     pen_r = (penetration_grid(geom, (ap.x_m, ap.y_m, model.roof_image_height_m(ap.height_m)),
                               xs, ys, model.client_height_m) if model.is_hall else None)
-    return _rssi_layer(model, ap, grid(ap), pen, pen_r, grid.diffuse(ap)).astype(np.float32)
+    return _layer(model, ap, grid, pen, pen_r).astype(np.float32)

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import InputError
+from .antenna import antenna_key
 from .plotting import plot_radiomap
 from .propagation import Geometry, PropagationModel, rssi_grids_dbm, rssi_points_dbm
 from ..rules import BOUNDARY_WITHIN_DB, NOISE_FLOOR_DBM
@@ -74,7 +75,8 @@ def grid_axes(bounds, resolution_m: float, n_layers: int = 1):
 class AP(Protocol):
     """What the radio layer reads of an access point (the plan's ``wifiplan.plan.AP`` is one;
     the radio map copies it with :func:`dataclasses.replace`): position and mounting height
-    [m], transmit power [dBm], channel number, id."""
+    [m], transmit power [dBm], channel number, id; optionally ``mount``, its antenna
+    (:class:`wifiplan.radio.antenna.MountedAntenna`; without it the site's omni)."""
     id: str
     x_m: float
     y_m: float
@@ -85,7 +87,7 @@ class AP(Protocol):
 
 def _ap_key(ap: AP):
     return (round(float(ap.x_m), 6), round(float(ap.y_m), 6), round(float(ap.height_m), 6),
-            int(ap.channel), ap.id)
+            int(ap.channel), ap.id) + antenna_key(ap)
 
 
 def _derived_reference(rssi: np.ndarray, channels: np.ndarray):

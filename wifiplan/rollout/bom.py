@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..site import Site
+from ..apmodels import model_of, poe_w
 from ..backhaul import AP_POE_W, backhaul_summary, cable_length_m
 from ..plan import Plan
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
@@ -64,7 +65,8 @@ def switch_usage(site: Site, plan: Plan) -> pd.DataFrame:
         aps = [a.id for a in plan.aps if a.switch == name]
         rows.append({"switch": name, "x_m": None, "y_m": None, "ports": 0,
                      "ports_used": len(aps), "poe_budget_w": 0.0,
-                     "poe_used_w": len(aps) * AP_POE_W, "ports_ok": False, "poe_ok": False,
+                     "poe_used_w": sum(poe_w(a) for a in plan.aps if a.switch == name),
+                     "ports_ok": False, "poe_ok": False,
                      "aps": ", ".join(aps) + " (switch not in the site)"})
     return pd.DataFrame(rows, columns=["switch", "x_m", "y_m", "ports", "ports_used",
                                        "poe_budget_w", "poe_used_w", "ports_ok", "poe_ok",
@@ -77,10 +79,14 @@ def bill_of_materials(site: Site, plan: Plan, runs: pd.DataFrame, switches: pd.D
     rows = []
     n = len(plan.aps)
     heights = sorted({round(a.height_m, 1) for a in plan.aps})
-    rows.append({"category": "access point", "item": "Small AP, 5 GHz 802.11ax, 20 MHz, "
-                 "802.11k/v/r, PoE powered", "quantity": n, "unit": "pcs",
-                 "detail": f"{', '.join(plan.ids)}; mount heights "
-                           f"{', '.join(f'{h:g}' for h in heights)} m"})
+    hardware = any(_names_hardware(a) for a in plan.aps)
+    if not hardware:
+        rows.append({"category": "access point", "item": "Small AP, 5 GHz 802.11ax, 20 MHz, "
+                     "802.11k/v/r, PoE powered", "quantity": n, "unit": "pcs",
+                     "detail": f"{', '.join(plan.ids)}; mount heights "
+                               f"{', '.join(f'{h:g}' for h in heights)} m"})
+    else:
+        rows += ap_hardware_rows(plan)
     rows.append({"category": "access point", "item": "Ceiling / beam mounting kit",
                  "quantity": n, "unit": "pcs", "detail": "one per AP"})
     for s in switches.itertuples():
@@ -93,7 +99,9 @@ def bill_of_materials(site: Site, plan: Plan, runs: pd.DataFrame, switches: pd.D
         rows.append({"category": "PoE switch", "item": f"PoE+ ports on {s.switch}",
                      "quantity": int(s.ports_used), "unit": "ports",
                      "detail": f"{s.ports_used}/{s.ports} ports, {s.poe_used_w:g}/"
-                               f"{s.poe_budget_w:g} W PoE ({AP_POE_W:g} W per AP, 802.3at)"
+                               f"{s.poe_budget_w:g} W PoE "
+                               + ("(each AP at its model's PoE class)" if hardware else
+                                  f"({AP_POE_W:g} W per AP, 802.3at)")
                                + ("" if s.ports_ok and s.poe_ok else " - OVER CAPACITY")})
     for r in runs.itertuples():
         rows.append({"category": "cable run", "item": f"Cat 6A run {r.switch or '?'}"
@@ -110,6 +118,44 @@ def bill_of_materials(site: Site, plan: Plan, runs: pd.DataFrame, switches: pd.D
                         dtype=object)
 
 
+def _names_hardware(ap) -> bool:
+    return bool(getattr(ap, "model", None) or getattr(ap, "antenna", None))
+
+
+def ap_hardware_rows(plan: Plan) -> list[dict]:
+    """Bill-of-materials rows of a plan whose APs name models or antennas: one row per AP
+    model (its PoE class), one per external antenna."""
+    rows = []
+    groups: dict[str, list] = {}
+    for a in plan.aps:
+        groups.setdefault(model_of(a).name, []).append(a)
+    for name, aps in groups.items():
+        m = model_of(aps[0])
+        hs = sorted({round(a.height_m, 1) for a in aps})
+        rows.append({"category": "access point", "item": f"AP {m.name}: {m.description}; "
+                     f"5 GHz 802.11ax, 20 MHz, 802.11k/v/r", "quantity": len(aps),
+                     "unit": "pcs", "detail": f"{', '.join(a.id for a in aps)}; mount heights "
+                     f"{', '.join(f'{h:g}' for h in hs)} m; PoE {m.poe_label} "
+                     f"({m.poe_w:g} W at the port); up to {m.max_tx_power_dbm:g} dBm"})
+    ants: dict[str, list] = {}
+    for a in plan.aps:
+        if getattr(a, "antenna", None) and model_of(a).external_antenna:
+            ants.setdefault(a.antenna, []).append(a)
+    for name, aps in ants.items():
+        mt = aps[0].mount
+        rows.append({"category": "antenna", "item": f"External antenna {name} "
+                     f"({mt.pattern.name}, {mt.peak_gain_dbi:g} dBi peak)", "quantity": len(aps),
+                     "unit": "pcs", "detail": "; ".join(
+                         f"{a.id} azimuth {mt_az(a):g} deg, down-tilt {a.mount.tilt_deg:g} deg"
+                         for a in aps)})
+    return rows
+
+
+def mt_az(ap) -> float:
+    """The boresight azimuth [deg] of an AP's antenna, 0..360 (0 = +x, counter-clockwise)."""
+    return round(float(ap.mount.azimuth_deg) % 360.0, 1)
+
+
 def ap_config_sheet(site: Site, plan: Plan) -> pd.DataFrame:
     """The AP configuration sheet: what the installer sets on each AP."""
     rows = []
@@ -122,7 +168,15 @@ def ap_config_sheet(site: Site, plan: Plan) -> pd.DataFrame:
                      "switch": a.switch or "", "port": "" if a.port is None else int(a.port),
                      "cable_m": "" if a.cable_m is None else a.cable_m,
                      "bssid": a.bssid or ""})
-    return pd.DataFrame(rows, columns=["id", "x_m", "y_m", "height_m", "channel", "width_mhz",
-                                       "tx_power_dbm", "ssid_policy", "min_rssi_dbm", "802.11k",
-                                       "802.11v", "802.11r", "switch", "port", "cable_m",
-                                       "bssid"])
+        if a.mount is not None:
+            rows[-1].update(model=model_of(a).name, antenna=a.antenna or model_of(a).antenna,
+                            azimuth_deg=mt_az(a), tilt_deg=round(float(a.mount.tilt_deg), 1))
+        else:                          # the site's omni
+            rows[-1].update(model=model_of(a).name, antenna="omni (site gain)",
+                            azimuth_deg="", tilt_deg="")
+    cols = ["id", "x_m", "y_m", "height_m", "channel", "width_mhz", "tx_power_dbm",
+            "ssid_policy", "min_rssi_dbm", "802.11k", "802.11v", "802.11r", "switch", "port",
+            "cable_m", "bssid"]
+    if any(a.mount is not None for a in plan.aps):
+        cols[4:4] = ["model", "antenna", "azimuth_deg", "tilt_deg"]
+    return pd.DataFrame(rows, columns=cols)

@@ -11,6 +11,7 @@ import pandas as pd
 from ..site import Site
 from ..backhaul import AP_POE_W, assign_backhaul, backhaul_summary, switch_suggestions
 from ..plan import Plan
+from ..radio.antenna import mounted, peak_gain_dbi
 from ..radio.radiomap import RadioMap
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
@@ -116,10 +117,13 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
     over = []
     for a in plan.aps:
         c = dom.channel(a.channel)
-        if c is not None and a.tx_power_dbm + gain > c.max_eirp_dbm + 1e-9:
+        if c is not None and a.tx_power_dbm + peak_gain_dbi(a, gain) > c.max_eirp_dbm + 1e-9:
             over.append(a.id)
+    own = any(mounted(a) is not None for a in plan.aps)
     out.append(Criterion(f"{P}-eirp", "Transmit power within the regulatory limit",
-                         f"tx power + {gain:g} dBi antenna gain <= the domain's EIRP limit",
+                         (f"tx power + each AP's peak antenna gain ({gain:g} dBi without an "
+                          f"antenna of its own) <= the domain's EIRP limit" if own else
+                          f"tx power + {gain:g} dBi antenna gain <= the domain's EIRP limit"),
                          max((a.tx_power_dbm for a in plan.aps), default=0.0), "dBm max",
                          not over, "plan", ", ".join(over)))
     if phase == 2 or (phase == 1 and n > 1):
@@ -191,7 +195,10 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
                              int(switches["ports_used"].max()), "ports max", not bad_p, "plan",
                              ", ".join(bad_p)))
         out.append(Criterion(f"{P}-poe", "PoE budget",
-                             f"{AP_POE_W:g} W per AP within each switch's PoE budget",
+                             (f"{AP_POE_W:g} W per AP within each switch's PoE budget"
+                              if not any(getattr(a, "model", None) for a in plan.aps) else
+                              "each AP's PoE class (its model's) within each switch's PoE "
+                              "budget"),
                              float(switches["poe_used_w"].max()), "W max", not bad_w, "plan",
                              ", ".join(bad_w)))
     failed = [c for c in out if c.passed is False

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ..site import Site
+from ..evaluation import ap_power_range_dbm
 from ..plan import Plan
 from ..radio.radiomap import RadioMap
 from ..rules import (AIRTIME_BUDGET, BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
-                     MIN_TX_POWER_DBM, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM, clip_tx_power_dbm,
+                     MIN_TX_POWER_DBM, NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM,
                      combine_power_changes)
 from ..radio.propagation import PROPAGATION_DEFAULTS
 from .bom import SSID_POLICY
@@ -166,7 +167,8 @@ def power_adjustments(site: Site, plan: Plan, survey: dict | None = None, model=
         # one change per AP: the reductions win over raises (interference first), and
         # among several, the largest magnitude in that direction
         delta = combine_power_changes(d for d, _, _ in items)
-        new = (clip_tx_power_dbm(dom, a.channel, gain, a.tx_power_dbm + delta)
+        lo, hi = ap_power_range_dbm(site, a, gain) if dom.channel(a.channel) else (0.0, 0.0)
+        new = (float(min(max(a.tx_power_dbm + delta, lo), hi))
                if dom.channel(a.channel)
                else max(MIN_TX_POWER_DBM, min(a.tx_power_dbm + delta, a.tx_power_dbm)))
         rows.append({"ap_id": a.id, "current_dbm": a.tx_power_dbm, "change_db": new -

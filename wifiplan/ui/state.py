@@ -172,7 +172,8 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
             d = keep
         rows.append(d)
     try:
-        new = plan_from_dict({"site": old.site, "aps": rows}, source="AP table")
+        new = plan_from_dict({"site": old.site, "aps": rows}, source="AP table",
+                             base_dir=old.base_dir)
         check_plan_against_site(new, a_site)
     except InputError as exc:
         return TableResult(None, str(exc), pending)
