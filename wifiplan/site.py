@@ -223,11 +223,18 @@ class Site:
         return d
 
 
+    def zone_profile(self, z: Zone) -> Profile:
+        """The requirement profile zone ``z`` names (a built-in one or the site's own)."""
+        return profile_of(z.profile, self.requirement_profiles)
+
+    def zone_overrides(self, z: Zone) -> dict:
+        """The requirement values zone ``z`` sets over its profile's."""
+        return z.requirements.overrides(self.zone_profile(z).requirements)
+
     def _zone_dict(self, z: Zone, pts) -> dict:
         """A zone as the site file writes it: its profile (unless ``seed``), and the values
         that differ from the profile's (a ``seed`` zone always writes ``min_rssi_dbm``)."""
-        own = _requirement_values(z.requirements.overrides(
-            profile_of(z.profile, self.requirement_profiles).requirements))
+        own = _requirement_values(self.zone_overrides(z))
         out = {"name": z.name, "polygon": pts(z.polygon)}
         if z.profile != DEFAULT_PROFILE:
             out["profile"] = z.profile

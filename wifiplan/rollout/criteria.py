@@ -15,6 +15,7 @@ from ..evaluation import SHARE_KEYS
 from ..plan import Plan
 from ..radio.radiomap import RadioMap
 from ..requirements import LABELS, site_asks
+from ..survey.findings import REQUIREMENT_KINDS
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
@@ -411,14 +412,17 @@ def survey_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, target: np
         counts[f.get("kind", "?")] = counts.get(f.get("kind", "?"), 0) + 1
         if f.get("severity") == "error":
             errors[f.get("kind", "?")] = errors.get(f.get("kind", "?"), 0) + 1
-    for kind in SURVEY_ERROR_KINDS:
+    # the kinds every survey is judged on, and those of the requirements some zone asks
+    kinds = SURVEY_ERROR_KINDS + tuple(REQUIREMENT_KINDS[k] for k in REQUIREMENT_KINDS
+                                       if site_asks(site, k))
+    for kind in kinds:
         # what the plan must fix fails the phase; the same kind as a warning (a neighbour's
         # AP on a DFS channel, a hole outside every zone) is reported, not failed
         n_err, n_warn = errors.get(kind, 0), counts.get(kind, 0) - errors.get(kind, 0)
         out.append(Criterion(f"{P}-survey-{kind}", f"Survey findings: {kind.replace('_', ' ')}",
                              "none with severity error", n_err, "findings", n_err == 0,
                              "survey", f"{n_warn} warning(s) for the record" if n_warn else ""))
-    for kind in sorted(set(counts) - set(SURVEY_ERROR_KINDS)):
+    for kind in sorted(set(counts) - set(kinds)):
         sev = {f.get("severity") for f in survey["findings"] if f.get("kind") == kind}
         out.append(Criterion(f"{P}-survey-{kind}", f"Survey findings: {kind.replace('_', ' ')}",
                              "none with severity error", counts[kind], "findings",
