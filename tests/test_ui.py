@@ -184,6 +184,37 @@ def test_zone_requirements_are_edited_per_zone_and_checked_by_the_library():
     assert at.session_state["site"].zones[0].min_sinr_db == 25.0
 
 
+def test_a_zone_takes_a_profile_on_the_site_page_and_the_plan_page_names_what_it_misses():
+    from wifiplan.evaluation import unmet_requirements
+    at = load_sample(new_app(), PRODUCTION)
+    key = f"zone_requirements_{at.session_state['site_key']}"
+    zones = at.data_editor(key=key).value
+    assert list(zones["profile"]) == ["seed", "seed"]
+    assert zones["secondary [dBm]"].isna().all() and list(zones["own values"])[0] == "none"
+    at.session_state[key] = {"edited_rows": {0: {"profile": "voice"}},
+                             "added_rows": [], "deleted_rows": []}
+    run(at)
+    z = at.session_state["site"].zones[0]
+    assert (z.profile, z.secondary_rssi_dbm, z.min_data_rate_mbps) == ("voice", -67.0, 24.0)
+    assert at.session_state["site"].zones[1].profile == "seed"
+    # an override over the profile, shown as the zone's own value
+    key = f"zone_requirements_{at.session_state['site_key']}"
+    at.session_state[key] = {"edited_rows": {0: {"secondary [dBm]": -60.0}},
+                             "added_rows": [], "deleted_rows": []}
+    run(at)
+    z = at.session_state["site"].zones[0]
+    assert (z.profile, z.secondary_rssi_dbm) == ("voice", -60.0)
+    key = f"zone_requirements_{at.session_state['site_key']}"
+    assert list(at.data_editor(key=key).value["own values"])[0] == "secondary signal -60"
+    goto(at, "plan")
+    ev = at.session_state["evaluation"][1]
+    assert "secondary_signal_share" in ev
+    missed = unmet_requirements(ev)
+    assert any(m.startswith("secondary signal >= -60 dBm at ") for m in missed["line-a"])
+    shown = [c.value for c in at.caption if " misses: " in c.value]
+    assert shown == [f"Zone {zone} misses: {'; '.join(m)}." for zone, m in missed.items()]
+
+
 def test_site_page_states_the_building_and_shows_the_rooms_of_the_hall_model():
     from wifiplan.radio.hall import room_table
     from wifiplan.radio.propagation import PropagationModel

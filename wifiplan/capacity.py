@@ -39,7 +39,7 @@ from shapely.geometry import Polygon
 from .site import Site
 from .errors import InputError
 from .radio.radiomap import RadioMap, compute_radiomap
-from .rules import AIRTIME_BUDGET
+from .rules import AIRTIME_BUDGET, NOISE_FLOOR_DBM
 
 # ---- MCS table ----------------------------------------------------------------------------
 
@@ -96,6 +96,19 @@ def phy_rate_mbps(rssi_dbm) -> np.ndarray:
     idx = mcs_index(rssi_dbm)
     rates = np.where(idx >= 0, MCS_RATE_MBPS[np.clip(idx, 0, None)], 0.0)
     return rates if np.ndim(rates) else float(rates)
+
+
+def phy_rate_at_sinr_mbps(sinr_db) -> np.ndarray:
+    """PHY data rate [Mb/s] at a signal to interference plus noise ratio ``sinr_db`` [dB]:
+    :func:`phy_rate_mbps` of :data:`NOISE_FLOOR_DBM` + SINR, i.e. the MCS table's minimum
+    sensitivities read as SNRs over the -95 dBm noise floor of :mod:`wifiplan.rules` (MCS0
+    at 13 dB, MCS7 at 31 dB, MCS11 at 43 dB). Without interference the SINR is the SNR and
+    this is the rate of the received power itself; same-channel interference lowers it.
+
+    >>> phy_rate_at_sinr_mbps([10, 13, 25, 43]).tolist()
+    [0.0, 8.6, 51.6, 143.4]
+    """
+    return phy_rate_mbps(NOISE_FLOOR_DBM + np.asarray(sinr_db, float))
 
 
 # ---- terminal profiles ---------------------------------------------------------------------

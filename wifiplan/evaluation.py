@@ -20,6 +20,22 @@ UI) with the same rules the planner plans by (DESIGN.md sections 2 and 6):
 - **Co-channel separation**: at a required point, the best server minus the strongest
   other AP on its channel [dB] (no such AP: not counted); min and 5th percentile. Pairs
   of same-channel APs where the separation falls below 19 dB are the co-channel conflicts.
+
+The requirements a zone's profile asks beyond these (:mod:`wifiplan.requirements`,
+:meth:`~wifiplan.requirements.Requirements.asks`) are measured over the points of the zones
+that ask them, and appear in the metrics only where some zone asks them (a site that names
+no profile gets exactly the figures above), each as the share of those points that meet
+their zone's value (:data:`SHARE_KEYS`), over all of them and per zone:
+
+- **Secondary signal** (``secondary_signal_share``): the second-strongest AP at or above the
+  zone's ``secondary_rssi_dbm``.
+- **SNR** (``snr_share``): the best server at or above the zone's ``min_snr_db`` over the
+  noise floor, where that is stricter than the zone's primary level.
+- **Data rate** (``data_rate_share``): the PHY rate at the point's SINR
+  (:func:`wifiplan.capacity.phy_rate_at_sinr_mbps`, the MCS table) at or above the zone's
+  ``min_data_rate_mbps``.
+- **Channel overlap** (``channel_overlap_share``): on no channel more than the zone's
+  ``channel_overlap_max_aps`` APs heard at or above its ``channel_overlap_dbm``.
 """
 from __future__ import annotations
 
@@ -33,15 +49,15 @@ from shapely.geometry import Polygon
 from .site import Site
 from .apmodels import model_of
 from .backhaul import backhaul_summary
-from .capacity import cell_load
+from .capacity import cell_load, phy_rate_at_sinr_mbps
 from .errors import InputError
 from .radio.antenna import peak_gain_dbi
 from .radio.propagation import PropagationModel
 from .radio.radiomap import compute_radiomap, grid_axes
 from .regulatory import WIDTH_MHZ, is_dfs
-from .requirements import band_conflicts, band_judged, per_point
+from .requirements import LABELS, asked, band_conflicts, band_judged, per_point
 from .rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB,
-                    DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB, ROAM_THRESHOLD_DBM,
+                    DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM,
                     ZONE_COVERAGE_TARGET, tx_power_range_dbm)
 
 
@@ -243,12 +259,30 @@ def co_channel_separation_p5_db(separation_db) -> float | None:
     return p5 if p5 < unheard / 10 else None
 
 
+#: The requirements judged only where a zone asks them -> the key of their share in
+#: :class:`PlanMetrics` and :class:`ZoneMetrics`.
+SHARE_KEYS = {"secondary_rssi_dbm": "secondary_signal_share", "min_snr_db": "snr_share",
+              "min_data_rate_mbps": "data_rate_share",
+              "channel_overlap_max_aps": "channel_overlap_share"}
+
+
 class ZoneMetrics(TypedDict, total=False):
-    """One zone's figures in :class:`PlanMetrics` (``zones``)."""
+    """One zone's figures in :class:`PlanMetrics` (``zones``); the shares of
+    :data:`SHARE_KEYS` (with the zone's value under the requirement's key) where the zone
+    asks them."""
     coverage: float                 # share of the zone's required points covered, 0..1
     min_rssi_dbm: float             # the zone's requirement [dBm]
     worst_rssi_dbm: float | None    # weakest best server at its points [dBm]
     area_m2: float                  # its required area [m2]
+    secondary_rssi_dbm: float       # where asked: the zone's secondary requirement [dBm]
+    secondary_signal_share: float
+    min_snr_db: float               # where asked (stricter than the primary level) [dB]
+    snr_share: float
+    min_data_rate_mbps: float       # where asked [Mb/s]
+    data_rate_share: float
+    channel_overlap_max_aps: int    # where asked, with channel_overlap_dbm [dBm]
+    channel_overlap_dbm: float
+    channel_overlap_share: float
 
 
 class PlanMetrics(TypedDict, total=False):
@@ -268,6 +302,10 @@ class PlanMetrics(TypedDict, total=False):
     secondary_coverage: float | None
     co_channel_separation_min_db: float | None
     co_channel_separation_p5_db: float | None
+    secondary_signal_share: float | None    # only where a zone asks: see SHARE_KEYS
+    snr_share: float | None
+    data_rate_share: float | None
+    channel_overlap_share: float | None
     cell_area_m2: dict[str, float]  # AP id -> its cell at >= -70 dBm [m2]
     zones: dict[str, ZoneMetrics]
     uncovered_zones: list[str]
@@ -307,6 +345,58 @@ class Figures:
     #: coverage with every AP that much lower (a common power change keeps every boundary
     #: where it is, so the figures are exact); None when the median lies in the band
     band_by_power: dict | None = None
+    #: the requirements of SHARE_KEYS asked at some of the points: key -> (asked, met), two
+    #: (n,) boolean arrays (``met`` only counts where ``asked``)
+    checks: dict = field(default_factory=dict, repr=False)
+    data_rate_mbps: np.ndarray | None = field(default=None, repr=False)  # (n,) [Mb/s]
+
+    def asked_points(self, key: str) -> int:
+        """How many of the points ask requirement ``key`` (:data:`SHARE_KEYS`)."""
+        return int(self.checks[key][0].sum()) if key in self.checks else 0
+
+    def share(self, key: str, where=None) -> float | None:
+        """Share of the points asking requirement ``key`` (and in mask ``where``) that meet
+        it; None where no point asks it."""
+        if key not in self.checks:
+            return None
+        a, ok = self.checks[key]
+        if where is not None:
+            a = a & where
+        n = int(a.sum())
+        return float((ok & a).sum() / n) if n else None
+
+
+def requirement_checks(site: Site, rm, iy, ix, zone) -> tuple[dict, np.ndarray]:
+    """The requirements of :data:`SHARE_KEYS` at grid points (``iy``, ``ix``) of zone indices
+    ``zone``, for the keys some of the points ask: key -> (asked, met) boolean arrays; and
+    the PHY rate at each point's SINR [Mb/s] (:func:`wifiplan.capacity.phy_rate_at_sinr_mbps`).
+    """
+    iy, ix, zone = np.asarray(iy, int), np.asarray(ix, int), np.asarray(zone, int)
+    sinr = rm.sinr_db[iy, ix].astype(float)
+    rate = np.asarray(phy_rate_at_sinr_mbps(sinr), float).reshape(-1)
+    out = {}
+    for key in SHARE_KEYS:
+        a = asked(site, zone, key)
+        if not a.any():
+            continue
+        need = per_point(site, zone, key).astype(float)
+        if key == "secondary_rssi_dbm":
+            second = np.nan_to_num(rm.second_rssi_dbm[iy, ix].astype(float), nan=-np.inf)
+            ok = second >= need - 1e-6
+        elif key == "min_snr_db":
+            ok = rm.snr_db[iy, ix] >= need - 1e-6
+        elif key == "min_data_rate_mbps":
+            ok = rate >= need - 1e-9
+        else:                                   # channel overlap: the busiest channel
+            level = per_point(site, zone, "channel_overlap_dbm").astype(float)
+            r = rm.rssi_dbm[:, iy, ix].astype(float)
+            ch = np.asarray(rm.channels)
+            heard = np.zeros(len(iy), int)
+            for c in np.unique(ch):
+                heard = np.maximum(heard, (r[ch == c] >= level[None] - 1e-6).sum(0))
+            ok = heard <= need
+        out[key] = (a, np.asarray(ok, bool) & a)
+    return out, rate
 
 
 def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
@@ -344,11 +434,12 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
                         "band_share": float((boundary & judged & (low >= lo) & (low <= hi))
                                             .sum() / nb),
                         "coverage": float((low >= np.asarray(req_dbm, float) - 1e-6).sum() / n)}
+    checks, rate = requirement_checks(site, rm, iy, ix, zone)
     return Figures(
         points=n,
         primary_coverage=share(covered),
         coverage_at_roam_threshold=share(best >= ROAM_THRESHOLD_DBM),
-        snr_ok_share=share(rm.snr_db[iy, ix] >= MIN_SNR_DB),
+        snr_ok_share=share(rm.snr_db[iy, ix] >= per_point(site, zone, "min_snr_db")),
         sinr_ok_share=share(sinr >= per_point(site, zone, "min_sinr_db") - 1e-6),
         sinr_p5_db=pct(sinr, 5),
         boundary_points=nb,
@@ -361,7 +452,8 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
             sep - per_point(site, zone, "co_channel_separation_db")),
         best_rssi_p5_dbm=pct(best, 5),
         best_rssi_median_dbm=float(np.median(best)) if n else None,
-        best_rssi_dbm=best, covered=covered, band_by_power=by_power)
+        best_rssi_dbm=best, covered=covered, band_by_power=by_power, checks=checks,
+        data_rate_mbps=rate)
 
 
 def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0,
@@ -410,6 +502,9 @@ def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0
                 min_rssi_dbm if min_rssi_dbm is not None else z.min_rssi_dbm),
                 "worst_rssi_dbm": None}
             m["uncovered_zones"].append(z.name)
+        for key, sk in SHARE_KEYS.items():
+            if rp.n and asked(site, rp.zone, key).any():
+                m[sk] = 0.0
         warnings.append("the plan has no APs")
         m["violations"] = []
         m["warnings"] = warnings
@@ -427,6 +522,8 @@ def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0
     m["secondary_coverage"] = _r(f.secondary_coverage)
     m["co_channel_separation_min_db"] = _r(f.co_channel_separation_min_db, 2)
     m["co_channel_separation_p5_db"] = _r(f.co_channel_separation_p5_db, 2)
+    for key in f.checks:
+        m[SHARE_KEYS[key]] = _r(f.share(key))
     cells = rm.cell_area_m2(ROAM_THRESHOLD_DBM)
     m["cell_area_m2"] = {a.id: round(float(c), 1) for a, c in zip(aps, cells)}
     zres = {}
@@ -440,6 +537,13 @@ def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0
                             "min_rssi_dbm": float(rp.req_dbm[sel][0]),
                             "worst_rssi_dbm": _r(best[sel].min(), 1),
                             "area_m2": round(float(sel.sum() * area), 1)}
+            r = z.requirements
+            for key in f.checks:
+                if r.asks(key):
+                    zres[z.name][key] = getattr(r, key)
+                    if key == "channel_overlap_max_aps":
+                        zres[z.name]["channel_overlap_dbm"] = r.channel_overlap_dbm
+                    zres[z.name][SHARE_KEYS[key]] = _r(f.share(key, sel))
             if cov < ZONE_COVERAGE_TARGET:
                 uncovered.append(z.name)
     m["zones"] = zres
@@ -460,6 +564,37 @@ def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0
                          "failures": s["failures"]}
     m["warnings"] = warnings
     return m
+
+
+def requirement_text(key: str, zone: dict) -> str:
+    """A requirement of :data:`SHARE_KEYS` as the reports write it, from a zone's entry in
+    :class:`PlanMetrics` (``zones``): "secondary signal >= -67 dBm"."""
+    label, unit = LABELS[key]
+    if key == "channel_overlap_max_aps":
+        n = zone[key]
+        return (f"{label}: at most {n} AP{'s' if n != 1 else ''} per channel above "
+                f"{zone['channel_overlap_dbm']:g} dBm")
+    return f"{label} >= {zone[key]:g} {unit}"
+
+
+def unmet_requirements(m: PlanMetrics) -> dict[str, list[str]]:
+    """Zone name -> the requirements the zone misses (fewer than
+    :data:`~wifiplan.rules.ZONE_COVERAGE_TARGET` of its points meet them), each with its
+    share: the primary level and every requirement of :data:`SHARE_KEYS` the zone asks."""
+    out: dict[str, list[str]] = {}
+    for name, z in (m.get("zones") or {}).items():
+        miss = []
+        cov = z.get("coverage")
+        if cov is not None and cov < ZONE_COVERAGE_TARGET:
+            miss.append(f"{LABELS['min_rssi_dbm'][0]} >= {z['min_rssi_dbm']:g} dBm at "
+                        f"{100 * cov:.1f} % of its points")
+        for key, sk in SHARE_KEYS.items():
+            v = z.get(sk)
+            if v is not None and v < ZONE_COVERAGE_TARGET:
+                miss.append(f"{requirement_text(key, z)} at {100 * v:.1f} % of its points")
+        if miss:
+            out[name] = miss
+    return out
 
 
 def format_metrics(m: PlanMetrics) -> str:
@@ -485,10 +620,15 @@ def format_metrics(m: PlanMetrics) -> str:
              f"co-channel separation: min {db(m['co_channel_separation_min_db'])}, "
              f"5th percentile {db(m['co_channel_separation_p5_db'])} "
              f"(target >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB)"]
+    for key, sk in SHARE_KEYS.items():
+        if sk in m:
+            lines.append(f"{LABELS[key][0]} (zones that ask it): {pct(m[sk])} of their points")
     for name, z in m.get("zones", {}).items():
         worst = z["worst_rssi_dbm"]
         lines.append(f"  zone {name}: {pct(z['coverage'])} at >= {z['min_rssi_dbm']:g} dBm, "
-                     f"worst {worst if worst is not None else 'n/a'} dBm")
+                     f"worst {worst if worst is not None else 'n/a'} dBm"
+                     + "".join(f"; {requirement_text(key, z)}: {pct(z[sk])}"
+                               for key, sk in SHARE_KEYS.items() if sk in z))
     for name, why in (m.get("boundary_band_conflicts") or {}).items():
         lines.append(f"  zone {name}: {why}")
     if m.get("cell_area_m2"):

@@ -24,11 +24,11 @@ from .materials import MATERIALS, P2040_PROPERTIES, material_table
 from .radio.pathloss import MODELS, PARAM_RANGES, check_model_params
 from .radio.propagation import PROPAGATION_DEFAULTS
 from .regulatory import DOMAINS
+from .requirements import DEFAULT_PROFILE, Profile, Requirements
 from .requirements import DEFAULTS as REQUIREMENT_DEFAULTS
-from .requirements import RANGES as REQUIREMENT_RANGES
-from .requirements import Requirements
+from .requirements import parse_profiles, profile_of, resolve
 from .routes import Route, routes_from_list, routes_to_list
-from .rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
+from .rules import DEFAULT_MIN_RSSI_DBM
 from .validation import (Ctx, check_keys, check_list, check_mapping, check_name, check_number)
 
 OUTLINE_TOLERANCE_M = 0.05     # walls and zones may stick out of the outline by this much
@@ -37,7 +37,7 @@ TERMINAL_TYPES = ("handheld", "thinklet")
 
 SITE_KEYS = {"name", "regulatory_domain", "enable_w58", "outline", "propagation", "materials",
              "walls", "obstacles", "zones", "infrastructure", "no_mount", "terminal_profiles",
-             "description", "building", "routes"}
+             "description", "building", "routes", "requirement_profiles"}
 
 
 @dataclass
@@ -60,9 +60,11 @@ class Obstacle:
 
 @dataclass
 class Zone:
-    """A zone where coverage is required: its polygon [m], terminals by type and its
-    requirements (:class:`wifiplan.requirements.Requirements`; ``min_rssi_dbm`` [dBm] is
-    its primary coverage level)."""
+    """A zone where coverage is required: its polygon [m], terminals by type, the
+    requirement profile it names (``profile``, :mod:`wifiplan.requirements`) and its
+    requirements, the profile's values with the zone's own over them
+    (:class:`wifiplan.requirements.Requirements`; ``min_rssi_dbm`` [dBm] is its primary
+    coverage level)."""
     name: str
     polygon: np.ndarray
     min_rssi_dbm: float = DEFAULT_MIN_RSSI_DBM
@@ -71,6 +73,12 @@ class Zone:
     co_channel_separation_db: float = REQUIREMENT_DEFAULTS["co_channel_separation_db"]
     boundary_band: bool = REQUIREMENT_DEFAULTS["boundary_band"]
     airtime_budget: float = REQUIREMENT_DEFAULTS["airtime_budget"]
+    secondary_rssi_dbm: float | None = REQUIREMENT_DEFAULTS["secondary_rssi_dbm"]
+    min_snr_db: float = REQUIREMENT_DEFAULTS["min_snr_db"]
+    min_data_rate_mbps: float | None = REQUIREMENT_DEFAULTS["min_data_rate_mbps"]
+    channel_overlap_max_aps: int | None = REQUIREMENT_DEFAULTS["channel_overlap_max_aps"]
+    channel_overlap_dbm: float = REQUIREMENT_DEFAULTS["channel_overlap_dbm"]
+    profile: str = DEFAULT_PROFILE
 
     @property
     def terminal_count(self) -> int:
@@ -113,6 +121,7 @@ class Site:
     switches: list[Switch] = field(default_factory=list)
     no_mount: list[Area] = field(default_factory=list)
     terminal_profiles: dict[str, dict] = field(default_factory=dict)
+    requirement_profiles: dict[str, Profile] = field(default_factory=dict)   # the site's own
     routes: list[Route] = field(default_factory=list)     # walks (wifiplan.routes)
     extra: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
@@ -186,11 +195,7 @@ class Site:
         d["walls"] = walls
         d["obstacles"] = [{"name": o.name, "polygon": pts(o.polygon), "material": o.material,
                            "height_m": _num(o.height_m)} for o in self.obstacles]
-        d["zones"] = [{"name": z.name, "polygon": pts(z.polygon),
-                       "min_rssi_dbm": _num(z.min_rssi_dbm), "terminals": dict(z.terminals),
-                       **{k: (v if isinstance(v, bool) else _num(v)) for k, v in
-                          z.requirements.overrides().items() if k != "min_rssi_dbm"}}
-                      for z in self.zones]
+        d["zones"] = [self._zone_dict(z, pts) for z in self.zones]
         infra: dict[str, Any] = {}
         if self.server is not None:
             infra["server"] = {"name": self.server["name"],
@@ -205,10 +210,44 @@ class Site:
             d["no_mount"] = [{"name": a.name, "polygon": pts(a.polygon)} for a in self.no_mount]
         if self.terminal_profiles:
             d["terminal_profiles"] = self.terminal_profiles
+        if self.requirement_profiles:
+            d["requirement_profiles"] = {
+                p.name: {**({"based_on": p.based_on} if p.based_on != DEFAULT_PROFILE else {}),
+                         **({"description": p.description} if p.description else {}),
+                         **_requirement_values(p.requirements.overrides(
+                             profile_of(p.based_on or DEFAULT_PROFILE).requirements))}
+                for p in self.requirement_profiles.values()}
         if self.routes:
             d["routes"] = routes_to_list(self.routes)
         d.update(self.extra)
         return d
+
+
+    def zone_profile(self, z: Zone) -> Profile:
+        """The requirement profile zone ``z`` names (a built-in one or the site's own)."""
+        return profile_of(z.profile, self.requirement_profiles)
+
+    def zone_overrides(self, z: Zone) -> dict:
+        """The requirement values zone ``z`` sets over its profile's."""
+        return z.requirements.overrides(self.zone_profile(z).requirements)
+
+    def _zone_dict(self, z: Zone, pts) -> dict:
+        """A zone as the site file writes it: its profile (unless ``seed``), and the values
+        that differ from the profile's (a ``seed`` zone always writes ``min_rssi_dbm``)."""
+        own = _requirement_values(self.zone_overrides(z))
+        out = {"name": z.name, "polygon": pts(z.polygon)}
+        if z.profile != DEFAULT_PROFILE:
+            out["profile"] = z.profile
+        if z.profile == DEFAULT_PROFILE or "min_rssi_dbm" in own:
+            out["min_rssi_dbm"] = _num(z.min_rssi_dbm)
+        out["terminals"] = dict(z.terminals)
+        out.update({k: v for k, v in own.items() if k != "min_rssi_dbm"})
+        return out
+
+
+def _requirement_values(values: dict) -> dict:
+    """Requirement values as plain YAML values (booleans and None kept, numbers tidied)."""
+    return {k: (v if v is None or isinstance(v, bool) else _num(v)) for k, v in values.items()}
 
 
 def _num(v):
@@ -387,13 +426,14 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
         names.add(nm)
         obstacles.append(Obstacle(nm, poly, mat, h))
 
-    # zones
+    # zones, with the site's own requirement profiles
+    req_profiles = parse_profiles(ctx, d.get("requirement_profiles"))
     zones = []
     znames = set()
     for i, z in enumerate(check_list(ctx, ("zones",), d.get("zones"), "zones")):
         path = ("zones", i)
         z = check_mapping(ctx, path, z, "a zone")
-        check_keys(ctx, path, z, {"name", "polygon", "terminals", "description"}
+        check_keys(ctx, path, z, {"name", "polygon", "terminals", "description", "profile"}
                    | set(REQUIREMENT_DEFAULTS), {"polygon"})
         nm = check_name(ctx, path + ("name",), z.get("name", f"zone-{i + 1}"))
         if nm in znames:
@@ -402,10 +442,7 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
         poly = _polygon(ctx, path + ("polygon",), z["polygon"])
         if not tol_poly.covers(Polygon(poly)):
             ctx.fail(path, "zone lies outside the outline")
-        rssi = check_number(ctx, path + ("min_rssi_dbm",),
-                            z.get("min_rssi_dbm", DEFAULT_MIN_RSSI_DBM),
-                            lo=MIN_RSSI_RANGE_DBM[0], hi=MIN_RSSI_RANGE_DBM[1],
-                            what="a minimum RSSI in dBm")
+        prof, reqs = resolve(ctx, path, z, req_profiles)
         terms = {}
         t_in = check_mapping(ctx, path + ("terminals",), z.get("terminals") or {},
                              "terminals by type")
@@ -415,17 +452,7 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
             if not float(n).is_integer():
                 ctx.fail(tpath, f"expected a whole number of terminals, got {tv!r}")
             terms[str(tk)] = int(n)
-        wants = {}
-        for k, (lo, hi) in REQUIREMENT_RANGES.items():
-            if k in z:
-                wants[k] = float(check_number(ctx, path + (k,), z[k], lo=lo, hi=hi,
-                                              what=f"a number from {lo:g} to {hi:g}"))
-        if "boundary_band" in z:
-            if not isinstance(z["boundary_band"], bool):
-                ctx.fail(path + ("boundary_band",),
-                         f"expected true or false, got {z['boundary_band']!r}")
-            wants["boundary_band"] = z["boundary_band"]
-        zones.append(Zone(nm, poly, rssi, terms, **wants))
+        zones.append(Zone(nm, poly, terminals=terms, profile=prof, **reqs.to_dict()))
 
     # infrastructure
     server = None
@@ -481,7 +508,7 @@ def site_from_dict(d: Any, source: str = "<site>", lines: dict | None = None) ->
                 propagation=prop, building=building, materials=site_mats, walls=walls,
                 obstacles=obstacles,
                 zones=zones, server=server, switches=switches, no_mount=no_mount,
-                terminal_profiles=profiles, routes=routes,
+                terminal_profiles=profiles, requirement_profiles=req_profiles, routes=routes,
                 extra={k: v for k, v in extra.items()} | (
                     {"description": d["description"]} if "description" in d else {}),
                 source=source)
@@ -527,13 +554,21 @@ def save_site(site: Site, path: str | Path) -> Path:
 
 def with_zone_requirements(site: Site, changes: dict[str, dict]) -> Site:
     """A copy of ``site`` whose zones take the requirement values of ``changes`` (zone name
-    -> {key: value}, keys of :data:`wifiplan.requirements.DEFAULTS`), checked like the site
-    file; raise :class:`InputError` naming the zone's key."""
+    -> {key: value}, keys of :data:`wifiplan.requirements.DEFAULTS` or ``profile``), checked
+    like the site file; raise :class:`InputError` naming the zone's key. A new ``profile``
+    gives the zone that profile's values (its old overrides go), then the other values of
+    the change apply over it; a NaN stands for None (no requirement)."""
     d = site.to_dict()
     for z in d["zones"]:
-        for k, v in (changes.get(z["name"]) or {}).items():
+        change = dict(changes.get(z["name"]) or {})
+        if "profile" in change:
+            for k in REQUIREMENT_DEFAULTS:
+                z.pop(k, None)
+            z["profile"] = change.pop("profile")
+        for k, v in change.items():
             if k not in REQUIREMENT_DEFAULTS:
                 raise InputError(f"unknown requirement {k!r}", source=site.source,
                                  key=f"zones.{z['name']}")
-            z[k] = v.item() if hasattr(v, "item") else v
+            v = v.item() if hasattr(v, "item") else v
+            z[k] = None if isinstance(v, float) and v != v else v
     return site_from_dict(d, source=site.source)

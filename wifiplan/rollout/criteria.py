@@ -10,9 +10,13 @@ import pandas as pd
 
 from ..site import Site
 from ..backhaul import AP_POE_W, assign_backhaul, backhaul_summary, switch_suggestions
+from ..capacity import MCS_RATE_MBPS
+from ..evaluation import SHARE_KEYS
 from ..plan import Plan
 from ..radio.antenna import mounted, peak_gain_dbi
 from ..radio.radiomap import RadioMap
+from ..requirements import LABELS, site_asks
+from ..survey.findings import REQUIREMENT_KINDS
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
@@ -141,6 +145,7 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
                          + (f"{sinr_req[0]:g} dB" if len(sinr_req) == 1 else
                             "their zone's minimum SINR"), metrics["sinr_ok_share"], "%",
                          _ge(metrics["sinr_ok_share"], COVERAGE_TARGET), "plan"))
+    out += requirement_criteria(site, P, metrics)
     if n >= 2:
         out.append(_boundary_criterion(P, metrics))
         p5 = metrics["co_channel_separation_p5_db"]
@@ -216,6 +221,59 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
     return out
 
 
+#: The requirements only some zones ask: the id and name of their criterion.
+ASKED_CRITERIA = {"secondary_rssi_dbm": ("secondary", "Secondary signal for roaming"),
+                  "min_snr_db": ("noise", "Signal-to-noise ratio"),
+                  "min_data_rate_mbps": ("rate", "Minimum data rate"),
+                  "channel_overlap_max_aps": ("overlap", "Channel overlap")}
+
+
+def _asked_value_text(key: str, r) -> str:
+    """One zone's value of an asked requirement (``r`` its Requirements)."""
+    if key == "channel_overlap_max_aps":
+        n = r.channel_overlap_max_aps
+        return f"at most {n} AP{'s' if n != 1 else ''} per channel above " \
+               f"{r.channel_overlap_dbm:g} dBm"
+    if key == "min_snr_db":
+        return f">= {r.min_snr_db:g} dB over the noise floor"
+    label, unit = LABELS[key]
+    return f">= {getattr(r, key):g} {unit}"
+
+
+def requirement_criteria(site: Site, P: str, metrics: dict) -> list[Criterion]:
+    """A criterion per requirement that some zone of the site asks beyond the seed's
+    (:data:`wifiplan.evaluation.SHARE_KEYS`, :meth:`wifiplan.requirements.Requirements.asks`):
+    the share of the target points of the zones that ask it meeting their zone's value,
+    judged against :data:`COVERAGE_TARGET`; not measured when the target has no such point.
+    A data rate above the MCS table's top rate is impossible."""
+    out = []
+    for key, (cid, name) in ASKED_CRITERIA.items():
+        if not site_asks(site, key):
+            continue
+        zones = [z for z in site.zones if z.requirements.asks(key)]
+        texts = sorted({_asked_value_text(key, z.requirements) for z in zones})
+        who = (", ".join(f"zone {z.name}" for z in zones) if len(zones) <= 3 else
+               f"the {len(zones)} zones that ask it")
+        req = (f">= {COVERAGE_TARGET:.0%} of the target points of {who} with "
+               + (LABELS[key][0] + " " + texts[0] if len(texts) == 1 else
+                  f"their zone's {LABELS[key][0]}"))
+        v = metrics.get(SHARE_KEYS[key])
+        per_zone = [f"{z['zone']} {100 * z[SHARE_KEYS[key]]:.1f} %"
+                    for z in metrics.get("zones", [])
+                    if z.get("in_target") and z.get(SHARE_KEYS[key]) is not None]
+        c = Criterion(f"{P}-{cid}", name, req, v, "%", _ge(v, COVERAGE_TARGET), "plan",
+                      ("per zone: " + ", ".join(per_zone)) if len(per_zone) > 1 else
+                      ("" if v is not None else "no target point lies in a zone that asks it"))
+        top = float(MCS_RATE_MBPS.max())
+        if key == "min_data_rate_mbps" and any(z.min_data_rate_mbps > top for z in zones):
+            c.impossible = c.passed is False
+            c.detail = "; ".join(x for x in (c.detail, f"the MCS table's top rate is {top:g} "
+                                             "Mb/s (20 MHz, one spatial stream)") if x)
+            c.action = "lower the zone's min_data_rate_mbps to a rate of the MCS table"
+        out.append(c)
+    return out
+
+
 def _boundary_criterion(P: str, metrics: dict) -> Criterion:
     """The cell boundaries in the seed's band, over the zones judged against it; impossible
     when every boundary point lies in a zone whose own minimum RSSI leaves no room for it."""
@@ -284,6 +342,14 @@ ACTIONS = {
                  "the same-channel APs",
     "roam": "add a cell or raise power where the best server is below the roaming threshold",
     "airtime": "add a cell near the busiest one (wifiplan plan --respect-capacity)",
+    "secondary": "add cells or raise the neighbouring APs' power so that a second AP is "
+                 "heard at the zone's secondary level (the planner plans for the primary "
+                 "level only)",
+    "noise": "add a cell or raise power where the best server is weakest",
+    "rate": "separate same-channel APs or add a cell where the SINR map is lowest (the rate "
+            "follows the SINR)",
+    "overlap": "re-assign channels or lower the power of the same-channel APs heard above "
+               "the zone's overlap level",
 }
 
 
@@ -316,6 +382,12 @@ SURVEY_ACTIONS = {
     "pingpong": "raise the roaming hysteresis or lower the overlapping APs' power",
     "below": "add a cell or raise power where terminals sit below the roaming threshold",
     "sticky": "enable 802.11k/v or a minimum-RSSI kick on the APs",
+    "secondary_signal": "add a cell or raise a neighbouring AP's power where no second AP "
+                        "reaches the zone's secondary level",
+    "low_snr": "add a cell or raise power where the measured SNR is short",
+    "low_data_rate": "separate same-channel APs or add a cell where the measured rate is low",
+    "channel_overlap": "re-assign channels or lower the power of the APs heard on one "
+                       "channel above the zone's overlap level",
 }
 
 
@@ -366,14 +438,17 @@ def survey_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, target: np
         counts[f.get("kind", "?")] = counts.get(f.get("kind", "?"), 0) + 1
         if f.get("severity") == "error":
             errors[f.get("kind", "?")] = errors.get(f.get("kind", "?"), 0) + 1
-    for kind in SURVEY_ERROR_KINDS:
+    # the kinds every survey is judged on, and those of the requirements some zone asks
+    kinds = SURVEY_ERROR_KINDS + tuple(REQUIREMENT_KINDS[k] for k in REQUIREMENT_KINDS
+                                       if site_asks(site, k))
+    for kind in kinds:
         # what the plan must fix fails the phase; the same kind as a warning (a neighbour's
         # AP on a DFS channel, a hole outside every zone) is reported, not failed
         n_err, n_warn = errors.get(kind, 0), counts.get(kind, 0) - errors.get(kind, 0)
         out.append(Criterion(f"{P}-survey-{kind}", f"Survey findings: {kind.replace('_', ' ')}",
                              "none with severity error", n_err, "findings", n_err == 0,
                              "survey", f"{n_warn} warning(s) for the record" if n_warn else ""))
-    for kind in sorted(set(counts) - set(SURVEY_ERROR_KINDS)):
+    for kind in sorted(set(counts) - set(kinds)):
         sev = {f.get("severity") for f in survey["findings"] if f.get("kind") == kind}
         out.append(Criterion(f"{P}-survey-{kind}", f"Survey findings: {kind.replace('_', ' ')}",
                              "none with severity error", counts[kind], "findings",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..site import Site
-from ..evaluation import figures_at, required_points
+from ..evaluation import SHARE_KEYS, figures_at, required_points
 from ..radio.radiomap import RadioMap
 from ..rules import DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
@@ -58,6 +58,8 @@ def plan_metrics(site: Site, rm: RadioMap, target: np.ndarray,
             "boundary_band_share", "secondary_coverage", "co_channel_separation_min_db",
             "co_channel_separation_p5_db", "co_channel_margin_p5_db", "best_rssi_p5_dbm",
             "best_rssi_median_dbm", "band_by_power")},
+        # the requirements only some zones ask (SHARE_KEYS), where the target has their points
+        **{SHARE_KEYS[k]: f.share(k) for k in f.checks},
         "cell_area_m2": {a.id: float(v) for a, v in
                          zip(rm.aps, rm.cell_area_m2(ROAM_THRESHOLD_DBM))},
     }
@@ -69,6 +71,7 @@ def plan_metrics(site: Site, rm: RadioMap, target: np.ndarray,
                       "terminals": int(z.terminal_count), "min_rssi_dbm": float(z.min_rssi_dbm),
                       "min_sinr_db": float(z.min_sinr_db),
                       "coverage": fz.primary_coverage, "rssi_p5_dbm": fz.best_rssi_p5_dbm,
-                      "in_target": bool((zsel & target).any())})
+                      "in_target": bool((zsel & target).any()),
+                      **{SHARE_KEYS[k]: fz.share(k) for k in fz.checks}})
     m["zones"] = zones
     return m

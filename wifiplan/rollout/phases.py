@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..plan import AP, Plan
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..rules import ROAM_THRESHOLD_DBM
-from ..site import Site, Zone
+from ..site import Site
 from .metrics import required_mask
 
 
@@ -317,9 +317,10 @@ def trial_site(site: Site, pilot, aps, trial_radius_m: float = TRIAL_RADIUS_M):
     for i, g in enumerate(polys):
         share = g.area / max(zp.area, 1e-9)
         terms = {t: int(math.ceil(n * share - 1e-9)) for t, n in pilot.terminals.items() if n}
-        zones.append(Zone(name=f"{pilot.name} (trial{'' if len(polys) == 1 else ' ' + str(i + 1)})",
-                          polygon=np.asarray(g.exterior.coords)[:-1, :2],
-                          min_rssi_dbm=pilot.min_rssi_dbm, terminals=terms))
+        # the trial zone asks what the pilot zone asks (its profile and its own values)
+        zones.append(replace(pilot, name=f"{pilot.name} (trial"
+                             f"{'' if len(polys) == 1 else ' ' + str(i + 1)})",
+                             polygon=np.asarray(g.exterior.coords)[:-1, :2], terminals=terms))
     return replace(site, zones=zones)
 
 

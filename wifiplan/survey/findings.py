@@ -15,11 +15,22 @@ error (violates a seed rule, the law of the site's domain, or the plan; fix befo
   ``width_mhz`` column).
 - ``ap_not_heard``: a plan AP heard nowhere although predicted above -67 dBm at some
   survey point (off, unplugged, or not where the plan says).
+- the requirements a zone's profile asks beyond the seed's (:mod:`wifiplan.requirements`,
+  :data:`REQUIREMENT_KINDS`), at the survey points of the zones that ask them, grouped like
+  the holes: ``secondary_signal`` (the second-strongest plan AP below the zone's
+  ``secondary_rssi_dbm``), ``low_snr`` (the best plan AP below ``min_snr_db`` over the
+  -95 dBm noise floor, where that is stricter than the zone's primary level),
+  ``low_data_rate`` (the PHY rate at the measured SINR, the serving plan AP over every other
+  radio heard on its channel and the noise floor, below ``min_data_rate_mbps``; the MCS
+  table of :mod:`wifiplan.capacity`) and ``channel_overlap`` (more than
+  ``channel_overlap_max_aps`` radios, ours or foreign, heard on one channel at or above
+  ``channel_overlap_dbm``).
 
 warning (degrades the network or needs a look):
 
 - ``co_channel``: a second AP (ours or foreign) on the serving AP's channel within 19 dB of it
-  (DESIGN.md section 6), grouped per pair of APs.
+  (DESIGN.md section 6; a zone's own ``co_channel_separation_db`` at its points), grouped per
+  pair of APs.
 - ``foreign_ap``: a BSSID that matches no plan AP on one of the plan's channels, heard at
   -82 dBm or stronger (the 20 MHz preamble-detection level of IEEE 802.11-2020 17.3.10.6,
   so it takes airtime from our cells); weaker ones are ``info``.
@@ -40,8 +51,11 @@ import numpy as np
 import pandas as pd
 
 from ..site import Site
+from ..capacity import phy_rate_at_sinr_mbps
 from ..regulatory import is_dfs
-from ..rules import CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
+from ..requirements import LABELS, asked, per_point
+from ..rules import (DEFAULT_MIN_RSSI_DBM, NOISE_FLOOR_DBM,
+                     ROAM_THRESHOLD_DBM)
 from .matching import mac_to_int, match_survey, most_common, row_keys
 
 FOREIGN_CCA_DBM = -82.0               # IEEE 802.11-2020 17.3.10.6, 20 MHz preamble detection
@@ -49,6 +63,11 @@ AP_BIAS_DB = 6.0
 AP_BIAS_MIN_POINTS = 5
 BIAS_MIN_PREDICTED_DBM = -85.0        # residuals only where the AP should be well heard
 HOLE_CLUSTER_M = 3.0
+
+#: The finding kind of each requirement judged only where a zone asks it.
+REQUIREMENT_KINDS = {"secondary_rssi_dbm": "secondary_signal", "min_snr_db": "low_snr",
+                     "min_data_rate_mbps": "low_data_rate",
+                     "channel_overlap_max_aps": "channel_overlap"}
 
 SEVERITIES = {
     "error": "violates a seed rule, the site's regulatory domain or the plan: fix before use",
@@ -236,8 +255,11 @@ def check_survey(site: Site, plan, frame: pd.DataFrame, meta=None, *, model=None
             columns={"_radio": "_srv", "rssi_dbm": "_srv_rssi"})
         others = f[five][["_pt", "_radio", "channel", "rssi_dbm", "x_m", "y_m", "bssid"]]
         j = others.merge(s, on=["_pt", "channel"])
+        # each point's zone's separation (the design default outside every zone)
+        sep_need = np.asarray(per_point(site, zi, "co_channel_separation_db"), float)
+        j["_need"] = sep_need[j["_pt"].to_numpy(int)]
         j = j[(j["_radio"] != j["_srv"]) &
-              (j["_srv_rssi"] - j["rssi_dbm"] < CO_CHANNEL_MIN_SEPARATION_DB)]
+              (j["_srv_rssi"] - j["rssi_dbm"] < j["_need"])]
         j = j.sort_values("rssi_dbm", ascending=False).drop_duplicates(["_pt", "_radio"])
         j["_sep"] = j["_srv_rssi"] - j["rssi_dbm"]
         for (srv, oth), g in j.groupby(["_srv", "_radio"], sort=True):
@@ -248,12 +270,44 @@ def check_survey(site: Site, plan, frame: pd.DataFrame, meta=None, *, model=None
                    f"{-w['_sep']:.1f} dB stronger than")
             add("co_channel", "warning", w["x_m"], w["y_m"],
                 f"{other_txt} on channel {int(w['channel'])} {rel} the serving {srv} at "
-                f"{g['_pt'].nunique()} point(s) (need >= {CO_CHANNEL_MIN_SEPARATION_DB:g} dB "
+                f"{g['_pt'].nunique()} point(s) (need >= {w['_need']:g} dB "
                 f"below)", ap_id=srv,
                 bssid=None if not str(oth).startswith("foreign:") else str(w["bssid"]),
                 other=str(oth) if not str(oth).startswith("foreign:") else None,
                 channel=int(w["channel"]), separation_db=_r(w["_sep"]),
                 n_points=int(g["_pt"].nunique()))
+
+    # ---- the requirements a zone asks beyond the seed's ----------------------------------
+    asked_summary = {}
+    if len(pts):
+        checks = _requirement_checks(site, f, ours & five, five, zi, best, len(pts))
+        for key, (ask, value, need, ok) in checks.items():
+            kind = REQUIREMENT_KINDS[key]
+            asked_summary[kind] = {"points_asked": int(ask.sum()),
+                                   "points_ok": int((ok & ask).sum())}
+            bad = np.flatnonzero(ask & ~ok)
+            if not len(bad):
+                continue
+            lab = _clusters(pts[bad], HOLE_CLUSTER_M)
+            label, unit = LABELS[key]
+            for c in np.unique(lab):
+                members = bad[lab == c]
+                worst = members[np.argmin(value[members] - need[members])] \
+                    if key != "channel_overlap_max_aps" else \
+                    members[np.argmax(value[members] - need[members])]
+                zones = sorted({site.zones[z].name for z in zi[members] if z >= 0})
+                v, nd = value[worst], need[worst]
+                if key == "channel_overlap_max_aps":
+                    lvl = float(per_point(site, zi[[worst]], "channel_overlap_dbm")[0])
+                    what = (f"{int(v)} radios heard on one channel above {lvl:g} dBm, "
+                            f"at most {int(nd)} allowed")
+                else:
+                    what = ((f"{v:.1f} {unit}" if np.isfinite(v) else "none heard")
+                            + f", required {nd:g} {unit}")
+                add(kind, "error", pts[worst, 0], pts[worst, 1],
+                    f"{len(members)} survey point(s) short of the zone's {label}; worst: "
+                    f"{what} (zone {', '.join(zones)})", n_points=int(len(members)),
+                    value=_r(v), required=_r(nd), unit=unit or None, zones=zones)
 
     # ---- per plan AP: bias against the prediction, not heard -------------------------
     ap_stats = []
@@ -319,12 +373,77 @@ def check_survey(site: Site, plan, frame: pd.DataFrame, meta=None, *, model=None
             "fraction_ok": _r((~hole).mean() if len(pts) else 0.0, 4),
             "median_best_rssi_dbm": _r(np.median(finite)) if len(finite) else None,
             "p05_best_rssi_dbm": _r(np.percentile(finite, 5)) if len(finite) else None},
+        **({"requirements": asked_summary} if asked_summary else {}),
         "ap_residuals": ap_stats,
         "counts": counts, "by_kind": by_kind, "severities": SEVERITIES,
         "rejected_rows": len(rejected),
     }
     return {"summary": summary, "findings": findings, "rejected_rows": rejected,
             "matches": _matches_records(matches)}
+
+
+def _requirement_checks(site: Site, f: pd.DataFrame, ours5: np.ndarray, five: np.ndarray,
+                        zi: np.ndarray, best: np.ndarray, n: int) -> dict:
+    """The measured figure of each requirement a zone asks (:data:`REQUIREMENT_KINDS`) at the
+    ``n`` survey points (zone index ``zi``, best plan AP ``best`` [dBm]): key -> (asked,
+    value, required, met), arrays over the points."""
+    out = {}
+    for key in REQUIREMENT_KINDS:
+        ask = asked(site, zi, key)
+        if not ask.any():
+            continue
+        need = np.asarray(per_point(site, zi, key), float)
+        if key == "secondary_rssi_dbm":
+            per_ap = f[ours5].groupby(["_pt", "ap_id"])["rssi_dbm"].max().reset_index()
+            per_ap = per_ap.sort_values(["_pt", "rssi_dbm"], ascending=[True, False])
+            second = per_ap[(per_ap.groupby("_pt").cumcount() == 1).to_numpy()]
+            value = np.full(n, -np.inf)
+            value[second["_pt"].to_numpy(int)] = second["rssi_dbm"].to_numpy(float)
+            ok = value >= need - 1e-6
+        elif key == "min_snr_db":
+            value = best - NOISE_FLOOR_DBM
+            ok = value >= need - 1e-6
+        elif key == "min_data_rate_mbps":
+            value = _measured_rate_mbps(f, ours5, five, n)
+            ok = value >= need - 1e-9
+        else:
+            level = np.asarray(per_point(site, zi, "channel_overlap_dbm"), float)
+            g = f[five][["_pt", "_radio", "channel", "rssi_dbm"]]
+            g = g[g["rssi_dbm"].to_numpy(float) >= level[g["_pt"].to_numpy(int)] - 1e-6]
+            counts = g.groupby(["_pt", "channel"])["_radio"].nunique()
+            value = np.zeros(n)
+            if len(counts):
+                mx = counts.groupby(level=0).max()
+                value[mx.index.to_numpy(int)] = mx.to_numpy(float)
+            ok = value <= need
+        out[key] = (ask, value, need, np.asarray(ok, bool))
+    return out
+
+
+def _measured_rate_mbps(f: pd.DataFrame, ours5: np.ndarray, five: np.ndarray,
+                        n: int) -> np.ndarray:
+    """PHY rate [Mb/s] at the measured SINR of each of ``n`` survey points: the strongest
+    plan AP over the power sum of every other radio heard on its channel (its strongest
+    BSSID each) and the noise floor (:func:`wifiplan.capacity.phy_rate_at_sinr_mbps`); 0
+    where no plan AP is heard."""
+    srv = f[ours5].sort_values("rssi_dbm", ascending=False).drop_duplicates("_pt")
+    rate = np.zeros(n)
+    if not len(srv):
+        return rate
+    s = srv[["_pt", "_radio", "channel", "rssi_dbm"]].rename(
+        columns={"_radio": "_srv", "rssi_dbm": "_srv_rssi"})
+    o = f[five][["_pt", "_radio", "channel", "rssi_dbm"]]
+    o = o.groupby(["_pt", "_radio", "channel"], as_index=False)["rssi_dbm"].max()
+    j = o.merge(s, on=["_pt", "channel"])
+    j = j[j["_radio"] != j["_srv"]]
+    interf_mw = (10.0 ** (j["rssi_dbm"].to_numpy(float) / 10.0))
+    i_mw = np.zeros(n)
+    np.add.at(i_mw, j["_pt"].to_numpy(int), interf_mw)
+    pt = s["_pt"].to_numpy(int)
+    sinr = s["_srv_rssi"].to_numpy(float) - 10.0 * np.log10(
+        i_mw[pt] + 10.0 ** (NOISE_FLOOR_DBM / 10.0))
+    rate[pt] = phy_rate_at_sinr_mbps(sinr)
+    return rate
 
 
 def _meta_summary(meta) -> dict | None:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from wifiplan import planning
 from wifiplan.errors import InputError
-from wifiplan.evaluation import plan_violations
+from wifiplan.evaluation import plan_violations, unmet_requirements
 from wifiplan.plan import AP_HEIGHT_RANGE_M, TX_POWER_RANGE_DBM, parse_plan, plan_to_yaml
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
@@ -156,6 +156,8 @@ def show_metrics(ev: dict | None) -> None:
                      "target >= 19 dB.")
     for zone, why in (ev.get("boundary_band_conflicts") or {}).items():
         st.caption(f"Zone {zone}: {why} (its boundaries are not judged).")
+    for zone, missed in unmet_requirements(ev).items():
+        st.caption(f"Zone {zone} misses: {'; '.join(missed)}.")
     uncovered = ev.get("uncovered_zones") or []
     if uncovered:
         names = [u if isinstance(u, str) else u.get("name", str(u)) for u in uncovered]

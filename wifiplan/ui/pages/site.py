@@ -11,6 +11,7 @@ from wifiplan.errors import InputError
 from wifiplan.radio.hall import Building, room_table
 from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
+from wifiplan.requirements import LABELS, profile_names, profile_of
 from wifiplan.site import (load_site, parse_site, sample_plan_path, sample_sites, site_from_dict,
                            site_to_yaml, with_zone_requirements)
 from wifiplan.ui import figures, state
@@ -230,32 +231,64 @@ def building_caption(site, model) -> str:
 #: The requirement columns of the zone table, with the library's keys.
 REQUIREMENT_COLUMNS = {"min RSSI [dBm]": "min_rssi_dbm", "min SINR [dB]": "min_sinr_db",
                        "co-channel separation [dB]": "co_channel_separation_db",
-                       "boundary band": "boundary_band", "airtime budget": "airtime_budget"}
+                       "boundary band": "boundary_band", "airtime budget": "airtime_budget",
+                       "secondary [dBm]": "secondary_rssi_dbm", "min SNR [dB]": "min_snr_db",
+                       "min data rate [Mb/s]": "min_data_rate_mbps",
+                       "max APs per channel": "channel_overlap_max_aps",
+                       "overlap level [dBm]": "channel_overlap_dbm"}
+
+
+def _same(a, b) -> bool:
+    """Two cells of the zone table hold the same value (empty cells: None or NaN)."""
+    empty = [v is None or (isinstance(v, float) and v != v) for v in (a, b)]
+    return all(empty) if any(empty) else a == b
+
+
+def _overrides_text(site, z) -> str:
+    own = site.zone_overrides(z)
+    return ", ".join(f"{LABELS[k][0]} {'none' if v is None else f'{v:g}'}"
+                     for k, v in own.items()) or "none"
 
 
 def edit_zone_requirements(site) -> None:
-    """The zones with their requirements, editable per zone; the library checks the values
-    (:func:`wifiplan.site.with_zone_requirements`) and says why it refuses one."""
+    """The zones with their requirement profile and values, editable per zone: a new profile
+    gives the zone its values, an edited value overrides the profile's; the library checks
+    them (:func:`wifiplan.site.with_zone_requirements`) and says why it refuses one."""
+    names = profile_names(site.requirement_profiles)
     rows = []
     for z in site.zones:
         r = z.requirements
         why = r.boundary_band_conflict()
         rows.append({"zone": z.name, "area [m²]": round(Polygon(z.polygon).area, 1),
+                     "profile": z.profile,
                      **{col: getattr(r, key) for col, key in REQUIREMENT_COLUMNS.items()},
+                     "own values": _overrides_text(site, z),
                      "terminals": ", ".join(f"{k} {v}" for k, v in z.terminals.items())
                      or "none", "note": why or ""})
     df = pd.DataFrame(rows)
-    st.caption("Zone requirements: the planner, the plan's metrics and the phase reports "
-               "judge each zone by its own values, the survey check by its minimum RSSI "
-               "(edit them here; the defaults are the seed's).")
+    st.caption("Zone requirements: each zone names a requirement profile (" + "; ".join(
+        f"{n}: {profile_of(n, site.requirement_profiles).description}" for n in names)
+        + ") and may override its values. The planner, the plan's metrics, "
+        "the phase reports and the survey check judge each zone by them; an empty secondary, "
+        "data rate or channel overlap asks nothing.")
     edited = st.data_editor(
         df, hide_index=True, width="stretch", key=f"zone_requirements_{state.site_key()}",
-        disabled=["zone", "area [m²]", "terminals", "note"],
-        column_config={"boundary band": st.column_config.CheckboxColumn(
-            help="judge this zone's cell boundaries against the seed's -70..-65 dBm band")})
+        disabled=["zone", "area [m²]", "own values", "terminals", "note"],
+        column_config={
+            "profile": st.column_config.SelectboxColumn(
+                options=names, required=True,
+                help="a new profile gives the zone the profile's values"),
+            "boundary band": st.column_config.CheckboxColumn(
+                help="judge this zone's cell boundaries against the seed's -70..-65 dBm band"),
+            "max APs per channel": st.column_config.NumberColumn(
+                min_value=1, step=1, help="channel overlap: at most this many APs on one "
+                "channel heard above the overlap level (empty: no requirement)")})
     changes = {}
     for (_, a), (_, b) in zip(df.iterrows(), edited.iterrows()):
-        diff = {key: b[col] for col, key in REQUIREMENT_COLUMNS.items() if b[col] != a[col]}
+        diff = {key: b[col] for col, key in REQUIREMENT_COLUMNS.items()
+                if not _same(a[col], b[col])}
+        if b["profile"] != a["profile"]:
+            diff["profile"] = b["profile"]
         if diff:
             changes[a["zone"]] = diff
     if changes:
