@@ -447,3 +447,23 @@ def test_centroidal_starts_centre_the_cells_and_band_figures_count_by_hand():
     share, cov = band_figures(gain, np.array([-67.0, -67.0, -np.inf]), np.zeros(2),
                               np.ones(3, bool))
     assert share == pytest.approx(0.5) and cov == pytest.approx(1.0)
+
+
+def test_a_zone_asking_a_secondary_signal_gets_a_second_ap_everywhere():
+    # a 60 m x 30 m hall (the hall model): the seed profile asks no second AP, a voice zone
+    # asks one at -67 dBm on every point (its profile); the planner meets it on >= 97 % of
+    # the points, where the reports ask 95 %
+    zones = """
+  - name: floor
+    polygon: [[0, 0], [60, 0], [60, 30], [0, 30]]
+    terminals: {handheld: 2}"""
+    text = site_text(w=60, h=30, zones=zones).replace(
+        "propagation: {model: 3gpp-inf-sl, ap_height_m: 4.0}", "propagation: {ap_height_m: 4.0}")
+    seed = plan_site(parse_site(text, source="s.yaml"), resolution_m=2.0)
+    voice = plan_site(parse_site(text.replace("terminals: {handheld: 2}",
+                                              "terminals: {handheld: 2}\n    profile: voice"),
+                                 source="v.yaml"), resolution_m=2.0)
+    assert "secondary_signal_share" not in seed.metrics
+    assert len(voice.aps) >= 2
+    assert voice.metrics["secondary_signal_share"] >= 0.97
+    assert voice.metrics["primary_coverage"] >= 0.99

@@ -72,6 +72,8 @@ def test_built_in_profiles_values():
     vs = PROFILES["video-stream"].requirements
     assert (vs.min_rssi_dbm, vs.secondary_rssi_dbm, vs.min_data_rate_mbps) == (-67, -70, 51.6)
     assert all(p.source for p in PROFILES.values()) and CHANNEL_OVERLAP_DBM == -85.0
+    assert [PROFILES[k].requirements.boundary_band for k in PROFILES] == [True, False, True,
+                                                                           False]
 
 
 def test_video_stream_rate_is_the_lowest_mcs_rate_that_carries_two_thinklet_streams():
@@ -101,7 +103,7 @@ def test_zone_names_a_profile_and_overrides_one_value():
     z = site.zones[0]
     assert z.profile == "voice"
     assert z.requirements == Requirements(secondary_rssi_dbm=-67.0, min_data_rate_mbps=12.0,
-                                          channel_overlap_max_aps=1)
+                                          channel_overlap_max_aps=1, boundary_band=False)
     assert site.zone_overrides(z) == {"min_data_rate_mbps": 12.0}
     # written back: the profile and the one value that differs from it
     d = site.to_dict()["zones"][0]

@@ -31,6 +31,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from ..site import Site
 from ..backhaul import assign_backhaul, assign_bssids
@@ -46,7 +47,7 @@ from ..requirements import band_judged
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
 from .joint import (DEFAULT_TIME_BUDGET_S, band_figures, centroidal_starts,
-                    refine_positions)
+                    refine_positions, secondary_at, secondary_share)
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
 from .power import limits_for_channels, power_limits, tune_powers
@@ -59,6 +60,9 @@ CANDIDATES_PER_M2 = 1 / 400.0      # target: about 400 candidates before clampin
 MEDIAN_ABOVE_EDGE_DB = 6.0         # a cell's median point is about 6 dB above its edge
 REPAIR_TARGET = 0.993              # zone coverage the final check on the 1 m grid aims at
 MAX_REPAIR_CELLS = 8
+#: share of a zone's points the planner gives the secondary signal its profile asks (the
+#: reports ask 95 %; the planner aims a little higher, as it does for coverage)
+SECONDARY_REPAIR_TARGET = 0.97
 
 
 def planning_resolution(area_m2: float) -> float:
@@ -222,6 +226,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     req_area = required_points(site, 2.0, zones, min_rssi_dbm).n * 4.0
     res = float(resolution_m) if resolution_m else planning_resolution(req_area)
     rp = required_points(site, res, zones, min_rssi_dbm)
+    sec = secondary_at(site, rp.zone)
     spacing = max(candidate_spacing(site.area_m2), res)
     reach = _reach_m(model, p_max,
                      float(rp.req_dbm.min()) if rp.n else DEFAULT_MIN_RSSI_DBM, height)
@@ -255,7 +260,8 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         reason = f"fixed at {n} by the user"
         detail["fixed"] = n
     else:
-        n = max(n_scale, n_cov, n_cap, len(locked), 1)
+        n_sec = 2 if sec is not None else 1     # a second AP everywhere asks two at least
+        n = max(n_scale, n_cov, n_cap, len(locked), n_sec)
         why = []
         if n == n_scale:
             why.append(f"scale rule ({scale_text})")
@@ -265,6 +271,8 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         if n == n_cap:
             why.append(f"capacity (the terminals' demand needs {n_cap} cells within a 50 % "
                        "airtime budget)")
+        if n == n_sec and sec is not None and not why:
+            why.append("the secondary signal some zones ask (a second AP everywhere)")
         if n == len(locked) and not why:
             why.append("locked APs")
         reason = " and ".join(why)
@@ -278,10 +286,10 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     p = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
     band = band_judged(site, rp.zone)
-    p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band)
+    p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band, secondary_dbm=sec)
     if len(sel) >= 2 and band.any() and joint:
         sel, p = _joint_placement(prob, G, req_eff, sel, p, p_min, p_max, fixed, band,
-                                  np.column_stack([rp.x, rp.y]), seed)
+                                  np.column_stack([rp.x, rp.y]), seed, sec)
 
     # -- capacity --
     added_for_capacity = 0
@@ -290,7 +298,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
             site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom)
         if added_for_capacity and joint and band.any():
             sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
-                                         fixed, band_mask=band)
+                                         fixed, band_mask=band, secondary_dbm=sec)
 
     # -- channels (coarse) --
     area = res ** 2
@@ -322,58 +330,30 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
                               min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
 
-    # -- repair: a zone below target on the evaluation grid gets one more cell, placed
-    #    where it reaches most of the zone's uncovered points at the design power --
-    added_for_coverage = 0
+    # -- repair: a zone below target on the evaluation grid gets more cells, placed where
+    #    they reach most of the zone's uncovered points at the design power; then the same
+    #    for zones whose profile asks a secondary signal (a second AP at that level) --
+    added_for_coverage = added_for_secondary = 0
     if aps is None and len(cand):
-        from scipy.spatial import cKDTree
         rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
         tree = cKDTree(np.column_stack([rp.x, rp.y]))
-        for _ in range(4):
-            if added_for_coverage >= MAX_REPAIR_CELLS:
-                break
-            best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
-            unc = best < rpf.req_dbm - 1e-6
-            zone_ids = sorted(set(rpf.zone.tolist()))
-            allowed = {k: int((1 - REPAIR_TARGET) * (rpf.zone == k).sum()) for k in zone_ids}
-            failing = [k for k in zone_ids if (unc & (rpf.zone == k)).sum() > allowed[k]]
-            if not failing:
-                break
-            target = unc & np.isin(rpf.zone, failing)
-            tz = rpf.zone[target]
-            # gains at the nearest planning-grid required point (not inside an obstacle)
-            _, near = tree.query(np.column_stack([rpf.x[target], rpf.y[target]]))
-            g = G[:len(cand)][:, near]
-            req_t = rpf.req_dbm[target][None, :]
-            reach = g + p_design >= req_t
-            if not reach.any():
-                reach = g + p_max >= req_t
-            taken = {(round(a.x_m, 2), round(a.y_m, 2)) for a in ap_list}
-            free = np.array([(round(float(x), 2), round(float(y), 2)) not in taken
-                             for x, y in cand])
-            # greedy: cells until every failing zone's uncovered points are within target
-            left = np.ones(len(tz), bool)
-            new_aps = []
-            while added_for_coverage + len(new_aps) < MAX_REPAIR_CELLS and len(new_aps) < 3:
-                if all((left & (tz == k)).sum() <= allowed[k] for k in failing):
-                    break
-                count = np.where(free, (reach & left[None, :]).sum(1), -1)
-                c = int(np.argmax(count))
-                if count[c] <= 0:
-                    break
-                free[c] = False
-                left &= ~reach[c]
-                new_id = _new_ids(1, {a.id for a in ap_list + new_aps})[0]
-                new_aps.append(AP(new_id, round(float(cand[c, 0]), 2),
-                                  round(float(cand[c, 1]), 2), height, channel=chans[0],
-                                  width_mhz=20, tx_power_dbm=float(p_design)))
-            if not new_aps:
-                break
-            ap_list = ap_list + new_aps
-            rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
-                                      min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
-                                      rm_prev=rm)
-            added_for_coverage += len(new_aps)
+
+        def stage(aps_now, rm_now):
+            return _fine_stage(site, aps_now, model, geom, eval_resolution_m, zones,
+                               min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
+                               rm_prev=rm_now)
+        repair = dict(cand=cand, gain=G[:len(cand)], tree=tree, p_design=p_design,
+                      p_max=p_max, height=height, channel=chans[0], stage=stage)
+        rm, ap_list, added_for_coverage = _repair_cells(
+            rm, ap_list, rpf, np.ones(rpf.n, bool), rpf.req_dbm,
+            lambda r: r.best_rssi_dbm[rpf.iy, rpf.ix], REPAIR_TARGET, MAX_REPAIR_CELLS,
+            **repair)
+        secf = secondary_at(site, rpf.zone)
+        if secf is not None:
+            rm, ap_list, added_for_secondary = _repair_cells(
+                rm, ap_list, rpf, np.isfinite(secf), secf,
+                lambda r: np.nan_to_num(r.second_rssi_dbm[rpf.iy, rpf.ix], nan=-np.inf),
+                SECONDARY_REPAIR_TARGET, MAX_REPAIR_CELLS, **repair)
 
     # -- backhaul and BSSIDs --
     ap_list = assign_backhaul(site, ap_list, keep=lock_ids)
@@ -388,6 +368,11 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                                        f"{eval_resolution_m:g} m check found a zone below "
                                        f"{REPAIR_TARGET:.1%}")
         detail["added_for_coverage"] = added_for_coverage
+    if added_for_secondary:
+        metrics["ap_count_reason"] += (f"; {added_for_secondary} cell(s) added where a zone's "
+                                       f"secondary signal reached less than "
+                                       f"{SECONDARY_REPAIR_TARGET:.0%} of its points")
+        detail["added_for_secondary"] = added_for_secondary
     if added_for_capacity:
         metrics["ap_count_reason"] += f"; {added_for_capacity} cell(s) added for capacity"
         detail["added_for_capacity"] = added_for_capacity
@@ -421,25 +406,83 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     return plan
 
 
-def _joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, seed):
+def _repair_cells(rm, ap_list, rpf, applies, need_dbm, level_of, target_share, limit, *,
+                  cand, gain, tree, p_design, p_max, height, channel, stage):
+    """Cells added (at most ``limit``, three a round) while a zone's points where
+    ``applies`` fall short of ``need_dbm`` [dBm] (their level: ``level_of(radio map)``) on
+    more than ``1 - target_share`` of them: each at the candidate that reaches most of the
+    short points at the design power (the gains taken at the nearest planning-grid point),
+    then ``stage`` re-tunes powers and channels. Returns (rm, ap_list, cells added)."""
+    added = 0
+    for _ in range(4):
+        if added >= limit:
+            break
+        short = applies & (level_of(rm) < need_dbm - 1e-6)
+        zone_ids = sorted(set(rpf.zone[applies].tolist()))
+        allowed = {k: int((1 - target_share) * (applies & (rpf.zone == k)).sum())
+                   for k in zone_ids}
+        failing = [k for k in zone_ids if (short & (rpf.zone == k)).sum() > allowed[k]]
+        if not failing:
+            break
+        target = short & np.isin(rpf.zone, failing)
+        tz = rpf.zone[target]
+        _, near = tree.query(np.column_stack([rpf.x[target], rpf.y[target]]))
+        g = gain[:, near]
+        req_t = need_dbm[target][None, :]
+        reach = g + p_design >= req_t
+        if not reach.any():
+            reach = g + p_max >= req_t
+        taken = {(round(a.x_m, 2), round(a.y_m, 2)) for a in ap_list}
+        free = np.array([(round(float(x), 2), round(float(y), 2)) not in taken
+                         for x, y in cand])
+        # greedy: cells until every failing zone's short points are within target
+        left = np.ones(len(tz), bool)
+        new_aps = []
+        while added + len(new_aps) < limit and len(new_aps) < 3:
+            if all((left & (tz == k)).sum() <= allowed[k] for k in failing):
+                break
+            count = np.where(free, (reach & left[None, :]).sum(1), -1)
+            c = int(np.argmax(count))
+            if count[c] <= 0:
+                break
+            free[c] = False
+            left &= ~reach[c]
+            new_id = _new_ids(1, {a.id for a in ap_list + new_aps})[0]
+            new_aps.append(AP(new_id, round(float(cand[c, 0]), 2), round(float(cand[c, 1]), 2),
+                              height, channel=channel, width_mhz=20,
+                              tx_power_dbm=float(p_design)))
+        if not new_aps:
+            break
+        ap_list = ap_list + new_aps
+        rm, ap_list = stage(ap_list, rm)
+        added += len(new_aps)
+    return rm, ap_list, added
+
+
+def _joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, seed,
+                     sec=None):
     """Placement and power together (:mod:`.joint`): the coverage placement and
     centroidal ones, each power-tuned and refined; the one with the most boundary points in
-    the band wins among those that cover as much as the coverage placement does."""
+    the band wins among those that cover as much as the coverage placement does (and, where
+    zones ask a secondary signal, give as many points a second AP)."""
     starts = [(list(sel), p)]
     for s2 in centroidal_starts(pts_xy[np.isfinite(req)], prob.xy, len(sel), fixed,
                                 seed=seed):
         need, _, _ = prob.powers(s2)
         p2 = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
-        starts.append((s2, tune_powers(G[s2], req, p2, p_min, p_max, band_mask=band)))
+        starts.append((s2, tune_powers(G[s2], req, p2, p_min, p_max, band_mask=band,
+                                       secondary_dbm=sec)))
     budget = DEFAULT_TIME_BUDGET_S / len(starts)
     best = None
     for s2, p2 in starts:
         s2, p2, _ = refine_positions(G, req, s2, p2, p_min, p_max, prob.neighbours, fixed,
-                                     band_mask=band, time_budget_s=budget)
+                                     band_mask=band, time_budget_s=budget, secondary_dbm=sec)
         share, cov = band_figures(G[s2], req, p2, band)
+        sec_share = secondary_share(G[s2], p2, sec)
         if best is None:
-            best, cov0 = (share, s2, p2), cov
-        elif cov >= min(cov0, 0.995) - 1e-9 and share > best[0] + 1e-9:
+            best, cov0, sec0 = (share, s2, p2), cov, sec_share
+        elif (cov >= min(cov0, 0.995) - 1e-9 and sec_share >= min(sec0, 0.99) - 1e-9
+              and share > best[0] + 1e-9):
             best = (share, s2, p2)
     return best[1], best[2]
 
@@ -459,6 +502,7 @@ def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chan
                     len(crp.ys) - 1)
         req = np.where(grid[i, j], -np.inf, req)
     band = band_judged(site, rp.zone)
+    sec = secondary_at(site, rp.zone)
     rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
           compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
     area = res ** 2
@@ -466,7 +510,7 @@ def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chan
         lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1], band_mask=band)
+                        lims[:, 1], band_mask=band, secondary_dbm=sec)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
         w = interference_weights(g + p[:, None], area)
         ch = assign_channels(w, chans, seed=seed)
@@ -480,7 +524,7 @@ def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chan
         lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1], band_mask=band)
+                        lims[:, 1], band_mask=band, secondary_dbm=sec)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
         rm = rm.with_powers(p)
     rm.aps = ap_list
@@ -533,7 +577,6 @@ def _add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, sp
         if not served.any():
             break
         pts = np.column_stack([rp.x[prob.active][served], rp.y[prob.active][served]])
-        from scipy.spatial import cKDTree
         d, _ = cKDTree(pts).query(prob.xy[:len(prob.gain)], k=1)
         cands = [int(c) for c in np.nonzero(d <= spacing)[0] if c not in sel
                  and c not in set(prob.fixed.tolist())]
@@ -553,6 +596,7 @@ def _add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, sp
         sel.append(best_c)
         p = np.r_[p, p[worst]]
         p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p, p_min,
-                        p_max, band_mask=band_judged(site, rp.zone))
+                        p_max, band_mask=band_judged(site, rp.zone),
+                        secondary_dbm=secondary_at(site, rp.zone))
         added += 1
     return sel, p, added

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from ..requirements import per_point, site_asks
 from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
 from .power import W_POWER, point_cost, tune_powers
 
@@ -27,7 +28,8 @@ DEFAULT_TIME_BUDGET_S = 10.0
 
 
 def plan_cost(gain: np.ndarray, req: np.ndarray, p: np.ndarray,
-              band_mask: np.ndarray | None = None) -> float:
+              band_mask: np.ndarray | None = None,
+              secondary_dbm: np.ndarray | None = None) -> float:
     """The tuning objective of APs with gains ``gain`` (n_ap, n_pts) [dB] at powers ``p``
     (n_ap,) [dBm] against the requirement ``req`` (n_pts,) [dBm]; points no AP of the
     selection could reach at all (``req`` = -inf) cost nothing."""
@@ -37,14 +39,16 @@ def plan_cost(gain: np.ndarray, req: np.ndarray, p: np.ndarray,
         best, second = top[0], top[1]
     else:
         best, second = r[0], np.full(r.shape[1], -np.inf, np.float32)
-    return float(point_cost(best, second, req, band_mask=band_mask).sum()
+    return float(point_cost(best, second, req, band_mask=band_mask,
+                            secondary_dbm=secondary_dbm).sum()
                  + W_POWER * float(np.sum(p)))
 
 
 def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.ndarray,
                      p_min, p_max, neighbours: list, fixed=(), *,
                      band_mask: np.ndarray | None = None, max_passes: int = 8,
-                     time_budget_s: float = DEFAULT_TIME_BUDGET_S):
+                     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
+                     secondary_dbm: np.ndarray | None = None):
     """Move APs to neighbouring candidates while the tuned objective improves.
 
     gain : (n_cand, n_pts) gain of every candidate [dB]; req : (n_pts,) requirement [dBm]
@@ -55,7 +59,7 @@ def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.nd
     sel = list(sel)
     p = np.asarray(p, float).copy()
     fixed = set(int(c) for c in np.asarray(fixed).ravel())
-    cur = plan_cost(gain[sel], req, p, band_mask)
+    cur = plan_cost(gain[sel], req, p, band_mask, secondary_dbm)
     t0 = time.perf_counter()
     moves = 0
     for _ in range(max_passes):
@@ -71,8 +75,9 @@ def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.nd
                     continue
                 trial = sel.copy()
                 trial[k] = c2
-                pt = tune_powers(gain[trial], req, p, p_min, p_max, band_mask=band_mask)
-                ct = plan_cost(gain[trial], req, pt, band_mask)
+                pt = tune_powers(gain[trial], req, p, p_min, p_max, band_mask=band_mask,
+                                 secondary_dbm=secondary_dbm)
+                ct = plan_cost(gain[trial], req, pt, band_mask, secondary_dbm)
                 if ct < best[0] - 1e-6:
                     best = (ct, c2, pt)
             if best[1] is not None:
@@ -131,3 +136,26 @@ def centroidal_starts(points_xy: np.ndarray, cand_xy: np.ndarray, n: int, fixed=
         if sorted(sel) not in [sorted(s) for s in out]:
             out.append(sel)
     return out
+
+
+def secondary_at(site, zone_index) -> np.ndarray | None:
+    """The secondary signal [dBm] each point asks (its zone's requirement profile; -inf
+    where its zone asks none), or None when no zone of the site asks one (the objective is
+    then the seed's, unchanged)."""
+    if not site_asks(site, "secondary_rssi_dbm"):
+        return None
+    v = per_point(site, zone_index, "secondary_rssi_dbm")
+    return np.where(np.isfinite(v), v, -np.inf)
+
+
+def secondary_share(gain: np.ndarray, p: np.ndarray, secondary_dbm) -> float:
+    """Share of the points asking a secondary signal whose second-strongest AP reaches it
+    (1 without such points)."""
+    if secondary_dbm is None:
+        return 1.0
+    asks = np.isfinite(secondary_dbm)
+    if not asks.any() or len(gain) < 2:
+        return 0.0 if asks.any() else 1.0
+    r = gain[:, asks] + np.asarray(p, np.float32)[:, None]
+    second = -np.partition(-r, 1, axis=0)[1]
+    return float((second >= secondary_dbm[asks] - 1e-6).mean())

@@ -14,7 +14,10 @@ helps. The objective, in order of weight:
    -70..-65 dBm band: one per point plus a quarter per dB outside the band, at the points
    whose zone is judged against the band (:func:`wifiplan.requirements.band_judged`: the
    reports judge the same points);
-3. total transmit power (0.5 per dB), so that of equal plans the quieter one wins.
+3. where a zone asks a secondary signal (its requirement profile, e.g. ``voice``: a second
+   AP heard at -67 dBm for roaming), points whose second-strongest AP is weaker (weight 50 per
+   point: below a hole, above the band);
+4. total transmit power (0.5 per dB), so that of equal plans the quieter one wins.
 
 Points no AP can reach even at its maximum power are left out (they are reported as
 uncovered, not chased).
@@ -29,6 +32,7 @@ from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, tx_power_range_dbm
 W_UNCOVERED = 1000.0
 W_BAND_POINT = 1.0
 W_BAND_DB = 0.25
+W_SECONDARY = 50.0
 W_POWER = 0.5
 
 
@@ -65,9 +69,11 @@ def _top3(r: np.ndarray):
 
 def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
                band=BOUNDARY_BAND_DBM, within_db: float = BOUNDARY_WITHIN_DB,
-               band_mask: np.ndarray | None = None) -> np.ndarray:
-    """Per-point cost of items 1 and 2 of the objective (module docstring); ``band_mask``:
-    the points judged against the band (default all)."""
+               band_mask: np.ndarray | None = None,
+               secondary_dbm: np.ndarray | None = None) -> np.ndarray:
+    """Per-point cost of items 1-3 of the objective (module docstring); ``band_mask``:
+    the points judged against the band (default all); ``secondary_dbm``: the secondary
+    signal each point asks [dBm] (-inf or NaN: none; default: none anywhere)."""
     lo, hi = band
     cost = np.where(best < req - 1e-6, W_UNCOVERED, 0.0)
     boundary = np.isfinite(second) & (best - second <= within_db)
@@ -75,18 +81,23 @@ def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
         boundary &= band_mask
     out_db = np.maximum(lo - best, 0) + np.maximum(best - hi, 0)
     cost += np.where(boundary & (out_db > 0), W_BAND_POINT + W_BAND_DB * out_db, 0.0)
+    if secondary_dbm is not None:
+        sec = np.nan_to_num(np.asarray(secondary_dbm, float), nan=-np.inf)
+        cost += np.where(second < sec - 1e-6, W_SECONDARY, 0.0)
     return cost
 
 
 def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                 max_passes: int = 40, weights: np.ndarray | None = None,
-                band_mask: np.ndarray | None = None) -> np.ndarray:
+                band_mask: np.ndarray | None = None,
+                secondary_dbm: np.ndarray | None = None) -> np.ndarray:
     """Tune per-AP transmit power [dBm] in 1 dB steps (module docstring).
 
     gain : (n_ap, n_pts) received power at 0 dBm [dBm]; req : (n_pts,) requirement [dBm];
     p0 : start powers; p_min, p_max : scalars or (n_ap,) limits; weights : optional area
     weight per point; band_mask : (n_pts,) the points judged against the boundary band
-    (default all). Returns the tuned powers (n_ap,) as floats in whole dB.
+    (default all); secondary_dbm : (n_pts,) the secondary signal each point asks [dBm]
+    (-inf/NaN: none). Returns the tuned powers (n_ap,) as floats in whole dB.
     """
     n = gain.shape[0]
     p_min = np.broadcast_to(np.asarray(p_min, float), (n,)).copy()
@@ -101,6 +112,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     req = np.asarray(req, float)[keep]
     w = np.ones(len(req)) if weights is None else np.asarray(weights, float)[keep]
     bm = None if band_mask is None else np.asarray(band_mask, bool)[keep]
+    sm = None if secondary_dbm is None else np.asarray(secondary_dbm, float)[keep]
     if len(req) == 0:
         return p
     r = gain + p[:, None].astype(np.float32)
@@ -108,7 +120,8 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
 
     def cost_at(pts, best, second):
         return float((point_cost(best, second, req[pts],
-                                 band_mask=None if bm is None else bm[pts]) * w[pts]).sum())
+                                 band_mask=None if bm is None else bm[pts],
+                                 secondary_dbm=None if sm is None else sm[pts]) * w[pts]).sum())
 
     def trial(i, delta):
         pts = infl[i]
@@ -134,6 +147,8 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
         # 1 dB, so only points where it is within 3 dB (boundary) + 1 + 1 dB of the best
         # matter; 8 dB keeps a margin
         near = r >= vals[0] - 8.0
+        if sm is not None:               # and where it is (or could become) the second
+            near |= r >= vals[1] - 8.0
         infl = [np.flatnonzero(near[i]) for i in range(n)]
         for i in range(n):
             for delta in (-1.0, 1.0):
