@@ -217,6 +217,10 @@ def test_a_criterion_only_for_the_requirements_a_zone_asks():
     assert c.value == pytest.approx(0.2) and c.passed is False and c.action
     assert "secondary signal >= -72 dBm" in c.requirement
     assert ids["P3-rate"].passed is True and ids["P3-overlap"].passed is True
+    # a one-AP trial has no second AP: the secondary signal is not measured in phase 1
+    one = {c.id: c for c in assess_phase(strip("profile: voice"), 1, Plan("Strip", aps()[:1]),
+                                         resolution_m=1.0).criteria}
+    assert one["P1-secondary"].passed is None and "phase 2" in one["P1-secondary"].detail
     # the scanner asks a secondary signal only; the seed asks none of them
     scan = {c.id for c in assess_phase(strip("profile: scanner"), 3, plan,
                                        resolution_m=1.0).criteria}

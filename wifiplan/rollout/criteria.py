@@ -145,7 +145,7 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
                          + (f"{sinr_req[0]:g} dB" if len(sinr_req) == 1 else
                             "their zone's minimum SINR"), metrics["sinr_ok_share"], "%",
                          _ge(metrics["sinr_ok_share"], COVERAGE_TARGET), "plan"))
-    out += requirement_criteria(site, P, metrics)
+    out += requirement_criteria(site, P, metrics, ap_count=len(plan.aps))
     if n >= 2:
         out.append(_boundary_criterion(P, metrics))
         p5 = metrics["co_channel_separation_p5_db"]
@@ -240,12 +240,15 @@ def _asked_value_text(key: str, r) -> str:
     return f">= {getattr(r, key):g} {unit}"
 
 
-def requirement_criteria(site: Site, P: str, metrics: dict) -> list[Criterion]:
+def requirement_criteria(site: Site, P: str, metrics: dict, ap_count: int | None = None
+                         ) -> list[Criterion]:
     """A criterion per requirement that some zone of the site asks beyond the seed's
     (:data:`wifiplan.evaluation.SHARE_KEYS`, :meth:`wifiplan.requirements.Requirements.asks`):
     the share of the target points of the zones that ask it meeting their zone's value,
     judged against :data:`COVERAGE_TARGET`; not measured when the target has no such point.
-    A data rate above the MCS table's top rate is impossible."""
+    A data rate above the MCS table's top rate is impossible; a secondary signal is not
+    measured with a single AP (``ap_count`` 1: the phase-1 trial has no second AP to hear).
+    """
     out = []
     for key, (cid, name) in ASKED_CRITERIA.items():
         if not site_asks(site, key):
@@ -264,6 +267,10 @@ def requirement_criteria(site: Site, P: str, metrics: dict) -> list[Criterion]:
         c = Criterion(f"{P}-{cid}", name, req, v, "%", _ge(v, COVERAGE_TARGET), "plan",
                       ("per zone: " + ", ".join(per_zone)) if len(per_zone) > 1 else
                       ("" if v is not None else "no target point lies in a zone that asks it"))
+        if key == "secondary_rssi_dbm" and ap_count == 1:
+            c.passed = None
+            c.detail = ("one AP gives no second signal: judged from phase 2 on, where the "
+                        "trial's cells meet")
         top = float(MCS_RATE_MBPS.max())
         if key == "min_data_rate_mbps" and any(z.min_data_rate_mbps > top for z in zones):
             c.impossible = c.passed is False
