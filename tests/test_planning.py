@@ -467,3 +467,12 @@ def test_a_zone_asking_a_secondary_signal_gets_a_second_ap_everywhere():
     assert len(voice.aps) >= 2
     assert voice.metrics["secondary_signal_share"] >= 0.97
     assert voice.metrics["primary_coverage"] >= 0.99
+
+
+def test_interference_weights_take_each_points_own_separation():
+    from wifiplan.planning.channels import interference_weights
+    # AP0 best at both points, AP1 10 dB below: h = max(target - 10, 0) + 10^(-10/10)
+    r = np.array([[-60.0, -60.0], [-70.0, -70.0]])
+    assert interference_weights(r)[0, 1] == pytest.approx(2 * (19 - 10 + 0.1))
+    assert interference_weights(r, 1.0, np.array([19.0, 5.0]))[0, 1] == \
+        pytest.approx((19 - 10 + 0.1) + 0.1)

@@ -43,7 +43,7 @@ from ..plan import AP, Plan
 from ..radio.propagation import Geometry, PropagationModel
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
-from ..requirements import band_judged
+from ..requirements import band_judged, per_point
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
 from .joint import (DEFAULT_TIME_BUDGET_S, band_figures, centroidal_starts,
@@ -302,7 +302,8 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
 
     # -- channels (coarse) --
     area = res ** 2
-    w = interference_weights(G[sel] + p[:, None], area)
+    w = interference_weights(G[sel] + p[:, None], area,
+                             per_point(site, rp.zone, "co_channel_separation_db"))
     ch = assign_channels(w, chans, seed=seed)
 
     # -- APs --
@@ -503,6 +504,7 @@ def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chan
         req = np.where(grid[i, j], -np.inf, req)
     band = band_judged(site, rp.zone)
     sec = secondary_at(site, rp.zone)
+    sep_db = per_point(site, rp.zone, "co_channel_separation_db")
     rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
           compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
     area = res ** 2
@@ -512,7 +514,7 @@ def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chan
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
                         lims[:, 1], band_mask=band, secondary_dbm=sec)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
-        w = interference_weights(g + p[:, None], area)
+        w = interference_weights(g + p[:, None], area, sep_db)
         ch = assign_channels(w, chans, seed=seed)
         if list(ch) == [a.channel for a in ap_list]:
             rm = rm.with_powers(p)

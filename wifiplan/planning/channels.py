@@ -33,13 +33,16 @@ def channel_order(channels) -> list[int]:
 
 def interference_weights(rssi_dbm: np.ndarray, area_m2=1.0,
                          target_db: float = CO_CHANNEL_MIN_SEPARATION_DB) -> np.ndarray:
-    """Symmetric (n, n) edge weights from per-AP received power at the points (n, n_pts)."""
+    """Symmetric (n, n) edge weights from per-AP received power at the points (n, n_pts);
+    ``target_db``: the co-channel separation asked [dB], one value or one per point (each
+    point's zone's own, :mod:`wifiplan.requirements`)."""
     r = np.asarray(rssi_dbm, float)
     n = r.shape[0]
     w = np.zeros((n, n))
     if n < 2 or r.shape[1] == 0:
         return w
     area = np.broadcast_to(np.asarray(area_m2, float), (r.shape[1],))
+    target = np.broadcast_to(np.asarray(target_db, float), (r.shape[1],))
     best = r.argmax(0)
     top = r.max(0)
     for b in range(n):
@@ -47,7 +50,7 @@ def interference_weights(rssi_dbm: np.ndarray, area_m2=1.0,
         if not m.any():
             continue
         sep = top[m][None, :] - r[:, m]
-        h = np.maximum(target_db - sep, 0.0) + 10.0 ** (-np.minimum(sep, 300) / 10.0)
+        h = np.maximum(target[m][None, :] - sep, 0.0) + 10.0 ** (-np.minimum(sep, 300) / 10.0)
         w[b] = (h * area[m][None, :]).sum(1)
         w[b, b] = 0.0
     return w + w.T
