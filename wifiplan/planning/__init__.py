@@ -15,13 +15,15 @@ module of its own with functions over arrays, usable alone.
    together** (:mod:`.joint`): the coverage placement and centroidal ones (k-means of the
    required points), each tuned and refined by moving APs to neighbouring mount points while
    the tuned objective improves; the one with most boundaries in the band wins.
-4. **Capacity** (:mod:`wifiplan.capacity`): when the plan's cells exceed their airtime
-   budget, the planner plans again adding cells where a cell's airtime exceeds it, until
-   every cell is within it.
+4. **Capacity** (:mod:`.repair`, :mod:`wifiplan.capacity`): when the plan's cells exceed
+   their airtime budget, the planner plans again adding cells where a cell's airtime
+   exceeds it, until every cell is within it.
 5. **Channels** (:mod:`.channels`): non-DFS channels of the site's domain, 20 MHz,
    minimising co-channel overlap on the interference graph of the radio map.
-6. Steps 3 and 5 are repeated on the evaluation grid (1 m) with the assigned channels.
-7. **Backhaul** (:mod:`.backhaul`): switch port, cable length, PoE; BSSIDs.
+6. Steps 3 and 5 are repeated on the evaluation grid (1 m) with the assigned channels
+   (:mod:`.fine`); cells are added where a zone stays below its coverage or below the
+   secondary signal its profile asks (:mod:`.repair`).
+7. **Backhaul** (:mod:`wifiplan.backhaul`): switch port, cable length, PoE; BSSIDs.
 8. **Metrics** (:func:`wifiplan.evaluation.evaluate_plan`) go into the plan.
 """
 from __future__ import annotations
@@ -35,7 +37,7 @@ from scipy.spatial import cKDTree
 
 from ..site import Site
 from ..backhaul import assign_backhaul, assign_bssids
-from ..capacity import (DEFAULT_MAC_EFFICIENCY, cell_load, phy_rate_mbps, terminal_demand_mbps,
+from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, terminal_demand_mbps,
                         terminal_profiles)
 from ..errors import InputError
 from ..evaluation import evaluate_plan, required_points, zone_indices
@@ -46,11 +48,12 @@ from ..regulatory import is_dfs
 from ..requirements import band_judged, per_point
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, interference_weights
-from .joint import (DEFAULT_TIME_BUDGET_S, band_figures, centroidal_starts,
-                    refine_positions, secondary_at, secondary_share)
+from .fine import fine_stage
+from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
-from .power import limits_for_channels, power_limits, tune_powers
+from .power import limits_for_channels, tune_powers
+from .repair import add_cells_for_capacity, new_ids, repair_cells
 
 __all__ = ["plan_site", "scale_rule", "DESIGN_TX_POWER_DBM"]
 
@@ -132,17 +135,6 @@ def _check_channels(site: Site, channels) -> list[int]:
             out.append(c)
     if not out:
         raise InputError("no channel given", key="channels")
-    return out
-
-
-def _new_ids(n, taken) -> list[str]:
-    out = []
-    k = 1
-    while len(out) < n:
-        nm = f"AP{k}"
-        if nm not in taken:
-            out.append(nm)
-        k += 1
     return out
 
 
@@ -288,13 +280,13 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     band = band_judged(site, rp.zone)
     p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band, secondary_dbm=sec)
     if len(sel) >= 2 and band.any() and joint:
-        sel, p = _joint_placement(prob, G, req_eff, sel, p, p_min, p_max, fixed, band,
+        sel, p = joint_placement(prob, G, req_eff, sel, p, p_min, p_max, fixed, band,
                                   np.column_stack([rp.x, rp.y]), seed, sec)
 
     # -- capacity --
     added_for_capacity = 0
     if add_for_capacity and site.terminal_count > 0:
-        sel, p, added_for_capacity = _add_cells_for_capacity(
+        sel, p, added_for_capacity = add_cells_for_capacity(
             site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom)
         if added_for_capacity and joint and band.any():
             sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
@@ -312,7 +304,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     new_idx = [k for k, c in enumerate(sel) if c not in set(fixed.tolist())]
     order = sorted(new_idx, key=lambda k: (round(positions[k, 1] / max(3 * spacing, 6.0)),
                                            positions[k, 0]))
-    ids = _new_ids(len(order), lock_ids)
+    ids = new_ids(len(order), lock_ids)
     ap_list = []
     by_sel = {}
     for k, c in enumerate(sel):
@@ -328,7 +320,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     # -- fine stage: tune power and channels on the evaluation grid --
     dropped_grid = np.zeros((len(rp.ys), len(rp.xs)), bool)
     dropped_grid[rp.iy[prob.dropped], rp.ix[prob.dropped]] = True
-    rm, ap_list = _fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
+    rm, ap_list = fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
                               min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
 
     # -- repair: a zone below target on the evaluation grid gets more cells, placed where
@@ -340,18 +332,18 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         tree = cKDTree(np.column_stack([rp.x, rp.y]))
 
         def stage(aps_now, rm_now):
-            return _fine_stage(site, aps_now, model, geom, eval_resolution_m, zones,
+            return fine_stage(site, aps_now, model, geom, eval_resolution_m, zones,
                                min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
                                rm_prev=rm_now)
         repair = dict(cand=cand, gain=G[:len(cand)], tree=tree, p_design=p_design,
                       p_max=p_max, height=height, channel=chans[0], stage=stage)
-        rm, ap_list, added_for_coverage = _repair_cells(
+        rm, ap_list, added_for_coverage = repair_cells(
             rm, ap_list, rpf, np.ones(rpf.n, bool), rpf.req_dbm,
             lambda r: r.best_rssi_dbm[rpf.iy, rpf.ix], REPAIR_TARGET, MAX_REPAIR_CELLS,
             **repair)
         secf = secondary_at(site, rpf.zone)
         if secf is not None:
-            rm, ap_list, added_for_secondary = _repair_cells(
+            rm, ap_list, added_for_secondary = repair_cells(
                 rm, ap_list, rpf, np.isfinite(secf), secf,
                 lambda r: np.nan_to_num(r.second_rssi_dbm[rpf.iy, rpf.ix], nan=-np.inf),
                 SECONDARY_REPAIR_TARGET, MAX_REPAIR_CELLS, **repair)
@@ -407,198 +399,3 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     return plan
 
 
-def _repair_cells(rm, ap_list, rpf, applies, need_dbm, level_of, target_share, limit, *,
-                  cand, gain, tree, p_design, p_max, height, channel, stage):
-    """Cells added (at most ``limit``, three a round) while a zone's points where
-    ``applies`` fall short of ``need_dbm`` [dBm] (their level: ``level_of(radio map)``) on
-    more than ``1 - target_share`` of them: each at the candidate that reaches most of the
-    short points at the design power (the gains taken at the nearest planning-grid point),
-    then ``stage`` re-tunes powers and channels. Returns (rm, ap_list, cells added)."""
-    added = 0
-    for _ in range(4):
-        if added >= limit:
-            break
-        short = applies & (level_of(rm) < need_dbm - 1e-6)
-        zone_ids = sorted(set(rpf.zone[applies].tolist()))
-        allowed = {k: int((1 - target_share) * (applies & (rpf.zone == k)).sum())
-                   for k in zone_ids}
-        failing = [k for k in zone_ids if (short & (rpf.zone == k)).sum() > allowed[k]]
-        if not failing:
-            break
-        target = short & np.isin(rpf.zone, failing)
-        tz = rpf.zone[target]
-        _, near = tree.query(np.column_stack([rpf.x[target], rpf.y[target]]))
-        g = gain[:, near]
-        req_t = need_dbm[target][None, :]
-        reach = g + p_design >= req_t
-        if not reach.any():
-            reach = g + p_max >= req_t
-        taken = {(round(a.x_m, 2), round(a.y_m, 2)) for a in ap_list}
-        free = np.array([(round(float(x), 2), round(float(y), 2)) not in taken
-                         for x, y in cand])
-        # greedy: cells until every failing zone's short points are within target
-        left = np.ones(len(tz), bool)
-        new_aps = []
-        while added + len(new_aps) < limit and len(new_aps) < 3:
-            if all((left & (tz == k)).sum() <= allowed[k] for k in failing):
-                break
-            count = np.where(free, (reach & left[None, :]).sum(1), -1)
-            c = int(np.argmax(count))
-            if count[c] <= 0:
-                break
-            free[c] = False
-            left &= ~reach[c]
-            new_id = _new_ids(1, {a.id for a in ap_list + new_aps})[0]
-            new_aps.append(AP(new_id, round(float(cand[c, 0]), 2), round(float(cand[c, 1]), 2),
-                              height, channel=channel, width_mhz=20,
-                              tx_power_dbm=float(p_design)))
-        if not new_aps:
-            break
-        ap_list = ap_list + new_aps
-        rm, ap_list = stage(ap_list, rm)
-        added += len(new_aps)
-    return rm, ap_list, added
-
-
-def _joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, seed,
-                     sec=None):
-    """Placement and power together (:mod:`.joint`): the coverage placement and
-    centroidal ones, each power-tuned and refined; the one with the most boundary points in
-    the band wins among those that cover as much as the coverage placement does (and, where
-    zones ask a secondary signal, give as many points a second AP)."""
-    starts = [(list(sel), p)]
-    for s2 in centroidal_starts(pts_xy[np.isfinite(req)], prob.xy, len(sel), fixed,
-                                seed=seed):
-        need, _, _ = prob.powers(s2)
-        p2 = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
-        starts.append((s2, tune_powers(G[s2], req, p2, p_min, p_max, band_mask=band,
-                                       secondary_dbm=sec)))
-    budget = DEFAULT_TIME_BUDGET_S / len(starts)
-    best = None
-    for s2, p2 in starts:
-        s2, p2, _ = refine_positions(G, req, s2, p2, p_min, p_max, prob.neighbours, fixed,
-                                     band_mask=band, time_budget_s=budget, secondary_dbm=sec)
-        share, cov = band_figures(G[s2], req, p2, band)
-        sec_share = secondary_share(G[s2], p2, sec)
-        if best is None:
-            best, cov0, sec0 = (share, s2, p2), cov, sec_share
-        elif (cov >= min(cov0, 0.995) - 1e-9 and sec_share >= min(sec0, 0.99) - 1e-9
-              and share > best[0] + 1e-9):
-            best = (share, s2, p2)
-    return best[1], best[2]
-
-
-def _fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
-                dropped=None, rm_prev=None):
-    """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
-    rp = required_points(site, res, zones, min_rssi_dbm)
-    req = rp.req_dbm
-    if dropped is not None:
-        # points left to the allowance on the coarse grid are not chased here either
-        crp, grid = dropped
-        cres = crp.resolution_m
-        j = np.clip(np.floor((rp.x - (crp.xs[0] - cres / 2)) / cres).astype(int), 0,
-                    len(crp.xs) - 1)
-        i = np.clip(np.floor((rp.y - (crp.ys[0] - cres / 2)) / cres).astype(int), 0,
-                    len(crp.ys) - 1)
-        req = np.where(grid[i, j], -np.inf, req)
-    band = band_judged(site, rp.zone)
-    sec = secondary_at(site, rp.zone)
-    sep_db = per_point(site, rp.zone, "co_channel_separation_db")
-    rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
-          compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
-    area = res ** 2
-    for _ in range(2):
-        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
-        g = rm.gain_db[:, rp.iy, rp.ix]
-        p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1], band_mask=band, secondary_dbm=sec)
-        ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
-        w = interference_weights(g + p[:, None], area, sep_db)
-        ch = assign_channels(w, chans, seed=seed)
-        if list(ch) == [a.channel for a in ap_list]:
-            rm = rm.with_powers(p)
-            break
-        ap_list = [replace(a, channel=int(c)) for a, c in zip(ap_list, ch)]
-        rm = _rechannel(rm, ap_list)
-    else:
-        # the channels changed on the last round: make the powers fit them
-        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
-        g = rm.gain_db[:, rp.iy, rp.ix]
-        p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1], band_mask=band, secondary_dbm=sec)
-        ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
-        rm = rm.with_powers(p)
-    rm.aps = ap_list
-    return rm, ap_list
-
-
-def _rechannel(rm, aps):
-    """The map with the APs' channels changed, without recomputing penetration: penetration
-    losses do not depend on the channel, so a layer moves by the change of the path-loss
-    law's frequency term, ``PL(d, f_old) - PL(d, f_new)`` [dB]."""
-    gain = rm.gain_db.copy()
-    h = rm.model.client_height_m
-    for i, (old, new) in enumerate(zip(rm.aps, aps)):
-        if int(old.channel) == int(new.channel):
-            continue
-        d3 = np.sqrt((rm.xs[None, :] - new.x_m) ** 2 + (rm.ys[:, None] - new.y_m) ** 2
-                     + (new.height_m - h) ** 2)
-        gain[i] += (rm.model.path_loss_db(d3, 5000.0 + 5.0 * old.channel)
-                    - rm.model.path_loss_db(d3, 5000.0 + 5.0 * new.channel)).astype(np.float32)
-    return RadioMap(rm.site, list(aps), rm.model, rm.geom, rm.resolution_m, rm.xs, rm.ys, gain)
-
-
-def _coarse_map(rm_c, sel, p, site):
-    """RadioMap of the selected candidate layers at powers ``p`` (zone index shared)."""
-    aps = [replace(rm_c.aps[c], tx_power_dbm=float(v), id=f"_S{k}")
-           for k, (c, v) in enumerate(zip(sel, p))]
-    m = RadioMap(site, aps, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
-                 rm_c.gain_db[list(sel)])
-    m.__dict__["zone_index"] = rm_c.zone_index
-    m.__dict__["mask"] = rm_c.mask
-    return m
-
-
-def _add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
-                            max_added: int | None = None):
-    """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
-    the most loaded cell, that lowers the highest airtime most; powers re-tuned after each."""
-    sel = list(sel)
-    p = np.asarray(p, float)
-    added = 0
-    limit = max_added if max_added is not None else max(4, 2 * site.terminal_count)
-    while added < limit:
-        df = cell_load(site, _coarse_map(rm_c, sel, p, site))
-        if bool(df.attrs["summary"]["ok"]):
-            break
-        worst = int(np.argmax(np.nan_to_num(df["airtime"].to_numpy(), posinf=1e9)))
-        # candidates inside the worst cell (its required points served best)
-        r = prob.gain[sel][:, prob.active] + p[:, None]
-        served = r.argmax(0) == worst
-        if not served.any():
-            break
-        pts = np.column_stack([rp.x[prob.active][served], rp.y[prob.active][served]])
-        d, _ = cKDTree(pts).query(prob.xy[:len(prob.gain)], k=1)
-        cands = [int(c) for c in np.nonzero(d <= spacing)[0] if c not in sel
-                 and c not in set(prob.fixed.tolist())]
-        if not cands:
-            break
-        if len(cands) > 40:
-            cands = cands[:: math.ceil(len(cands) / 40)]
-        best_c, best_key = None, None
-        for c in cands:
-            s2 = sel + [c]
-            p2 = np.r_[p, p[worst]]
-            f = cell_load(site, _coarse_map(rm_c, s2, p2, site))
-            at = np.nan_to_num(f["airtime"].to_numpy(), posinf=1e9)
-            key = (float(at.max()), float(at.sum()))
-            if best_key is None or key < best_key:
-                best_c, best_key = c, key
-        sel.append(best_c)
-        p = np.r_[p, p[worst]]
-        p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p, p_min,
-                        p_max, band_mask=band_judged(site, rp.zone),
-                        secondary_dbm=secondary_at(site, rp.zone))
-        added += 1
-    return sel, p, added

@@ -1,0 +1,76 @@
+"""The fine stage: powers and channels tuned on the evaluation grid, the radio map's
+layers reused (:func:`fine_stage`)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..evaluation import required_points
+from ..radio.radiomap import RadioMap, compute_radiomap
+from ..requirements import band_judged, per_point
+from ..site import Site
+from .channels import assign_channels, interference_weights
+from .joint import secondary_at
+from .power import power_limits, tune_powers
+
+
+def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
+                dropped=None, rm_prev=None):
+    """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
+    rp = required_points(site, res, zones, min_rssi_dbm)
+    req = rp.req_dbm
+    if dropped is not None:
+        # points left to the allowance on the coarse grid are not chased here either
+        crp, grid = dropped
+        cres = crp.resolution_m
+        j = np.clip(np.floor((rp.x - (crp.xs[0] - cres / 2)) / cres).astype(int), 0,
+                    len(crp.xs) - 1)
+        i = np.clip(np.floor((rp.y - (crp.ys[0] - cres / 2)) / cres).astype(int), 0,
+                    len(crp.ys) - 1)
+        req = np.where(grid[i, j], -np.inf, req)
+    band = band_judged(site, rp.zone)
+    sec = secondary_at(site, rp.zone)
+    sep_db = per_point(site, rp.zone, "co_channel_separation_db")
+    rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
+          compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
+    area = res ** 2
+    for _ in range(2):
+        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
+        g = rm.gain_db[:, rp.iy, rp.ix]
+        p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
+                        lims[:, 1], band_mask=band, secondary_dbm=sec)
+        ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
+        w = interference_weights(g + p[:, None], area, sep_db)
+        ch = assign_channels(w, chans, seed=seed)
+        if list(ch) == [a.channel for a in ap_list]:
+            rm = rm.with_powers(p)
+            break
+        ap_list = [replace(a, channel=int(c)) for a, c in zip(ap_list, ch)]
+        rm = rechannel(rm, ap_list)
+    else:
+        # the channels changed on the last round: make the powers fit them
+        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
+        g = rm.gain_db[:, rp.iy, rp.ix]
+        p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
+                        lims[:, 1], band_mask=band, secondary_dbm=sec)
+        ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
+        rm = rm.with_powers(p)
+    rm.aps = ap_list
+    return rm, ap_list
+
+
+def rechannel(rm, aps):
+    """The map with the APs' channels changed, without recomputing penetration: penetration
+    losses do not depend on the channel, so a layer moves by the change of the path-loss
+    law's frequency term, ``PL(d, f_old) - PL(d, f_new)`` [dB]."""
+    gain = rm.gain_db.copy()
+    h = rm.model.client_height_m
+    for i, (old, new) in enumerate(zip(rm.aps, aps)):
+        if int(old.channel) == int(new.channel):
+            continue
+        d3 = np.sqrt((rm.xs[None, :] - new.x_m) ** 2 + (rm.ys[:, None] - new.y_m) ** 2
+                     + (new.height_m - h) ** 2)
+        gain[i] += (rm.model.path_loss_db(d3, 5000.0 + 5.0 * old.channel)
+                    - rm.model.path_loss_db(d3, 5000.0 + 5.0 * new.channel)).astype(np.float32)
+    return RadioMap(rm.site, list(aps), rm.model, rm.geom, rm.resolution_m, rm.xs, rm.ys, gain)
