@@ -287,7 +287,12 @@ def _boundary_criterion(P: str, metrics: dict) -> Criterion:
     band = metrics["boundary_band_share"]
     conf = metrics.get("boundary_band_conflicts") or {}
     not_judged = int(metrics.get("boundary_points_not_judged") or 0)
-    why = "; ".join(f"zone {z}: {r}" for z, r in conf.items())
+    by_reason: dict[str, list[str]] = {}
+    for z, r in conf.items():
+        by_reason.setdefault(r, []).append(z)
+    why = "; ".join(f"zone {zs[0]}: {r}" if len(zs) == 1 else
+                    f"zones {', '.join(zs)}: {r.replace('the zone asks', 'each asks')}"
+                    for r, zs in by_reason.items())
     req = (f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best and second within "
            f"{BOUNDARY_WITHIN_DB:g} dB) of the zones the band applies to")
     name = f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band"
