@@ -97,6 +97,19 @@ def arr(v):
     return np.asarray(v, dtype=object)
 
 
+def raster_cells(fig: dict, rm) -> np.ndarray:
+    """(ny, nx, 4) colour of each grid cell of ``rm`` in the map's raster (the figure's last
+    layout image, a PNG with a block of pixels per cell, top row = highest y)."""
+    from wifiplan.ui.figures import decode_png
+    img = fig["layout"]["images"][-1]
+    px = decode_png(img["source"])
+    ny, nx = rm.best_rssi_dbm.shape
+    k = px.shape[1] // nx
+    assert px.shape[:2] == (ny * k, nx * k)
+    assert (img["x"], img["sizex"]) == (rm.xs[0] - rm.resolution_m / 2, nx * rm.resolution_m)
+    return px[::-1][k // 2::k, k // 2::k]
+
+
 def table(at: AppTest, column: str):
     """The first read-only table that has ``column``, as a DataFrame."""
     for df in at.dataframe:
@@ -362,31 +375,55 @@ def test_plan_page_metrics_and_maps_come_from_the_library():
         ["Zones below their minimum RSSI: " + ", ".join(ev["uncovered_zones"])]
         if ev["uncovered_zones"] else [])
     fig = chart(at, "plan_map")
-    heat = fig["data"][0]
-    assert heat["type"] == "heatmap" and heat["name"] == "best-server RSSI"
     rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
-    z = arr(heat["z"]).astype(float)
-    np.testing.assert_allclose(z[rm.mask], rm.best_rssi_dbm[rm.mask], atol=1e-3)
+    # the map is one raster under the site: cell (iy, ix) in the turbo colour of its
+    # best-server RSSI between -90 and -30 dBm
+    import matplotlib
+    cells = raster_cells(fig, rm)
+    t = np.clip((rm.best_rssi_dbm - (-90.0)) / 60.0, 0, 1)
+    want = (matplotlib.colormaps["turbo"](t)[..., :3] * 255).round()
+    np.testing.assert_allclose(cells[rm.mask][:, :3], want[rm.mask], atol=1)
+    assert (cells[~rm.mask][:, 3] == 0).all()               # outside the outline: clear
+    assert len(fig["layout"]["images"][-1]["source"]) < 400_000   # a raster, not megabytes
+    assert trace(fig, "best-server RSSI")["marker"]["colorbar"]["title"]["text"] == "dBm"
+    assert not [d for d in fig["data"] if d["type"] in ("heatmap", "contour")]
+    # the -67 dBm contour is a polyline between cells on either side of -67 dBm
+    line = trace(fig, "-67 dBm")
+    xs = arr(line["x"])
+    assert line["type"] == "scatter" and len([v for v in xs if v is not None]) > 10
     # hover at a point: best and second server with channel and RSSI
     iy, ix = 10, 20
-    hover = arr(heat["customdata"])[iy][ix]
+    grid = trace(fig, "grid")
+    gx, gy = arr(grid["x"]).astype(float), arr(grid["y"]).astype(float)
+    k = int(np.flatnonzero((np.abs(gx - rm.xs[ix]) < 1e-3) & (np.abs(gy - rm.ys[iy]) < 1e-3))[0])
+    hover = arr(grid["text"])[k]
     b, s2 = rm.best_server[iy, ix], rm.second_server[iy, ix]
     assert hover == (f"best: {plan.aps[b].id} (ch {plan.aps[b].channel}) "
                      f"{rm.best_rssi_dbm[iy, ix]:.1f} dBm<br>second: {plan.aps[s2].id} "
                      f"(ch {plan.aps[s2].channel}) {rm.second_rssi_dbm[iy, ix]:.1f} dBm")
-    assert "%{customdata}" in heat["hovertemplate"]
-    # the channel map colours each cell by its best server's channel
+    assert "%{text}" in grid["hovertemplate"]
+    # the channel map colours each cell by its best server's channel (cell borders darker)
+    from wifiplan.ui.figures import channel_colour
     at.segmented_control(key="plan_map_kind").set_value("channel")
     run(at)
-    ch = arr(chart(at, "plan_map")["data"][0]["z"]).astype(float)
-    chans = sorted({a.channel for a in plan.aps})
-    expect = np.array([chans.index(plan.aps[k].channel) for k in rm.best_server.ravel()],
-                      float).reshape(rm.best_server.shape)
-    np.testing.assert_array_equal(ch[rm.mask], expect[rm.mask])
+    cells = raster_cells(chart(at, "plan_map"), rm)
+    b = rm.best_server
+    edge = np.zeros(b.shape, bool)
+    edge[:, 1:] |= b[:, 1:] != b[:, :-1]
+    edge[1:, :] |= b[1:, :] != b[:-1, :]
+    inner = rm.mask & ~edge
+    want = np.array([[int(channel_colour(plan.aps[k].channel)[i:i + 2], 16) for i in (1, 3, 5)]
+                     for k in b[inner]])
+    np.testing.assert_array_equal(cells[inner][:, :3], want)
+    assert (cells[rm.mask & edge][:, :3].astype(int).sum(axis=1)
+            < want.sum(axis=1).max()).all()
     at.segmented_control(key="plan_map_kind").set_value("boundary")
     run(at)
-    cat = arr(chart(at, "plan_map")["data"][0]["z"]).astype(float)
-    assert np.array_equal(np.isin(cat[rm.mask], [1, 2, 3]), rm.boundary_mask()[rm.mask])
+    from wifiplan.ui.figures import BOUNDARY_COLOURS
+    cells = raster_cells(chart(at, "plan_map"), rm)
+    inside_cell = np.array([int(BOUNDARY_COLOURS[0][i:i + 2], 16) for i in (1, 3, 5)])
+    on_boundary = (cells[..., :3] != inside_cell).any(axis=-1)
+    assert np.array_equal(on_boundary[rm.mask], rm.boundary_mask()[rm.mask])
 
 
 def test_edit_move_lock_add_remove_and_channel_update_map_and_metrics():

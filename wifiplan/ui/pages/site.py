@@ -13,7 +13,7 @@ from wifiplan.materials import MATERIALS
 from wifiplan.plan import load_plan, parse_plan
 from wifiplan.site import (load_site, parse_site, sample_plan_path, sample_sites, site_from_dict,
                            site_to_yaml, with_zone_requirements)
-from wifiplan.ui import figures, state
+from wifiplan.ui import editor, figures, state
 
 SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Ekahau project", "Floor image"]
 ROLES = ["ignore", "wall", "obstacle", "outline"]
@@ -299,9 +299,12 @@ def show_site() -> None:
             "absorption_m2": "absorption area [m²]", "coupling_m2": "coupling to others [m²]",
             "diffuse_gain_db": "diffuse gain [dB]"}), hide_index=True, width="stretch",
             key="rooms_table")
-    st.plotly_chart(figures.site_figure(site, plan.aps if plan else None,
-                                        background=st.session_state.get(state.BACKGROUND)),
-                    width="stretch", key="site_figure")
+    editor.toolbar(site, plan)
+    editor.chart(figures.site_figure(site, plan.aps if plan else None,
+                                     background=st.session_state.get(state.BACKGROUND),
+                                     selected=state.selection(), drawing=editor.drawing(),
+                                     closed=editor.drawing_closed(), click_grid=True),
+                 "site_figure")
     if site.zones:
         edit_zone_requirements(site)
     st.download_button("Download site YAML", site_to_yaml(site),
