@@ -26,7 +26,7 @@ WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8
                 "machinery": "#444444", "cold-room": "#2f4f6f", "wire-mesh": "#8a8a8a"}
 EXTRA_COLOURS = ["#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#ff7f00", "#1f78b4"]
 MAP_KINDS = {"rssi": "Best-server RSSI", "channel": "Channels", "boundary": "Cell boundaries",
-             "sinr": "SINR"}
+             "sinr": "SINR", "ap": "One AP's signal"}
 BOUNDARY_CLASSES = ["inside a cell", f"boundary above {BOUNDARY_BAND_DBM[1]:g} dBm",
                     f"boundary {BOUNDARY_BAND_DBM[1]:g} to {BOUNDARY_BAND_DBM[0]:g} dBm",
                     f"boundary below {BOUNDARY_BAND_DBM[0]:g} dBm"]
@@ -143,6 +143,7 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
             y=[np.max(z.polygon[:, 1]) - inset for z in site.zones], mode="text",
             text=[f"{z.name} ({z.min_rssi_dbm:g} dBm)" for z in site.zones],
             textposition="bottom right", textfont=dict(color="#0050a0", size=11),
+            unselected=dict(textfont=dict(color="#0050a0")),
             hovertext=[f"zone {z.name}: min {z.min_rssi_dbm:g} dBm, terminals "
                        f"{', '.join(f'{k} {v}' for k, v in z.terminals.items()) or 'none'}"
                        for z in site.zones],
@@ -223,10 +224,39 @@ def grid_step(n_cells: int, max_points: int = MAX_GRID_POINTS) -> int:
     return max(1, int(np.ceil(np.sqrt(n_cells / max_points))))
 
 
-def add_click_grid(fig: go.Figure, site, step_m: float | None = None) -> go.Figure:
+#: Grid points closer than this many grid steps to an AP (or, where they take the hover, a
+#: vertex of a wall or shape) are left out: plotly gives the hover and the click to the
+#: smallest marker under the pointer, so without the gap the invisible grid would win
+#: over the AP.
+PICK_GAP_STEPS = 1.5
+
+
+def pickable_points(site, aps, shapes: bool) -> np.ndarray:
+    """(n, 2) [m] the points a click selects: the APs and, with ``shapes``, the vertices of
+    the walls, obstacles, zones and no-mount areas."""
+    pts = [np.array([[a.x_m, a.y_m] for a in aps], float).reshape(-1, 2)]
+    if shapes:
+        pts += [np.asarray(w.points, float)[:, :2] for w in site.walls]
+        pts += [np.asarray(o.polygon, float)[:, :2] for o in site.obstacles]
+        pts += [np.asarray(z.polygon, float)[:, :2] for z in site.zones]
+        pts += [np.asarray(a.polygon, float)[:, :2] for a in site.no_mount]
+    return np.vstack(pts)
+
+
+def _away_from(x, y, avoid, gap_m: float) -> np.ndarray:
+    """True for the points (x, y) at least ``gap_m`` from every point of ``avoid``."""
+    if avoid is None or not len(avoid):
+        return np.ones(len(x), bool)
+    from scipy.spatial import cKDTree
+    d, _ = cKDTree(avoid).query(np.column_stack([x, y]), k=1)
+    return d >= gap_m
+
+
+def add_click_grid(fig: go.Figure, site, step_m: float | None = None,
+                   avoid=None) -> go.Figure:
     """An invisible grid over the outline that reads the position under the pointer (hover)
     and takes the map editor's clicks: at most :data:`MAX_GRID_POINTS` points, at a round
-    step (0.25, 0.5, 1, 2 ... m)."""
+    step (0.25, 0.5, 1, 2 ... m), none within :data:`PICK_GAP_STEPS` steps of ``avoid``."""
     minx, miny, maxx, maxy = site.bounds
     if step_m is None:
         raw = np.sqrt((maxx - minx) * (maxy - miny) / MAX_GRID_POINTS)
@@ -236,7 +266,9 @@ def add_click_grid(fig: go.Figure, site, step_m: float | None = None) -> go.Figu
     gy = np.arange(miny, maxy + step_m / 2, step_m)
     X, Y = np.meshgrid(gx, gy)
     inside = site.inside_outline(X, Y, step_m)
-    fig.add_trace(go.Scatter(x=X[inside].astype(np.float32), y=Y[inside].astype(np.float32),
+    X, Y = X[inside], Y[inside]
+    keep = _away_from(X, Y, avoid, PICK_GAP_STEPS * step_m)
+    fig.add_trace(go.Scatter(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
                              mode="markers", name="grid", showlegend=False,
                              marker=dict(size=6, opacity=0),
                              selected=dict(marker=dict(opacity=0)),
@@ -260,7 +292,8 @@ def add_aps(fig: go.Figure, aps, *, labels: bool = True) -> go.Figure:
         hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[4]})<br>ch %{customdata[1]}, "
                        "%{customdata[2]:.1f} dBm, %{customdata[3]:.1f} m high<br>"
                        "x %{x:.1f} m, y %{y:.1f} m<extra></extra>"),
-        selected=dict(marker=dict(opacity=1.0)), unselected=dict(marker=dict(opacity=1.0)),
+        selected=dict(marker=dict(opacity=1.0)),
+        unselected=dict(marker=dict(opacity=1.0), textfont=dict(color="black")),
         name="APs (diamond: locked)"))
     return fig
 
@@ -270,11 +303,11 @@ def site_figure(site, aps=None, background=None, title=None, *, selected=None,
     """The site and its APs; for the map editor with the selection, the shape being drawn
     and the invisible click grid."""
     fig = base_figure(site, title, background)
-    if click_grid:
-        add_click_grid(fig, site)
     add_site(fig, site, aps, selected=selected)
     if drawing:
         add_drawing(fig, drawing, closed)
+    if click_grid:                 # last: a click on an AP or a vertex is that, not the grid
+        add_click_grid(fig, site, avoid=pickable_points(site, aps or [], shapes=True))
     return fig
 
 
@@ -430,13 +463,17 @@ def contour_lines(xs, ys, z, level: float) -> list[np.ndarray]:
 
 def add_hover_grid(fig: go.Figure, rm, text: np.ndarray) -> go.Figure:
     """Invisible points on every k-th cell inside the outline (:func:`grid_step`) that show
-    ``text`` [(ny, nx) strings] under the pointer and take the map editor's clicks."""
+    ``text`` [(ny, nx) strings] under the pointer and take the map editor's clicks (none
+    within :data:`PICK_GAP_STEPS` steps of an AP, whose own hover and click win there)."""
     k = grid_step(rm.mask.size)
     sub = (slice(k // 2, None, k), slice(k // 2, None, k))
     X, Y = np.meshgrid(rm.xs, rm.ys)
     m = rm.mask[sub]
-    fig.add_trace(go.Scatter(x=X[sub][m].astype(np.float32), y=Y[sub][m].astype(np.float32),
-                             mode="markers", name="grid", showlegend=False, text=text[sub][m],
+    X, Y, text = X[sub][m], Y[sub][m], text[sub][m]
+    keep = _away_from(X, Y, pickable_points(rm.site, rm.aps, shapes=False),
+                      PICK_GAP_STEPS * k * rm.resolution_m)
+    fig.add_trace(go.Scatter(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
+                             mode="markers", name="grid", showlegend=False, text=text[keep],
                              marker=dict(size=max(6, 2 * k), opacity=0),
                              selected=dict(marker=dict(opacity=0)),
                              unselected=dict(marker=dict(opacity=0)), hovertemplate=HOVER))
@@ -444,12 +481,13 @@ def add_hover_grid(fig: go.Figure, rm, text: np.ndarray) -> go.Figure:
 
 
 def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, selected=None,
-                    drawing=None, closed: bool = False) -> go.Figure:
+                    drawing=None, closed: bool = False, ap_id: str | None = None) -> go.Figure:
     """One quantity of ``rm`` as a raster with the site and APs on top.
 
     Every kind hovers the same: best and second server with channel and RSSI (and the SINR
-    on the SINR map), on the grid of :func:`add_hover_grid`. ``selected`` and ``drawing``
-    are the map editor's selection and the shape being drawn.
+    on the SINR map, the AP's own RSSI on the map of AP ``ap_id``'s signal, kind ``ap``),
+    on the grid of :func:`add_hover_grid`. ``selected`` and ``drawing`` are the map
+    editor's selection and the shape being drawn.
     """
     site = rm.site
     fig = base_figure(site, title, background)
@@ -501,9 +539,20 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
         table, _ = _tenths(np.zeros(1), -100.0, 200.0)
         text = np.char.add(np.char.add(text.astype(str), "<br>SINR "),
                            np.char.add(table[k], " dB")).astype(object)
+    elif kind == "ap":
+        i = [a.id for a in rm.aps].index(ap_id)
+        own = np.where(outside, np.nan, rm.rssi_dbm[i])
+        lo, hi = RSSI_RANGE_DBM
+        add_raster(fig, rm, colour_cells(own, cmap="turbo", vmin=lo, vmax=hi), opacity=opacity)
+        add_colourbar(fig, site, colourscale=plotly_colourscale("turbo"), cmin=lo, cmax=hi,
+                      colorbar=dict(title=dict(text=f"{ap_id} dBm", side="top")),
+                      name=f"{ap_id} RSSI")
+        _, k = _tenths(own, -200.0, 60.0)
+        table, _ = _tenths(np.zeros(1), -200.0, 60.0)
+        text = np.char.add(np.char.add(text.astype(str), f"<br>{ap_id}: "),
+                           np.char.add(table[k], " dBm")).astype(object)
     else:
         raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
-    add_hover_grid(fig, rm, text)
     for level, colour, dash in lines:
         xs, ys = _joined(contour_lines(rm.xs, rm.ys, best_rssi, level), closed=False)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{level:g} dBm",
@@ -512,6 +561,7 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
     add_site(fig, site, rm.aps, hover=False, selected=selected)
     if drawing:
         add_drawing(fig, drawing, closed)
+    add_hover_grid(fig, rm, text)  # last: a click on an AP or a vertex is that, not the grid
     return fig
 
 

@@ -39,7 +39,7 @@ MODEL, MODEL_LABEL = "model", "model_label"
 RADIOMAP, RESOLUTION = "radiomap", "resolution_m"
 SURVEY, CALIBRATION, BACKGROUND, REPORT = "survey", "calibration", "background", "report"
 ESX_EXPORT = "esx_export"
-HISTORY, SELECTED = "history", "map_selection"
+HISTORY, SELECTED, LAST_AP = "history", "map_selection", "map_last_ap"
 MAP_RATE, PARTIAL = "map_rate_s", "partial_radiomap"
 MAX_HISTORY = 200                  # edits kept for undo
 #: [s] a first map expected to take longer than this is computed on request, AP by AP,
@@ -82,11 +82,10 @@ def site_key() -> str:
 
 
 def update_site(new_site: Site) -> None:
-    """Replace the current site by an edited version of it (zone requirements): the plan,
-    model and survey stay; the maps and reports judged on the old one go."""
+    """Replace the current site by an edited version of it (the map editor, zone
+    requirements): the plan and survey stay, the site's own model follows a change of its
+    geometry; the maps and reports judged on the old one go."""
     s = ss()
-    s[SITE] = new_site
-    s[SITE_KEY] = _digest(site_to_yaml(new_site))
     old = s.get(SITE)
     s[SITE] = new_site
     s[SITE_KEY] = _digest(site_to_yaml(new_site))
@@ -157,6 +156,12 @@ def selection() -> tuple | None:
     return sel
 
 
+def last_ap() -> str | None:
+    """The AP selected last (it stays while a wall or shape is selected), if still there."""
+    ap_id, p = ss().get(LAST_AP), plan()
+    return ap_id if p is not None and ap_id in p.ids else None
+
+
 def select(sel: tuple | None) -> None:
     """Select an AP or a site element (None: nothing); a change of the selected AP reloads
     the AP table, which marks the selected row."""
@@ -166,6 +171,8 @@ def select(sel: tuple | None) -> None:
         s.pop(SELECTED, None)
     else:
         s[SELECTED] = sel
+        if sel[0] == "aps":
+            s[LAST_AP] = sel[1]
     if (old or (None,))[0] == "aps" or (sel or (None,))[0] == "aps":
         if old != sel:
             s[PLAN_VERSION] = s.get(PLAN_VERSION, 0) + 1
@@ -443,20 +450,23 @@ def _record_rate(elapsed_s: float, cells: int, n_aps: int) -> None:
 
 
 def estimate_map_s() -> tuple[float, int, int]:
-    """(seconds, grid cells, APs) the first map of the current grid should take, from the
-    rate of the last map this session computed; without one, from the first AP's layer
-    (computed here and kept as the first chunk)."""
+    """(seconds, grid cells, APs) the first map of the current grid should still take, from
+    the time per cell and AP of the last layers this session computed; without one, from
+    the second AP's layer on this grid (the first pays for the geometry), computed here and
+    kept as the first chunk."""
     a_site, p, m, res, base_key, key = _keys()
     xs, ys = grid_axes(a_site.bounds, res, len(p.aps))
     cells, n = len(xs) * len(ys), len(p.aps)
-    rate = ss().get(MAP_RATE)
-    if rate is None:
-        t0 = time.monotonic()
+    s = ss()
+    if s.get(MAP_RATE) is None:
         rm = compute_radiomap(a_site, list(p.aps[:1]), resolution_m=res, model=m)
-        _record_rate(time.monotonic() - t0, cells, 1)
-        ss()[PARTIAL] = (key, rm)
-        rate = ss()[MAP_RATE]
-    return rate * cells * n, cells, n
+        if n > 1:
+            t0 = time.monotonic()
+            rm = rm.with_aps(list(p.aps[:2]))
+            _record_rate(time.monotonic() - t0, cells, 1)
+        s[PARTIAL] = (key, rm)
+    done, _ = map_progress()
+    return s.get(MAP_RATE, 0.0) * cells * (n - done), cells, n
 
 
 def map_progress() -> tuple[int, int]:
@@ -483,9 +493,11 @@ def compute_map_chunk(budget_s: float = 0.5) -> bool:
         step = 1 if rate is None or cells is None else max(1, int(budget_s / (rate * cells)))
         upto = min(len(p.aps), done + step)
         t1 = time.monotonic()
+        first = rm is None
         rm = (compute_radiomap(a_site, list(p.aps[:upto]), resolution_m=res, model=m)
-              if rm is None else rm.with_aps(list(p.aps[:upto])))
-        _record_rate(time.monotonic() - t1, len(rm.xs) * len(rm.ys), upto - done)
+              if first else rm.with_aps(list(p.aps[:upto])))
+        if not first or rate is None:      # the first chunk also pays for the geometry
+            _record_rate(time.monotonic() - t1, len(rm.xs) * len(rm.ys), upto - done)
         rate = s[MAP_RATE]
         done = upto
         s[PARTIAL] = (key, rm)

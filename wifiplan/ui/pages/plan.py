@@ -217,14 +217,15 @@ def long_map(pending) -> None:
 def show_map(rm, site, kind: str) -> None:
     bg = st.session_state.get(state.BACKGROUND)
     sel, drawing = state.selection(), tuple(map(tuple, editor.drawing()))
-    token = (kind, sel, drawing, editor.drawing_closed())
+    ap_id = state.last_ap() or rm.aps[0].id
+    token = (kind, sel, drawing, editor.drawing_closed(), ap_id if kind == "ap" else None)
     held = st.session_state.get("plan_map_figure")
     if held is not None and held[0] is rm and held[1] == token and held[2] is bg:
         fig = held[3]                  # a rerun that changed nothing on the map
     else:
         fig = figures.radiomap_figure(rm, kind, background=bg, selected=sel,
                                       drawing=editor.drawing(),
-                                      closed=editor.drawing_closed())
+                                      closed=editor.drawing_closed(), ap_id=ap_id)
         st.session_state["plan_map_figure"] = (rm, token, bg, fig)
     editor.chart(fig, "plan_map")
     notes = {"rssi": f"Contours: {DEFAULT_MIN_RSSI_DBM:g} dBm solid black, "
@@ -234,7 +235,9 @@ def show_map(rm, site, kind: str) -> None:
                          f"the seed wants it between {BOUNDARY_BAND_DBM[1]:g} and "
                          f"{BOUNDARY_BAND_DBM[0]:g} dBm. ",
              "sinr": f"SINR of the best server over same-channel APs and the "
-                     f"{NOISE_FLOOR_DBM:g} dBm noise floor. "}
+                     f"{NOISE_FLOOR_DBM:g} dBm noise floor. ",
+             "ap": f"The received power of {ap_id} alone (the AP selected last): a wall's "
+                   "shadow shows here even where another AP fills it on the best-server map. "}
     st.caption(f"{site.name}: {len(rm.aps)} APs, {rm.resolution_m:g} m grid, "
                f"{st.session_state.get(state.MODEL_LABEL, '')}. {notes[kind]}Hover a point "
                "for the best and second server; scroll to zoom, drag to pan, double-click to "
