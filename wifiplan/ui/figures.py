@@ -268,7 +268,7 @@ def add_click_grid(fig: go.Figure, site, step_m: float | None = None,
     inside = site.inside_outline(X, Y, step_m)
     X, Y = X[inside], Y[inside]
     keep = _away_from(X, Y, avoid, PICK_GAP_STEPS * step_m)
-    fig.add_trace(go.Scatter(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
+    fig.add_trace(go.Scattergl(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
                              mode="markers", name="grid", showlegend=False,
                              marker=dict(size=6, opacity=0),
                              selected=dict(marker=dict(opacity=0)),
@@ -472,7 +472,7 @@ def add_hover_grid(fig: go.Figure, rm, text: np.ndarray) -> go.Figure:
     X, Y, text = X[sub][m], Y[sub][m], text[sub][m]
     keep = _away_from(X, Y, pickable_points(rm.site, rm.aps, shapes=False),
                       PICK_GAP_STEPS * k * rm.resolution_m)
-    fig.add_trace(go.Scatter(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
+    fig.add_trace(go.Scattergl(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
                              mode="markers", name="grid", showlegend=False, text=text[keep],
                              marker=dict(size=max(6, 2 * k), opacity=0),
                              selected=dict(marker=dict(opacity=0)),

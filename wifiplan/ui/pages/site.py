@@ -75,7 +75,8 @@ def import_dxf() -> None:
         return
     st.caption(f"{up.name}: {len(layers)} layers with entities, drawing units {unit_name}. "
                "Map the wall layers to a material, closed shapes on obstacle layers become "
-               "obstacles; without an outline layer the outline is the extent of the walls.")
+               "obstacles; without an outline layer the outline is the drawing's largest "
+               "closed polyline that holds the walls, else the extent of everything drawn.")
     table = pd.DataFrame([{"layer": r["layer"], "lines": r["lines"], "closed": r["closed"],
                            "entities": r["entities"], "role": dxf.guess_layer_role(r["layer"]),
                            "material": dxf.guess_layer_material(r["layer"]),
@@ -117,7 +118,8 @@ def import_dxf() -> None:
             st.error(str(exc), icon=":material/error:")
             return
         state.set_site(site, f"DXF {up.name}")
-        st.success(f"Imported {site.name}: {rep.summary()}", icon=":material/check:")
+        st.success(f"Imported {site.name}: {rep.summary()}; outline: {rep.outline_from}",
+                   icon=":material/check:")
         for w in rep.warnings:
             st.warning(w)
 
