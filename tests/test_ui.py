@@ -900,3 +900,36 @@ def test_undo_and_redo_walk_the_history_of_site_and_plan_edits():
     run(at)
     assert at.session_state["plan"].ids == ["AP1", "AP2"]
     assert at.button(key="editor_redo").disabled
+
+
+def test_a_long_grid_change_shows_its_estimate_and_can_be_stopped_or_computed():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site, plan = sample(PRODUCTION)
+    # as if the last map had taken 2 ms per cell and AP: 0.5 m is 8,400 cells x 3 APs
+    at.session_state["map_rate_s"] = 0.002
+    at.selectbox(key="plan_resolution").set_value(0.5)
+    run(at)
+    warned = [w.value for w in at.warning]
+    assert "A 0.5 m grid is 8,400 points for 3 APs: about 50 s to compute." in warned, warned
+    assert not at.get("plotly_chart") or "plan_map" not in str(
+        [c.proto.id for c in at.get("plotly_chart")])
+    # Stop: back to the 1 m map
+    at.button(key="map_stop").click()
+    run(at)
+    assert at.session_state["resolution_m"] == 1.0
+    assert at.session_state["radiomap"][1].resolution_m == 1.0
+    assert metrics(at)["APs"] == "3"
+    # compute it: AP by AP, the same map as the library's
+    at.session_state["map_rate_s"] = 0.002
+    at.selectbox(key="plan_resolution").set_value(0.5)
+    run(at)
+    at.button(key="map_compute").click()
+    run(at)
+    rm = at.session_state["radiomap"][1]
+    assert rm.resolution_m == 0.5
+    np.testing.assert_allclose(rm.best_rssi_dbm,
+                               compute_radiomap(site, plan.aps, resolution_m=0.5).best_rssi_dbm,
+                               atol=1e-3)
+    assert metrics(at)["Primary coverage"] == pct(evaluate(site, plan.aps, 0.5)[
+        "primary_coverage"])
