@@ -184,3 +184,180 @@ def test_load_plan_and_hover_a_sample_site(app_url, browser, tmp_path):
     no_exception(page)
     save(page, tmp_path, "plan-boundaries.png")
     assert not errors, errors
+
+
+# ---- the map editor on the large hall --------------------------------------------------------
+
+#: page coordinates of a point (x, y) [m] of a plotly chart (the chart's own axes)
+TO_PAGE = """(el, p) => { const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+  const r = el.getBoundingClientRect();
+  return [r.left + xa._offset + xa.l2p(p[0]), r.top + ya._offset + ya.l2p(p[1])]; }"""
+#: the grid point of the map nearest (x, y): [x, y, hover text]
+NEAREST = """(el, p) => { const g = el._fullData.find(d => d.name === 'grid');
+  let best = -1, bd = 1e18;
+  for (let i = 0; i < g.x.length; i++) { const d = (g.x[i] - p[0]) ** 2 + (g.y[i] - p[1]) ** 2;
+    if (d < bd) { bd = d; best = i; } }
+  return [g.x[best], g.y[best], g.text ? g.text[best] : null]; }"""
+#: a token of the map's raster (changes when the map is redrawn)
+RASTER = """(el) => { const im = el.layout.images || []; if (!im.length) return '';
+  const s = im[im.length - 1].source; return s.length + ':' + s.slice(-64); }"""
+
+
+def the_map(page):
+    return page.locator(".js-plotly-plot").first
+
+
+def click_map(page, x: float, y: float) -> None:
+    px, py = the_map(page).evaluate(TO_PAGE, [x, y])
+    page.mouse.click(px, py)
+
+
+def wait_raster_change(page, before: str, timeout_ms: int = 120_000) -> str:
+    page.wait_for_function(
+        "([b]) => { const el = document.querySelector('.js-plotly-plot');"
+        " const im = (el && el.layout && el.layout.images) || [];"
+        " return im.length && (im[im.length - 1].source.length + ':' +"
+        " im[im.length - 1].source.slice(-64)) !== b; }", arg=[before], timeout=timeout_ms)
+    return the_map(page).evaluate(RASTER)
+
+
+def own_dbm(hover: str, ap_id: str) -> float:
+    """The AP's own RSSI [dBm] in the hover text of its map ('...<br>AP7: -52.3 dBm')."""
+    line = [s for s in hover.split("<br>") if s.startswith(f"{ap_id}: ")][0]
+    return float(line.split()[1])
+
+
+def aisle_across(site, plan):
+    """An AP in an aisle between two racks (obstacles within 6 m on either side over 12 m
+    below it): (ap, x_left, x_right) [m], or None."""
+    import numpy as np
+    for a in plan.aps:
+        left = right = None
+        for o in site.obstacles:
+            p = np.asarray(o.polygon, float)[:, :2]
+            (x0, y0), (x1, y1) = p.min(0), p.max(0)
+            if y0 <= a.y_m - 12 and y1 >= a.y_m:
+                if a.x_m - 6 <= x1 <= a.x_m:
+                    left = x1 if left is None else max(left, x1)
+                if a.x_m <= x0 <= a.x_m + 6:
+                    right = x0 if right is None else min(right, x0)
+        if left is not None and right is not None:
+            return a, left, right
+    return None
+
+
+def open_large_hall_plan(page, app_url) -> None:
+    page.goto(app_url, wait_until="networkidle")
+    page.get_by_role("button", name="Load sample").wait_for(timeout=60_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Sample site") \
+        .locator("input").click()
+    page.get_by_role("option", name="large-hall").click()
+    page.get_by_role("button", name="Load sample").click()
+    page.locator("[data-testid='stMetric']").filter(has_text="Floor area").wait_for()
+    wait_idle(page)
+    page.get_by_role("link", name="Plan").click()
+    page.get_by_text("Primary coverage").wait_for(timeout=300_000)
+    wait_idle(page)
+    the_map(page).wait_for()
+
+
+def test_select_move_draw_a_wall_and_undo_on_the_large_hall(app_url, browser, tmp_path):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from wifiplan import load_plan, load_site
+    from wifiplan.radio.radiomap import compute_radiomap
+    from wifiplan.site import site_from_dict
+    site = load_site(ROOT / "floorplans" / "large-hall.yaml")
+    plan = load_plan(ROOT / "floorplans" / "large-hall.plan.yaml", site=site)
+    page = browser.new_page(viewport={"width": 1400, "height": 1900})
+    page.set_default_timeout(120_000)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_large_hall_plan(page, app_url)
+    no_exception(page)
+
+    # select the last AP by clicking it: its properties and its table row follow
+    ap = plan.aps[-1]
+    click_map(page, ap.x_m, ap.y_m)
+    page.get_by_text(f"Selected AP {ap.id}").wait_for()
+    wait_idle(page)
+    assert page.get_by_text(f"Selected: {ap.id}: ({ap.x_m:g}, {ap.y_m:g}) m").count()
+    grid = page.locator("[data-testid='stDataFrame']").last
+    assert grid.is_visible()
+    save(page, tmp_path, "editor-selected.png")
+
+    # move it to the middle of the hall: map and metrics change
+    metrics_before = {k: metric_value(page, k) for k in ("Primary coverage",
+                                                         "Secondary coverage",
+                                                         "Co-channel sep. (p5)")}
+    raster = the_map(page).evaluate(RASTER)
+    minx, miny, maxx, maxy = site.bounds
+    gx, gy, _ = the_map(page).evaluate(NEAREST, [(minx + maxx) / 2, (miny + maxy) / 2])
+    click_map(page, gx, gy)
+    raster = wait_raster_change(page, raster)
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text(f"Selected: {ap.id}: ({gx:g}, {gy:g}) m").count()
+    metrics_after = {k: metric_value(page, k) for k in metrics_before}
+    assert metrics_after != metrics_before, metrics_after
+    save(page, tmp_path, "editor-moved.png")
+
+    # a metal wall across an aisle between two racks, seen on the map of the aisle's AP:
+    # its shadow darkens the aisle behind the wall
+    found = aisle_across(site, plan)
+    assert found is not None, "no AP in an aisle between racks on the large hall"
+    a, left, right = found
+    y_wall = a.y_m - 4.0
+    click_map(page, a.x_m, a.y_m)
+    page.get_by_text(f"Selected AP {a.id}").wait_for()
+    wait_idle(page)
+    page.get_by_role("radio", name="One AP's signal").click()
+    raster = wait_raster_change(page, raster)
+    wait_idle(page)
+    probe = the_map(page).evaluate(NEAREST, [a.x_m, a.y_m - 8.0])
+    before_dbm = own_dbm(probe[2], a.id)
+    page.get_by_role("radio", name="Wall").click()
+    wait_idle(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Material") \
+        .locator("input").click()
+    page.get_by_role("option", name="metal (35 dB)").click()
+    wait_idle(page)
+    p1 = the_map(page).evaluate(NEAREST, [left - 0.5, y_wall])
+    p2 = the_map(page).evaluate(NEAREST, [right + 0.5, y_wall])
+    click_map(page, p1[0], p1[1])
+    page.get_by_text("1 point so far").wait_for()
+    wait_idle(page)
+    click_map(page, p2[0], p2[1])
+    page.get_by_text("2 points so far").wait_for()
+    wait_idle(page)
+    save(page, tmp_path, "editor-wall-drawn.png")
+    page.get_by_role("button", name="Finish").click()
+    raster = wait_raster_change(page, raster, timeout_ms=300_000)
+    wait_idle(page)
+    no_exception(page)
+    after = the_map(page).evaluate(NEAREST, [a.x_m, a.y_m - 8.0])
+    after_dbm = own_dbm(after[2], a.id)
+    # the page shows what the library computes for the site with that wall
+    d = site.to_dict()
+    d["walls"].append({"from": [p1[0], p1[1]], "to": [p2[0], p2[1]], "material": "metal"})
+    moved = [replace(x, x_m=gx, y_m=gy) if x.id == ap.id else x for x in plan.aps]
+    rm = compute_radiomap(site_from_dict(d), moved, resolution_m=1.0)
+    iy = int(np.argmin(np.abs(rm.ys - after[1])))
+    ix = int(np.argmin(np.abs(rm.xs - after[0])))
+    k = [x.id for x in moved].index(a.id)
+    assert after_dbm == pytest.approx(float(rm.rssi_dbm[k, iy, ix]), abs=0.051)
+    assert after_dbm < before_dbm - 6.0, (before_dbm, after_dbm)
+    assert page.get_by_text("Selected: wall").count()
+    save(page, tmp_path, "editor-wall.png")
+
+    # undo: the wall goes, the aisle is as before
+    page.get_by_role("button", name="Undo").click()
+    raster = wait_raster_change(page, raster)
+    wait_idle(page)
+    no_exception(page)
+    undone = the_map(page).evaluate(NEAREST, [a.x_m, a.y_m - 8.0])
+    assert own_dbm(undone[2], a.id) == pytest.approx(before_dbm, abs=0.051)
+    save(page, tmp_path, "editor-undone.png")
+    assert not errors, errors

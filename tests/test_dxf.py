@@ -88,12 +88,40 @@ def test_millimetre_drawing_imports_in_metres(plan_dxf):
 def test_outline_from_extents_and_origin_moved(tmp_path):
     path = make_plan_dxf(tmp_path / "shifted.dxf", offset=(500_000.0, 250_000.0), outline=False)
     site, rep = import_dxf(path, LAYERS)
-    # extents of the walls: x 10..30 m, y 0..20 m, moved to the origin
-    assert site.bounds == pytest.approx((0.0, 0.0, 20.0, 20.0))
-    assert rep.offset_m == pytest.approx((-510.0, -250.0))
+    # no closed polyline holds the walls (the only one is the 2 m x 3 m machine at x 4 m):
+    # the extent of everything drawn, the unmapped machine layer included: x 4..30 m,
+    # y 0..20 m (the walls alone reach only from x 10 m), moved to the origin
+    assert site.bounds == pytest.approx((0.0, 0.0, 26.0, 20.0))
+    assert rep.offset_m == pytest.approx((-504.0, -250.0))
+    assert rep.outline_from == ("the extent of everything drawn (no closed polyline holds the "
+                                "walls and obstacles)")
     np.testing.assert_allclose([w.points for w in site.walls if w.material == "glass"][0],
-                               [[0, 12], [0, 15]])
-    assert "origin moved by (-510.000, -250.000) m" in site.extra["description"]
+                               [[6, 12], [6, 15]])
+    assert "origin moved by (-504.000, -250.000) m" in site.extra["description"]
+
+
+def test_outline_is_the_largest_closed_polyline_of_the_drawing(tmp_path, capsys):
+    path = make_plan_dxf(tmp_path / "area.dxf", outline=False)
+    doc = ezdxf.readfile(path)
+    # an unmapped area layer: a 40 m x 25 m closed polyline around the walls; the walls
+    # stop at x 30 m, the floor goes on to 40 m
+    doc.modelspace().add_lwpolyline([(0, 0), (40_000, 0), (40_000, 25_000), (0, 25_000)],
+                                    close=True, dxfattribs={"layer": "A-AREA"})
+    doc.saveas(path)
+    site, rep = import_dxf(path, LAYERS)
+    assert site.bounds == pytest.approx((0.0, 0.0, 40.0, 25.0))
+    assert site.area_m2 == pytest.approx(1000.0)
+    assert rep.outline_from == "the largest closed polyline of the drawing (layer 'A-AREA')"
+    out = tmp_path / "area.yaml"
+    assert main(["import-dxf", str(path), "--layer", "WALLS=concrete", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "outline: the largest closed polyline of the drawing (layer 'A-AREA')"
+    # a closed polyline that leaves a wall outside is not the floor: the extent instead
+    doc.modelspace().add_line((45_000, 0), (45_000, 10_000), dxfattribs={"layer": "WALLS"})
+    doc.saveas(path)
+    site, rep = import_dxf(path, LAYERS)
+    assert site.bounds == pytest.approx((0.0, 0.0, 45.0, 25.0))
+    assert rep.outline_from.startswith("the extent of everything drawn")
 
 
 def test_layer_listing(plan_dxf):
@@ -133,7 +161,7 @@ def test_errors_are_one_line_input_errors(tmp_path, plan_dxf):
     # an unitless drawing in millimetres is refused with a hint
     mm_unitless = make_plan_dxf(tmp_path / "unitless.dxf", insunits=0)
     site, _ = import_dxf(mm_unitless, LAYERS)          # unitless and small: read as metres
-    assert site.bounds == pytest.approx((0, 0, 20, 20))
+    assert site.bounds == pytest.approx((0, 0, 30, 20))     # the unmapped OUTLINE polyline
     doc = ezdxf.new()
     doc.header["$INSUNITS"] = 0
     doc.modelspace().add_line((0, 0), (30000, 0), dxfattribs={"layer": "WALLS"})

@@ -97,6 +97,19 @@ def arr(v):
     return np.asarray(v, dtype=object)
 
 
+def raster_cells(fig: dict, rm) -> np.ndarray:
+    """(ny, nx, 4) colour of each grid cell of ``rm`` in the map's raster (the figure's last
+    layout image, a PNG with a block of pixels per cell, top row = highest y)."""
+    from wifiplan.ui.figures import decode_png
+    img = fig["layout"]["images"][-1]
+    px = decode_png(img["source"])
+    ny, nx = rm.best_rssi_dbm.shape
+    k = px.shape[1] // nx
+    assert px.shape[:2] == (ny * k, nx * k)
+    assert (img["x"], img["sizex"]) == (rm.xs[0] - rm.resolution_m / 2, nx * rm.resolution_m)
+    return px[::-1][k // 2::k, k // 2::k]
+
+
 def table(at: AppTest, column: str):
     """The first read-only table that has ``column``, as a DataFrame."""
     for df in at.dataframe:
@@ -393,31 +406,55 @@ def test_plan_page_metrics_and_maps_come_from_the_library():
         ["Zones below their minimum RSSI: " + ", ".join(ev["uncovered_zones"])]
         if ev["uncovered_zones"] else [])
     fig = chart(at, "plan_map")
-    heat = fig["data"][0]
-    assert heat["type"] == "heatmap" and heat["name"] == "best-server RSSI"
     rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
-    z = arr(heat["z"]).astype(float)
-    np.testing.assert_allclose(z[rm.mask], rm.best_rssi_dbm[rm.mask], atol=1e-3)
+    # the map is one raster under the site: cell (iy, ix) in the turbo colour of its
+    # best-server RSSI between -90 and -30 dBm
+    import matplotlib
+    cells = raster_cells(fig, rm)
+    t = np.clip((rm.best_rssi_dbm - (-90.0)) / 60.0, 0, 1)
+    want = (matplotlib.colormaps["turbo"](t)[..., :3] * 255).round()
+    np.testing.assert_allclose(cells[rm.mask][:, :3], want[rm.mask], atol=1)
+    assert (cells[~rm.mask][:, 3] == 0).all()               # outside the outline: clear
+    assert len(fig["layout"]["images"][-1]["source"]) < 400_000   # a raster, not megabytes
+    assert trace(fig, "best-server RSSI")["marker"]["colorbar"]["title"]["text"] == "dBm"
+    assert not [d for d in fig["data"] if d["type"] in ("heatmap", "contour")]
+    # the -67 dBm contour is a polyline between cells on either side of -67 dBm
+    line = trace(fig, "-67 dBm")
+    xs = arr(line["x"])
+    assert line["type"] == "scatter" and len([v for v in xs if v is not None]) > 10
     # hover at a point: best and second server with channel and RSSI
     iy, ix = 10, 20
-    hover = arr(heat["customdata"])[iy][ix]
+    grid = trace(fig, "grid")
+    gx, gy = arr(grid["x"]).astype(float), arr(grid["y"]).astype(float)
+    k = int(np.flatnonzero((np.abs(gx - rm.xs[ix]) < 1e-3) & (np.abs(gy - rm.ys[iy]) < 1e-3))[0])
+    hover = arr(grid["text"])[k]
     b, s2 = rm.best_server[iy, ix], rm.second_server[iy, ix]
     assert hover == (f"best: {plan.aps[b].id} (ch {plan.aps[b].channel}) "
                      f"{rm.best_rssi_dbm[iy, ix]:.1f} dBm<br>second: {plan.aps[s2].id} "
                      f"(ch {plan.aps[s2].channel}) {rm.second_rssi_dbm[iy, ix]:.1f} dBm")
-    assert "%{customdata}" in heat["hovertemplate"]
-    # the channel map colours each cell by its best server's channel
+    assert "%{text}" in grid["hovertemplate"]
+    # the channel map colours each cell by its best server's channel (cell borders darker)
+    from wifiplan.ui.figures import channel_colour
     at.segmented_control(key="plan_map_kind").set_value("channel")
     run(at)
-    ch = arr(chart(at, "plan_map")["data"][0]["z"]).astype(float)
-    chans = sorted({a.channel for a in plan.aps})
-    expect = np.array([chans.index(plan.aps[k].channel) for k in rm.best_server.ravel()],
-                      float).reshape(rm.best_server.shape)
-    np.testing.assert_array_equal(ch[rm.mask], expect[rm.mask])
+    cells = raster_cells(chart(at, "plan_map"), rm)
+    b = rm.best_server
+    edge = np.zeros(b.shape, bool)
+    edge[:, 1:] |= b[:, 1:] != b[:, :-1]
+    edge[1:, :] |= b[1:, :] != b[:-1, :]
+    inner = rm.mask & ~edge
+    want = np.array([[int(channel_colour(plan.aps[k].channel)[i:i + 2], 16) for i in (1, 3, 5)]
+                     for k in b[inner]])
+    np.testing.assert_array_equal(cells[inner][:, :3], want)
+    assert (cells[rm.mask & edge][:, :3].astype(int).sum(axis=1)
+            < want.sum(axis=1).max()).all()
     at.segmented_control(key="plan_map_kind").set_value("boundary")
     run(at)
-    cat = arr(chart(at, "plan_map")["data"][0]["z"]).astype(float)
-    assert np.array_equal(np.isin(cat[rm.mask], [1, 2, 3]), rm.boundary_mask()[rm.mask])
+    from wifiplan.ui.figures import BOUNDARY_COLOURS
+    cells = raster_cells(chart(at, "plan_map"), rm)
+    inside_cell = np.array([int(BOUNDARY_COLOURS[0][i:i + 2], 16) for i in (1, 3, 5)])
+    on_boundary = (cells[..., :3] != inside_cell).any(axis=-1)
+    assert np.array_equal(on_boundary[rm.mask], rm.boundary_mask()[rm.mask])
 
 
 def test_edit_move_lock_add_remove_and_channel_update_map_and_metrics():
@@ -748,3 +785,182 @@ def test_plan_page_roaming_section_shows_the_library_report():
     run(at)
     assert any("simulate again" in c.value for c in at.caption)
     assert not any("Routes" == m.label for m in at.metric)
+
+
+# ---- the map editor's table, properties and history ----------------------------------------
+
+def _library_message(site, plan, ap_id, changes, source):
+    """The message the library gives for the plan with ``changes`` to AP ``ap_id``."""
+    from wifiplan.errors import InputError
+    from wifiplan.plan import check_plan_against_site, plan_from_dict
+    rows = [dict(a.to_dict(), **(changes if a.id == ap_id else {})) for a in plan.aps]
+    try:
+        check_plan_against_site(plan_from_dict({"site": plan.site, "aps": rows}, source=source),
+                                site)
+    except InputError as exc:
+        return str(exc)
+    raise AssertionError("the library accepts it")
+
+
+def test_table_rename_keeps_backhaul_and_out_of_range_is_refused_with_the_library_message():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    text = (ROOT / "floorplans" / f"{PRODUCTION}.plan.yaml").read_text()
+    text = text.replace("port: 2", "port: 2, cable_m: 41.5", 1)
+    assert "cable_m: 41.5" in text
+    goto(at, "plan")
+    at.file_uploader(key="plan_upload").set_value(("p.plan.yaml", text.encode(), "text/yaml"))
+    run(at)
+    site, plan = at.session_state["site"], at.session_state["plan"]
+    old = plan.ap("AP2")
+    assert old.cable_m == 41.5
+    # rename AP2 (and delete AP1 in the same edit): BSSID, switch, port and cable stay
+    edit_table(at, edited={1: {"id": "Press"}}, deleted=[0])
+    assert errors(at) == []
+    new = at.session_state["plan"].ap("Press")
+    assert (new.bssid, new.switch, new.port, new.cable_m) == (old.bssid, old.switch, old.port,
+                                                              41.5)
+    assert at.session_state["plan"].ids == ["Press", "AP3"]
+    # out of range: the library's message (the CLI's ranges), nothing clamped or dropped
+    for change in ({"x_m": 999.0}, {"y_m": -5.0}, {"tx_power_dbm": 40.0}):
+        before = [a.to_dict() for a in at.session_state["plan"].aps]
+        edit_table(at, edited={0: change})
+        held = at.session_state["plan"]
+        want = _library_message(site, plan, "AP1", change, "AP table")
+        assert errors(at) == [want], change
+        assert [a.to_dict() for a in held.aps] == before
+    assert _library_message(site, plan, "AP1", {"x_m": 999.0}, "AP table") == (
+        "AP table: aps[0]: AP AP1 at (999, 10.5) is outside the site outline")
+    assert _library_message(site, plan, "AP1", {"tx_power_dbm": 40.0}, "AP table") == (
+        "AP table: aps[0].tx_power_dbm: 40 is out of range, expected a transmit power in dBm "
+        "between -10 and 36")
+
+
+def test_selected_ap_properties_are_checked_by_the_library_and_the_table_follows():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site, plan = at.session_state["site"], at.session_state["plan"]
+    at.session_state["map_selection"] = ("aps", "AP2")
+    at.session_state["plan_version"] += 1           # as a click on the map does
+    run(at)
+    assert "**Selected AP AP2**" in [m.value for m in at.markdown]
+    table = at.data_editor(key=f"ap_editor_{at.session_state['plan_version']}").value
+    assert table["sel"].tolist() == ["", "◉", ""]
+    version = at.session_state["plan_version"]
+    at.number_input(key=f"ap_prop_y_m_{version}_AP2").set_value(-5.0)
+    run(at)
+    assert errors(at) == [_library_message(site, plan, "AP2", {"y_m": -5.0}, "map editor")]
+    assert at.session_state["plan"].ap("AP2").y_m == plan.ap("AP2").y_m
+    at.number_input(key=f"ap_prop_tx_power_dbm_{version}_AP2").set_value(40.0)
+    run(at)
+    assert errors(at) == [_library_message(site, plan, "AP2", {"tx_power_dbm": 40.0},
+                                           "map editor")]
+    # a good value: the plan, the table and the map follow
+    at.number_input(key=f"ap_prop_x_m_{version}_AP2").set_value(33.0)
+    run(at)
+    assert errors(at) == []
+    assert at.session_state["plan"].ap("AP2").x_m == 33.0
+    table = at.data_editor(key=f"ap_editor_{at.session_state['plan_version']}").value
+    assert table["x_m"].tolist()[1] == 33.0
+    ap_trace = trace(chart(at, "plan_map"), "APs (diamond: locked)")
+    assert list(arr(ap_trace["x"]).astype(float))[1] == 33.0
+    # renamed in the properties: the backhaul fields stay
+    version = at.session_state["plan_version"]
+    at.text_input(key=f"ap_prop_id_{version}_AP2").set_value("Press")
+    run(at)
+    new = at.session_state["plan"].ap("Press")
+    old = plan.ap("AP2")
+    assert (new.bssid, new.switch, new.port) == (old.bssid, old.switch, old.port)
+    assert at.session_state["map_selection"] == ("aps", "Press")
+
+
+def test_undo_and_redo_walk_the_history_of_site_and_plan_edits():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site0, plan0 = at.session_state["site"], at.session_state["plan"]
+    assert at.button(key="editor_undo").disabled
+    # 1: a table edit, 2: a wall drawn on the map (through the site's constructor)
+    edit_table(at, edited={0: {"x_m": 14.0}})
+    at.segmented_control(key="editor_tool").set_value("wall")
+    run(at)
+    at.selectbox(key="editor_material").set_value("metal")
+    at.session_state["editor_drawing"] = [[20.0, 5.0], [20.0, 12.0]]
+    run(at)
+    at.button(key="editor_finish").click()
+    run(at)
+    assert errors(at) == []
+    walled = at.session_state["site"]
+    assert len(walled.walls) == len(site0.walls) + 1
+    assert walled.walls[-1].material == "metal"
+    np.testing.assert_array_equal(walled.walls[-1].points, [[20.0, 5.0], [20.0, 12.0]])
+    rm = at.session_state["radiomap"][1]
+    want = compute_radiomap(walled, at.session_state["plan"].aps, resolution_m=1.0)
+    np.testing.assert_allclose(rm.best_rssi_dbm, want.best_rssi_dbm, atol=1e-3)
+    assert at.button(key="editor_undo").proto.help == "Undo: draw a metal wall"
+    # a wall of one point is the library's message, and nothing changes
+    at.session_state["editor_drawing"] = [[30.0, 5.0]]
+    run(at)
+    at.button(key="editor_finish").click()
+    run(at)
+    assert len(errors(at)) == 1 and errors(at)[0].startswith("map editor: walls[")
+    assert at.session_state["site"] is walled
+    # undo the wall, then the table edit; redo both
+    at.button(key="editor_undo").click()
+    run(at)
+    assert at.session_state["site"].to_dict() == site0.to_dict()
+    assert at.session_state["plan"].aps[0].x_m == 14.0
+    at.button(key="editor_undo").click()
+    run(at)
+    assert [a.to_dict() for a in at.session_state["plan"].aps] == [a.to_dict()
+                                                                  for a in plan0.aps]
+    assert at.button(key="editor_undo").disabled
+    assert at.data_editor(key=f"ap_editor_{at.session_state['plan_version']}").value[
+        "x_m"].tolist()[0] == plan0.aps[0].x_m                     # the table follows
+    at.button(key="editor_redo").click()
+    run(at)
+    assert at.session_state["plan"].aps[0].x_m == 14.0
+    at.button(key="editor_redo").click()
+    run(at)
+    assert at.session_state["site"].to_dict() == walled.to_dict()
+    assert at.button(key="editor_redo").disabled
+    # a new edit after an undo drops the redo
+    at.button(key="editor_undo").click()
+    run(at)
+    at.session_state["map_selection"] = ("aps", "AP3")
+    run(at)
+    at.button(key="editor_delete").click()
+    run(at)
+    assert at.session_state["plan"].ids == ["AP1", "AP2"]
+    assert at.button(key="editor_redo").disabled
+
+
+def test_a_long_grid_change_shows_its_estimate_and_can_be_stopped_or_computed():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site, plan = sample(PRODUCTION)
+    # as if the last map had taken 2 ms per cell and AP: 0.5 m is 8,400 cells x 3 APs
+    at.session_state["map_rate_s"] = 0.002
+    at.selectbox(key="plan_resolution").set_value(0.5)
+    run(at)
+    warned = [w.value for w in at.warning]
+    assert "A 0.5 m grid is 8,400 points for 3 APs: about 50 s to compute." in warned, warned
+    assert not at.get("plotly_chart") or "plan_map" not in str(
+        [c.proto.id for c in at.get("plotly_chart")])
+    # Stop: back to the 1 m map
+    at.button(key="map_stop").click()
+    run(at)
+    assert at.session_state["resolution_m"] == 1.0
+    assert at.session_state["radiomap"][1].resolution_m == 1.0
+    assert metrics(at)["APs"] == "3"
+    # compute it: AP by AP, the same map as the library's
+    at.session_state["map_rate_s"] = 0.002
+    at.selectbox(key="plan_resolution").set_value(0.5)
+    run(at)
+    at.button(key="map_compute").click()
+    run(at)
+    rm = at.session_state["radiomap"][1]
+    assert rm.resolution_m == 0.5
+    np.testing.assert_allclose(rm.best_rssi_dbm,
+                               compute_radiomap(site, plan.aps, resolution_m=0.5).best_rssi_dbm,
+                               atol=1e-3)
+    assert metrics(at)["Primary coverage"] == pct(evaluate(site, plan.aps, 0.5)[
+        "primary_coverage"])

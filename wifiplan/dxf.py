@@ -9,8 +9,11 @@ The designer maps the drawing's layers to what they are:
   becomes an obstacle footprint of that material and height [m] (the entity's DXF thickness,
   when set, overrides the height);
 - an **outline layer**: its largest closed polyline (or the largest polygon its lines close)
-  is the floor outline; without one the outline is the bounding box of the imported walls
-  and obstacles.
+  is the floor outline. Without one, the outline is the largest closed polyline of the whole
+  drawing (any layer) when it holds every imported wall and obstacle, else the extent of
+  everything drawn (lines, polylines, arcs and circles on any layer, not only the mapped
+  ones): a drawing whose walls stop short of its far side keeps that part of the floor.
+  :attr:`DxfImport.outline_from` says which it took.
 
 Block references (INSERT) are expanded; an entity on layer ``0`` inside a block takes the
 layer of the reference, as in CAD. Units come from the header variable ``$INSUNITS``
@@ -39,6 +42,7 @@ FLATTEN_M = 0.05            # chord tolerance for arcs and bulges [m]
 DEFAULT_OBSTACLE_HEIGHT_M = 2.0
 UNITLESS_MAX_M = 2000.0     # an unitless drawing wider than this is not in metres
 WALL_FACE_GAP_M = 0.6       # parallel wall lines closer than this are two faces of one wall
+OUTLINE_TOLERANCE_M = 0.5   # walls this far outside a closed polyline still count as inside
 MAX_FACE_CHECK = 4000       # segments; the pairwise check is skipped on larger drawings
 
 WALL_TYPES = {"LINE", "LWPOLYLINE", "POLYLINE", "ARC"}
@@ -56,6 +60,8 @@ class DxfImport:
     obstacles_per_layer: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)     # "LAYER: TYPE" -> count
     warnings: list[str] = field(default_factory=list)
+    #: where the outline came from, one line ("the largest closed polyline of layer A-AREA")
+    outline_from: str = ""
 
     def summary(self) -> str:
         walls = sum(self.walls_per_layer.values())
@@ -270,6 +276,26 @@ def _parse_obstacle(value) -> tuple[str, float]:
     return str(value), DEFAULT_OBSTACLE_HEIGHT_M
 
 
+def _outline_of_drawing(rep: DxfImport, imported: np.ndarray, drawn: list,
+                        closed_any: list) -> np.ndarray:
+    """Without an outline layer: the largest closed polyline of the drawing when it holds
+    every imported wall and obstacle point (within :data:`OUTLINE_TOLERANCE_M`), else the
+    bounding box of everything drawn; ``rep.outline_from`` says which."""
+    from shapely.geometry import MultiPoint
+    valid = [(p, lay) for p, lay in closed_any if p.is_valid and p.area > 0]
+    if valid:
+        poly, layer = max(valid, key=lambda pl: pl[0].area)
+        if poly.buffer(OUTLINE_TOLERANCE_M).covers(MultiPoint(imported.tolist())):
+            rep.outline_from = f"the largest closed polyline of the drawing (layer '{layer}')"
+            return np.asarray(poly.exterior.coords)[:-1]
+    a = np.vstack(drawn + [imported])
+    (x0, y0), (x1, y1) = a.min(0), a.max(0)
+    rep.outline_from = ("the extent of everything drawn (no closed polyline holds the walls "
+                        "and obstacles)" if valid else
+                        "the extent of everything drawn (the drawing has no closed polyline)")
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)
+
+
 def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
                        obstacle_layers: dict[str, str | tuple[str, float]] | None = None,
                        outline_layer: str | None = None, name: str | None = None,
@@ -295,8 +321,16 @@ def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
 
     rep = DxfImport(site={}, units=unit_name, scale_to_m=k, offset_m=(0.0, 0.0))
     walls, obstacles, outline_edges, outline_polys = [], [], [], []
+    drawn, closed_any = [], []          # everything drawn; closed polylines of any layer
     for layer, e in _entities(doc.modelspace()):
         t = e.dxftype()
+        if not outline_layer and (t in WALL_TYPES or t in CLOSED_TYPES) \
+                and _is_plain_polyline(e):
+            pts = _dedupe(_points(e, tol) * k, 1e-3)
+            if len(pts):
+                drawn.append(pts)
+            if t != "CIRCLE" and _is_closed(e) and len(pts) >= 4:
+                closed_any.append((Polygon(pts), layer))
         if layer in wall_layers and t in WALL_TYPES and _is_plain_polyline(e):
             pts = _dedupe(_points(e, tol) * k, 1e-3)
             if len(pts) >= 2:
@@ -332,15 +366,14 @@ def site_dict_from_dxf(doc, wall_layers: dict[str, str], *,
             raise InputError(f"outline layer '{outline_layer}' has no closed polyline and its "
                              "lines close no polygon", source=label)
         outline = np.asarray(max(outline_polys, key=lambda p: p.area).exterior.coords)[:-1]
+        rep.outline_from = f"the largest closed polyline of the outline layer '{outline_layer}'"
     else:
         allpts = [p for p, _ in walls] + [p for p, *_ in obstacles]
         if not allpts:
             raise InputError("the mapped layers hold no walls or obstacles, so there is no "
                              "extent for the outline; map a wall layer or give an outline layer",
                              source=label)
-        a = np.vstack(allpts)
-        (x0, y0), (x1, y1) = a.min(0), a.max(0)
-        outline = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)
+        outline = _outline_of_drawing(rep, np.vstack(allpts), drawn, closed_any)
 
     origin = outline.min(0)
     width = float(np.ptp(outline[:, 0])), float(np.ptp(outline[:, 1]))

@@ -15,6 +15,7 @@ def _import_dxf(args) -> int:
     save_site(site, args.output)
     for w in rep.warnings:
         print(f"warning: {w}")
+    print(f"outline: {rep.outline_from}")
     print(f"{site.name}: {rep.summary()} -> {args.output}")
     return 0
 
@@ -23,7 +24,9 @@ def register(sub) -> None:
     p = sub.add_parser("import-dxf", help="make a site YAML from a DXF floor plan",
                        description="Walls come from the layers mapped with --layer, obstacles "
                                    "from closed polylines on --obstacle-layer, the outline from "
-                                   "--outline-layer or the extent of the walls. Units come "
+                                   "--outline-layer, else the drawing's largest closed "
+                                   "polyline that holds the walls, else the extent of "
+                                   "everything drawn (the command says which). Units come "
                                    "from $INSUNITS unless --units is given.")
     p.add_argument("dxf", metavar="PLAN.dxf")
     p.add_argument("--layer", action="append", metavar="LAYER=MATERIAL",

@@ -2,8 +2,17 @@
 
 Only drawing happens here: every value comes from the Site, the RadioMap or the survey
 frame. The matplotlib twins for reports and the CLI live in :mod:`wifiplan.radio.plotting`.
+
+A radio map is sent as one PNG (the cells coloured here, a layout image under the site)
+with its contour lines as plain polylines, a colour bar and an invisible grid of points
+that answers the hover (best and second server) and the map editor's clicks: a few
+hundred kilobytes for a large hall, where a heatmap with contour traces was megabytes of
+JSON that the browser parsed on every edit.
 """
 from __future__ import annotations
+
+import base64
+import io
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,7 +26,7 @@ WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8
                 "machinery": "#444444", "cold-room": "#2f4f6f", "wire-mesh": "#8a8a8a"}
 EXTRA_COLOURS = ["#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#ff7f00", "#1f78b4"]
 MAP_KINDS = {"rssi": "Best-server RSSI", "channel": "Channels", "boundary": "Cell boundaries",
-             "sinr": "SINR"}
+             "sinr": "SINR", "ap": "One AP's signal"}
 BOUNDARY_CLASSES = ["inside a cell", f"boundary above {BOUNDARY_BAND_DBM[1]:g} dBm",
                     f"boundary {BOUNDARY_BAND_DBM[1]:g} to {BOUNDARY_BAND_DBM[0]:g} dBm",
                     f"boundary below {BOUNDARY_BAND_DBM[0]:g} dBm"]
@@ -80,44 +89,51 @@ def base_figure(site, title: str | None = None, background: dict | None = None) 
 
 
 def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructure: bool = True,
-             labels: bool = True, hover: bool = True) -> go.Figure:
-    """Outline, obstacles, walls by material, zones, infrastructure and APs.
+             labels: bool = True, hover: bool = True, selected=None) -> go.Figure:
+    """Outline, obstacles, walls by material, zones, no-mount areas, infrastructure and APs.
 
     With ``hover=False`` walls and obstacles do not take the hover, so that the map under
-    them answers it (only the APs still do).
+    them answers it (only the APs still do). Each point of a wall, obstacle, zone or
+    no-mount trace carries ``"walls:i"`` etc. in ``customdata`` (the map editor reads it on
+    the server to know what was clicked); ``selected``, a pair like ``("walls", i)`` or
+    ``("aps", id)``, is drawn highlighted.
     """
     losses = site.material_losses()
     x, y = _closed(site.outline)
     fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color="black", width=2),
                              name="outline", hoverinfo="skip", showlegend=False))
     if site.obstacles:
-        xs, ys, txt = [], [], []
-        for o in site.obstacles:
+        xs, ys, txt, ref = [], [], [], []
+        for i, o in enumerate(site.obstacles):
             ox, oy = _closed(o.polygon)
             t = (f"<b>{o.name}</b><br>{o.material}, {o.height_m:g} m high, "
                  f"{losses.get(o.material, float('nan')):g} dB")
             xs += ox + [None]
             ys += oy + [None]
             txt += [t] * len(ox) + [None]
+            ref += [f"obstacles:{i}"] * len(ox) + [None]
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself",
                                  fillcolor="rgba(90,90,90,0.45)",
                                  line=dict(color="#303030", width=0.8), name="obstacles",
                                  text=txt, hoverinfo="text" if hover else "skip",
-                                 hoveron="fills+points"))
+                                 hoveron="fills+points", customdata=ref))
     by_mat: dict[str, list] = {}
-    for w in site.walls:
-        by_mat.setdefault(w.material, []).append(w.points)
-    for mat, polys in sorted(by_mat.items(), key=lambda kv: -losses.get(kv[0], 0)):
+    for i, w in enumerate(site.walls):
+        by_mat.setdefault(w.material, []).append((i, w.points))
+    for mat, items in sorted(by_mat.items(), key=lambda kv: -losses.get(kv[0], 0)):
         loss = losses.get(mat, 10.0)
-        xs, ys = _joined(polys, closed=False)
+        xs, ys = _joined([pts for _, pts in items], closed=False)
+        ref = [v for i, pts in items for v in [f"walls:{i}"] * len(pts) + [None]]
         fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", name=f"{mat} ({loss:g} dB)",
+            x=xs, y=ys, mode="lines", name=f"{mat} ({loss:g} dB)", customdata=ref,
             line=dict(color=WALL_COLOURS.get(mat, "#202020"), width=1.5 + min(loss, 35) / 7),
             **(dict(hovertemplate=f"wall: {mat}, {loss:g} dB<extra></extra>") if hover
                else dict(hoverinfo="skip"))))
     if zones and site.zones:
         xs, ys = _joined([z.polygon for z in site.zones])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="zones",
+        ref = [v for i, z in enumerate(site.zones)
+               for v in [f"zones:{i}"] * (len(z.polygon) + 1) + [None]]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="zones", customdata=ref,
                                  line=dict(color="#0050a0", width=1.3, dash="dash"),
                                  hoverinfo="skip"))
         minx, miny, maxx, maxy = site.bounds
@@ -127,10 +143,21 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
             y=[np.max(z.polygon[:, 1]) - inset for z in site.zones], mode="text",
             text=[f"{z.name} ({z.min_rssi_dbm:g} dBm)" for z in site.zones],
             textposition="bottom right", textfont=dict(color="#0050a0", size=11),
+            unselected=dict(textfont=dict(color="#0050a0")),
             hovertext=[f"zone {z.name}: min {z.min_rssi_dbm:g} dBm, terminals "
                        f"{', '.join(f'{k} {v}' for k, v in z.terminals.items()) or 'none'}"
                        for z in site.zones],
             hoverinfo="text", showlegend=False))
+    if site.no_mount:
+        xs, ys = _joined([a.polygon for a in site.no_mount])
+        ref = [v for i, a in enumerate(site.no_mount)
+               for v in [f"no_mount:{i}"] * (len(a.polygon) + 1) + [None]]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", name="no-mount areas",
+                                 fillcolor="rgba(200,0,0,0.10)", customdata=ref,
+                                 line=dict(color="#c00000", width=1.0, dash="dot"),
+                                 text=[None if r is None else "no-mount: " + site.no_mount[
+                                     int(r.split(":")[1])].name for r in ref],
+                                 hoverinfo="text" if hover else "skip"))
     if infrastructure and (site.server or site.switches):
         items = ([(site.server["name"], site.server["position"], "server")]
                  if site.server else []) + [(s.name, s.position, f"switch, {s.ports} ports")
@@ -142,6 +169,111 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
             hoverinfo="text"))
     if aps:
         add_aps(fig, aps, labels=labels)
+    if selected is not None:
+        add_selected(fig, site, aps or [], selected)
+    return fig
+
+
+SELECTED_COLOUR = "#e0007a"
+
+
+def add_selected(fig: go.Figure, site, aps, selected) -> go.Figure:
+    """A ring around the selected AP, or the selected wall, obstacle, zone or area drawn
+    over in the highlight colour."""
+    kind, ref = selected
+    if kind == "aps":
+        a = next((a for a in aps if a.id == ref), None)
+        if a is not None:
+            fig.add_trace(go.Scatter(x=[a.x_m], y=[a.y_m], mode="markers", name="selected",
+                                     marker=dict(symbol="circle-open", size=24,
+                                                 color=SELECTED_COLOUR, line=dict(width=3)),
+                                     hoverinfo="skip", showlegend=False))
+        return fig
+    items = getattr(site, kind, [])
+    if not (isinstance(ref, int) and 0 <= ref < len(items)):
+        return fig
+    item = items[ref]
+    pts = np.asarray(item.points if kind == "walls" else item.polygon, float)[:, :2]
+    x, y = (list(pts[:, 0]), list(pts[:, 1])) if kind == "walls" else _closed(pts)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name="selected",
+                             line=dict(color=SELECTED_COLOUR, width=4),
+                             marker=dict(size=7, color=SELECTED_COLOUR), hoverinfo="skip",
+                             showlegend=False))
+    return fig
+
+
+def add_drawing(fig: go.Figure, points, closed: bool) -> go.Figure:
+    """The shape being drawn: its points so far, closed for a polygon."""
+    if not points:
+        return fig
+    pts = np.asarray(points, float)
+    x, y = (_closed(pts) if closed and len(pts) > 2 else (list(pts[:, 0]), list(pts[:, 1])))
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name="drawing",
+                             line=dict(color=SELECTED_COLOUR, width=2.5, dash="dash"),
+                             marker=dict(size=9, color=SELECTED_COLOUR, symbol="x"),
+                             hoverinfo="skip", showlegend=False))
+    return fig
+
+
+#: The most points of the invisible hover-and-click grid of a figure.
+MAX_GRID_POINTS = 12_000
+
+
+def grid_step(n_cells: int, max_points: int = MAX_GRID_POINTS) -> int:
+    """Every how many cells the hover-and-click grid takes a point (1, 2, 3 ...)."""
+    return max(1, int(np.ceil(np.sqrt(n_cells / max_points))))
+
+
+#: Grid points closer than this many grid steps to an AP (or, where they take the hover, a
+#: vertex of a wall or shape) are left out: plotly gives the hover and the click to the
+#: smallest marker under the pointer, so without the gap the invisible grid would win
+#: over the AP.
+PICK_GAP_STEPS = 1.5
+
+
+def pickable_points(site, aps, shapes: bool) -> np.ndarray:
+    """(n, 2) [m] the points a click selects: the APs and, with ``shapes``, the vertices of
+    the walls, obstacles, zones and no-mount areas."""
+    pts = [np.array([[a.x_m, a.y_m] for a in aps], float).reshape(-1, 2)]
+    if shapes:
+        pts += [np.asarray(w.points, float)[:, :2] for w in site.walls]
+        pts += [np.asarray(o.polygon, float)[:, :2] for o in site.obstacles]
+        pts += [np.asarray(z.polygon, float)[:, :2] for z in site.zones]
+        pts += [np.asarray(a.polygon, float)[:, :2] for a in site.no_mount]
+    return np.vstack(pts)
+
+
+def _away_from(x, y, avoid, gap_m: float) -> np.ndarray:
+    """True for the points (x, y) at least ``gap_m`` from every point of ``avoid``."""
+    if avoid is None or not len(avoid):
+        return np.ones(len(x), bool)
+    from scipy.spatial import cKDTree
+    d, _ = cKDTree(avoid).query(np.column_stack([x, y]), k=1)
+    return d >= gap_m
+
+
+def add_click_grid(fig: go.Figure, site, step_m: float | None = None,
+                   avoid=None) -> go.Figure:
+    """An invisible grid over the outline that reads the position under the pointer (hover)
+    and takes the map editor's clicks: at most :data:`MAX_GRID_POINTS` points, at a round
+    step (0.25, 0.5, 1, 2 ... m), none within :data:`PICK_GAP_STEPS` steps of ``avoid``."""
+    minx, miny, maxx, maxy = site.bounds
+    if step_m is None:
+        raw = np.sqrt((maxx - minx) * (maxy - miny) / MAX_GRID_POINTS)
+        step_m = next(s for s in (0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 50.0, 1e9)
+                      if s >= raw)
+    gx = np.arange(minx, maxx + step_m / 2, step_m)
+    gy = np.arange(miny, maxy + step_m / 2, step_m)
+    X, Y = np.meshgrid(gx, gy)
+    inside = site.inside_outline(X, Y, step_m)
+    X, Y = X[inside], Y[inside]
+    keep = _away_from(X, Y, avoid, PICK_GAP_STEPS * step_m)
+    fig.add_trace(go.Scattergl(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
+                             mode="markers", name="grid", showlegend=False,
+                             marker=dict(size=6, opacity=0),
+                             selected=dict(marker=dict(opacity=0)),
+                             unselected=dict(marker=dict(opacity=0)),
+                             hovertemplate="x %{x:.2f} m, y %{y:.2f} m<extra></extra>"))
     return fig
 
 
@@ -160,12 +292,23 @@ def add_aps(fig: go.Figure, aps, *, labels: bool = True) -> go.Figure:
         hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[4]})<br>ch %{customdata[1]}, "
                        "%{customdata[2]:.1f} dBm, %{customdata[3]:.1f} m high<br>"
                        "x %{x:.1f} m, y %{y:.1f} m<extra></extra>"),
+        selected=dict(marker=dict(opacity=1.0)),
+        unselected=dict(marker=dict(opacity=1.0), textfont=dict(color="black")),
         name="APs (diamond: locked)"))
     return fig
 
 
-def site_figure(site, aps=None, background=None, title=None) -> go.Figure:
-    return add_site(base_figure(site, title, background), site, aps)
+def site_figure(site, aps=None, background=None, title=None, *, selected=None,
+                drawing=None, closed: bool = False, click_grid: bool = False) -> go.Figure:
+    """The site and its APs; for the map editor with the selection, the shape being drawn
+    and the invisible click grid."""
+    fig = base_figure(site, title, background)
+    add_site(fig, site, aps, selected=selected)
+    if drawing:
+        add_drawing(fig, drawing, closed)
+    if click_grid:                 # last: a click on an AP or a vertex is that, not the grid
+        add_click_grid(fig, site, avoid=pickable_points(site, aps or [], shapes=True))
+    return fig
 
 
 def image_figure(img, points=()) -> go.Figure:
@@ -227,88 +370,222 @@ def _hover_data(rm) -> np.ndarray:
     return np.char.add(text, server(rm.second_server, rm.second_rssi_dbm)).astype(object)
 
 
-HOVER = "x %{x:.1f} m, y %{y:.1f} m<br>%{customdata}<extra></extra>"
+HOVER = "x %{x:.1f} m, y %{y:.1f} m<br>%{text}<extra></extra>"
+#: The widest raster sent [px]: cells are repeated up to this width (crisp cell edges when
+#: the browser stretches the image), never more than 8 px a cell.
+RASTER_MAX_WIDTH_PX = 1600
 
 
-def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None) -> go.Figure:
-    """Heatmap of one quantity of ``rm`` with the site and APs on top.
+def _hex_rgba(colour: str, alpha: int = 255) -> tuple[int, int, int, int]:
+    c = colour.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16), alpha
 
-    Every kind hovers the same: best and second server with channel and RSSI, and SINR.
+
+def colour_cells(z, *, cmap: str, vmin: float, vmax: float) -> np.ndarray:
+    """(ny, nx, 4) uint8 colours of ``z`` on the matplotlib colour map ``cmap`` between
+    ``vmin`` and ``vmax``; NaN cells transparent."""
+    import matplotlib
+    cm = matplotlib.colormaps[cmap]
+    t = np.clip((np.asarray(z, float) - vmin) / (vmax - vmin), 0.0, 1.0)
+    rgba = (cm(np.nan_to_num(t)) * 255).round().astype(np.uint8)
+    rgba[~np.isfinite(np.asarray(z, float))] = 0
+    return rgba
+
+
+def category_cells(cat, colours) -> np.ndarray:
+    """(ny, nx, 4) uint8: cell ``k`` of ``cat`` in ``colours[k]``; -1 (or NaN) transparent."""
+    lut = np.array([_hex_rgba(c) for c in colours] + [(0, 0, 0, 0)], np.uint8)
+    c = np.asarray(cat, float)
+    idx = np.where(np.isfinite(c) & (c >= 0), c, len(colours)).astype(int)
+    return lut[idx]
+
+
+def plotly_colourscale(cmap: str, n: int = 11) -> list:
+    """The matplotlib colour map ``cmap`` as a plotly colour scale (the colour bar matches
+    the raster)."""
+    import matplotlib
+    cm = matplotlib.colormaps[cmap]
+    return [[t, "rgb({:.0f},{:.0f},{:.0f})".format(*(np.array(cm(t)[:3]) * 255))]
+            for t in np.linspace(0, 1, n)]
+
+
+def png_data_uri(rgba: np.ndarray, max_width_px: int = RASTER_MAX_WIDTH_PX) -> str:
+    """A PNG data URI of the cell colours (row 0 = lowest y, as the map's grid), each cell
+    repeated into a block of pixels up to ``max_width_px`` wide."""
+    from PIL import Image
+    ny, nx = rgba.shape[:2]
+    k = int(max(1, min(8, max_width_px // max(nx, 1))))
+    img = np.ascontiguousarray(rgba[::-1])
+    if k > 1:
+        img = np.repeat(np.repeat(img, k, axis=0), k, axis=1)
+    buf = io.BytesIO()
+    Image.fromarray(img, "RGBA").save(buf, format="PNG", compress_level=3)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def decode_png(uri: str) -> np.ndarray:
+    """(rows, cols, 4) uint8 pixels of a PNG data URI (row 0 at the top, as images count)."""
+    from PIL import Image
+    raw = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGBA"))
+
+
+def add_raster(fig: go.Figure, rm, rgba: np.ndarray, *, opacity: float = 1.0,
+               name: str = "map") -> go.Figure:
+    """The cell colours ``rgba`` of ``rm``'s grid as a layout image in site metres."""
+    r = rm.resolution_m
+    x0, y0 = float(rm.xs[0]) - r / 2, float(rm.ys[0]) - r / 2
+    fig.add_layout_image(dict(source=png_data_uri(rgba), xref="x", yref="y", x=x0,
+                              y=y0 + len(rm.ys) * r, sizex=len(rm.xs) * r,
+                              sizey=len(rm.ys) * r, sizing="stretch", layer="below",
+                              opacity=opacity, name=name))
+    return fig
+
+
+def add_colourbar(fig: go.Figure, site, *, colourscale, cmin: float, cmax: float,
+                  colorbar: dict, name: str) -> go.Figure:
+    """The colour bar of a raster: an invisible one-point trace that carries it."""
+    minx, miny, _, _ = site.bounds
+    fig.add_trace(go.Scatter(x=[minx], y=[miny], mode="markers", name=name, showlegend=False,
+                             hoverinfo="skip",
+                             marker=dict(size=0.1, opacity=0, color=[cmin], cmin=cmin,
+                                         cmax=cmax, colorscale=colourscale, showscale=True,
+                                         colorbar=dict(len=0.9, thickness=14, **colorbar))))
+    return fig
+
+
+def contour_lines(xs, ys, z, level: float) -> list[np.ndarray]:
+    """Polylines [m] where ``z`` crosses ``level`` (contourpy, matplotlib's contouring)."""
+    import contourpy
+    gen = contourpy.contour_generator(x=xs, y=ys, z=np.ma.masked_invalid(z))
+    return [np.asarray(line) for line in gen.lines(level)]
+
+
+def add_hover_grid(fig: go.Figure, rm, text: np.ndarray) -> go.Figure:
+    """Invisible points on every k-th cell inside the outline (:func:`grid_step`) that show
+    ``text`` [(ny, nx) strings] under the pointer and take the map editor's clicks (none
+    within :data:`PICK_GAP_STEPS` steps of an AP, whose own hover and click win there)."""
+    k = grid_step(rm.mask.size)
+    sub = (slice(k // 2, None, k), slice(k // 2, None, k))
+    X, Y = np.meshgrid(rm.xs, rm.ys)
+    m = rm.mask[sub]
+    X, Y, text = X[sub][m], Y[sub][m], text[sub][m]
+    keep = _away_from(X, Y, pickable_points(rm.site, rm.aps, shapes=False),
+                      PICK_GAP_STEPS * k * rm.resolution_m)
+    fig.add_trace(go.Scattergl(x=X[keep].astype(np.float32), y=Y[keep].astype(np.float32),
+                             mode="markers", name="grid", showlegend=False, text=text[keep],
+                             marker=dict(size=max(6, 2 * k), opacity=0),
+                             selected=dict(marker=dict(opacity=0)),
+                             unselected=dict(marker=dict(opacity=0)), hovertemplate=HOVER))
+    return fig
+
+
+def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, selected=None,
+                    drawing=None, closed: bool = False, ap_id: str | None = None) -> go.Figure:
+    """One quantity of ``rm`` as a raster with the site and APs on top.
+
+    Every kind hovers the same: best and second server with channel and RSSI (and the SINR
+    on the SINR map, the AP's own RSSI on the map of AP ``ap_id``'s signal, kind ``ap``),
+    on the grid of :func:`add_hover_grid`. ``selected`` and ``drawing`` are the map
+    editor's selection and the shape being drawn.
     """
     site = rm.site
     fig = base_figure(site, title, background)
     outside = ~rm.mask
     best_rssi = np.where(outside, np.nan, rm.best_rssi_dbm)
-    custom = _hover_data(rm)
-    common = dict(x=rm.xs, y=rm.ys, customdata=custom, hoverongaps=False,
-                  opacity=0.72 if background else 1.0)
+    text = _hover_data(rm)
+    opacity = 0.72 if background else 1.0
+    lines = []
     if kind == "rssi":
-        fig.add_trace(go.Heatmap(z=best_rssi, colorscale="Turbo", zmin=RSSI_RANGE_DBM[0],
-                                 zmax=RSSI_RANGE_DBM[1], hovertemplate=HOVER,
-                                 colorbar=dict(title=dict(text="dBm", side="top"), len=0.9,
-                                               thickness=14), name="best-server RSSI",
-                                 **common))
-        for level, colour, dash in ((DEFAULT_MIN_RSSI_DBM, "black", "solid"),
-                                    (ROAM_THRESHOLD_DBM, "white", "dash")):
-            fig.add_trace(go.Contour(
-                x=rm.xs, y=rm.ys, z=best_rssi, showscale=False, hoverinfo="skip",
-                contours=dict(start=level, end=level, size=1, coloring="none",
-                              showlabels=True, labelfont=dict(size=10, color=colour)),
-                line=dict(color=colour, width=1.4, dash=dash), name=f"{level:g} dBm",
-                showlegend=False))
+        lo, hi = RSSI_RANGE_DBM
+        add_raster(fig, rm, colour_cells(best_rssi, cmap="turbo", vmin=lo, vmax=hi),
+                   opacity=opacity)
+        add_colourbar(fig, site, colourscale=plotly_colourscale("turbo"), cmin=lo, cmax=hi,
+                      colorbar=dict(title=dict(text="dBm", side="top")),
+                      name="best-server RSSI")
+        lines = [(DEFAULT_MIN_RSSI_DBM, "black", "solid"), (ROAM_THRESHOLD_DBM, "white", "dash")]
     elif kind == "channel":
         chans = sorted({int(c) for c in rm.channels})
         idx = {c: i for i, c in enumerate(chans)}
-        lut = np.array([idx[int(c)] for c in rm.channels] + [np.nan], float)
-        z = np.where(outside, np.nan, lut[rm.best_server])
+        lut = np.array([idx[int(c)] for c in rm.channels] + [-1], int)
+        cat = np.where(outside, -1, lut[rm.best_server])
+        edge = _cell_edges(rm)
+        rgba = category_cells(cat, [channel_colour(c) for c in chans])
+        rgba[edge, :3] = (rgba[edge, :3] * 0.45).astype(np.uint8)     # cell borders darker
+        add_raster(fig, rm, rgba, opacity=opacity)
         n = len(chans)
         scale = []
         for i, c in enumerate(chans):
             scale += [[i / n, channel_colour(c)], [(i + 1) / n, channel_colour(c)]]
-        fig.add_trace(go.Heatmap(
-            z=z, zmin=-0.5, zmax=n - 0.5, colorscale=scale, hovertemplate=HOVER, name="channel",
-            colorbar=dict(title=dict(text="channel", side="top"), tickvals=list(range(n)),
-                          ticktext=[f"ch {c}" for c in chans], len=0.9, thickness=14),
-            **common))
-        _add_cell_edges(fig, rm)
+        add_colourbar(fig, site, colourscale=scale, cmin=-0.5, cmax=n - 0.5, name="channel",
+                      colorbar=dict(title=dict(text="channel", side="top"),
+                                    tickvals=list(range(n)), ticktext=[f"ch {c}" for c in chans]))
     elif kind == "boundary":
-        bnd = rm.boundary_mask()
-        lo, hi = BOUNDARY_BAND_DBM
-        cat = np.zeros(best_rssi.shape)
-        cat[bnd & (rm.best_rssi_dbm > hi)] = 1
-        cat[bnd & (rm.best_rssi_dbm >= lo) & (rm.best_rssi_dbm <= hi)] = 2
-        cat[bnd & (rm.best_rssi_dbm < lo)] = 3
-        cat[outside] = np.nan
+        add_raster(fig, rm, category_cells(boundary_classes(rm), BOUNDARY_COLOURS),
+                   opacity=opacity)
         scale = []
         for i, c in enumerate(BOUNDARY_COLOURS):
             scale += [[i / 4, c], [(i + 1) / 4, c]]
-        fig.add_trace(go.Heatmap(
-            z=cat, zmin=-0.5, zmax=3.5, colorscale=scale, hovertemplate=HOVER, name="boundary",
-            colorbar=dict(tickvals=[0, 1, 2, 3], ticktext=BOUNDARY_CLASSES, len=0.9,
-                          thickness=14, tickfont=dict(size=10)),
-            **common))
+        add_colourbar(fig, site, colourscale=scale, cmin=-0.5, cmax=3.5, name="boundary",
+                      colorbar=dict(tickvals=[0, 1, 2, 3], ticktext=BOUNDARY_CLASSES,
+                                    tickfont=dict(size=10)))
     elif kind == "sinr":
         sinr = np.where(outside, np.nan, rm.sinr_db)
-        fig.add_trace(go.Heatmap(
-            z=sinr, colorscale="RdYlGn", zmin=0, zmax=50, name="SINR",
-            hovertemplate=HOVER.replace("<extra>", "<br>SINR %{z:.1f} dB<extra>"),
-            colorbar=dict(title=dict(text="SINR dB", side="top"), len=0.9, thickness=14),
-            **common))
+        add_raster(fig, rm, colour_cells(sinr, cmap="RdYlGn", vmin=0.0, vmax=50.0),
+                   opacity=opacity)
+        add_colourbar(fig, site, colourscale=plotly_colourscale("RdYlGn"), cmin=0.0, cmax=50.0,
+                      colorbar=dict(title=dict(text="SINR dB", side="top")), name="SINR")
+        _, k = _tenths(sinr, -100.0, 200.0)
+        table, _ = _tenths(np.zeros(1), -100.0, 200.0)
+        text = np.char.add(np.char.add(text.astype(str), "<br>SINR "),
+                           np.char.add(table[k], " dB")).astype(object)
+    elif kind == "ap":
+        i = [a.id for a in rm.aps].index(ap_id)
+        own = np.where(outside, np.nan, rm.rssi_dbm[i])
+        lo, hi = RSSI_RANGE_DBM
+        add_raster(fig, rm, colour_cells(own, cmap="turbo", vmin=lo, vmax=hi), opacity=opacity)
+        add_colourbar(fig, site, colourscale=plotly_colourscale("turbo"), cmin=lo, cmax=hi,
+                      colorbar=dict(title=dict(text=f"{ap_id} dBm", side="top")),
+                      name=f"{ap_id} RSSI")
+        _, k = _tenths(own, -200.0, 60.0)
+        table, _ = _tenths(np.zeros(1), -200.0, 60.0)
+        text = np.char.add(np.char.add(text.astype(str), f"<br>{ap_id}: "),
+                           np.char.add(table[k], " dBm")).astype(object)
     else:
         raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
-    return add_site(fig, site, rm.aps, hover=False)
+    for level, colour, dash in lines:
+        xs, ys = _joined(contour_lines(rm.xs, rm.ys, best_rssi, level), closed=False)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{level:g} dBm",
+                                 line=dict(color=colour, width=1.4, dash=dash),
+                                 hoverinfo="skip", showlegend=False))
+    add_site(fig, site, rm.aps, hover=False, selected=selected)
+    if drawing:
+        add_drawing(fig, drawing, closed)
+    add_hover_grid(fig, rm, text)  # last: a click on an AP or a vertex is that, not the grid
+    return fig
 
 
-def _add_cell_edges(fig, rm):
-    """Thin dark cells where the best server changes (the drawn cell borders)."""
+def boundary_classes(rm) -> np.ndarray:
+    """(ny, nx) class of each cell for the boundary map: 0 inside a cell, 1-3 on a cell
+    boundary above, inside and below the seed's band (:data:`BOUNDARY_CLASSES`), -1 outside
+    the outline."""
+    bnd = rm.boundary_mask()
+    lo, hi = BOUNDARY_BAND_DBM
+    cat = np.zeros(rm.best_rssi_dbm.shape, int)
+    cat[bnd & (rm.best_rssi_dbm > hi)] = 1
+    cat[bnd & (rm.best_rssi_dbm >= lo) & (rm.best_rssi_dbm <= hi)] = 2
+    cat[bnd & (rm.best_rssi_dbm < lo)] = 3
+    cat[~rm.mask] = -1
+    return cat
+
+
+def _cell_edges(rm) -> np.ndarray:
+    """(ny, nx) True where the best server changes (the drawn cell borders)."""
     b = rm.best_server
     edge = np.zeros(b.shape, bool)
     edge[:, 1:] |= b[:, 1:] != b[:, :-1]
     edge[1:, :] |= b[1:, :] != b[:-1, :]
-    z = np.where(edge & rm.mask, 1.0, np.nan)
-    fig.add_trace(go.Heatmap(x=rm.xs, y=rm.ys, z=z, colorscale=[[0, "rgba(0,0,0,0.55)"],
-                                                                [1, "rgba(0,0,0,0.55)"]],
-                             showscale=False, hoverinfo="skip", name="cell edges"))
+    return edge & rm.mask
 
 
 # ---- survey -----------------------------------------------------------------------------

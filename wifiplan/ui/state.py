@@ -5,10 +5,18 @@ only through these functions. The radio map is the expensive part: the first map
 (site, model, APs, grid) comes from a process-wide ``st.cache_resource`` (so a second
 browser tab, or a return to an earlier plan, is free), and after that every edit of the AP
 table goes through :meth:`RadioMap.with_aps`, which recomputes only moved or added APs.
+
+Every edit of the site or the plan (the map editor, the AP table, the AP's properties) goes
+through :func:`edit`, which keeps the state before it: :func:`undo` and :func:`redo` walk
+that history. A grid whose first map takes long is computed AP by AP
+(:func:`estimate_map_s`, :func:`compute_radiomap_chunked`), so that the page can show an
+estimate and a progress bar and stop between chunks.
 """
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import streamlit as st
@@ -19,7 +27,7 @@ from ..evaluation import evaluate_plan
 from ..fileio import dump_yaml, read_input
 from ..plan import AP, Plan, check_plan_against_site, plan_from_dict
 from ..radio.propagation import PropagationModel
-from ..radio.radiomap import compute_radiomap
+from ..radio.radiomap import compute_radiomap, grid_axes
 from ..site import Site, site_to_yaml
 
 RESOLUTIONS_M = (0.25, 0.5, 1.0, 2.0)
@@ -31,6 +39,12 @@ MODEL, MODEL_LABEL = "model", "model_label"
 RADIOMAP, RESOLUTION = "radiomap", "resolution_m"
 SURVEY, CALIBRATION, BACKGROUND, REPORT = "survey", "calibration", "background", "report"
 ESX_EXPORT = "esx_export"
+HISTORY, SELECTED, LAST_AP = "history", "map_selection", "map_last_ap"
+MAP_RATE, PARTIAL = "map_rate_s", "partial_radiomap"
+MAX_HISTORY = 200                  # edits kept for undo
+#: [s] a first map expected to take longer than this is computed on request, AP by AP,
+#: with a progress bar and a Stop button
+LONG_MAP_S = 4.0
 
 
 def ss():
@@ -57,7 +71,7 @@ def set_site(new_site: Site, label: str, *, plan: Plan | None = None,
     use_site_model(new_site)
     s[RESOLUTION] = default_resolution(new_site)
     s[BACKGROUND] = background
-    for k in (RADIOMAP, SURVEY, CALIBRATION, REPORT):
+    for k in (RADIOMAP, SURVEY, CALIBRATION, REPORT, HISTORY, SELECTED, PARTIAL):
         s.pop(k, None)
     set_plan(plan if plan is not None else Plan(site=new_site.name, aps=[]))
 
@@ -68,13 +82,26 @@ def site_key() -> str:
 
 
 def update_site(new_site: Site) -> None:
-    """Replace the current site by an edited version of it (zone requirements): the plan,
-    model and survey stay; the maps and reports judged on the old one go."""
+    """Replace the current site by an edited version of it (the map editor, zone
+    requirements): the plan and survey stay, the site's own model follows a change of its
+    geometry; the maps and reports judged on the old one go."""
     s = ss()
+    old = s.get(SITE)
     s[SITE] = new_site
     s[SITE_KEY] = _digest(site_to_yaml(new_site))
-    for k in (RADIOMAP, REPORT):
+    for k in (RADIOMAP, REPORT, PARTIAL):
         s.pop(k, None)
+    # the site's own model follows its walls and obstacles (the hall model's rooms); a
+    # calibrated model stays until the site is loaded again
+    if (old is None or _geometry_key(old) != _geometry_key(new_site)) and not str(
+            s.get(MODEL_LABEL, "")).startswith("calibrated"):
+        use_site_model(new_site)
+
+
+def _geometry_key(a_site: Site) -> str:
+    d = a_site.to_dict()
+    return _digest(dump_yaml({k: d.get(k) for k in ("outline", "walls", "obstacles",
+                                                     "building", "propagation", "materials")}))
 
 
 def default_resolution(a_site: Site) -> float:
@@ -91,6 +118,97 @@ def plan() -> Plan | None:
     return ss().get(PLAN)
 
 
+# ---- edits and their history ----------------------------------------------------------
+
+def edit(what: str, *, new_site: Site | None = None, new_plan: Plan | None = None,
+         from_table: bool = False) -> None:
+    """Make an edited site and/or plan current and keep the state before it for
+    :func:`undo`. ``what`` names the edit ("move AP3"); ``from_table``: the AP table made it
+    and keeps its cells (any other edit reloads the table from the plan)."""
+    s = ss()
+    h = s.setdefault(HISTORY, {"past": [], "future": []})
+    h["past"].append((site(), plan(), what))
+    del h["past"][:-MAX_HISTORY]
+    h["future"].clear()
+    _apply(new_site, new_plan, from_table=from_table)
+
+
+def _apply(new_site, new_plan, *, from_table: bool = False) -> None:
+    if new_site is not None and new_site is not site():
+        update_site(new_site)
+    if new_plan is not None and new_plan is not plan():
+        set_plan(new_plan, edited=from_table)
+
+
+def selection() -> tuple | None:
+    """What is selected on the map: ``("aps", id)``, ``("walls", i)``, ``("obstacles", i)``,
+    ``("zones", i)`` or ``("no_mount", i)``; None when nothing (or something gone)."""
+    sel = ss().get(SELECTED)
+    if sel is None:
+        return None
+    kind, ref = sel
+    p, a_site = plan(), site()
+    ok = (p is not None and ref in p.ids) if kind == "aps" else (
+        a_site is not None and 0 <= ref < len(getattr(a_site, kind, [])))
+    if not ok:
+        ss().pop(SELECTED, None)
+        return None
+    return sel
+
+
+def last_ap() -> str | None:
+    """The AP selected last (it stays while a wall or shape is selected), if still there."""
+    ap_id, p = ss().get(LAST_AP), plan()
+    return ap_id if p is not None and ap_id in p.ids else None
+
+
+def select(sel: tuple | None) -> None:
+    """Select an AP or a site element (None: nothing); a change of the selected AP reloads
+    the AP table, which marks the selected row."""
+    s = ss()
+    old = s.get(SELECTED)
+    if sel is None:
+        s.pop(SELECTED, None)
+    else:
+        s[SELECTED] = sel
+        if sel[0] == "aps":
+            s[LAST_AP] = sel[1]
+    if (old or (None,))[0] == "aps" or (sel or (None,))[0] == "aps":
+        if old != sel:
+            s[PLAN_VERSION] = s.get(PLAN_VERSION, 0) + 1
+
+
+def undo_label() -> str | None:
+    """What :func:`undo` would undo (None: nothing)."""
+    h = ss().get(HISTORY) or {}
+    return h["past"][-1][2] if h.get("past") else None
+
+
+def redo_label() -> str | None:
+    h = ss().get(HISTORY) or {}
+    return h["future"][-1][2] if h.get("future") else None
+
+
+def undo() -> str | None:
+    """Back to the state before the last edit; returns what was undone (None: nothing)."""
+    return _step("past", "future")
+
+
+def redo() -> str | None:
+    """The edit :func:`undo` took back, again; returns what was redone."""
+    return _step("future", "past")
+
+
+def _step(src: str, dst: str) -> str | None:
+    h = ss().get(HISTORY) or {}
+    if not h.get(src):
+        return None
+    old_site, old_plan, what = h[src].pop()
+    h[dst].append((site(), plan(), what))
+    _apply(old_site, old_plan)         # a restored plan reloads the AP table
+    return what
+
+
 def set_plan(new_plan: Plan, *, edited: bool = False) -> None:
     """Make ``new_plan`` current. A plan from outside (planner, file) resets the AP table;
     an ``edited`` one came from the table itself and leaves the table as it is."""
@@ -102,15 +220,20 @@ def set_plan(new_plan: Plan, *, edited: bool = False) -> None:
 
 
 AP_COLUMNS = ["id", "x_m", "y_m", "height_m", "channel", "tx_power_dbm", "locked"]
+SELECTED_MARK = "◉"
 
 
-def ap_table(p: Plan):
-    """The editable AP table of a plan (one row per AP)."""
+def ap_table(p: Plan, selected_id: str | None = None):
+    """The editable AP table of a plan (one row per AP); the first column marks the AP
+    selected on the map."""
     import pandas as pd
-    return pd.DataFrame([{c: getattr(a, c) for c in AP_COLUMNS} for a in p.aps],
-                        columns=AP_COLUMNS).astype({"id": "string", "x_m": float, "y_m": float,
-                                                    "height_m": float, "channel": "Int64",
-                                                    "tx_power_dbm": float, "locked": "boolean"})
+    df = pd.DataFrame([{c: getattr(a, c) for c in AP_COLUMNS} for a in p.aps],
+                      columns=AP_COLUMNS).astype({"id": "string", "x_m": float, "y_m": float,
+                                                  "height_m": float, "channel": "Int64",
+                                                  "tx_power_dbm": float, "locked": "boolean"})
+    df.insert(0, "sel", pd.Series([SELECTED_MARK if a.id == selected_id else ""
+                                   for a in p.aps], dtype="string"))
+    return df
 
 
 @dataclass
@@ -129,10 +252,14 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
     new row without an id gets ``APn`` after the highest number in ``base``; unset height,
     channel and power take the values of the last AP of ``base`` (or the site's mount
     height, the first allowed channel, 10 dBm). ``old`` (the plan before this edit) gives
-    the fields the table does not show (BSSID, switch, port).
+    the fields the table does not show (BSSID, switch, port, cable): a row of ``base``
+    keeps those of its AP even when it is renamed (the editor keeps the row's index
+    label). Values are not clamped: the library's checks (the plan file's ranges, the site
+    outline) refuse what is out of range, with the CLI's message.
     """
     import re
 
+    import numpy as np
     import pandas as pd
     by_id = {a.id: a for a in old.aps}
     last = base.iloc[-1] if len(base) else None
@@ -145,8 +272,11 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
     numbers = [int(m.group(1)) for v in base["id"] if not pd.isna(v)
                for m in [re.fullmatch(r"AP(\d+)", str(v))] if m]
     n = max(numbers, default=len(base))
+    base_ids = [None if pd.isna(v) else str(v) for v in base["id"]]
     rows, pending = [], []
-    for i, r in enumerate(df.to_dict("records")):
+    for i, (label, r) in enumerate(zip(df.index, df.to_dict("records"))):
+        row_of_base = (int(label) if isinstance(label, (int, np.integer))
+                       and 0 <= int(label) < len(base_ids) else None)
         ap_id = r.get("id")
         if pd.isna(ap_id) or not str(ap_id).strip():
             n += 1                       # numbered in row order, placed or not
@@ -163,7 +293,8 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
             v = r.get(c)
             d[c] = defaults[c] if pd.isna(v) else (int(v) if c == "channel" else float(v))
         d["locked"] = False if pd.isna(r.get("locked")) else bool(r.get("locked"))
-        prev = by_id.get(d["id"])
+        prev = (by_id.get(base_ids[row_of_base]) if row_of_base is not None
+                else by_id.get(d["id"]))
         if prev is not None:           # keep what the table does not show (BSSID, switch, port)
             keep = prev.to_dict()
             if (d["x_m"], d["y_m"]) != (keep["x_m"], keep["y_m"]):
@@ -195,6 +326,54 @@ def plan_with_aps(p: Plan, aps: list[AP]) -> Plan:
     return replace(p, aps=list(aps), metrics={})
 
 
+def checked_plan(p: Plan, ap_dicts: list[dict], a_site: Site, source: str) -> Plan:
+    """The plan ``p`` with the APs ``ap_dicts`` (plan-file mappings), checked as a plan file
+    is (:func:`wifiplan.plan.plan_from_dict`, the site outline): InputError otherwise."""
+    new = plan_from_dict({"site": p.site, "aps": ap_dicts}, source=source)
+    check_plan_against_site(new, a_site)
+    return plan_with_aps(p, new.aps)
+
+
+def next_ap_id(p: Plan) -> str:
+    """``APn`` after the highest such number in the plan."""
+    import re
+    numbers = [int(m.group(1)) for a in p.aps for m in [re.fullmatch(r"AP(\d+)", a.id)] if m]
+    n = max(numbers, default=len(p.aps)) + 1
+    while f"AP{n}" in p.ids:
+        n += 1
+    return f"AP{n}"
+
+
+def with_ap_fields(p: Plan, a_site: Site, ap_id: str, changes: dict, source: str) -> Plan:
+    """The plan with the AP ``ap_id``'s fields changed (a rename keeps BSSID, switch, port
+    and cable; a move drops the cable run, which follows the position), checked by the
+    library; InputError with the plan file's message otherwise."""
+    rows = []
+    for a in p.aps:
+        d = a.to_dict()
+        if a.id == ap_id:
+            if any(k in changes and float(changes[k]) != d[k] for k in ("x_m", "y_m")):
+                d.pop("cable_m", None)
+            d.update(changes)
+        rows.append(d)
+    return checked_plan(p, rows, a_site, source)
+
+
+def with_new_ap(p: Plan, a_site: Site, x_m: float, y_m: float, source: str) -> Plan:
+    """The plan with a new AP at (x_m, y_m): the next free ``APn`` with the last AP's
+    height, channel and power (or the site's mount height, its first channel, 10 dBm)."""
+    last = p.aps[-1] if p.aps else None
+    d = {"id": next_ap_id(p), "x_m": float(x_m), "y_m": float(y_m),
+         "height_m": last.height_m if last else a_site.propagation.get("ap_height_m", 4.0),
+         "channel": last.channel if last else a_site.allowed_channels()[0],
+         "tx_power_dbm": last.tx_power_dbm if last else 10.0}
+    return checked_plan(p, [a.to_dict() for a in p.aps] + [d], a_site, source)
+
+
+def without_ap(p: Plan, ap_id: str) -> Plan:
+    return plan_with_aps(p, [a for a in p.aps if a.id != ap_id])
+
+
 # ---- model --------------------------------------------------------------------------
 
 def model() -> PropagationModel | None:
@@ -224,20 +403,124 @@ def aps_key(aps) -> tuple:
     return tuple(tuple(sorted(a.to_dict().items())) for a in aps)
 
 
-@st.cache_resource(max_entries=6, show_spinner="Computing the radio map ...")
-def _first_radiomap(site_key: str, model_key_: str, resolution_m: float, aps_key_: tuple,
-                    _site: Site, _model: PropagationModel, _aps: list[AP]):
-    return compute_radiomap(_site, list(_aps), resolution_m=resolution_m, model=_model)
+MAX_STORED_MAPS = 6                # first maps kept by the process (tabs, undo, a return)
 
 
-def radiomap():
-    """The radio map of the current plan (None without a site or APs)."""
+@st.cache_resource
+def _map_store() -> OrderedDict:
+    """Process-wide first maps by (site, model, grid step, APs), newest last."""
+    return OrderedDict()
+
+
+def _stored(key):
+    store = _map_store()
+    rm = store.get(key)
+    if rm is not None:
+        store.move_to_end(key)
+    return rm
+
+
+def _store(key, rm) -> None:
+    store = _map_store()
+    store[key] = rm
+    store.move_to_end(key)
+    while len(store) > MAX_STORED_MAPS:
+        store.popitem(last=False)
+
+
+class MapPending(Exception):
+    """The first map of this grid takes long: the page asks before computing it
+    (:func:`estimate_map_s`, :func:`compute_map_chunk`)."""
+
+    def __init__(self, estimate_s: float, cells: int, n_aps: int):
+        super().__init__(f"about {estimate_s:.0f} s")
+        self.estimate_s, self.cells, self.n_aps = estimate_s, cells, n_aps
+
+
+def _keys():
+    s = ss()
+    a_site, p, m = site(), plan(), model()
+    res = float(s.get(RESOLUTION) or default_resolution(a_site))
+    base_key = (s[SITE_KEY], model_key(m), res)
+    return a_site, p, m, res, base_key, base_key + (aps_key(p.aps),)
+
+
+def _record_rate(elapsed_s: float, cells: int, n_aps: int) -> None:
+    if cells * n_aps:
+        ss()[MAP_RATE] = elapsed_s / (cells * n_aps)
+
+
+def estimate_map_s() -> tuple[float, int, int]:
+    """(seconds, grid cells, APs) the first map of the current grid should still take, from
+    the time per cell and AP of the last layers this session computed; without one, from
+    the second AP's layer on this grid (the first pays for the geometry), computed here and
+    kept as the first chunk."""
+    a_site, p, m, res, base_key, key = _keys()
+    xs, ys = grid_axes(a_site.bounds, res, len(p.aps))
+    cells, n = len(xs) * len(ys), len(p.aps)
+    s = ss()
+    if s.get(MAP_RATE) is None:
+        rm = compute_radiomap(a_site, list(p.aps[:1]), resolution_m=res, model=m)
+        if n > 1:
+            t0 = time.monotonic()
+            rm = rm.with_aps(list(p.aps[:2]))
+            _record_rate(time.monotonic() - t0, cells, 1)
+        s[PARTIAL] = (key, rm)
+    done, _ = map_progress()
+    return s.get(MAP_RATE, 0.0) * cells * (n - done), cells, n
+
+
+def map_progress() -> tuple[int, int]:
+    """(APs done, APs) of the first map of the current grid being computed in chunks."""
+    _, p, _, _, _, key = _keys()
+    held = ss().get(PARTIAL)
+    done = len(held[1].aps) if held is not None and held[0] == key else 0
+    return done, len(p.aps)
+
+
+def compute_map_chunk(budget_s: float = 0.5) -> bool:
+    """Add the next APs to the first map of the current grid for about ``budget_s`` [s];
+    True when the map is complete (it is then the current radio map). Between two calls
+    the page may stop: what is done stays for the next call."""
+    a_site, p, m, res, base_key, key = _keys()
+    s = ss()
+    held = s.get(PARTIAL)
+    rm = held[1] if held is not None and held[0] == key else None
+    rate = s.get(MAP_RATE)
+    done = len(rm.aps) if rm is not None else 0
+    t0 = time.monotonic()
+    while done < len(p.aps) and time.monotonic() - t0 < budget_s:
+        cells = (len(rm.xs) * len(rm.ys)) if rm is not None else None
+        step = 1 if rate is None or cells is None else max(1, int(budget_s / (rate * cells)))
+        upto = min(len(p.aps), done + step)
+        t1 = time.monotonic()
+        first = rm is None
+        rm = (compute_radiomap(a_site, list(p.aps[:upto]), resolution_m=res, model=m)
+              if first else rm.with_aps(list(p.aps[:upto])))
+        if not first or rate is None:      # the first chunk also pays for the geometry
+            _record_rate(time.monotonic() - t1, len(rm.xs) * len(rm.ys), upto - done)
+        rate = s[MAP_RATE]
+        done = upto
+        s[PARTIAL] = (key, rm)
+    if done < len(p.aps):
+        return False
+    s.pop(PARTIAL, None)
+    _store(key, rm)
+    s[RADIOMAP] = (base_key, rm)
+    return True
+
+
+def radiomap(*, ask_if_long: bool = False):
+    """The radio map of the current plan (None without a site or APs). An edit of the APs
+    reuses the held map (:meth:`RadioMap.with_aps`: only moved or added APs); a new grid,
+    site or model starts a new map, from the process's store when it was computed before.
+    With ``ask_if_long``, a first map estimated over :data:`LONG_MAP_S` raises
+    :class:`MapPending` instead of being computed here."""
     s = ss()
     a_site, p, m = site(), plan(), model()
     if a_site is None or p is None or not p.aps:
         return None
-    res = float(s.get(RESOLUTION) or default_resolution(a_site))
-    base_key = (s[SITE_KEY], model_key(m), res)
+    a_site, p, m, res, base_key, key = _keys()
     held = s.get(RADIOMAP)
     if held is not None and held[0] == base_key:
         rm = held[1]
@@ -245,7 +528,16 @@ def radiomap():
             rm = rm.with_aps(list(p.aps))
             s[RADIOMAP] = (base_key, rm)
         return rm
-    rm = _first_radiomap(s[SITE_KEY], base_key[1], res, aps_key(p.aps), a_site, m, list(p.aps))
+    rm = _stored(key)
+    if rm is None:
+        if ask_if_long:
+            est, cells, n = estimate_map_s()
+            if est > LONG_MAP_S:
+                raise MapPending(est, cells, n)
+        with st.spinner("Computing the radio map ..."):
+            while not compute_map_chunk(budget_s=3600.0):
+                pass
+        return s[RADIOMAP][1]
     s[RADIOMAP] = (base_key, rm)
     return rm
 

@@ -8,12 +8,12 @@ import streamlit as st
 from wifiplan import planning
 from wifiplan.errors import InputError
 from wifiplan.evaluation import plan_violations, unmet_requirements
-from wifiplan.plan import AP_HEIGHT_RANGE_M, TX_POWER_RANGE_DBM, parse_plan, plan_to_yaml
+from wifiplan.plan import parse_plan, plan_to_yaml
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
                            ROAM_THRESHOLD_DBM)
 from wifiplan.radio.propagation import PROPAGATION_DEFAULTS
-from wifiplan.ui import figures, state
+from wifiplan.ui import editor, figures, state
 from wifiplan.ui.roaming import show_roaming
 
 
@@ -80,32 +80,32 @@ def open_plan(site) -> None:
 
 
 def ap_editor(site, plan):
-    """The editable AP table; returns the plan after the edits (or the old one on error)."""
+    """The editable AP table; returns the plan after the edits (or the old one on error).
+
+    The columns take any number: the library's checks (the plan file's ranges, the site
+    outline) refuse what is out of range with the CLI's message under the table, rather
+    than the grid clamping or dropping the value without a word."""
     version = st.session_state.get(state.PLAN_VERSION, 0)
     key = f"ap_editor_{version}"
+    sel = state.selection()
     if key not in st.session_state or st.session_state.get("ap_base_version") != version:
-        st.session_state["ap_base"] = state.ap_table(plan)
+        st.session_state["ap_base"] = state.ap_table(
+            plan, sel[1] if sel is not None and sel[0] == "aps" else None)
         st.session_state["ap_base_version"] = version
-    minx, miny, maxx, maxy = site.bounds
     channels = sorted(set(site.allowed_channels()) | {a.channel for a in plan.aps})
     edited = st.data_editor(
         st.session_state["ap_base"], key=key, num_rows="dynamic", hide_index=True,
-        width="stretch",
+        width="stretch", disabled=["sel"],
         column_config={
+            "sel": st.column_config.TextColumn("", width=28,
+                                               help=f"{state.SELECTED_MARK}: selected on the map"),
             "id": st.column_config.TextColumn("AP", help="Unique name; empty: next free APn"),
-            "x_m": st.column_config.NumberColumn("x [m]", min_value=minx, max_value=maxx,
-                                                 step=0.1, format="%.1f"),
-            "y_m": st.column_config.NumberColumn("y [m]", min_value=miny, max_value=maxy,
-                                                 step=0.1, format="%.1f"),
-            "height_m": st.column_config.NumberColumn("height [m]",
-                                                      min_value=AP_HEIGHT_RANGE_M[0],
-                                                      max_value=AP_HEIGHT_RANGE_M[1], step=0.1,
-                                                      format="%.1f"),
+            "x_m": st.column_config.NumberColumn("x [m]", step=0.1, format="%.1f"),
+            "y_m": st.column_config.NumberColumn("y [m]", step=0.1, format="%.1f"),
+            "height_m": st.column_config.NumberColumn("height [m]", step=0.1, format="%.1f"),
             "channel": st.column_config.SelectboxColumn("channel", options=channels),
-            "tx_power_dbm": st.column_config.NumberColumn("power [dBm]",
-                                                          min_value=TX_POWER_RANGE_DBM[0],
-                                                          max_value=TX_POWER_RANGE_DBM[1],
-                                                          step=0.5, format="%.1f"),
+            "tx_power_dbm": st.column_config.NumberColumn("power [dBm]", step=0.5,
+                                                          format="%.1f"),
             "locked": st.column_config.CheckboxColumn("locked",
                                                       help="The planner keeps locked APs")})
     res = state.aps_from_table(edited, st.session_state["ap_base"], plan, site)
@@ -117,7 +117,7 @@ def ap_editor(site, plan):
         return plan
     if state.aps_key(res.aps) != state.aps_key(plan.aps):
         plan = state.plan_with_aps(plan, res.aps)
-        state.set_plan(plan, edited=True)
+        state.edit("edit the AP table", new_plan=plan, from_table=True)
     # the library's rules (DFS or forbidden channel, width, EIRP over the domain's limit),
     # said as soon as the table holds them
     m = state.model()
@@ -165,6 +165,12 @@ def show_metrics(ev: dict | None) -> None:
                    icon=":material/signal_wifi_bad:")
 
 
+def _keep_grid(previous: float) -> None:
+    """Stop: back to the grid step the held map has."""
+    st.session_state["plan_resolution"] = previous
+    st.session_state[state.RESOLUTION] = previous
+
+
 def map_controls(site) -> str:
     """Map kind and grid step; a new grid step drops the held radio map."""
     c1, c2 = st.columns([3, 1])
@@ -174,20 +180,56 @@ def map_controls(site) -> str:
     current = st.session_state.get(state.RESOLUTION) or state.default_resolution(site)
     res = c2.selectbox("Grid [m]", state.RESOLUTIONS_M, key="plan_resolution",
                        index=state.RESOLUTIONS_M.index(current))
+    if res != current:
+        held = st.session_state.get(state.RADIOMAP)
+        st.session_state["plan_previous_resolution"] = (held[0][2] if held is not None
+                                                        else current)
     st.session_state[state.RESOLUTION] = res
     return kind
 
 
+def long_map(pending) -> None:
+    """A first map that takes long: its estimate, then AP by AP with a progress bar and a
+    Stop button (the page stops between two chunks; what is done is kept)."""
+    previous = st.session_state.get("plan_previous_resolution")
+    res = st.session_state.get(state.RESOLUTION)
+    done, total = state.map_progress()
+    st.warning(f"A {res:g} m grid is {pending.cells:,} points for {pending.n_aps} APs: about "
+               f"{pending.estimate_s:.0f} s to compute"
+               + (f" ({done} of {total} APs done)." if done else "."),
+               icon=":material/hourglass_top:")
+    c = st.columns([1, 1, 3])
+    go = c[0].button("Compute the map", type="primary", key="map_compute")
+    if previous is not None and previous != res:
+        c[1].button(f"Stop, keep {previous:g} m", key="map_stop", on_click=_keep_grid,
+                    args=(previous,), icon=":material/stop:")
+    if not (go or st.session_state.get("map_computing")):
+        st.stop()
+    st.session_state["map_computing"] = True
+    bar = st.progress(done / max(total, 1), text=f"Radio map: {done} of {total} APs")
+    try:
+        while not state.compute_map_chunk():
+            done, total = state.map_progress()
+            bar.progress(done / max(total, 1), text=f"Radio map: {done} of {total} APs")
+    finally:
+        st.session_state["map_computing"] = False
+    st.rerun()
+
+
 def show_map(rm, site, kind: str) -> None:
     bg = st.session_state.get(state.BACKGROUND)
+    sel, drawing = state.selection(), tuple(map(tuple, editor.drawing()))
+    ap_id = state.last_ap() or rm.aps[0].id
+    token = (kind, sel, drawing, editor.drawing_closed(), ap_id if kind == "ap" else None)
     held = st.session_state.get("plan_map_figure")
-    if held is not None and held[0] is rm and held[1] == kind and held[2] is bg:
+    if held is not None and held[0] is rm and held[1] == token and held[2] is bg:
         fig = held[3]                  # a rerun that changed nothing on the map
     else:
-        fig = figures.radiomap_figure(rm, kind, background=bg)
-        st.session_state["plan_map_figure"] = (rm, kind, bg, fig)
-    st.plotly_chart(fig, width="stretch", key="plan_map",
-                    config={"scrollZoom": True, "displaylogo": False})
+        fig = figures.radiomap_figure(rm, kind, background=bg, selected=sel,
+                                      drawing=editor.drawing(),
+                                      closed=editor.drawing_closed(), ap_id=ap_id)
+        st.session_state["plan_map_figure"] = (rm, token, bg, fig)
+    editor.chart(fig, "plan_map")
     notes = {"rssi": f"Contours: {DEFAULT_MIN_RSSI_DBM:g} dBm solid black, "
                      f"{ROAM_THRESHOLD_DBM:g} dBm dashed white. ",
              "channel": "Colour: the channel of the best server; dark lines: cell borders. ",
@@ -195,7 +237,9 @@ def show_map(rm, site, kind: str) -> None:
                          f"the seed wants it between {BOUNDARY_BAND_DBM[1]:g} and "
                          f"{BOUNDARY_BAND_DBM[0]:g} dBm. ",
              "sinr": f"SINR of the best server over same-channel APs and the "
-                     f"{NOISE_FLOOR_DBM:g} dBm noise floor. "}
+                     f"{NOISE_FLOOR_DBM:g} dBm noise floor. ",
+             "ap": f"The received power of {ap_id} alone (the AP selected last): a wall's "
+                   "shadow shows here even where another AP fills it on the best-server map. "}
     st.caption(f"{site.name}: {len(rm.aps)} APs, {rm.resolution_m:g} m grid, "
                f"{st.session_state.get(state.MODEL_LABEL, '')}. {notes[kind]}Hover a point "
                "for the best and second server; scroll to zoom, drag to pan, double-click to "
@@ -207,20 +251,32 @@ controls = st.container()          # filled after the table, which may change th
 top = st.container()
 st.subheader("Access points")
 st.caption("Edit a cell to move an AP, change its channel or power, or lock it; add a row to "
-           "place a new AP, select rows and delete them to remove APs.")
+           "place a new AP, select rows and delete them to remove APs. The AP selected on "
+           f"the map is marked {state.SELECTED_MARK}.")
 plan = ap_editor(site, state.plan())
 with controls:
     planner_form(site, plan)
     open_plan(site)
 
 with top:
+    editor.toolbar(site, plan)
+    editor.ap_properties(site, plan)
     if not plan.aps:
-        st.info("No APs yet: run the planner, open a plan file or add rows to the table.")
-        st.plotly_chart(figures.site_figure(site, background=st.session_state.get(
-            state.BACKGROUND)), width="stretch", key="plan_site_only")
+        st.info("No APs yet: run the planner, open a plan file, add rows to the table or "
+                "click the map with Add AP.")
+        editor.chart(figures.site_figure(
+            site, background=st.session_state.get(state.BACKGROUND),
+            selected=state.selection(), drawing=editor.drawing(),
+            closed=editor.drawing_closed(), click_grid=True), "plan_site_only")
     else:
         kind = map_controls(site)
-        rm = state.radiomap_or_stop()
+        try:
+            rm = state.radiomap(ask_if_long=True)
+        except state.MapPending as pending:
+            long_map(pending)
+        except InputError as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
         ev = state.evaluation(rm)
         show_metrics(ev)
         show_map(rm, site, kind)

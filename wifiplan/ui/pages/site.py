@@ -14,7 +14,7 @@ from wifiplan.plan import load_plan, parse_plan
 from wifiplan.requirements import LABELS, profile_names, profile_of
 from wifiplan.site import (load_site, parse_site, sample_plan_path, sample_sites, site_from_dict,
                            site_to_yaml, with_zone_requirements)
-from wifiplan.ui import figures, state
+from wifiplan.ui import editor, figures, state
 
 SOURCES = ["Sample site", "Site YAML", "DXF drawing", "Ekahau project", "Floor image"]
 ROLES = ["ignore", "wall", "obstacle", "outline"]
@@ -76,7 +76,8 @@ def import_dxf() -> None:
         return
     st.caption(f"{up.name}: {len(layers)} layers with entities, drawing units {unit_name}. "
                "Map the wall layers to a material, closed shapes on obstacle layers become "
-               "obstacles; without an outline layer the outline is the extent of the walls.")
+               "obstacles; without an outline layer the outline is the drawing's largest "
+               "closed polyline that holds the walls, else the extent of everything drawn.")
     table = pd.DataFrame([{"layer": r["layer"], "lines": r["lines"], "closed": r["closed"],
                            "entities": r["entities"], "role": dxf.guess_layer_role(r["layer"]),
                            "material": dxf.guess_layer_material(r["layer"]),
@@ -118,7 +119,8 @@ def import_dxf() -> None:
             st.error(str(exc), icon=":material/error:")
             return
         state.set_site(site, f"DXF {up.name}")
-        st.success(f"Imported {site.name}: {rep.summary()}", icon=":material/check:")
+        st.success(f"Imported {site.name}: {rep.summary()}; outline: {rep.outline_from}",
+                   icon=":material/check:")
         for w in rep.warnings:
             st.warning(w)
 
@@ -332,9 +334,12 @@ def show_site() -> None:
             "absorption_m2": "absorption area [m²]", "coupling_m2": "coupling to others [m²]",
             "diffuse_gain_db": "diffuse gain [dB]"}), hide_index=True, width="stretch",
             key="rooms_table")
-    st.plotly_chart(figures.site_figure(site, plan.aps if plan else None,
-                                        background=st.session_state.get(state.BACKGROUND)),
-                    width="stretch", key="site_figure")
+    editor.toolbar(site, plan)
+    editor.chart(figures.site_figure(site, plan.aps if plan else None,
+                                     background=st.session_state.get(state.BACKGROUND),
+                                     selected=state.selection(), drawing=editor.drawing(),
+                                     closed=editor.drawing_closed(), click_grid=True),
+                 "site_figure")
     if site.zones:
         edit_zone_requirements(site)
     st.download_button("Download site YAML", site_to_yaml(site),
