@@ -343,6 +343,18 @@ def test_floor_image_with_a_two_point_scale():
                           "far apart on the image"]
 
 
+def test_floor_image_bomb_is_the_readers_one_line():
+    from test_guards import bomb_png
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Floor image")
+    run(at)
+    at.file_uploader(key="image_upload").set_value(("bomb.png", bomb_png(100_000, 100_000),
+                                                    "image/png"))
+    run(at)
+    assert errors(at) == ["bomb.png: image of 100000 x 100000 px is larger than the limit of "
+                          "50,000,000 px"]
+
+
 # ---- Plan --------------------------------------------------------------------------------
 
 def test_plan_page_metrics_and_maps_come_from_the_library():

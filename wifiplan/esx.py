@@ -68,6 +68,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from .errors import InputError
 from .fileio import MAX_INPUT_BYTES, check_size
+from .floorimage import check_image_px, image_size_px
 from .materials import MATERIALS
 from .plan import (AP_HEIGHT_RANGE_M, MAX_AP_ID_CHARS, TX_POWER_RANGE_DBM, Plan,
                    check_plan_against_site, plan_from_dict)
@@ -592,8 +593,11 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
             rep.image_format = str(meta.get("imageFormat") or "unknown")
             iw = meta.get("resolutionWidth", w_px)
             ih = meta.get("resolutionHeight", h_px)
-            if isinstance(iw, (int, float)) and isinstance(ih, (int, float)):
+            if isinstance(iw, (int, float)) and isinstance(ih, (int, float)) \
+                    and math.isfinite(iw) and math.isfinite(ih):
                 rep.image_size_px = (int(iw), int(ih))
+            # the size the image's own header gives (a bomb claims a small one in the JSON)
+            rep.image_size_px = image_size_px(rep.image) or rep.image_size_px
             x0, y0 = to_m((0.0, h_px))
             x1, y1 = to_m((w_px, 0.0))
             rep.image_extent_m = (x0, y0, x1, y1)
@@ -602,6 +606,12 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
             warn.append(f"floor image {member} ({rep.image_format}, {size}"
                         f"{mpu * 1000:.1f} mm per pixel) is not kept in the site file, which "
                         "has no place for an image (the UI shows it as the background)")
+            try:
+                if rep.image_size_px:
+                    check_image_px(*rep.image_size_px, name=member)
+            except InputError as exc:
+                warn.append(f"{exc}; the image is dropped")
+                rep.image = rep.image_extent_m = None
         else:
             warn.append(f"the floor names image {member}, which is not in the archive")
 
