@@ -596,8 +596,6 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
             if isinstance(iw, (int, float)) and isinstance(ih, (int, float)) \
                     and math.isfinite(iw) and math.isfinite(ih):
                 rep.image_size_px = (int(iw), int(ih))
-            # the size the image's own header gives (a bomb claims a small one in the JSON)
-            rep.image_size_px = image_size_px(rep.image) or rep.image_size_px
             x0, y0 = to_m((0.0, h_px))
             x1, y1 = to_m((w_px, 0.0))
             rep.image_extent_m = (x0, y0, x1, y1)
@@ -606,9 +604,10 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
             warn.append(f"floor image {member} ({rep.image_format}, {size}"
                         f"{mpu * 1000:.1f} mm per pixel) is not kept in the site file, which "
                         "has no place for an image (the UI shows it as the background)")
-            try:
-                if rep.image_size_px:
-                    check_image_px(*rep.image_size_px, name=member)
+            try:        # the JSON's size and the image's own header (a bomb's may differ)
+                for wh in (rep.image_size_px, image_size_px(rep.image)):
+                    if wh:
+                        check_image_px(*wh, name=member)
             except InputError as exc:
                 warn.append(f"{exc}; the image is dropped")
                 rep.image = rep.image_extent_m = None
