@@ -339,3 +339,28 @@ def test_an_esx_floor_image_bomb_is_dropped_with_a_warning():
     assert ("image-im1: image of 100000 x 100000 px is larger than the limit of 50,000,000 "
             "px; the image is dropped") in rep.warnings
     assert len(site.walls) == 3                      # the rest of the project is imported
+
+
+@pytest.mark.parametrize("command", ["plan", "report"])
+def test_ctrl_c_is_exit_130_in_a_second_with_nothing_written(tmp_path, command):
+    """SIGINT in the middle of the work: one line, exit code 130 within about a second,
+    and neither the output nor a temporary of it on disk."""
+    import signal
+    import subprocess
+    import sys
+    from conftest import short_walls_site
+    site = tmp_path / "walls.yaml"
+    site.write_text(short_walls_site(5000), encoding="utf-8")
+    out = tmp_path / ("o.yaml" if command == "plan" else "rep")
+    argv = ([command, site, "-o", out] if command == "plan" else
+            [command, FLOORPLANS / "large-hall.yaml", "--phase", "3", "-o", out])
+    proc = subprocess.Popen([sys.executable, "-m", "wifiplan", *map(str, argv)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert proc.poll() is None, "the command ended before it was interrupted"
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 2.0
+    assert (proc.returncode, err) == (130, "wifiplan: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walls.yaml"]

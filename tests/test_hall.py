@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy.integrate import quad
 
+from conftest import short_walls_site
 from wifiplan.cli import main
 from wifiplan.radio.hall import (SPEED_OF_LIGHT_M_S, hall_reference_dbm, reflectance_tm,
                            room_of_site)
@@ -354,19 +355,6 @@ def test_calibrated_on_half_predicts_the_other_half(name, rmse_max):
     assert rmse <= rmse_max
 
 
-def _short_walls_site(n: int, seed: int = 7) -> str:
-    """A 200 m x 100 m hall with ``n`` walls of 0.5 m scattered over it."""
-    rng = np.random.default_rng(seed)
-    x, y = rng.uniform(1, 199, n), rng.uniform(1, 99, n)
-    a = rng.uniform(0, np.pi, n)
-    walls = "\n".join(f"  - {{from: [{x0:.3f}, {y0:.3f}], to: [{x0 + 0.5 * np.cos(t):.3f}, "
-                      f"{y0 + 0.5 * np.sin(t):.3f}], material: brick}}"
-                      for x0, y0, t in zip(x, y, a))
-    return ("name: Wall Field\noutline: [[0, 0], [200, 0], [200, 100], [0, 100]]\n"
-            "walls:\n" + walls + "\nzones: [{name: hall, polygon: [[0, 0], [200, 0], "
-            "[200, 100], [0, 100]], min_rssi_dbm: -67, terminals: {handheld: 4}}]\n")
-
-
 def test_cells_near_walls_equal_the_distance_rule():
     """The drawn cells of the room raster are the cells within the buffer radius of some
     wall: compared with the exact point-to-segment distance on 300 random short walls (the
@@ -375,7 +363,7 @@ def test_cells_near_walls_equal_the_distance_rule():
     from shapely.geometry import LineString
 
     from wifiplan.radio.rooms import cells_near
-    site = parse_site(_short_walls_site(300))
+    site = parse_site(short_walls_site(300))
     xs, ys = np.arange(0.25, 200, 0.5), np.arange(0.25, 100, 0.5)
     X, Y = np.meshgrid(xs, ys)
     r = 0.375
@@ -400,7 +388,7 @@ def test_thousands_of_short_walls_stay_small(tmp_path):
     import subprocess
     import sys
     f = tmp_path / "walls.yaml"
-    f.write_text(_short_walls_site(1000))
+    f.write_text(short_walls_site(1000))
     code = ("import resource, sys\n"
             "from wifiplan.site import load_site\n"
             "from wifiplan.radio.hall import room_of_site\n"

@@ -248,15 +248,20 @@ def write_file_set(folder: str | os.PathLike, files: dict) -> dict[str, Path]:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> int:
-    """Remove the temporary files that :func:`write_atomic` leaves in ``folder`` when its
-    process is killed mid-write (``.NAME.*.tmp``); returns how many. Only ours: hidden files
-    ending in ``.tmp`` directly in the folder."""
+    """Remove the temporaries that :func:`write_atomic` (``.NAME.*.tmp`` files) and
+    :func:`write_file_set` (``.NAME.*.set`` folders) leave in ``folder`` when their process
+    is killed mid-write; returns how many. Only ours: hidden names of that form directly in
+    the folder."""
     d = Path(folder)
     n = 0
     if d.is_dir():
         for f in d.glob(".*.tmp"):
             if f.is_file():
                 f.unlink()
+                n += 1
+        for f in d.glob(".*.set"):
+            if f.is_dir() and not f.is_symlink():
+                shutil.rmtree(f, ignore_errors=True)
                 n += 1
     return n
 
