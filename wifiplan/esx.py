@@ -67,7 +67,7 @@ import numpy as np
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from .errors import InputError
-from .fileio import MAX_INPUT_BYTES, check_size
+from .fileio import MAX_INPUT_BYTES, check_size, shown_name
 from .floorimage import check_image_px, image_size_px
 from .materials import MATERIALS
 from .plan import (AP_HEIGHT_RANGE_M, MAX_AP_ID_CHARS, TX_POWER_RANGE_DBM, Plan,
@@ -479,8 +479,8 @@ def _listing(items: list[str], n: int = 8) -> str:
 
 def esx_floors(source, name: str | None = None) -> list[str]:
     """The floor names of a project (path, bytes or an upload)."""
-    label = name or str(getattr(source, "name", None) or (
-        source if isinstance(source, (str, Path)) else "<esx>"))
+    label = name or (str(source) if isinstance(source, (str, Path)) else
+                    shown_name(getattr(source, "name", None), "<esx>"))
     arch = _Archive(source, label)
     try:
         floors, ctx = arch.objects("floorPlans.json", required=True)
@@ -497,8 +497,8 @@ def import_esx(source, floor: str | None = None, *, name: str | None = None,
     ``(site, plan, report)`` of one floor (``floor``: its name; needed when the project has
     several). Raise :class:`InputError` (one line naming the archive, the member and the key)
     on bad input. See the module docstring for the mapping."""
-    label = source_name or str(getattr(source, "name", None) or (
-        source if isinstance(source, (str, Path)) else "<esx>"))
+    label = source_name or (str(source) if isinstance(source, (str, Path)) else
+                    shown_name(getattr(source, "name", None), "<esx>"))
     arch = _Archive(source, label)
     try:
         return _import(arch, label, floor, name, regulatory_domain)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from ..fileio import remove_stale_temporaries, write_atomic
+from ..fileio import RESERVED_STEMS, remove_stale_temporaries, write_atomic
 from ..inputs import load_inputs
 from ..plan import save_plan
 from ..planning import plan_site
@@ -124,8 +124,7 @@ def find_sites(folder) -> list[Path]:
 
 #: Names a site's report folder may not take: the index files beside them, and the
 #: names Windows reserves (the folder may be copied there).
-RESERVED_NAMES = {"index", "con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                  *(f"lpt{i}" for i in range(1, 10))}
+RESERVED_NAMES = {"index", *RESERVED_STEMS}
 MAX_FOLDER_NAME = 80
 
 
