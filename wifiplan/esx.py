@@ -253,8 +253,16 @@ class _Archive:
 
         def bad_constant(c):
             raise ValueError(f"{c} is not a number JSON allows")
+
+        def no_duplicates(pairs):
+            out = {}
+            for k, v in pairs:
+                if k in out:
+                    raise ValueError(f"key {k[:80]!r} given twice in one object")
+                out[k] = v
+            return out
         try:
-            doc = json.loads(text, parse_constant=bad_constant)
+            doc = json.loads(text, parse_constant=bad_constant, object_pairs_hook=no_duplicates)
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: "
                              f"{exc.msg})", source=self.label, key=name) from None
