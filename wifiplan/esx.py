@@ -266,9 +266,12 @@ class _Archive:
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: "
                              f"{exc.msg})", source=self.label, key=name) from None
-        except (ValueError, RecursionError) as exc:
-            raise InputError(f"not valid JSON ({str(exc)[:100] or 'nested too deep'})",
-                             source=self.label, key=name) from None
+        except RecursionError:
+            raise InputError("not valid JSON (nested too deep)", source=self.label,
+                             key=name) from None
+        except ValueError as exc:
+            raise InputError(f"not valid JSON ({str(exc)[:100]})", source=self.label,
+                             key=name) from None
         if not isinstance(doc, dict) or key not in doc:
             ctx.fail((), f"expected an object with the key '{key}'")
         items = doc[key]
