@@ -234,7 +234,12 @@ def _results_local(jobs, workers: int, progress, budget: Budget):
                 slots.append(_Worker())
             for w in slots:
                 if w.job is None and pending:
-                    w.submit(pending.pop(), budget)
+                    job = pending.pop()
+                    try:
+                        w.submit(job, budget)
+                    except OSError:             # the idle worker was killed from outside
+                        w.kill()
+                        pending.append(job)
             busy = [w for w in slots if w.job is not None]
             now = time.monotonic()
             left = [w.t0 + budget.timeout_s - now for w in busy
