@@ -193,3 +193,13 @@ def test_routes_file_with_hostile_values(tmp_path, capsys):
         err = capsys.readouterr().err
         assert needle in err and "ROUTES.yaml" in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_dxf_whose_audit_fails_inside_the_reader(tmp_path, capsys):
+    """A damaged drawing from the campaign (seed 11, case 430): ezdxf's audit raised
+    AttributeError on a layout without attributes (an exit-3 'internal error')."""
+    from pathlib import Path
+    p = Path(__file__).parent / "data" / "fuzz-dxf-layout-error.dxf"
+    code = main(["import-dxf", str(p), "--guess-layers", "-o", str(tmp_path / "s.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a readable DXF drawing" in err and len(err.splitlines()) == 1
