@@ -203,3 +203,18 @@ def test_a_dxf_whose_audit_fails_inside_the_reader(tmp_path, capsys):
     code = main(["import-dxf", str(p), "--guess-layers", "-o", str(tmp_path / "s.yaml")])
     err = capsys.readouterr().err
     assert code == 2 and "not a readable DXF drawing" in err and len(err.splitlines()) == 1
+
+
+def test_an_esx_image_size_of_400_digits_is_not_reported(tmp_path, capsys):
+    """The campaign (seed 11, case 1733): images.json's resolutionWidth of 10^400 raised
+    OverflowError in the size check; a size that is no number of pixels is left out."""
+    import io
+    import json
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(fuzzing._esx_base()))
+    doc = json.loads(z.read("images.json"))
+    doc["images"][0]["resolutionWidth"] = 10 ** 400
+    p = _esx_with(tmp_path, "images.json", json.dumps(doc).encode())
+    assert _import_esx(tmp_path, p) == 0
+    out = capsys.readouterr().out
+    assert "(PNG, 50.0 mm per pixel)" in out

@@ -291,6 +291,18 @@ def _num(ctx, path, v, lo=-math.inf, hi=math.inf, what="a number") -> float:
     return float(check_number(ctx, path, v, lo=lo, hi=hi, what=what))
 
 
+def _size_px(v) -> int | None:
+    """An image size [px] the project states, or None when it is not a number of pixels
+    (the size is only reported; the image's own header is what the pixel limit checks)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:                 # an integer of hundreds of digits
+        return None
+    return int(f) if math.isfinite(f) and 0 <= f <= MAX_COORD_PX else None
+
+
 def _str(ctx, path, v, what="a name") -> str:
     if isinstance(v, bool) or not isinstance(v, (str, int)):
         ctx.fail(path, f"expected {what}, got {type(v).__name__}")
@@ -602,11 +614,10 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
         if arch.has(member):
             rep.image = arch.read(member, MAX_IMAGE_BYTES)
             rep.image_format = str(meta.get("imageFormat") or "unknown")
-            iw = meta.get("resolutionWidth", w_px)
-            ih = meta.get("resolutionHeight", h_px)
-            if isinstance(iw, (int, float)) and isinstance(ih, (int, float)) \
-                    and math.isfinite(iw) and math.isfinite(ih):
-                rep.image_size_px = (int(iw), int(ih))
+            iw = _size_px(meta.get("resolutionWidth", w_px))
+            ih = _size_px(meta.get("resolutionHeight", h_px))
+            if iw is not None and ih is not None:
+                rep.image_size_px = (iw, ih)
             x0, y0 = to_m((0.0, h_px))
             x1, y1 = to_m((w_px, 0.0))
             rep.image_extent_m = (x0, y0, x1, y1)
