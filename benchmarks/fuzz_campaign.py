@@ -1,6 +1,7 @@
 """The long fuzz campaign: generated and mutated inputs of every kind through the CLI.
 
     python benchmarks/fuzz_campaign.py --cases 3000 [--seed 0] [--out fuzz.json]
+                                       [--kinds esx,routes,site-routes]
 
 Prints the counts of runs, clean refusals and accepted inputs, and of the outcomes that
 must never happen (crash, hang, modified input, garbage accepted, NaN or inf written,
@@ -27,7 +28,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=60.0, help="per case [s]")
     ap.add_argument("--out", type=Path, help="write every case's outcome as JSON")
+    ap.add_argument("--kinds", help="comma-separated input kinds (default: all of "
+                                    + ", ".join(fuzzing.KINDS) + ")")
     args = ap.parse_args(argv)
+    kinds = args.kinds.split(",") if args.kinds else None
+    unknown = sorted(set(kinds or []) - set(fuzzing.KINDS))
+    if unknown:
+        ap.error(f"unknown kinds {', '.join(unknown)}")
     t0 = time.perf_counter()
 
     def progress(i, r):
@@ -36,7 +43,7 @@ def main(argv=None) -> int:
                   + (f" ({r['stderr'][:120]})" if r["outcome"] in fuzzing.BAD_OUTCOMES else ""),
                   file=sys.stderr, flush=True)
     res = fuzzing.campaign(args.cases, seed=args.seed, timeout_s=args.timeout,
-                           progress=progress)
+                           progress=progress, kinds=kinds)
     s = fuzzing.summary(res)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     s.update({"seconds": round(time.perf_counter() - t0, 1), "peak_memory_mb": round(peak_mb),

@@ -1,10 +1,13 @@
 """Hostile inputs for every reader, and a runner that judges what the CLI does with them.
 
-Generators (``MUTATORS``) take a valid file of each input kind (site, plan, model, native
-survey, WiGLE, wide survey with its AP map, mapping, georeference, logs, cluster, DXF) and
-mutate it: hostile numbers (NaN, infinities, 1e308, 400 digits, negative and zero values),
-wrong types (lists, mappings, booleans), deleted, duplicated and renamed keys, truncation,
-flipped bytes, duplicated and deleted lines, foreign encodings, deep nesting and alias bombs.
+Generators (``KINDS``) take a valid file of each input kind (site, plan, model, native
+survey, WiGLE, wide survey with its AP map, mapping, georeference, logs, cluster, DXF, an
+Ekahau .esx project, a ROUTES.yaml and a site file's ``routes:``) and mutate it: hostile
+numbers (NaN, infinities, 1e308, 400 digits, negative and zero values), wrong types (lists,
+mappings, booleans), deleted, duplicated and renamed keys, truncation, flipped bytes,
+duplicated and deleted lines, foreign encodings, deep nesting and alias bombs; for the .esx
+also its JSON members' values, keys and text, and the archive itself (member names that
+climb out, members given twice, damaged bytes, an image that claims 10^10 pixels).
 
 :func:`run_case` runs the command of a kind in-process (``wifiplan.cli.main``) on one
 mutated input under a time limit and classifies the outcome:
@@ -42,8 +45,17 @@ HOSTILE_NUMBERS = ["nan", ".nan", "inf", "-.inf", "1e308", "-1e308", "1e400", "0
                    "0x1F", "1_000", "-273.15", "3e-320"]
 HOSTILE_CSV = ["nan", "inf", "-inf", "1e308", "", "abc", "9" * 400, "-0", "1,2", '"x\ny"',
                "\x00", "２３", "1e-320", "99999999999999999999", "-200", "NaN"]
-#: Mutations that must be refused, whatever the file: accepting them is garbage in.
-MUST_REFUSE = {"yaml-nan-value", "yaml-duplicate-key", "yaml-alias-bomb", "yaml-deep"}
+#: Mutations that must be refused, whatever the file: accepting them is garbage in (every
+#: JSON member of an .esx is read, so a NaN or a key given twice anywhere in one is).
+MUST_REFUSE = {"yaml-nan-value", "yaml-duplicate-key", "yaml-alias-bomb", "yaml-deep",
+               "esx-nan-value", "esx-duplicate-key", "esx-deep", "esx-zip-bad-name",
+               "esx-zip-duplicate"}
+#: Mutations that may be accepted only with a warning that says so (an .esx floor image
+#: over the pixel limit is dropped, the rest of the project imported).
+MUST_WARN = {"esx-image-bomb": "larger than the limit"}
+HOSTILE_JSON = [float("nan"), float("inf"), -float("inf"), 1e308, -1e308, 0, -5, -0.0, 3e-320,
+                10 ** 400, "9" * 400, "", "abc", "名前", None, True, False, [], {}, [1, 2],
+                {"x": 1}, 1.5, "12", "\u202e", "x" * 5000, 2 ** 63, -(2 ** 63) - 1]
 
 
 @dataclass
@@ -195,6 +207,156 @@ def _dxf_bytes(rng: random.Random) -> bytes:
     return text.encode("utf-8", "replace")
 
 
+def _esx_base() -> bytes:
+    """A valid Ekahau project: the production line and its plan, exported by wifiplan."""
+    global _ESX
+    if _ESX is None:
+        from wifiplan import load_plan, load_site
+        from wifiplan.esx import export_esx
+        site = load_site(FLOOR / "production-line.yaml")
+        _ESX = export_esx(site, load_plan(FLOOR / "production-line.plan.yaml", site=site))
+    return _ESX
+
+
+_ESX: bytes | None = None
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    import warnings
+    import zipfile
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")             # "Duplicate name" is the point
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in members:
+                z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _json_paths(v, path=()):
+    """Every (path, value) of a parsed JSON document, containers included."""
+    yield path, v
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from _json_paths(x, path + (k,))
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            yield from _json_paths(x, path + (i,))
+
+
+def _json_set(doc, path, value):
+    if not path:
+        return value
+    node = doc
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return doc
+
+
+def _esx_mutations(rng: random.Random) -> tuple[str, bytes]:
+    """A mutated Ekahau project: a value, a key or a member's text changed in one of its
+    JSON members, or the archive itself damaged (names, duplicates, bytes, an image bomb)."""
+    import json
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(_esx_base()))
+    members = [(i.filename, z.read(i)) for i in z.infolist()]
+    js = [k for k, (n, _) in enumerate(members) if n.endswith(".json")]
+    choice = rng.choice(["value", "value", "value", "value", "nan", "delete", "type", "dup-item",
+                         "dup-key", "text", "deep", "drop-member", "bad-name", "dup-member",
+                         "flip", "truncate", "image-bomb", "image-junk"])
+    k = rng.choice(js)
+    name, data = members[k]
+    doc = json.loads(data)
+    paths = list(_json_paths(doc))
+    if choice in ("value", "nan", "type"):
+        scalars = [(p, v) for p, v in paths if p and not isinstance(v, (dict, list))]
+        conts = [(p, v) for p, v in paths if len(p) > 1 and isinstance(v, (dict, list))]
+        pool = conts if choice == "type" and conts else scalars
+        if pool:
+            p, _ = rng.choice(pool)
+            v = float("nan") if choice == "nan" else rng.choice(
+                [1, "x", None, [], {}] if choice == "type" else HOSTILE_JSON)
+            members[k] = (name, json.dumps(_json_set(doc, p, v)).encode())
+            nan = isinstance(v, float) and not math.isfinite(v)
+            return ("esx-nan-value" if nan else f"esx-{choice}"), _zip(members)
+    if choice == "delete":
+        dicts = [(p, v) for p, v in paths if isinstance(v, dict) and v]
+        if dicts:
+            p, d = rng.choice(dicts)
+            del d[rng.choice(list(d))]
+            members[k] = (name, json.dumps(doc).encode())
+            return "esx-delete", _zip(members)
+    if choice == "dup-item":
+        lists = [(p, v) for p, v in paths if isinstance(v, list) and v]
+        if lists:
+            p, lst = rng.choice(lists)
+            lst.insert(rng.randrange(len(lst) + 1), json.loads(json.dumps(rng.choice(lst))))
+            members[k] = (name, json.dumps(doc).encode())
+            return "esx-dup-item", _zip(members)
+    if choice == "dup-key":
+        text = data.decode()
+        i = text.index("{") + 1
+        key = next(iter(doc))
+        members[k] = (name, (text[:i] + f'"{key}": [], ' + text[i:]).encode())
+        return "esx-duplicate-key", _zip(members)
+    if choice == "text":
+        _, text = _flip(data.decode(), rng) if rng.random() < 0.5 else \
+            ("truncate", data.decode()[:rng.randrange(max(len(data), 1))])
+        members[k] = (name, text.encode("utf-8", "surrogateescape"))
+        return "esx-text", _zip(members)
+    if choice == "deep":
+        d = rng.choice([1000, 100_000])
+        members[k] = (name, ("[" * d + "]" * d).encode())
+        return "esx-deep", _zip(members)
+    if choice == "drop-member":
+        del members[rng.randrange(len(members))]
+        return "esx-drop-member", _zip(members)
+    if choice == "bad-name":
+        members.append((rng.choice(["../x.json", "/abs.json", "a/../../b", "C:/x", "a\\b"]),
+                        b"{}"))
+        return "esx-zip-bad-name", _zip(members)
+    if choice == "dup-member":
+        members.append(members[k])
+        return "esx-zip-duplicate", _zip(members)
+    if choice in ("image-bomb", "image-junk"):
+        img = next((j for j, (n, _) in enumerate(members) if n.startswith("image-")), None)
+        if img is not None:
+            members[img] = (members[img][0], _bomb_png(100_000, 100_000)
+                            if choice == "image-bomb" else bytes(rng.randrange(256)
+                                                                 for _ in range(200)))
+            return f"esx-{choice}", _zip(members)
+    raw = bytearray(_zip(members))
+    if choice == "truncate":
+        return "esx-truncate", bytes(raw[:rng.randrange(len(raw))])
+    for _ in range(rng.randint(1, 16)):
+        raw[rng.randrange(len(raw))] = rng.randrange(256)
+    return "esx-flip", bytes(raw)
+
+
+def _bomb_png(width_px: int, height_px: int) -> bytes:
+    """A PNG of a few bytes whose header claims ``width_px`` x ``height_px`` pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width_px, height_px, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+#: Walks of the production line (a ROUTES.yaml, and the site file's ``routes:``).
+ROUTES_TEXT = """routes:
+  - {name: line, points: [[3, 15], [66, 15]], speed_m_s: 1.2, terminal: handheld}
+  - name: loop
+    points: [[5, 3], [60, 3], [60, 27], [10, 27]]
+    speed_m_s: 2.5
+    terminal: thinklet
+"""
+
+
 #: kind -> (the valid file it mutates, its text mutator)
 KINDS = {
     "site": (FLOOR / "small-workshop.yaml", _yaml_mutations),
@@ -208,6 +370,9 @@ KINDS = {
     "logs": (SURV / "production-line-terminal-log.csv", _csv_mutations),
     "cluster": (ROOT / "deploy" / "cluster.yaml", _yaml_mutations),
     "dxf": (None, None),
+    "esx": (None, None),
+    "routes": (None, _yaml_mutations),
+    "site-routes": (None, _yaml_mutations),
 }
 
 MODEL_TEXT = """model: hall
@@ -225,8 +390,15 @@ def make_case(kind: str, rng: random.Random) -> Case:
     """One mutated input of ``kind``."""
     if kind == "dxf":
         return Case(kind, "dxf", _dxf_bytes(rng))
+    if kind == "esx":
+        return Case(kind, *_esx_mutations(rng))
     src, mut = KINDS[kind]
-    text = MODEL_TEXT if src is None else src.read_text(encoding="utf-8")
+    if kind == "routes":
+        text = ROUTES_TEXT
+    elif kind == "site-routes":
+        text = (FLOOR / "production-line.yaml").read_text(encoding="utf-8") + ROUTES_TEXT
+    else:
+        text = MODEL_TEXT if src is None else src.read_text(encoding="utf-8")
     if kind == "wigle":               # keep the file short: every case reads it
         text = "\n".join(text.splitlines()[:400]) + "\n"
     name, out = mut(text, rng)
@@ -271,11 +443,18 @@ def _argv(kind: str, path: Path, work: Path) -> list[str]:
                  "-o", o + ".json"],
         "cluster": ["deploy", str(site), str(plan), "--cluster", str(path), "-o", o],
         "dxf": ["import-dxf", str(path), "--guess-layers", "-o", o + ".yaml"],
+        "esx": ["import-esx", str(path), "-o", o + ".yaml", "--plan-out", o + ".plan.yaml"],
+        "routes": ["roam", str(FLOOR / "production-line.yaml"),
+                   str(FLOOR / "production-line.plan.yaml"), "--routes", str(path),
+                   "-o", o + ".json"],
+        "site-routes": ["roam", str(path), str(FLOOR / "production-line.plan.yaml"),
+                        "-o", o + ".json"],
     }[kind]
 
 
 SUFFIX = {"site": ".yaml", "plan": ".yaml", "model": ".yaml", "mapping": ".yaml",
-          "georef": ".yaml", "cluster": ".yaml", "dxf": ".dxf"}
+          "georef": ".yaml", "cluster": ".yaml", "dxf": ".dxf", "esx": ".esx",
+          "routes": ".yaml", "site-routes": ".yaml"}
 
 
 class _Timeout(Exception):
@@ -357,6 +536,8 @@ def run_case(case: Case, work: Path, timeout_s: float = 60.0) -> dict:
         lines = [ln for ln in msg.splitlines() if ln.strip()]
         res["outcome"] = "refused" if len(lines) == 1 and len(lines[0]) <= 600 else "unclear"
     elif case.mutation in MUST_REFUSE:
+        res["outcome"] = "garbage"
+    elif case.mutation in MUST_WARN and MUST_WARN[case.mutation] not in msg + out.getvalue():
         res["outcome"] = "garbage"
     else:
         bad = [p.name for p in work.rglob("*") if p.is_file() and p != path

@@ -175,3 +175,108 @@ def test_batch_killed_half_way_leaves_no_workers_and_a_rerun_completes(tmp_path)
             assert sorted(f.name for f in d.iterdir()) == sorted(
                 ["report.html", "report.pdf", "aps.csv", "bom.csv", "report.json"])
     assert not list(out.rglob(".*.tmp"))
+
+
+def _running(pid) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
+
+
+def _live_workers(pid: int) -> list[str]:
+    """Worker processes of the batch ``pid`` that run (not multiprocessing's resource
+    tracker, which ends by itself once its pipe closes)."""
+    import subprocess
+    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                          text=True).stdout.split()
+    out = []
+    for c in kids:
+        try:
+            cmd = Path(f"/proc/{c}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and _running(c):
+            out.append(c)
+    return out
+
+
+def test_a_site_over_its_time_budget_is_failed_and_the_others_finish(tmp_path, capsys):
+    """A hall of 20,000 short walls takes about a minute; with an 8 s budget it is stopped
+    and listed as failed, the small workshop (about 1 s) is reported, exit code 1."""
+    import time
+    from conftest import short_walls_site
+    src = tmp_path / "sites"
+    src.mkdir()
+    _copy_site("small-workshop", src)
+    (src / "walls.yaml").write_text(short_walls_site(20_000), encoding="utf-8")
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    code = main(["batch", str(src), "-o", str(out), "--phases", "1", "--resolution", "2",
+                 "--workers", "2", "--site-timeout", "8"])
+    assert code == 1
+    assert time.monotonic() - t0 < 40
+    rows = {r["file"]: r for r in json.loads((out / "index.json").read_text())["sites"]}
+    assert rows["walls.yaml"]["error"] == "over its time budget (8 s)"
+    assert rows["small-workshop.yaml"]["error"] is None
+    assert rows["small-workshop.yaml"]["phases"]["1"]["passed"] is not None
+    assert not [p for p in out.rglob(".*")]               # nothing half-written left
+    assert "ERROR over its time budget (8 s)" in capsys.readouterr().out
+
+
+def test_a_site_over_its_memory_budget_is_failed(tmp_path):
+    """A budget of 64 MB of address space (the worker alone takes some 500 MB): the site
+    fails at its first allocation and is listed so; the batch itself carries on."""
+    src = tmp_path / "sites"
+    src.mkdir()
+    _copy_site("small-workshop", src)
+    rows = run_batch(src, tmp_path / "out", phases=(1,), resolution_m=2.0, progress=False,
+                     site_memory_mb=64)
+    assert rows[0]["error"].startswith("over its memory budget (64 MB)")
+    assert json.loads((tmp_path / "out" / "index.json").read_text())["sites"] == rows
+
+
+def test_budget_options_are_checked_and_the_help_gives_the_defaults(tmp_path, capsys):
+    from wifiplan.cli import build_parser
+    from wifiplan.report.batch import SITE_MEMORY_MB, SITE_TIMEOUT_S
+    for opt, val in (("--site-timeout", "-1"), ("--site-timeout", "nan"),
+                     ("--site-memory", "10")):
+        assert main(["batch", str(FLOORPLANS), "-o", str(tmp_path / "o"), opt, val]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and opt[2:].replace("-", "_") in err, err
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["batch"]
+    text = sub.format_help()
+    assert f"default {SITE_TIMEOUT_S:g};" in text and f"default {SITE_MEMORY_MB};" in text
+
+
+def test_ctrl_c_ends_a_batch_and_its_workers_within_a_second(tmp_path):
+    """SIGINT while the workers compute: exit code 130 within about a second, one line, no
+    traceback, no index and no half-written file; the workers are gone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from conftest import short_walls_site
+    src = tmp_path / "sites"
+    src.mkdir()
+    (src / "walls.yaml").write_text(short_walls_site(20_000), encoding="utf-8")
+    _copy_site("large-hall", src)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "wifiplan", "batch", str(src), "-o",
+                             str(out), "--workers", "2", "--resolution", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(_live_workers(proc.pid)) < 2:
+        time.sleep(0.2)
+    workers = _live_workers(proc.pid)
+    assert len(workers) >= 2
+    time.sleep(3)                                       # the workers are inside their sites
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 2.0
+    assert proc.returncode == 130
+    assert err == "wifiplan: interrupted\n"
+    assert not (out / "index.json").exists() and not list(out.rglob(".*"))
+    assert [w for w in workers if _running(w)] == []

@@ -130,3 +130,91 @@ def test_a_dxf_the_reader_rejects_with_a_type_error(tmp_path, capsys):
     code = main(["import-dxf", str(p), "--guess-layers", "-o", str(tmp_path / "s.yaml")])
     err = capsys.readouterr().err
     assert code == 2 and "not a readable DXF drawing" in err and len(err.splitlines()) == 1
+
+
+def _esx_with(tmp_path, member: str, text: bytes):
+    """The fuzzer's valid project with one member's bytes replaced."""
+    import io
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(fuzzing._esx_base()))
+    members = [(i.filename, text if i.filename == member else z.read(i)) for i in z.infolist()]
+    p = tmp_path / "p.esx"
+    p.write_bytes(fuzzing._zip(members))
+    return p
+
+
+def _import_esx(tmp_path, p):
+    return main(["import-esx", str(p), "-o", str(tmp_path / "s.yaml"), "--plan-out",
+                 str(tmp_path / "s.plan.yaml")])
+
+
+def test_the_fuzzers_esx_project_imports(tmp_path, capsys):
+    assert _import_esx(tmp_path, _esx_with(tmp_path, "", b"")) == 0
+    assert "Production Line" in capsys.readouterr().out
+
+
+def test_an_esx_json_key_given_twice_is_refused(tmp_path, capsys):
+    """json.loads keeps the last of two equal keys: a later "accessPoints": [] emptied the
+    plan, and the import said nothing (as a YAML key given twice does, it is refused)."""
+    import io
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(fuzzing._esx_base()))
+    text = z.read("accessPoints.json").decode()
+    p = _esx_with(tmp_path, "accessPoints.json",
+                  text.replace("{", '{"accessPoints": [], ', 1).encode())
+    assert _import_esx(tmp_path, p) == 2
+    err = capsys.readouterr().err
+    assert "accessPoints.json" in err and "key 'accessPoints' given twice" in err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "s.yaml").exists()
+
+
+@pytest.mark.parametrize("text, needle", [
+    (b"[" * 100_000 + b"]" * 100_000, "not valid JSON (nested too deep)"),
+    (b'{"floorPlans": [{"width": NaN}]}', "NaN is not a number JSON allows")])
+def test_esx_json_nested_too_deep_or_with_nan(tmp_path, capsys, text, needle):
+    assert _import_esx(tmp_path, _esx_with(tmp_path, "floorPlans.json", text)) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_routes_file_with_hostile_values(tmp_path, capsys):
+    from conftest import FLOORPLANS
+    site, plan = FLOORPLANS / "production-line.yaml", FLOORPLANS / "production-line.plan.yaml"
+    for old, new, needle in (("speed_m_s: 1.2", "speed_m_s: .nan", "finite number"),
+                             ("speed_m_s: 2.5", "speed_m_s: 1e308", "speed_m_s"),
+                             ("[66, 15]", "[66, 1e400]", "finite number"),
+                             ("terminal: thinklet", "terminal: [thinklet]", "terminal")):
+        p = tmp_path / "ROUTES.yaml"
+        p.write_text(fuzzing.ROUTES_TEXT.replace(old, new))
+        assert new in p.read_text()
+        assert main(["roam", str(site), str(plan), "--routes", str(p), "-o",
+                     str(tmp_path / "r.json")]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and "ROUTES.yaml" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_dxf_whose_audit_fails_inside_the_reader(tmp_path, capsys):
+    """A damaged drawing from the campaign (seed 11, case 430): ezdxf's audit raised
+    AttributeError on a layout without attributes (an exit-3 'internal error')."""
+    from pathlib import Path
+    p = Path(__file__).parent / "data" / "fuzz-dxf-layout-error.dxf"
+    code = main(["import-dxf", str(p), "--guess-layers", "-o", str(tmp_path / "s.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a readable DXF drawing" in err and len(err.splitlines()) == 1
+
+
+def test_an_esx_image_size_of_400_digits_is_not_reported(tmp_path, capsys):
+    """The campaign (seed 11, case 1733): images.json's resolutionWidth of 10^400 raised
+    OverflowError in the size check; a size that is no number of pixels is left out."""
+    import io
+    import json
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(fuzzing._esx_base()))
+    doc = json.loads(z.read("images.json"))
+    doc["images"][0]["resolutionWidth"] = 10 ** 400
+    p = _esx_with(tmp_path, "images.json", json.dumps(doc).encode())
+    assert _import_esx(tmp_path, p) == 0
+    out = capsys.readouterr().out
+    assert "(PNG, 50.0 mm per pixel)" in out

@@ -298,3 +298,69 @@ def test_a_report_set_is_swapped_in_whole(tmp_path, monkeypatch):
     assert main(argv[:5] + ["2"] + argv[6:]) in (0, 1)
     assert (out / "notes.txt").read_text() == "mine"
     assert json.loads((out / "report.json").read_text(encoding="utf-8"))["phase"]["number"] == 2
+
+
+def bomb_png(width_px: int, height_px: int) -> bytes:
+    """A 69-byte PNG whose header claims ``width_px`` x ``height_px`` grey pixels."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width_px, height_px, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def test_an_image_bomb_is_refused_from_its_header():
+    """100,000 x 100,000 px in 69 bytes; 8,000 x 8,000 px (64 Mpx) is under Pillow's own
+    default limit (89 Mpx) but over ours, and is refused before any pixel is decoded."""
+    from wifiplan import InputError
+    from wifiplan.floorimage import MAX_IMAGE_PX, read_image
+    assert MAX_IMAGE_PX == 50_000_000
+    for w, h in ((100_000, 100_000), (8000, 8000), (50_001, 1000)):
+        with pytest.raises(InputError) as exc:
+            read_image(bomb_png(w, h), "bomb.png")
+        assert str(exc.value) == (f"bomb.png: image of {w} x {h} px is larger than the limit "
+                                  "of 50,000,000 px")
+    with pytest.raises(InputError, match="not a readable image"):   # 50 Mpx: decoded, short
+        read_image(bomb_png(50_000, 1000), "bomb.png")
+
+
+def test_an_esx_floor_image_bomb_is_dropped_with_a_warning():
+    from test_esx import hall_members, make_esx
+
+    from wifiplan.esx import import_esx
+    site, plan, rep = import_esx(make_esx(hall_members(), {"image-im1": bomb_png(100_000,
+                                                                                 100_000)}),
+                                 source_name="hall.esx")
+    assert rep.image is None and rep.image_extent_m is None
+    assert ("image-im1: image of 100000 x 100000 px is larger than the limit of 50,000,000 "
+            "px; the image is dropped") in rep.warnings
+    assert len(site.walls) == 3                      # the rest of the project is imported
+
+
+@pytest.mark.parametrize("command", ["plan", "report"])
+def test_ctrl_c_is_exit_130_in_a_second_with_nothing_written(tmp_path, command):
+    """SIGINT in the middle of the work: one line, exit code 130 within about a second,
+    and neither the output nor a temporary of it on disk."""
+    import signal
+    import subprocess
+    import sys
+    from conftest import short_walls_site
+    site = tmp_path / "walls.yaml"
+    site.write_text(short_walls_site(5000), encoding="utf-8")
+    out = tmp_path / ("o.yaml" if command == "plan" else "rep")
+    argv = ([command, site, "-o", out] if command == "plan" else
+            [command, FLOORPLANS / "large-hall.yaml", "--phase", "3", "-o", out])
+    proc = subprocess.Popen([sys.executable, "-m", "wifiplan", *map(str, argv)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert proc.poll() is None, "the command ended before it was interrupted"
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 2.0
+    assert (proc.returncode, err) == (130, "wifiplan: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walls.yaml"]

@@ -387,6 +387,55 @@ def test_floor_image_with_a_two_point_scale():
                           "far apart on the image"]
 
 
+def test_floor_image_bomb_is_the_readers_one_line():
+    from test_guards import bomb_png
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Floor image")
+    run(at)
+    at.file_uploader(key="image_upload").set_value(("bomb.png", bomb_png(100_000, 100_000),
+                                                    "image/png"))
+    run(at)
+    assert errors(at) == ["bomb.png: image of 100000 x 100000 px is larger than the limit of "
+                          "50,000,000 px"]
+
+
+@pytest.mark.parametrize("name, shown", [("../x.yaml", "x.yaml"), ("..\\..\\x.yaml", "x.yaml"),
+                                         ("\x1b[31m\x07.yaml", "?[31m?.yaml"),
+                                         ("/etc/.yaml", ".yaml")])
+def test_upload_names_are_shown_sanitised_and_never_a_path(name, shown):
+    """Uploads are held in memory; their names only label them, with no directory part and
+    no control character (Streamlit itself refuses NUL and a name without the extension)."""
+    text = (ROOT / "floorplans" / f"{SMALL}.yaml").read_text()
+    at = new_app()
+    at.segmented_control(key="site_source").set_value("Site YAML")
+    run(at)
+    at.file_uploader(key="site_upload").set_value((name, text.encode(), "application/x-yaml"))
+    run(at)
+    assert errors(at) == []
+    assert at.caption[0].value.startswith(f"upload {shown} · ")
+    at.file_uploader(key="site_upload").set_value((name, b"name: [", "application/x-yaml"))
+    run(at)
+    assert len(errors(at)) == 1 and errors(at)[0].startswith(f"{shown}:1: ")
+    at.segmented_control(key="site_source").set_value("Sample site")
+    load_sample(at, SMALL, resolution_m=1.0)
+    goto(at, "survey")
+    csv_name = name.replace(".yaml", ".csv")
+    _upload_survey(at, csv_name, b"x_m,y_m,bssid,rssi_dbm\n1,2,02:00:00:00:00:01,-50\n")
+    assert len(errors(at)) == 1                 # no ssid, channel: the reader's one line
+    assert errors(at)[0].startswith(f"{shown.replace('.yaml', '.csv')}:1: missing column(s)")
+
+
+def test_download_names_never_leave_the_download_folder():
+    from dataclasses import replace as dc_replace
+
+    from wifiplan.ui.state import file_stem
+    site = load_site(ROOT / "floorplans" / f"{SMALL}.yaml")
+    for name, stem in (("Production Line", "production-line"), ("../../etc/passwd",
+                                                                "etc-passwd"),
+                       ("..", "site"), ("CON", "site-con"), ("a\x00b", "a-b")):
+        assert file_stem(dc_replace(site, name=name)) == stem
+
+
 # ---- Plan --------------------------------------------------------------------------------
 
 def test_plan_page_metrics_and_maps_come_from_the_library():

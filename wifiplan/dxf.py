@@ -99,6 +99,10 @@ def read_dxf(source, name: str | None = None):
     except (UnicodeDecodeError, ValueError, EOFError) as exc:
         raise InputError(f"not a readable DXF drawing ({str(exc).splitlines()[0]})",
                          source=label) from None
+    except Exception as exc:              # the reader's own failure on a damaged file (its
+        raise InputError(                 # audit meets a layout without attributes, ...)
+            f"not a readable DXF drawing (the DXF reader failed: {type(exc).__name__})",
+            source=label) from None
     finally:
         quiet.setLevel(level)
     if auditor.has_errors:

@@ -67,7 +67,8 @@ import numpy as np
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from .errors import InputError
-from .fileio import MAX_INPUT_BYTES, check_size
+from .fileio import MAX_INPUT_BYTES, check_size, shown_name
+from .floorimage import check_image_px, image_size_px
 from .materials import MATERIALS
 from .plan import (AP_HEIGHT_RANGE_M, MAX_AP_ID_CHARS, TX_POWER_RANGE_DBM, Plan,
                    check_plan_against_site, plan_from_dict)
@@ -252,14 +253,25 @@ class _Archive:
 
         def bad_constant(c):
             raise ValueError(f"{c} is not a number JSON allows")
+
+        def no_duplicates(pairs):
+            out = {}
+            for k, v in pairs:
+                if k in out:
+                    raise ValueError(f"key {k[:80]!r} given twice in one object")
+                out[k] = v
+            return out
         try:
-            doc = json.loads(text, parse_constant=bad_constant)
+            doc = json.loads(text, parse_constant=bad_constant, object_pairs_hook=no_duplicates)
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON (line {exc.lineno} column {exc.colno}: "
                              f"{exc.msg})", source=self.label, key=name) from None
-        except (ValueError, RecursionError) as exc:
-            raise InputError(f"not valid JSON ({str(exc)[:100] or 'nested too deep'})",
-                             source=self.label, key=name) from None
+        except RecursionError:
+            raise InputError("not valid JSON (nested too deep)", source=self.label,
+                             key=name) from None
+        except ValueError as exc:
+            raise InputError(f"not valid JSON ({str(exc)[:100]})", source=self.label,
+                             key=name) from None
         if not isinstance(doc, dict) or key not in doc:
             ctx.fail((), f"expected an object with the key '{key}'")
         items = doc[key]
@@ -277,6 +289,18 @@ class _Archive:
 
 def _num(ctx, path, v, lo=-math.inf, hi=math.inf, what="a number") -> float:
     return float(check_number(ctx, path, v, lo=lo, hi=hi, what=what))
+
+
+def _size_px(v) -> int | None:
+    """An image size [px] the project states, or None when it is not a number of pixels
+    (the size is only reported; the image's own header is what the pixel limit checks)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    try:
+        f = float(v)
+    except OverflowError:                 # an integer of hundreds of digits
+        return None
+    return int(f) if math.isfinite(f) and 0 <= f <= MAX_COORD_PX else None
 
 
 def _str(ctx, path, v, what="a name") -> str:
@@ -478,8 +502,8 @@ def _listing(items: list[str], n: int = 8) -> str:
 
 def esx_floors(source, name: str | None = None) -> list[str]:
     """The floor names of a project (path, bytes or an upload)."""
-    label = name or str(getattr(source, "name", None) or (
-        source if isinstance(source, (str, Path)) else "<esx>"))
+    label = name or (str(source) if isinstance(source, (str, Path)) else
+                    shown_name(getattr(source, "name", None), "<esx>"))
     arch = _Archive(source, label)
     try:
         floors, ctx = arch.objects("floorPlans.json", required=True)
@@ -496,8 +520,8 @@ def import_esx(source, floor: str | None = None, *, name: str | None = None,
     ``(site, plan, report)`` of one floor (``floor``: its name; needed when the project has
     several). Raise :class:`InputError` (one line naming the archive, the member and the key)
     on bad input. See the module docstring for the mapping."""
-    label = source_name or str(getattr(source, "name", None) or (
-        source if isinstance(source, (str, Path)) else "<esx>"))
+    label = source_name or (str(source) if isinstance(source, (str, Path)) else
+                    shown_name(getattr(source, "name", None), "<esx>"))
     arch = _Archive(source, label)
     try:
         return _import(arch, label, floor, name, regulatory_domain)
@@ -590,10 +614,10 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
         if arch.has(member):
             rep.image = arch.read(member, MAX_IMAGE_BYTES)
             rep.image_format = str(meta.get("imageFormat") or "unknown")
-            iw = meta.get("resolutionWidth", w_px)
-            ih = meta.get("resolutionHeight", h_px)
-            if isinstance(iw, (int, float)) and isinstance(ih, (int, float)):
-                rep.image_size_px = (int(iw), int(ih))
+            iw = _size_px(meta.get("resolutionWidth", w_px))
+            ih = _size_px(meta.get("resolutionHeight", h_px))
+            if iw is not None and ih is not None:
+                rep.image_size_px = (iw, ih)
             x0, y0 = to_m((0.0, h_px))
             x1, y1 = to_m((w_px, 0.0))
             rep.image_extent_m = (x0, y0, x1, y1)
@@ -602,6 +626,13 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
             warn.append(f"floor image {member} ({rep.image_format}, {size}"
                         f"{mpu * 1000:.1f} mm per pixel) is not kept in the site file, which "
                         "has no place for an image (the UI shows it as the background)")
+            try:        # the JSON's size and the image's own header (a bomb's may differ)
+                for wh in (rep.image_size_px, image_size_px(rep.image)):
+                    if wh:
+                        check_image_px(*wh, name=member)
+            except InputError as exc:
+                warn.append(f"{exc}; the image is dropped")
+                rep.image = rep.image_extent_m = None
         else:
             warn.append(f"the floor names image {member}, which is not in the archive")
 

@@ -11,6 +11,9 @@
   output is either complete or untouched, and an input is never modified; an output that
   cannot be written (a directory, a path below a file, a read-only folder) is a one-line
   :class:`InputError`.
+- :func:`shown_name` and :func:`safe_stem`: a name that comes from outside (an upload's
+  file name, a site's name) as a message shows it, and as the stem of a file name to write
+  or offer for download: never a path, never a control character.
 """
 from __future__ import annotations
 
@@ -31,6 +34,37 @@ MAX_YAML_DEPTH = 64
 #: YAML whose values, aliases expanded, exceed this many nodes is refused (a 20 MB file of
 #: plain values has fewer; an alias bomb of a few lines has billions).
 MAX_YAML_NODES = 5_000_000
+
+
+MAX_SHOWN_NAME = 120
+#: Names Windows reserves for devices (a file name stem must not be one, any case).
+RESERVED_STEMS = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                  *(f"lpt{i}" for i in range(1, 10))}
+
+
+def shown_name(name: object, fallback: str = "upload") -> str:
+    """A file name from outside (an upload's) as messages show it: its last part after any
+    ``/`` or ``\\``, control characters (NUL included) as ``?``, at most
+    :data:`MAX_SHOWN_NAME` characters; ``fallback`` when nothing is left or it is ``.`` or
+    ``..``. It is only ever shown, never opened."""
+    text = str(name or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    text = "".join("?" if (ord(c) < 32 or 127 <= ord(c) < 160) else c for c in text).strip()
+    if len(text) > MAX_SHOWN_NAME:
+        text = text[:MAX_SHOWN_NAME - 3] + "..."
+    return fallback if text in ("", ".", "..") else text
+
+
+def safe_stem(text: object, fallback: str = "file", max_len: int = 80) -> str:
+    """The stem of a file name made from text from outside ("Production Line" ->
+    "production-line"): lower case, only letters, digits, ``.``, ``_`` and ``-`` (others
+    become ``-``), no leading dot or dash (so never ``..``), at most ``max_len`` characters,
+    never a name Windows reserves; ``fallback`` when nothing is left."""
+    import re
+    stem = re.sub(r"[^\w.-]+", "-", str(text or "").strip().lower())
+    stem = stem.lstrip(".-")[:max_len].rstrip(".-") or fallback
+    if stem.split(".")[0] in RESERVED_STEMS:
+        stem = f"{fallback}-{stem}"
+    return stem
 
 
 def check_size(path: str | os.PathLike, max_bytes: int = MAX_INPUT_BYTES) -> Path:
@@ -137,7 +171,7 @@ def read_input(src, max_bytes: int = MAX_INPUT_BYTES, name: str | None = None
     if isinstance(src, (str, os.PathLike)):
         p = check_size(src, max_bytes)
         return p.read_bytes(), name or str(p)
-    source = name or str(getattr(src, "name", None) or "<input>")
+    source = name or shown_name(getattr(src, "name", None), "<input>")
     if isinstance(src, (bytes, bytearray, memoryview)):
         raw = bytes(src)
     elif hasattr(src, "read"):
@@ -248,15 +282,20 @@ def write_file_set(folder: str | os.PathLike, files: dict) -> dict[str, Path]:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> int:
-    """Remove the temporary files that :func:`write_atomic` leaves in ``folder`` when its
-    process is killed mid-write (``.NAME.*.tmp``); returns how many. Only ours: hidden files
-    ending in ``.tmp`` directly in the folder."""
+    """Remove the temporaries that :func:`write_atomic` (``.NAME.*.tmp`` files) and
+    :func:`write_file_set` (``.NAME.*.set`` folders) leave in ``folder`` when their process
+    is killed mid-write; returns how many. Only ours: hidden names of that form directly in
+    the folder."""
     d = Path(folder)
     n = 0
     if d.is_dir():
         for f in d.glob(".*.tmp"):
             if f.is_file():
                 f.unlink()
+                n += 1
+        for f in d.glob(".*.set"):
+            if f.is_dir() and not f.is_symlink():
+                shutil.rmtree(f, ignore_errors=True)
                 n += 1
     return n
 

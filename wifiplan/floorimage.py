@@ -21,6 +21,9 @@ from .fileio import MAX_INPUT_BYTES
 from .rules import DEFAULT_MIN_RSSI_DBM
 
 MAX_DISPLAY_PX = 2000        # the background kept for display is at most this wide or high
+#: The largest image any reader decodes [px] (a floor scan at 10 mm/px of 700 m x 700 m):
+#: checked from the header before decoding, and Pillow's own decompression-bomb limit.
+MAX_IMAGE_PX = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -64,14 +67,50 @@ def scale_from_points(p1_px, p2_px, distance_m: float) -> float:
     return d_m / d_px
 
 
+def _pillow():
+    from PIL import Image
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PX      # Pillow refuses beyond twice this itself
+    return Image
+
+
+def image_size_px(data: bytes) -> tuple[int, int] | None:
+    """Width and height [px] an image's header gives, without decoding its pixels (and
+    without Pillow's bomb check, which names no size); None if no format recognises it."""
+    Image = _pillow()
+    Image.init()
+    head = data[:16]
+    for fmt in list(Image.ID):
+        factory, accept = Image.OPEN[fmt]
+        try:
+            ok = not accept or accept(head)
+            if ok is True or (ok and not isinstance(ok, str)):
+                return tuple(int(v) for v in factory(io.BytesIO(data), "").size)
+        except Exception:            # a plugin's own refusal of a broken header: try the next
+            continue
+    return None
+
+
+def check_image_px(width_px: int, height_px: int, name: str = "<image>") -> None:
+    """InputError when an image of ``width_px`` x ``height_px`` is over :data:`MAX_IMAGE_PX`."""
+    if int(width_px) * int(height_px) > MAX_IMAGE_PX:
+        raise InputError(f"image of {int(width_px)} x {int(height_px)} px is larger than the "
+                         f"limit of {MAX_IMAGE_PX:,} px", source=name)
+
+
 def read_image(data: bytes, name: str = "<image>"):
-    """Decode a PNG / JPEG / ... into an RGB(A) PIL image; InputError if it is not one."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode a PNG / JPEG / ... into an RGB(A) PIL image; InputError if it is not one, or
+    if its header gives more than :data:`MAX_IMAGE_PX` pixels (checked before decoding)."""
+    Image = _pillow()
+    from PIL import UnidentifiedImageError
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"file is {len(data) / 1e6:.1f} MB, larger than the limit of "
                          f"{MAX_INPUT_BYTES / 1e6:.0f} MB; refused before decoding", source=name)
+    size = image_size_px(data)
+    if size is not None:
+        check_image_px(*size, name=name)
     try:
         img = Image.open(io.BytesIO(data))
+        check_image_px(*img.size, name=name)
         img.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as exc:

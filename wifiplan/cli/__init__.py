@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("wifiplan: interrupted", file=sys.stderr)
+        if argv is None:             # the program itself (not a call from Python): end now,
+            sys.stdout.flush()       # without waiting for the worker threads of a radio map
+            sys.stderr.flush()       # to finish their chunk (nothing is left half-written:
+            os._exit(130)            # every output is staged and removed on the way here)
         return 130
     except BrokenPipeError:          # output piped into a reader that stopped (| head)
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -44,7 +44,10 @@ def _batch(args) -> int:
         raise InputError(f"--resolution must be > 0, got {args.resolution}")
     rows = run_batch(args.folder, args.output, workers=args.workers, phases=phases,
                      resolution_m=args.resolution, dask_address=args.dask,
-                     model_path=args.model)
+                     model_path=args.model,
+                     **{k: v for k, v in (("site_timeout_s", args.site_timeout),
+                                          ("site_memory_mb", args.site_memory))
+                        if v is not None})
     total = sum(r["seconds"] for r in rows)
     for r in rows:
         ph = " ".join(f"P{k}:{'-' if 'error' in v else ('PASS' if v['passed'] else 'FAIL')}"
@@ -97,4 +100,12 @@ def register(sub) -> None:
     b.add_argument("--model", metavar="MODEL.yaml", help="calibrated model for every site")
     b.add_argument("--resolution", type=float, default=1.0, metavar="M",
                    help="grid step of the maps [m] (default 1)")
+    # the defaults are report.batch's SITE_TIMEOUT_S and SITE_MEMORY_MB (not imported here:
+    # --help stays quick; tests/test_batch.py checks that the two agree)
+    b.add_argument("--site-timeout", type=float, metavar="S",
+                   help="wall-clock budget of one site [s]: a site over it is stopped and "
+                        "listed as failed (default 1800; 0: no limit)")
+    b.add_argument("--site-memory", type=float, metavar="MB",
+                   help="address-space budget of one site's worker process [MB], Linux: a "
+                        "site over it is listed as failed (default 8192; 0: no limit)")
     b.set_defaults(func=_batch)

@@ -397,8 +397,14 @@ def rssi_grids_dbm(site, aps, xs, ys, model: PropagationModel, geom: Geometry,
     starts = range(0, len(aps), step)
     if workers > 1 and len(starts) > 1:
         # numpy releases the GIL in the array work: the chunks run on the cores together
-        with ThreadPoolExecutor(workers) as ex:
+        ex = ThreadPoolExecutor(workers)
+        try:
             list(ex.map(run, starts))
+        except BaseException:
+            # Ctrl-C or an error: do not wait for the chunks that still run
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown()
     else:
         for s in starts:
             run(s)

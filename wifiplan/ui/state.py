@@ -24,7 +24,7 @@ import streamlit as st
 from ..errors import InputError
 from ..esx import export_esx
 from ..evaluation import evaluate_plan
-from ..fileio import dump_yaml, read_input
+from ..fileio import dump_yaml, read_input, safe_stem, shown_name
 from ..plan import AP, Plan, check_plan_against_site, plan_from_dict
 from ..radio.propagation import PropagationModel
 from ..radio.radiomap import compute_radiomap, grid_axes
@@ -581,23 +581,32 @@ def page_site(title: str) -> Site:
 
 
 def file_stem(a_site: Site) -> str:
-    """A file name stem for downloads of ``a_site`` ("Production Line" -> "production-line")."""
-    return a_site.name.strip().lower().replace(" ", "-")
+    """A file name stem for downloads of ``a_site`` ("Production Line" -> "production-line";
+    :func:`wifiplan.fileio.safe_stem`: never a path, whatever the site's name)."""
+    return safe_stem(a_site.name, "site")
+
+
+def upload_name(upload) -> str:
+    """An upload's name as the pages show it and the readers' messages give it
+    (:func:`wifiplan.fileio.shown_name`): uploads are held in memory, their names are never
+    a path."""
+    return shown_name(getattr(upload, "name", ""))
 
 
 def uploaded_text(upload) -> str:
     """Text of an uploaded YAML file (UTF-8, with or without BOM), within the readers' size
     limit (:func:`wifiplan.fileio.read_input`); InputError otherwise."""
-    raw, _ = read_input(upload, name=upload.name)
+    raw, _ = read_input(upload, name=upload_name(upload))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text, expected a YAML file", source=upload.name) from None
+        raise InputError("not UTF-8 text, expected a YAML file",
+                         source=upload_name(upload)) from None
 
 
 def read_uploaded_survey(survey_mod, upload, *, fmt="auto", mapping=None, georef=None, site=None):
     """``read_survey`` on uploaded files (the readers take the uploads themselves); errors
     and metadata name the uploaded files, as the CLI names the same files."""
     return survey_mod.read_survey(upload, fmt=fmt, mapping=mapping, georef=georef, site=site,
-                                  name=upload.name)
+                                  name=upload_name(upload))
 

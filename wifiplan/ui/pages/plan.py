@@ -69,13 +69,13 @@ def open_plan(site) -> None:
         if up is None or st.session_state.get("plan_upload_done") == up.file_id:
             return
         try:
-            p = parse_plan(state.uploaded_text(up), source=up.name, site=site)
+            p = parse_plan(state.uploaded_text(up), source=state.upload_name(up), site=site)
         except InputError as exc:
             st.error(str(exc), icon=":material/error:")
             return
         st.session_state["plan_upload_done"] = up.file_id
         state.set_plan(p)
-        st.toast(f"Opened {up.name}: {len(p.aps)} APs")
+        st.toast(f"Opened {state.upload_name(up)}: {len(p.aps)} APs")
         st.rerun()
 
 

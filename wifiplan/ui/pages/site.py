@@ -46,19 +46,20 @@ def upload_yaml() -> None:
     plan_up = st.file_uploader("Plan YAML (optional)", type=["yaml", "yml"], key="site_plan_upload")
     if up is None:
         return
+    shown = state.upload_name(up)
     token = (up.file_id, plan_up.file_id if plan_up else None)
     if st.session_state.get("site_upload_done") == token:
         return                      # already loaded: keep the edits made since
     try:
-        site = parse_site(state.uploaded_text(up), source=up.name)
-        plan = (parse_plan(state.uploaded_text(plan_up), source=plan_up.name, site=site)
-                if plan_up else None)
+        site = parse_site(state.uploaded_text(up), source=shown)
+        plan = (parse_plan(state.uploaded_text(plan_up), source=state.upload_name(plan_up),
+                           site=site) if plan_up else None)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     st.session_state["site_upload_done"] = token
-    state.set_site(site, f"upload {up.name}", plan=plan)
-    st.toast(f"Loaded {site.name} from {up.name}")
+    state.set_site(site, f"upload {shown}", plan=plan)
+    st.toast(f"Loaded {site.name} from {shown}")
 
 
 def import_dxf() -> None:
@@ -67,14 +68,15 @@ def import_dxf() -> None:
                                "to what it is below.")
     if up is None:
         return
+    shown = state.upload_name(up)
     try:
-        doc = dxf.read_dxf(up.getvalue(), name=up.name)
+        doc = dxf.read_dxf(up.getvalue(), name=shown)
         layers = dxf.dxf_layers(doc)
         unit_name, _ = dxf.drawing_units(doc)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
-    st.caption(f"{up.name}: {len(layers)} layers with entities, drawing units {unit_name}. "
+    st.caption(f"{shown}: {len(layers)} layers with entities, drawing units {unit_name}. "
                "Map the wall layers to a material, closed shapes on obstacle layers become "
                "obstacles; without an outline layer the outline is the drawing's largest "
                "closed polyline that holds the walls, else the extent of everything drawn.")
@@ -93,7 +95,7 @@ def import_dxf() -> None:
             "height_m": st.column_config.NumberColumn("obstacle height [m]", min_value=0.0,
                                                       max_value=50.0, step=0.1)})
     c1, c2, c3 = st.columns(3)
-    name = c1.text_input("Site name", value=up.name.rsplit(".", 1)[0], key="dxf_name")
+    name = c1.text_input("Site name", value=shown.rsplit(".", 1)[0], key="dxf_name")
     units = c2.selectbox("Units", ["from the drawing"] + list(dxf.UNIT_CODES), key="dxf_units")
     domain = c3.selectbox("Regulatory domain", ["seed", "JP", "US", "EU"], key="dxf_domain")
     if st.button("Import drawing", type="primary", key="dxf_import"):
@@ -104,13 +106,13 @@ def import_dxf() -> None:
         try:
             if len(outline) > 1:
                 raise InputError(f"{len(outline)} outline layers chosen, expected at most one",
-                                 source=up.name)
+                                 source=shown)
             missing = [lay for lay, m in list(walls.items()) + [(k, v[0]) for k, v in
                                                                  obstacles.items()] if not m]
             if missing:
                 raise InputError(f"layer '{missing[0]}' has no material, pick one",
-                                 source=up.name)
-            site, rep = dxf.import_dxf(up.getvalue(), walls, source_name=up.name, name=name,
+                                 source=shown)
+            site, rep = dxf.import_dxf(up.getvalue(), walls, source_name=shown, name=name,
                                        obstacle_layers=obstacles,
                                        outline_layer=outline[0] if outline else None,
                                        units=None if units == "from the drawing" else units,
@@ -118,7 +120,7 @@ def import_dxf() -> None:
         except InputError as exc:
             st.error(str(exc), icon=":material/error:")
             return
-        state.set_site(site, f"DXF {up.name}")
+        state.set_site(site, f"DXF {shown}")
         st.success(f"Imported {site.name}: {rep.summary()}; outline: {rep.outline_from}",
                    icon=":material/check:")
         for w in rep.warnings:
@@ -131,8 +133,9 @@ def import_esx() -> None:
                                "APs' 5 GHz radios the plan; what does not map is listed.")
     if up is None:
         return
+    shown = state.upload_name(up)
     try:
-        floors = esx.esx_floors(up, name=up.name)
+        floors = esx.esx_floors(up, name=shown)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
@@ -144,21 +147,21 @@ def import_esx() -> None:
     if len(floors) > 1 and not st.button("Import floor", type="primary", key="esx_import"):
         return
     try:
-        site, plan, rep = esx.import_esx(up, floor, source_name=up.name)
+        site, plan, rep = esx.import_esx(up, floor, source_name=shown)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     background = None
     if rep.image is not None and rep.image_extent_m is not None:
         try:
-            background = {"image": fim.display_copy(fim.read_image(rep.image, up.name)),
+            background = {"image": fim.display_copy(fim.read_image(rep.image, shown)),
                           "extent": rep.image_extent_m}
         except InputError as exc:
             rep.warnings.append(f"the floor image is not shown: {exc}")
     st.session_state["esx_upload_done"] = token
-    st.session_state["esx_report"] = (f"Imported {site.name} from {up.name}: {rep.summary()}",
+    st.session_state["esx_report"] = (f"Imported {site.name} from {shown}: {rep.summary()}",
                                       list(rep.warnings))
-    state.set_site(site, f"Ekahau {up.name}", plan=plan, background=background)
+    state.set_site(site, f"Ekahau {shown}", plan=plan, background=background)
 
 
 def show_esx_report() -> None:
@@ -178,13 +181,14 @@ def import_image() -> None:
                                "distance you know (a dimension line, a column pitch).")
     if up is None:
         return
+    shown = state.upload_name(up)
     try:
-        img = fim.read_image(up.getvalue(), up.name)
+        img = fim.read_image(up.getvalue(), shown)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
     w, h = img.size
-    st.caption(f"{up.name}: {w} x {h} px. Hover the image to read pixel coordinates.")
+    st.caption(f"{shown}: {w} x {h} px. Hover the image to read pixel coordinates.")
     fig = figures.image_figure(img, points=[(st.session_state.get("img_x1", 0.0),
                                              st.session_state.get("img_y1", 0.0)),
                                             (st.session_state.get("img_x2", float(w)),
@@ -197,18 +201,18 @@ def import_image() -> None:
     y2 = c[3].number_input("B: y [px]", 0.0, float(h), 0.0, key="img_y2")
     dist = c[4].number_input("A-B distance [m]", 0.0, 5000.0, 0.0, step=0.5, key="img_dist")
     c1, c2 = st.columns(2)
-    name = c1.text_input("Site name", value=up.name.rsplit(".", 1)[0], key="img_name")
+    name = c1.text_input("Site name", value=shown.rsplit(".", 1)[0], key="img_name")
     domain = c2.selectbox("Regulatory domain", ["seed", "JP", "US", "EU"], key="img_domain")
     if st.button("Create site from image", type="primary", key="img_create"):
         try:
             m_per_px = fim.scale_from_points((x1, y1), (x2, y2), dist)
             fi = fim.FloorImage(w, h, m_per_px)
             site = site_from_dict(fim.site_from_image(fi, name, regulatory_domain=domain),
-                                  source=up.name)
+                                  source=shown)
         except InputError as exc:
             st.error(str(exc), icon=":material/error:")
             return
-        state.set_site(site, f"image {up.name}",
+        state.set_site(site, f"image {shown}",
                        background={"image": fim.display_copy(img),
                                    "extent": (0.0, 0.0, fi.width_m, fi.height_m)})
         st.success(f"Created {site.name}: {fi.width_m:.1f} m x {fi.height_m:.1f} m at "

@@ -29,18 +29,19 @@ def upload_survey(site, plan, survey_mod) -> dict | None:
     held = st.session_state.get(state.SURVEY)
     if up is None:
         return held
+    shown = state.upload_name(up)
     token = (up.file_id, fmt, mapping.file_id if mapping else None,
              georef.file_id if georef else None)
     if held is not None and held["token"] == token:
         return held
     try:
-        with st.spinner(f"Reading {up.name} ..."):
+        with st.spinner(f"Reading {shown} ..."):
             frame, meta = state.read_uploaded_survey(survey_mod, up, fmt=fmt, mapping=mapping,
                                                      georef=georef, site=site)
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
-    held = {"token": token, "name": up.name, "bytes": up.getvalue(), "frame": frame,
+    held = {"token": token, "name": shown, "bytes": up.getvalue(), "frame": frame,
             "meta": meta}
     st.session_state[state.SURVEY] = held
     st.session_state.pop(state.CALIBRATION, None)
