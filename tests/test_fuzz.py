@@ -218,3 +218,35 @@ def test_an_esx_image_size_of_400_digits_is_not_reported(tmp_path, capsys):
     assert _import_esx(tmp_path, p) == 0
     out = capsys.readouterr().out
     assert "(PNG, 50.0 mm per pixel)" in out
+
+
+def test_an_esx_with_a_damaged_zip_version_field(tmp_path, capsys):
+    """The campaign (seed 12, case 522 of esx/routes/site-routes): flipped bytes made
+    zipfile raise NotImplementedError ("zip file version 11.7"), an internal error."""
+    from pathlib import Path
+    p = Path(__file__).parent / "data" / "fuzz-esx-zip-version.esx"
+    assert _import_esx(tmp_path, p) == 2
+    err = capsys.readouterr().err
+    assert "not a zip archive" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("key", ["ap_height_m", "ap_gain_dbi"])
+def test_an_esx_propagation_value_that_is_no_number(tmp_path, capsys, key):
+    """The campaign (seed 12, case 771): a list as the project's ap_height_m reached
+    float() before the site's own check (TypeError, an internal error). The AP gain is the
+    antennas' (the project's own value is replaced), so only the height is refused."""
+    import io
+    import json
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(fuzzing._esx_base()))
+    doc = json.loads(z.read("project.json"))
+    doc["project"]["wifiplan"]["propagation"][key] = [1, 2]
+    p = _esx_with(tmp_path, "project.json", json.dumps(doc).encode())
+    if key == "ap_gain_dbi":
+        assert _import_esx(tmp_path, p) == 0
+        from wifiplan import load_site
+        assert load_site(tmp_path / "s.yaml").propagation["ap_gain_dbi"] == 3.0
+        return
+    assert _import_esx(tmp_path, p) == 2
+    err = capsys.readouterr().err
+    assert f"propagation.{key}" in err and len(err.splitlines()) == 1

@@ -163,7 +163,8 @@ class _Archive:
         self._fh = fh
         try:
             self.zip = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+                NotImplementedError):         # a damaged header: "zip file version 11.7"
             fh.close()
             raise InputError("not a zip archive, expected an Ekahau .esx project",
                              source=label) from None
@@ -291,16 +292,23 @@ def _num(ctx, path, v, lo=-math.inf, hi=math.inf, what="a number") -> float:
     return float(check_number(ctx, path, v, lo=lo, hi=hi, what=what))
 
 
-def _size_px(v) -> int | None:
-    """An image size [px] the project states, or None when it is not a number of pixels
-    (the size is only reported; the image's own header is what the pixel limit checks)."""
+def _finite(v) -> float | None:
+    """``v`` as a finite float, or None when it is no number (a bool, a string, a list, NaN,
+    an integer of hundreds of digits)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
     try:
         f = float(v)
-    except OverflowError:                 # an integer of hundreds of digits
+    except OverflowError:
         return None
-    return int(f) if math.isfinite(f) and 0 <= f <= MAX_COORD_PX else None
+    return f if math.isfinite(f) else None
+
+
+def _size_px(v) -> int | None:
+    """An image size [px] the project states, or None when it is not a number of pixels
+    (the size is only reported; the image's own header is what the pixel limit checks)."""
+    f = _finite(v)
+    return int(f) if f is not None and 0 <= f <= MAX_COORD_PX else None
 
 
 def _str(ctx, path, v, what="a name") -> str:
@@ -974,8 +982,11 @@ def _aps(arch, fid, to_m, outline, site, rep, domain):
                     "an access point id")
         by_ap.setdefault(apid, []).append((j, r))
     prop = site.get("propagation") if isinstance(site.get("propagation"), dict) else {}
-    default_h = float(prop.get("ap_height_m", PROPAGATION_DEFAULTS["ap_height_m"]))
-    site_gain = float(prop.get("ap_gain_dbi", PROPAGATION_DEFAULTS["ap_gain_dbi"]))
+    # the block is checked with the whole site file afterwards: here a value that is no
+    # number stands for the default
+    default_h = _finite(prop.get("ap_height_m")) or PROPAGATION_DEFAULTS["ap_height_m"]
+    site_gain = _finite(prop.get("ap_gain_dbi"))
+    site_gain = PROPAGATION_DEFAULTS["ap_gain_dbi"] if site_gain is None else site_gain
     allowed = set(DOMAINS[domain].allowed_channels(enable_w58=bool(site.get("enable_w58"))))
     other_radios: dict[str, list[str]] = {}
     no5, outside, unplaced, extra5, dfs, notallowed, wide, unknown_ant, directional = \
