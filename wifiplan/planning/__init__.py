@@ -281,7 +281,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band, secondary_dbm=sec)
     if len(sel) >= 2 and band.any() and joint:
         sel, p = joint_placement(prob, G, req_eff, sel, p, p_min, p_max, fixed, band,
-                                  np.column_stack([rp.x, rp.y]), seed, sec)
+                                 np.column_stack([rp.x, rp.y]), seed, sec)
 
     # -- capacity --
     added_for_capacity = 0
@@ -321,7 +321,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     dropped_grid = np.zeros((len(rp.ys), len(rp.xs)), bool)
     dropped_grid[rp.iy[prob.dropped], rp.ix[prob.dropped]] = True
     rm, ap_list = fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
-                              min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
+                             min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
 
     # -- repair: a zone below target on the evaluation grid gets more cells, placed where
     #    they reach most of the zone's uncovered points at the design power; then the same
@@ -333,8 +333,8 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
 
         def stage(aps_now, rm_now):
             return fine_stage(site, aps_now, model, geom, eval_resolution_m, zones,
-                               min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
-                               rm_prev=rm_now)
+                              min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
+                              rm_prev=rm_now)
         repair = dict(cand=cand, gain=G[:len(cand)], tree=tree, p_design=p_design,
                       p_max=p_max, height=height, channel=chans[0], stage=stage)
         rm, ap_list, added_for_coverage = repair_cells(

@@ -16,7 +16,7 @@ from .power import power_limits, tune_powers
 
 
 def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
-                dropped=None, rm_prev=None):
+               dropped=None, rm_prev=None):
     """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
     rp = required_points(site, res, zones, min_rssi_dbm)
     req = rp.req_dbm

@@ -162,7 +162,7 @@ def secondary_share(gain: np.ndarray, p: np.ndarray, secondary_dbm) -> float:
 
 
 def joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, seed,
-                     sec=None):
+                    sec=None):
     """Placement and power together (:mod:`.joint`): the coverage placement and
     centroidal ones, each power-tuned and refined; the one with the most boundary points in
     the band wins among those that cover as much as the coverage placement does (and, where

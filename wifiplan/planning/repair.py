@@ -30,7 +30,7 @@ def new_ids(n, taken) -> list[str]:
 
 
 def repair_cells(rm, ap_list, rpf, applies, need_dbm, level_of, target_share, limit, *,
-                  cand, gain, tree, p_design, p_max, height, channel, stage):
+                 cand, gain, tree, p_design, p_max, height, channel, stage):
     """Cells added (at most ``limit``, three a round) while a zone's points where
     ``applies`` fall short of ``need_dbm`` [dBm] (their level: ``level_of(radio map)``) on
     more than ``1 - target_share`` of them: each at the candidate that reaches most of the
@@ -94,7 +94,7 @@ def coarse_map(rm_c, sel, p, site):
 
 
 def add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
-                            max_added: int | None = None):
+                           max_added: int | None = None):
     """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
     the most loaded cell, that lowers the highest airtime most; powers re-tuned after each."""
     sel = list(sel)
