@@ -271,7 +271,7 @@ def test_ctrl_c_ends_a_batch_and_its_workers_within_a_second(tmp_path):
         time.sleep(0.2)
     workers = _live_workers(proc.pid)
     assert len(workers) >= 2
-    time.sleep(3)                                       # the workers are inside their sites
+    time.sleep(1.5)                                     # the workers are inside their sites
     t0 = time.monotonic()
     os.kill(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=30)

@@ -356,7 +356,7 @@ def test_ctrl_c_is_exit_130_in_a_second_with_nothing_written(tmp_path, command):
             [command, FLOORPLANS / "large-hall.yaml", "--phase", "3", "-o", out])
     proc = subprocess.Popen([sys.executable, "-m", "wifiplan", *map(str, argv)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    time.sleep(2.5)
     assert proc.poll() is None, "the command ended before it was interrupted"
     t0 = time.monotonic()
     os.kill(proc.pid, signal.SIGINT)
