@@ -176,3 +176,11 @@ def test_a_zones_airtime_budget_is_its_cells_budget():
     assert row["airtime_budget"] < AIRTIME_BUDGET and not bool(row["ok"])
     # an explicit budget still overrides the zones'
     assert bool(cell_load(tight, rm, airtime_budget=0.5)["ok"].all())
+
+
+def test_band_conflict_lines_name_zones_with_one_reason_together():
+    from wifiplan.requirements import band_conflict_lines
+    why = "the zone asks -65 dBm everywhere, so its cell boundaries cannot lie in the band"
+    assert band_conflict_lines({"a": why, "b": why, "c": "other"}) == [
+        "zones a, b: each asks -65 dBm everywhere, so its cell boundaries cannot lie in the "
+        "band", "zone c: other"]

@@ -358,3 +358,14 @@ def band_conflicts(site) -> dict[str, str]:
     """Zone name -> why the seed's band cannot hold there, for the zones where it cannot."""
     return {z.name: r for z in site.zones
             if (r := z.requirements.boundary_band_conflict()) is not None}
+
+
+def band_conflict_lines(conflicts: dict[str, str]) -> list[str]:
+    """The band conflicts (:func:`band_conflicts`) as lines, the zones with the same reason
+    named once together: ``zone A: why`` or ``zones A, B: why`` (reports and UI alike)."""
+    by_reason: dict[str, list[str]] = {}
+    for zone, why in conflicts.items():
+        by_reason.setdefault(why, []).append(zone)
+    return [f"zone {zs[0]}: {why}" if len(zs) == 1 else
+            f"zones {', '.join(zs)}: {why.replace('the zone asks', 'each asks')}"
+            for why, zs in by_reason.items()]

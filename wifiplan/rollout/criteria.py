@@ -15,7 +15,7 @@ from ..evaluation import SHARE_KEYS
 from ..plan import Plan
 from ..radio.antenna import mounted, peak_gain_dbi
 from ..radio.radiomap import RadioMap
-from ..requirements import LABELS, site_asks
+from ..requirements import LABELS, band_conflict_lines, site_asks
 from ..survey.findings import REQUIREMENT_KINDS
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                      CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
@@ -287,12 +287,7 @@ def _boundary_criterion(P: str, metrics: dict) -> Criterion:
     band = metrics["boundary_band_share"]
     conf = metrics.get("boundary_band_conflicts") or {}
     not_judged = int(metrics.get("boundary_points_not_judged") or 0)
-    by_reason: dict[str, list[str]] = {}
-    for z, r in conf.items():
-        by_reason.setdefault(r, []).append(z)
-    why = "; ".join(f"zone {zs[0]}: {r}" if len(zs) == 1 else
-                    f"zones {', '.join(zs)}: {r.replace('the zone asks', 'each asks')}"
-                    for r, zs in by_reason.items())
+    why = "; ".join(band_conflict_lines(conf))
     req = (f">= {BOUNDARY_BAND_TARGET:.0%} of the boundary points (best and second within "
            f"{BOUNDARY_WITHIN_DB:g} dB) of the zones the band applies to")
     name = f"Cell boundaries in the {BOUNDARY_BAND_TEXT} band"

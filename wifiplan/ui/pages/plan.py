@@ -8,6 +8,7 @@ import streamlit as st
 from wifiplan import planning
 from wifiplan.errors import InputError
 from wifiplan.evaluation import plan_violations, unmet_requirements
+from wifiplan.requirements import band_conflict_lines
 from wifiplan.plan import parse_plan, plan_to_yaml
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
@@ -154,8 +155,9 @@ def show_metrics(ev: dict | None) -> None:
     c[4].metric("Co-channel sep. (p5)", _db(ev.get("co_channel_separation_p5_db")),
                 help="5th percentile of best server minus the strongest same-channel AP; "
                      "target >= 19 dB.")
-    for zone, why in (ev.get("boundary_band_conflicts") or {}).items():
-        st.caption(f"Zone {zone}: {why} (its boundaries are not judged).")
+    for line in band_conflict_lines(ev.get("boundary_band_conflicts") or {}):
+        whose = "their" if line.startswith("zones") else "its"
+        st.caption(f"{line[0].upper()}{line[1:]} ({whose} boundaries are not judged).")
     for zone, missed in unmet_requirements(ev).items():
         st.caption(f"Zone {zone} misses: {'; '.join(missed)}.")
     uncovered = ev.get("uncovered_zones") or []
