@@ -322,7 +322,7 @@ def _esx_mutations(rng: random.Random) -> tuple[str, bytes]:
     if choice in ("image-bomb", "image-junk"):
         img = next((j for j, (n, _) in enumerate(members) if n.startswith("image-")), None)
         if img is not None:
-            members[img] = (members[img][0], _bomb_png(100_000, 100_000)
+            members[img] = (members[img][0], bomb_png(100_000, 100_000)
                             if choice == "image-bomb" else bytes(rng.randrange(256)
                                                                  for _ in range(200)))
             return f"esx-{choice}", _zip(members)
@@ -334,7 +334,7 @@ def _esx_mutations(rng: random.Random) -> tuple[str, bytes]:
     return "esx-flip", bytes(raw)
 
 
-def _bomb_png(width_px: int, height_px: int) -> bytes:
+def bomb_png(width_px: int, height_px: int) -> bytes:
     """A PNG of a few bytes whose header claims ``width_px`` x ``height_px`` pixels."""
     import struct
     import zlib

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from conftest import FLOORPLANS, SURVEYS
+from fuzzing import bomb_png
 from wifiplan import cli
 from wifiplan.cli import EXIT_INTERNAL, main
 
@@ -298,19 +299,6 @@ def test_a_report_set_is_swapped_in_whole(tmp_path, monkeypatch):
     assert main(argv[:5] + ["2"] + argv[6:]) in (0, 1)
     assert (out / "notes.txt").read_text() == "mine"
     assert json.loads((out / "report.json").read_text(encoding="utf-8"))["phase"]["number"] == 2
-
-
-def bomb_png(width_px: int, height_px: int) -> bytes:
-    """A 69-byte PNG whose header claims ``width_px`` x ``height_px`` grey pixels."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width_px, height_px, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
 
 
 def test_an_image_bomb_is_refused_from_its_header():

@@ -388,7 +388,7 @@ def test_floor_image_with_a_two_point_scale():
 
 
 def test_floor_image_bomb_is_the_readers_one_line():
-    from test_guards import bomb_png
+    from fuzzing import bomb_png
     at = new_app()
     at.segmented_control(key="site_source").set_value("Floor image")
     run(at)

@@ -422,6 +422,18 @@ def _clip_polygon(pts: np.ndarray, outline: Polygon) -> np.ndarray | None:
     return np.asarray(cut.exterior.coords)[:-1]
 
 
+def _area_polygon(ctx, path, obj, to_m, outline) -> tuple[np.ndarray, np.ndarray | None]:
+    """An area's polygon in metres and the same clipped at the floor's outline (None when
+    nothing of it is left inside; the polygon itself when it lies inside)."""
+    poly = np.array([to_m(p) for p in _polygon_px(ctx, path, obj)], float)
+    return poly, (_clip_polygon(poly, outline) if len(poly) >= 3 else None)
+
+
+def _ours(obj) -> dict:
+    """The ``wifiplan`` block an export wrote into an object (empty if none)."""
+    return obj.get("wifiplan") if isinstance(obj.get("wifiplan"), dict) else {}
+
+
 def _clip_line(pts: np.ndarray, outline: Polygon) -> list[np.ndarray]:
     line = LineString(pts)
     if outline.buffer(0.01).covers(line):
@@ -570,7 +582,7 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
                MAX_COORD_PX)
     if cx1 - cx0 <= 0 or cy1 - cy0 <= 0:
         fctx.fail(fpath, "the floor has no extent: give width and height (or the crop) in px")
-    ours = fp.get("wifiplan") if isinstance(fp.get("wifiplan"), dict) else {}
+    ours = _ours(fp)
     ox, oy = 0.0, 0.0
     if "origin_m" in ours:
         o = ours["origin_m"]
@@ -610,7 +622,7 @@ def _import(arch: _Archive, label: str, floor_name, site_name, domain_arg):
     proj = projects[0] if projects else {}
     pname = proj.get("title") or proj.get("name")
     pname = _str(pctx, ("project", "name"), pname) if pname else Path(label).stem
-    p_ours = proj.get("wifiplan") if isinstance(proj.get("wifiplan"), dict) else {}
+    p_ours = _ours(proj)
 
     # image
     image_id = fp.get("bitmapImageId") or fp.get("imageId")
@@ -813,10 +825,8 @@ def _obstacles(arch, fid, to_m, outline, mats, site, rep, ceiling):
             actx.fail(path + ("attenuationAreaTypeId",),
                       f"type {tid[:40]!r} is not in attenuationAreaTypes.json")
         tname, af, band, up, low = tinfo[tid]
-        pts = _polygon_px(actx, path, a)
-        ours = a.get("wifiplan") if isinstance(a.get("wifiplan"), dict) else {}
-        poly = np.array([to_m(p) for p in pts], float)
-        clipped = _clip_polygon(poly, outline) if len(poly) >= 3 else None
+        ours = _ours(a)
+        poly, clipped = _area_polygon(actx, path, a, to_m, outline)
         if clipped is None:
             bad += 1
             continue
@@ -862,12 +872,11 @@ def _exclusions(arch, fid, to_m, outline, site, rep):
         path = ("exclusionAreas", i)
         if not _for_floor(ctx, path, a, fid):
             continue
-        poly = np.array([to_m(p) for p in _polygon_px(ctx, path, a)], float)
-        clipped = _clip_polygon(poly, outline) if len(poly) >= 3 else None
+        _, clipped = _area_polygon(ctx, path, a, to_m, outline)
         if clipped is None:
             bad += 1
             continue
-        ours = a.get("wifiplan") if isinstance(a.get("wifiplan"), dict) else {}
+        ours = _ours(a)
         nm = str(ours.get("name") or a.get("name") or f"exclusion-{i + 1}")[:120]
         out.append({"name": nm, "polygon": [[_r(x), _r(y)] for x, y in clipped]})
     if out:
@@ -925,8 +934,7 @@ def _zones(arch, fid, to_m, outline, site, rep):
         path = ("areas", i)
         if not _for_floor(ctx, path, a, fid):
             continue
-        poly = np.array([to_m(p) for p in _polygon_px(ctx, path, a)], float)
-        clipped = _clip_polygon(poly, outline) if len(poly) >= 3 else None
+        _, clipped = _area_polygon(ctx, path, a, to_m, outline)
         if clipped is None:
             bad += 1
             continue
@@ -938,7 +946,7 @@ def _zones(arch, fid, to_m, outline, site, rep):
                 ctx.fail(path + ("requirementId",), "names a requirement profile that is not "
                                                     "in requirements.json")
             prof = reqs[rid]
-        ours = a.get("wifiplan") if isinstance(a.get("wifiplan"), dict) else {}
+        ours = _ours(a)
         nm = str(ours.get("name") or a.get("name") or f"area-{i + 1}")[:120]
         base, k = nm, 2
         while nm in names:
@@ -1072,7 +1080,7 @@ def _aps(arch, fid, to_m, outline, site, rep, domain):
         ids.add(ap_id)
         row = {"id": ap_id, "x_m": _r(x), "y_m": _r(y), "height_m": _r(height),
                "channel": int(ch), "width_mhz": int(width), "tx_power_dbm": power}
-        ours = a.get("wifiplan") if isinstance(a.get("wifiplan"), dict) else {}
+        ours = _ours(a)
         for key in ("bssid", "switch", "port", "locked", "cable_m"):
             if key in ours:
                 row[key] = ours[key]
