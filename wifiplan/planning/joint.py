@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy.cluster.vq import kmeans2
 
 from ..requirements import per_point, site_asks
 from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
@@ -118,7 +119,6 @@ def centroidal_starts(points_xy: np.ndarray, cand_xy: np.ndarray, n: int, fixed=
     Du, Faber and Gunzburger, SIAM Review 41 (1999) 637-676): compact cells with the AP at
     the centre, whose far edges lie as far from it as its boundaries, the shape the boundary
     band asks for. Locked APs (``fixed``) keep their place; k-means places the others."""
-    from scipy.cluster.vq import kmeans2
     fixed = [int(c) for c in np.asarray(fixed).ravel()]
     k = n - len(fixed)
     if k <= 0 or len(points_xy) < max(k, 2):
