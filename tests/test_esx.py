@@ -148,10 +148,14 @@ def hall_members():
 def make_esx(members: dict, extra: dict | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        def put(name, data):
+            # a fixed member time: two calls give the same bytes even across a clock second
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                       compress_type=zipfile.ZIP_DEFLATED)
         for name, doc in members.items():
-            z.writestr(name, doc if isinstance(doc, (str, bytes)) else json.dumps(doc))
+            put(name, doc if isinstance(doc, (str, bytes)) else json.dumps(doc))
         for name, data in (extra or {}).items():
-            z.writestr(name, data)
+            put(name, data)
     return buf.getvalue()
 
 
