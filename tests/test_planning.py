@@ -476,3 +476,51 @@ def test_interference_weights_take_each_points_own_separation():
     assert interference_weights(r)[0, 1] == pytest.approx(2 * (19 - 10 + 0.1))
     assert interference_weights(r, 1.0, np.array([19.0, 5.0]))[0, 1] == \
         pytest.approx((19 - 10 + 0.1) + 0.1)
+
+
+def test_sinr_a_data_rate_needs_is_the_mcs_tables_sensitivity_over_the_noise_floor():
+    from wifiplan.capacity import phy_rate_at_sinr_mbps, sinr_for_rate_db
+    # 24 Mb/s: MCS2 (25.8 Mb/s) at -77 dBm, 18 dB over -95 dBm; 51.6 Mb/s: MCS4 at -70 dBm
+    got = sinr_for_rate_db([24.0, 51.6, 143.4, 150.0, 0.0, np.nan])
+    assert got[:3].tolist() == [18.0, 25.0, 43.0]
+    assert got[3] == np.inf and got[4] == -np.inf and np.isnan(got[5])
+    # the SINR found is the lowest one reaching the rate, brute force over 0.5 dB steps
+    s = np.arange(0.0, 50.0, 0.5)
+    for rate in (8.6, 20.0, 24.0, 70.0, 100.0):
+        assert s[np.argmax(phy_rate_at_sinr_mbps(s) >= rate)] == sinr_for_rate_db(rate)
+
+
+def test_overlap_weights_count_pairs_heard_above_the_level_by_hand():
+    from wifiplan.planning.channels import overlap_weights
+    r = np.array([[-60.0, -80.0, -90.0],
+                  [-84.0, -86.0, -70.0],
+                  [-85.0, -60.0, -84.0]])
+    level = np.array([-85.0, -85.0, np.nan])       # the third point asks no overlap
+    m = np.array([1.0, 2.0, np.nan])
+    w = overlap_weights(r, 2.0, level, m)
+    # point 0 (m=1): all three heard at >= -85: each pair 2 m2 * 19 / 1; point 1 (m=2): AP0
+    # and AP2 heard (AP1 at -86 is not): 2 * 19 / 2
+    assert w[0, 1] == pytest.approx(38.0) and w[1, 2] == pytest.approx(38.0)
+    assert w[0, 2] == pytest.approx(38.0 + 19.0)
+    assert np.allclose(w, w.T) and np.all(np.diag(w) == 0)
+
+
+def test_channels_planned_for_the_overlap_a_zone_asks_match_brute_force():
+    from wifiplan.planning.channels import (assignment_cost, interference_weights,
+                                            overlap_weights)
+    rng = np.random.default_rng(3)
+    r = rng.uniform(-95, -55, size=(6, 80))
+    level = np.full(80, -85.0)
+    m = np.ones(80)
+
+    def violations(ch):
+        ch = np.asarray(ch)
+        return sum(int(((r[ch == c] >= -85.0).sum(0) > 1).sum()) for c in set(ch.tolist()))
+
+    w = interference_weights(r) + overlap_weights(r, 1.0, level, m)
+    got = assign_channels(w, [36, 40, 44])
+    brute = min(itertools.product([36, 40, 44], repeat=6),
+                key=lambda ch: assignment_cost(w, ch))
+    assert assignment_cost(w, got) == pytest.approx(assignment_cost(w, brute))
+    without = assign_channels(interference_weights(r), [36, 40, 44])
+    assert violations(got) < violations(without)

@@ -111,6 +111,24 @@ def phy_rate_at_sinr_mbps(sinr_db) -> np.ndarray:
     return phy_rate_mbps(NOISE_FLOOR_DBM + np.asarray(sinr_db, float))
 
 
+
+def sinr_for_rate_db(rate_mbps) -> np.ndarray:
+    """The lowest SINR [dB] at which :func:`phy_rate_at_sinr_mbps` reaches ``rate_mbps``
+    [Mb/s]: the sensitivity of the slowest MCS of :data:`MCS_TABLE` at or above that rate,
+    minus the noise floor; +inf above the fastest MCS, -inf for 0 (always met), NaN for NaN
+    (no requirement).
+
+    >>> sinr_for_rate_db([8.6, 24.0, 51.6, 200.0, 0.0]).tolist()
+    [13.0, 18.0, 25.0, inf, -inf]
+    """
+    r = np.asarray(rate_mbps, float)
+    idx = np.searchsorted(MCS_RATE_MBPS, np.nan_to_num(r, nan=0.0) - 1e-9, side="left")
+    out = np.where(idx < len(MCS_TABLE),
+                   MCS_MIN_RSSI_DBM[np.clip(idx, 0, len(MCS_TABLE) - 1)] - NOISE_FLOOR_DBM,
+                   np.inf)
+    out = np.where(r <= 0, -np.inf, out)
+    return np.where(np.isnan(r), np.nan, out)
+
 # ---- terminal profiles ---------------------------------------------------------------------
 
 #: Demand per terminal [Mb/s]. How the figures were derived:

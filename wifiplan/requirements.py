@@ -26,9 +26,9 @@ define its own under ``requirement_profiles:`` (:func:`parse_profiles`). The val
 The ``seed`` profile is the design default of :mod:`wifiplan.rules` (DESIGN.md section 6,
 seed 8.1.3.5): a site that names no profile is judged exactly as before profiles existed.
 
-The planner plans by the coverage level, the band, the secondary signal, the airtime budget
-and each zone's co-channel separation (its channel assignment weighs every point by its
-zone's separation; the data rate and channel overlap are judged, not yet planned for),
+The planner plans by the coverage level, the band, the secondary signal, the airtime budget,
+and in its channel assignment by each zone's co-channel separation, the SINR its data rate
+needs and its channel overlap (:mod:`wifiplan.planning.channels`),
 :func:`wifiplan.evaluation.evaluate_plan`
 and the cells' load (:func:`wifiplan.capacity.cell_load`) measure them, the phase criteria
 (:mod:`wifiplan.rollout.criteria`) and ``survey check`` judge them and the UI edits them. A

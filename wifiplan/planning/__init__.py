@@ -45,9 +45,9 @@ from ..plan import AP, Plan
 from ..radio.propagation import Geometry, PropagationModel
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
-from ..requirements import band_judged, per_point
+from ..requirements import band_judged
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
-from .channels import assign_channels, interference_weights
+from .channels import assign_channels, channel_targets, planning_weights
 from .fine import fine_stage
 from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
@@ -294,8 +294,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
 
     # -- channels (coarse) --
     area = res ** 2
-    w = interference_weights(G[sel] + p[:, None], area,
-                             per_point(site, rp.zone, "co_channel_separation_db"))
+    w = planning_weights(G[sel] + p[:, None], area, channel_targets(site, rp.zone))
     ch = assign_channels(w, chans, seed=seed)
 
     # -- APs --

@@ -11,16 +11,27 @@ Interference graph: the weight of the edge (i, j) is, summed over the required p
 
 the first term is the shortfall from the 19 dB target [dB m2], the second the interference
 power relative to the serving signal [m2] (it ranks pairs that already meet the target, so
-far-apart APs share a channel first). The objective is the total weight of edges whose ends
-share a channel: graph colouring with weights (a minimum k-partition). Up to
-:data:`EXACT_MAX_APS` APs it is solved exactly as a MILP (``scipy.optimize.milp``, HiGHS);
-beyond, by a greedy colouring in the order of DSATUR (Brelaz, 1979) followed by
-single-AP moves to the cheapest channel, restarted from shuffled orders.
+far-apart APs share a channel first). Each point's target is its zone's (the requirement
+contract, :mod:`wifiplan.requirements`): its co-channel separation, raised to the SINR its
+minimum data rate needs where the zone asks one (:func:`wifiplan.capacity.sinr_for_rate_db`:
+same-channel interference is what lowers the rate). Where a zone asks **channel overlap**
+(at most ``m`` APs of one channel heard at or above a level ``L``), every pair heard at or
+above ``L`` at a point adds ``19 / m`` [dB m2] per m2 (:func:`overlap_weights`): for
+``m = 1`` a pair on one channel breaks the requirement there, as a pair with no separation
+at all weighs; for larger ``m`` it is a pairwise surrogate of the count.
+
+The objective is the total weight of edges whose ends share a channel: graph colouring
+with weights (a minimum k-partition). Up to :data:`EXACT_MAX_APS` APs it is solved exactly
+as a MILP (``scipy.optimize.milp``, HiGHS); beyond, by a greedy colouring in the order of
+DSATUR (Brelaz, 1979) followed by single-AP moves to the cheapest channel, restarted from
+shuffled orders.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..capacity import sinr_for_rate_db
+from ..requirements import per_point
 from ..rules import CO_CHANNEL_MIN_SEPARATION_DB
 
 EXACT_MAX_APS = 10
@@ -54,6 +65,46 @@ def interference_weights(rssi_dbm: np.ndarray, area_m2=1.0,
         w[b] = (h * area[m][None, :]).sum(1)
         w[b, b] = 0.0
     return w + w.T
+
+
+def overlap_weights(rssi_dbm: np.ndarray, area_m2, level_dbm, max_aps) -> np.ndarray:
+    """Symmetric (n, n) channel-overlap weights (module docstring): summed over the points
+    that ask channel overlap (``level_dbm`` [dBm] and ``max_aps`` per point, NaN where not
+    asked), ``area * 19 / max_aps`` for every pair of APs both heard at or above the level."""
+    r = np.asarray(rssi_dbm, float)
+    n = r.shape[0]
+    level = np.broadcast_to(np.asarray(level_dbm, float), (r.shape[1],))
+    m = np.broadcast_to(np.asarray(max_aps, float), (r.shape[1],))
+    ask = np.isfinite(level) & np.isfinite(m) & (m >= 1)
+    if n < 2 or not ask.any():
+        return np.zeros((n, n))
+    area = np.broadcast_to(np.asarray(area_m2, float), (r.shape[1],))[ask]
+    heard = (r[:, ask] >= level[ask][None, :] - 1e-6).astype(float)
+    w = (heard * (area * CO_CHANNEL_MIN_SEPARATION_DB / m[ask])[None, :]) @ heard.T
+    np.fill_diagonal(w, 0.0)
+    return w
+
+
+def channel_targets(site, zone_index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the channel assignment aims at, per point of zone indices ``zone_index`` (the
+    module docstring): the separation target [dB] (the zone's co-channel separation, raised
+    to the SINR its minimum data rate needs), and the channel-overlap level [dBm] and count
+    (NaN where the zone asks none)."""
+    sep = per_point(site, zone_index, "co_channel_separation_db").astype(float)
+    rate_sinr = sinr_for_rate_db(per_point(site, zone_index, "min_data_rate_mbps"))
+    sep = np.where(np.isfinite(rate_sinr), np.maximum(sep, rate_sinr), sep)
+    m = per_point(site, zone_index, "channel_overlap_max_aps").astype(float)
+    level = np.where(np.isfinite(m), per_point(site, zone_index, "channel_overlap_dbm"), np.nan)
+    return sep, level.astype(float), m
+
+
+def planning_weights(rssi_dbm: np.ndarray, area_m2, targets) -> np.ndarray:
+    """The interference graph the planner colours: :func:`interference_weights` at the
+    points' separation targets plus :func:`overlap_weights` (``targets`` from
+    :func:`channel_targets`)."""
+    sep, level, m = targets
+    return (interference_weights(rssi_dbm, area_m2, sep)
+            + overlap_weights(rssi_dbm, area_m2, level, m))
 
 
 def assignment_cost(w: np.ndarray, labels) -> float:

@@ -8,9 +8,9 @@ import numpy as np
 
 from ..evaluation import required_points
 from ..radio.radiomap import RadioMap, compute_radiomap
-from ..requirements import band_judged, per_point
+from ..requirements import band_judged
 from ..site import Site
-from .channels import assign_channels, interference_weights
+from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
 from .power import power_limits, tune_powers
 
@@ -31,7 +31,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
         req = np.where(grid[i, j], -np.inf, req)
     band = band_judged(site, rp.zone)
     sec = secondary_at(site, rp.zone)
-    sep_db = per_point(site, rp.zone, "co_channel_separation_db")
+    targets = channel_targets(site, rp.zone)
     rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
           compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
     area = res ** 2
@@ -41,7 +41,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
                         lims[:, 1], band_mask=band, secondary_dbm=sec)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
-        w = interference_weights(g + p[:, None], area, sep_db)
+        w = planning_weights(g + p[:, None], area, targets)
         ch = assign_channels(w, chans, seed=seed)
         if list(ch) == [a.channel for a in ap_list]:
             rm = rm.with_powers(p)
