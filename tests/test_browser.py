@@ -361,3 +361,114 @@ def test_select_move_draw_a_wall_and_undo_on_the_large_hall(app_url, browser, tm
     assert own_dbm(undone[2], a.id) == pytest.approx(before_dbm, abs=0.051)
     save(page, tmp_path, "editor-undone.png")
     assert not errors, errors
+
+
+# ---- from a drawing and from a picture -------------------------------------------------------
+
+def site_map(page):
+    return page.locator(".st-key-site_figure .js-plotly-plot").first
+
+
+def click_site_map(page, x: float, y: float) -> None:
+    px, py = site_map(page).evaluate(TO_PAGE, [x, y])
+    page.mouse.click(px, py)
+
+
+def start_from(page, source: str) -> None:
+    page.locator(".st-key-site_source").get_by_text(source, exact=True).click()
+    wait_idle(page)
+
+
+def test_import_a_dxf_then_trace_a_wall_over_a_floor_image(app_url, browser, tmp_path):
+    import ezdxf
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from wifiplan.site import parse_site
+
+    # a drawing in metres: a 40 x 20 m outline and one concrete wall
+    doc = ezdxf.new()
+    doc.header["$INSUNITS"] = 6
+    msp = doc.modelspace()
+    msp.add_lwpolyline([(0, 0), (40, 0), (40, 20), (0, 20)], close=True,
+                       dxfattribs={"layer": "OUTLINE"})
+    msp.add_line((20, 0), (20, 12), dxfattribs={"layer": "WALL-CONCRETE"})
+    drawing = tmp_path / "hall.dxf"
+    doc.saveas(drawing)
+    # a scanned plan: 800 x 400 px at 5 cm per pixel (40 x 20 m), a wall drawn as a black
+    # line from (200, 100) px to (200, 300) px, i.e. x = 10 m from y = 5 m to y = 15 m
+    img = Image.new("RGB", (800, 400), "white")
+    ImageDraw.Draw(img).line([(200, 100), (200, 300)], fill="black", width=6)
+    picture = tmp_path / "scan.png"
+    img.save(picture)
+
+    page = browser.new_page(viewport={"width": 1400, "height": 2200})
+    page.set_default_timeout(120_000)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(app_url, wait_until="networkidle")
+    page.get_by_role("button", name="Load sample").wait_for(timeout=60_000)
+
+    # the drawing: its layers are guessed (outline, concrete wall) and imported
+    start_from(page, "DXF drawing")
+    page.locator(".st-key-dxf_upload input[type='file']").set_input_files(str(drawing))
+    page.get_by_role("button", name="Import drawing").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Import drawing").click()
+    page.get_by_text("Imported hall").wait_for()
+    wait_idle(page)
+    no_exception(page)
+    assert metric_value(page, "Walls") == "1"
+    assert metric_value(page, "Size") == "40 × 20 m"
+    site_map(page).wait_for()
+    wait_idle(page)
+    save(page, tmp_path, "import-dxf.png")
+
+    # the picture: scale from two marked points, then a wall traced over it on the map
+    start_from(page, "Floor image")
+    page.locator(".st-key-image_upload input[type='file']").set_input_files(str(picture))
+    page.get_by_role("button", name="Create site from image").wait_for()
+    wait_idle(page)
+    for key, value in (("img_x1", "0"), ("img_y1", "0"), ("img_x2", "800"), ("img_y2", "0"),
+                       ("img_dist", "40")):
+        field = page.locator(f".st-key-{key} input")
+        field.fill(value)
+        field.press("Enter")
+        wait_idle(page)
+    page.get_by_role("button", name="Create site from image").click()
+    page.get_by_text("Created scan: 40.0 m x 20.0 m at 50.0 mm per pixel").wait_for()
+    wait_idle(page)
+    no_exception(page)
+    assert metric_value(page, "Walls") == "0"
+    # the floor image lies under the site map
+    assert site_map(page).evaluate("(el) => (el.layout.images || []).length") >= 1
+    page.get_by_role("radio", name="Wall").click()
+    wait_idle(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Material") \
+        .locator("input").click()
+    page.get_by_role("option", name="brick (6 dB)").click()
+    wait_idle(page)
+    # the picture's y axis points down, the site's up: the line's ends at y = 20 - 5, 20 - 15
+    p1 = site_map(page).evaluate(NEAREST, [10.0, 15.0])
+    p2 = site_map(page).evaluate(NEAREST, [10.0, 5.0])
+    click_site_map(page, p1[0], p1[1])
+    page.get_by_text("1 point so far").wait_for()
+    wait_idle(page)
+    click_site_map(page, p2[0], p2[1])
+    page.get_by_text("2 points so far").wait_for()
+    wait_idle(page)
+    page.get_by_role("button", name="Finish").click()
+    wait_idle(page)
+    no_exception(page)
+    assert metric_value(page, "Walls") == "1"
+    save(page, tmp_path, "image-wall-traced.png")
+    # the site the page holds has that wall, where the picture shows it
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download site YAML").click()
+    site = parse_site(Path(dl.value.path()).read_text(encoding="utf-8"), source="traced.yaml")
+    (w,) = site.walls
+    ends = sorted(map(tuple, np.asarray(w.points)[[0, -1]]), key=lambda p: p[1])
+    assert ends[0] == pytest.approx((10.0, 5.0), abs=0.51)
+    assert ends[1] == pytest.approx((10.0, 15.0), abs=0.51)
+    assert w.material == "brick"
+    assert not errors, errors
