@@ -9,7 +9,9 @@ included ("idle"):
 
 - move one AP: click it (select), click a new position (move);
 - switch the map layer (best-server RSSI -> channels -> RSSI);
-- undo the move.
+- undo the move;
+- draw a wall: with the Wall tool, two clicks 8 m apart beside an AP, then Finish (timed
+  from Finish: the site changes, the map is recomputed); undo the wall.
 
 Each is repeated ``--repeat`` times; the median and the range are printed.
 """
@@ -83,7 +85,16 @@ def timed(page, action) -> tuple[float, float]:
     return t_map, time.perf_counter() - t0
 
 
+def map_ready(page) -> None:
+    """Wait until the map has been drawn (a redraw replaces its data for a moment)."""
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.js-plotly-plot');"
+        " return !!(el && el._fullData && el._fullData.find(d => d.name === 'grid')); }",
+        timeout=300_000)
+
+
 def click_at(page, x: float, y: float) -> None:
+    map_ready(page)
     plot = page.locator(".js-plotly-plot").first
     px, py = plot.evaluate(TO_PAGE, [x, y])
     page.mouse.click(px, py)
@@ -120,7 +131,8 @@ def main(argv=None) -> int:
                 page.get_by_text("Primary coverage").wait_for()
                 wait_idle(page)
                 first = time.perf_counter() - t0
-                rows = {"move one AP": [], "switch layer": [], "undo": []}
+                rows = {"move one AP": [], "switch layer": [], "undo": [], "draw a wall": [],
+                        "undo the wall": []}
                 select = []
                 plot = page.locator(".js-plotly-plot").first
                 for i in range(args.repeat):
@@ -130,6 +142,7 @@ def main(argv=None) -> int:
                     page.get_by_text(f"Selected AP {a.id}").wait_for()
                     wait_idle(page)
                     select.append(time.perf_counter() - t1)
+                    map_ready(page)
                     x, y = plot.evaluate(NEAREST, [a.x_m + 7.0, a.y_m + 5.0])
                     rows["move one AP"].append(timed(page, lambda: click_at(page, x, y)))
                     rows["switch layer"].append(timed(
@@ -137,6 +150,20 @@ def main(argv=None) -> int:
                     rows["switch layer"].append(timed(
                         page, lambda: page.get_by_role("radio", name="Best-server RSSI").click()))
                     rows["undo"].append(timed(
+                        page, lambda: page.get_by_role("button", name="Undo").click()))
+                page.get_by_role("radio", name="Wall").click()
+                wait_idle(page)
+                for i in range(args.repeat):
+                    a = plan.aps[i % len(plan.aps)]
+                    for k, dx in enumerate((-4.0, 4.0)):
+                        map_ready(page)
+                        x, y = plot.evaluate(NEAREST, [a.x_m + dx, a.y_m - 3.0])
+                        click_at(page, x, y)
+                        page.get_by_text(f"{k + 1} point{'s' if k else ''} so far").wait_for()
+                        wait_idle(page)
+                    rows["draw a wall"].append(timed(
+                        page, lambda: page.get_by_role("button", name="Finish").click()))
+                    rows["undo the wall"].append(timed(
                         page, lambda: page.get_by_role("button", name="Undo").click()))
                 browser.close()
         finally:

@@ -111,7 +111,6 @@ def phy_rate_at_sinr_mbps(sinr_db) -> np.ndarray:
     return phy_rate_mbps(NOISE_FLOOR_DBM + np.asarray(sinr_db, float))
 
 
-
 def sinr_for_rate_db(rate_mbps) -> np.ndarray:
     """The lowest SINR [dB] at which :func:`phy_rate_at_sinr_mbps` reaches ``rate_mbps``
     [Mb/s]: the sensitivity of the slowest MCS of :data:`MCS_TABLE` at or above that rate,
@@ -128,6 +127,7 @@ def sinr_for_rate_db(rate_mbps) -> np.ndarray:
                    np.inf)
     out = np.where(r <= 0, -np.inf, out)
     return np.where(np.isnan(r), np.nan, out)
+
 
 # ---- terminal profiles ---------------------------------------------------------------------
 
