@@ -107,6 +107,21 @@ def save(page, tmp_path: Path, name: str) -> Path:
     return path
 
 
+def goto_page(page, name: str) -> None:
+    """Follow the sidebar link to page ``name``. A click that lands while a script run is
+    finishing can be lost on a loaded machine, so it is repeated until the address names
+    the page."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    for _ in range(4):
+        page.get_by_role("link", name=name).click()
+        try:
+            page.wait_for_url(f"**/{name.lower()}", timeout=20_000)
+            return
+        except sync_api.TimeoutError:
+            wait_idle(page)
+    pytest.fail(f"the {name} page did not open")
+
+
 def metric_value(page, label: str) -> str:
     m = page.locator("[data-testid='stMetric']").filter(has_text=label).first
     return m.locator("[data-testid='stMetricValue']").inner_text().strip()
@@ -144,7 +159,7 @@ def test_load_plan_and_hover_a_sample_site(app_url, browser, tmp_path):
     save(page, tmp_path, "site-rooms.png")
 
     # Plan: run the planner with the default options
-    page.get_by_role("link", name="Plan").click()
+    goto_page(page, "Plan")
     page.get_by_role("button", name="Run planner").wait_for(timeout=60_000)
     assert page.get_by_text("No APs yet").is_visible()
     page.get_by_role("button", name="Run planner").click()
@@ -255,7 +270,7 @@ def open_large_hall_plan(page, app_url) -> None:
     page.get_by_role("button", name="Load sample").click()
     page.locator("[data-testid='stMetric']").filter(has_text="Floor area").wait_for()
     wait_idle(page)
-    page.get_by_role("link", name="Plan").click()
+    goto_page(page, "Plan")
     page.get_by_text("Primary coverage").wait_for(timeout=300_000)
     wait_idle(page)
     the_map(page).wait_for()
