@@ -222,9 +222,25 @@ def the_map(page):
     return page.locator(".js-plotly-plot").first
 
 
-def click_map(page, x: float, y: float) -> None:
-    px, py = the_map(page).evaluate(TO_PAGE, [x, y])
+def click_map(page, x: float, y: float, plot=None) -> None:
+    """Click the point (x, y) [m] of the map ``plot`` (default: the page's first chart)."""
+    px, py = (plot or the_map(page)).evaluate(TO_PAGE, [x, y])
     page.mouse.click(px, py)
+
+
+def draw_wall(page, plot, ends, material: str) -> None:
+    """With the Wall tool and ``material`` (its option text), click the grid points of
+    ``plot`` at ``ends`` [m] one after the other (Finish is left to the caller)."""
+    page.get_by_role("radio", name="Wall").click()
+    wait_idle(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Material") \
+        .locator("input").click()
+    page.get_by_role("option", name=material).click()
+    wait_idle(page)
+    for k, (x, y) in enumerate(ends, 1):
+        click_map(page, x, y, plot)
+        page.get_by_text(f"{k} point{'s' if k > 1 else ''} so far").wait_for()
+        wait_idle(page)
 
 
 def wait_raster_change(page, before: str, timeout_ms: int = 120_000) -> str:
@@ -333,20 +349,9 @@ def test_select_move_draw_a_wall_and_undo_on_the_large_hall(app_url, browser, tm
     wait_idle(page)
     probe = the_map(page).evaluate(NEAREST, [a.x_m, a.y_m - 8.0])
     before_dbm = own_dbm(probe[2], a.id)
-    page.get_by_role("radio", name="Wall").click()
-    wait_idle(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Material") \
-        .locator("input").click()
-    page.get_by_role("option", name="metal (35 dB)").click()
-    wait_idle(page)
     p1 = the_map(page).evaluate(NEAREST, [left - 0.5, y_wall])
     p2 = the_map(page).evaluate(NEAREST, [right + 0.5, y_wall])
-    click_map(page, p1[0], p1[1])
-    page.get_by_text("1 point so far").wait_for()
-    wait_idle(page)
-    click_map(page, p2[0], p2[1])
-    page.get_by_text("2 points so far").wait_for()
-    wait_idle(page)
+    draw_wall(page, the_map(page), [p1[:2], p2[:2]], "metal (35 dB)")
     save(page, tmp_path, "editor-wall-drawn.png")
     page.get_by_role("button", name="Finish").click()
     raster = wait_raster_change(page, raster, timeout_ms=300_000)
@@ -384,9 +389,12 @@ def site_map(page):
     return page.locator(".st-key-site_figure .js-plotly-plot").first
 
 
-def click_site_map(page, x: float, y: float) -> None:
-    px, py = site_map(page).evaluate(TO_PAGE, [x, y])
-    page.mouse.click(px, py)
+def press_and_wait(page, button: str, message: str) -> None:
+    """Press ``button``, wait for ``message`` and the end of the run; no exception shown."""
+    page.get_by_role("button", name=button).click()
+    page.get_by_text(message).wait_for()
+    wait_idle(page)
+    no_exception(page)
 
 
 def start_from(page, source: str) -> None:
@@ -429,10 +437,7 @@ def test_import_a_dxf_then_trace_a_wall_over_a_floor_image(app_url, browser, tmp
     page.locator(".st-key-dxf_upload input[type='file']").set_input_files(str(drawing))
     page.get_by_role("button", name="Import drawing").wait_for()
     wait_idle(page)
-    page.get_by_role("button", name="Import drawing").click()
-    page.get_by_text("Imported hall").wait_for()
-    wait_idle(page)
-    no_exception(page)
+    press_and_wait(page, "Import drawing", "Imported hall")
     assert metric_value(page, "Walls") == "1"
     assert metric_value(page, "Size") == "40 × 20 m"
     site_map(page).wait_for()
@@ -450,28 +455,15 @@ def test_import_a_dxf_then_trace_a_wall_over_a_floor_image(app_url, browser, tmp
         field.fill(value)
         field.press("Enter")
         wait_idle(page)
-    page.get_by_role("button", name="Create site from image").click()
-    page.get_by_text("Created scan: 40.0 m x 20.0 m at 50.0 mm per pixel").wait_for()
-    wait_idle(page)
-    no_exception(page)
+    press_and_wait(page, "Create site from image",
+                   "Created scan: 40.0 m x 20.0 m at 50.0 mm per pixel")
     assert metric_value(page, "Walls") == "0"
     # the floor image lies under the site map
     assert site_map(page).evaluate("(el) => (el.layout.images || []).length") >= 1
-    page.get_by_role("radio", name="Wall").click()
-    wait_idle(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Material") \
-        .locator("input").click()
-    page.get_by_role("option", name="brick (6 dB)").click()
-    wait_idle(page)
     # the picture's y axis points down, the site's up: the line's ends at y = 20 - 5, 20 - 15
     p1 = site_map(page).evaluate(NEAREST, [10.0, 15.0])
     p2 = site_map(page).evaluate(NEAREST, [10.0, 5.0])
-    click_site_map(page, p1[0], p1[1])
-    page.get_by_text("1 point so far").wait_for()
-    wait_idle(page)
-    click_site_map(page, p2[0], p2[1])
-    page.get_by_text("2 points so far").wait_for()
-    wait_idle(page)
+    draw_wall(page, site_map(page), [p1[:2], p2[:2]], "brick (6 dB)")
     page.get_by_role("button", name="Finish").click()
     wait_idle(page)
     no_exception(page)
