@@ -132,3 +132,25 @@ def test_cell_load_argument_checks():
         cell_load(site, [AP("AP1", 10, 10)], airtime_budget=1.5)
     with pytest.raises(InputError):
         cell_load(site, [AP("AP1", 10, 10)], mac_efficiency=0)
+
+
+def test_cell_load_of_some_zones_counts_only_their_terminals():
+    site = parse_site("""
+name: t
+outline: [[0, 0], [40, 0], [40, 10], [0, 10]]
+zones:
+  - name: a
+    polygon: [[0, 0], [20, 0], [20, 10], [0, 10]]
+    terminals: {handheld: 2}
+  - name: b
+    polygon: [[20, 0], [40, 0], [40, 10], [20, 10]]
+    terminals: {thinklet: 3}
+""")
+    rm = compute_radiomap(site, [AP("AP1", 20, 5, tx_power_dbm=10)], resolution_m=1.0)
+    whole, only_a = cell_load(site, rm), cell_load(site, rm, zones=["a"])
+    assert whole.terminals.iloc[0] == pytest.approx(5.0)
+    assert only_a.terminals.iloc[0] == pytest.approx(2.0)
+    assert only_a.demand_mbps.iloc[0] == pytest.approx(2 * 2.2)     # handheld: 2 + 0.2 Mb/s
+    assert only_a.zones.iloc[0] == "a"
+    s = only_a.attrs["summary"]
+    assert s["total_terminals"] == 2 and s["total_demand_mbps"] == pytest.approx(4.4)

@@ -323,6 +323,24 @@ def test_pilot_zone_and_requirement_options():
     assert strict.aps[0].tx_power_dbm >= plan.aps[0].tx_power_dbm
 
 
+def test_a_plan_for_some_zones_adds_no_cells_for_the_terminals_of_the_others():
+    # the cameras of the zone not planned for would overload any cell that serves them:
+    # a plan for the pilot zone alone is judged (and sized) by the pilot's terminals only
+    zones = """
+  - name: pilot
+    polygon: [[0, 0], [12, 0], [12, 10], [0, 10]]
+    terminals: {handheld: 1}
+  - name: rest
+    polygon: [[12, 0], [40, 0], [40, 10], [12, 10]]
+    terminals: {thinklet: 14}"""
+    site = parse_site(site_text(w=40, h=10, zones=zones), source="pilot.yaml")
+    plan = plan_site(site, zones=["pilot"], resolution_m=2.0)
+    assert "added_for_capacity" not in plan.metrics["ap_count_detail"]
+    assert plan.metrics["capacity"]["ok"] is True
+    assert plan.metrics["capacity"]["total_demand_mbps"] == pytest.approx(2.2)
+    assert len(plan.aps) <= 2
+
+
 def test_only_zone_unreachable_still_gives_a_plan():
     extra = """materials: {shielded-cabinet: {loss_db: 90}}
 walls:

@@ -210,7 +210,7 @@ def terminal_demand_mbps(profile: dict) -> float:
 
 def cell_load(site: Site, radiomap, airtime_budget: float | None = None,
               mac_efficiency: float = DEFAULT_MAC_EFFICIENCY, *, model=None,
-              resolution_m: float = 1.0) -> pd.DataFrame:
+              resolution_m: float = 1.0, zones=None) -> pd.DataFrame:
     """Terminals, demand and airtime of every cell of a plan.
 
     Parameters
@@ -222,6 +222,9 @@ def cell_load(site: Site, radiomap, airtime_budget: float | None = None,
         strictest ``airtime_budget`` of the zones it serves (the zones' requirement
         contract, :mod:`wifiplan.requirements`; 0.5 unless a zone says otherwise).
     mac_efficiency : goodput / PHY rate (0..1], default :data:`DEFAULT_MAC_EFFICIENCY`.
+    zones : names of the zones whose terminals load the cells (default: every zone): a plan
+        for some zones only is judged by their terminals, not by those of zones it was not
+        planned for.
 
     Method (the choices, stated):
 
@@ -271,7 +274,7 @@ def cell_load(site: Site, radiomap, airtime_budget: float | None = None,
     X, Y = np.meshgrid(rm.xs, rm.ys)
     in_zone = np.zeros(best.shape, bool)
     for k, z in enumerate(site.zones):
-        if z.terminal_count == 0:
+        if z.terminal_count == 0 or (zones is not None and z.name not in zones):
             continue
         # the zone's own grid points (overlapping zones each spread their own terminals)
         sel = shapely.contains_xy(Polygon(z.polygon), X, Y) & rm.mask
@@ -343,12 +346,13 @@ def cell_load(site: Site, radiomap, airtime_budget: float | None = None,
         for r in frame.itertuples() if not r.ok]
     failures += [f"zone {n}: terminals but no AP serves it" for n in unserved]
     finite = frame["airtime"][np.isfinite(frame["airtime"])] if n_ap else frame["airtime"]
+    counted = [z for z in site.zones if zones is None or z.name in zones]
     frame.attrs["summary"] = {
         "cells": n_ap,
         "cells_over_budget": int((~frame["ok"]).sum()) if n_ap else 0,
-        "total_terminals": int(site.terminal_count),
+        "total_terminals": int(sum(z.terminal_count for z in counted)),
         "total_demand_mbps": float(sum(z.terminals.get(t, 0) * terminal_demand_mbps(profiles[t])
-                                       for z in site.zones for t in z.terminals)),
+                                       for z in counted for t in z.terminals)),
         "max_airtime": (float(frame["airtime"].max()) if n_ap else 0.0),
         "max_finite_airtime": (float(finite.max()) if len(finite) else 0.0),
         "airtime_budget": (float(frame["airtime_budget"].min()) if n_ap else

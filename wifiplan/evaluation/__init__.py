@@ -222,7 +222,7 @@ def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0
         m["backhaul"] = backhaul_summary(site, aps)
     m["violations"] = plan_violations(site, aps, model.ap_gain_dbi)
     if capacity and rp.basis == "zones" and site.terminal_count > 0:
-        frame = cell_load(site, rm)
+        frame = cell_load(site, rm, zones=zones)
         s = frame.attrs["summary"]
         m["capacity"] = {"ok": s["ok"], "max_airtime": _r(s["max_airtime"], 3),
                          "cells_over_budget": s["cells_over_budget"],

@@ -287,7 +287,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     added_for_capacity = 0
     if add_for_capacity and site.terminal_count > 0:
         sel, p, added_for_capacity = add_cells_for_capacity(
-            site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom)
+            site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom, zones=zones)
         if added_for_capacity and joint and band.any():
             sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
                                          fixed, band_mask=band, secondary_dbm=sec)

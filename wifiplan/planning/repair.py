@@ -94,15 +94,17 @@ def coarse_map(rm_c, sel, p, site):
 
 
 def add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
-                           max_added: int | None = None):
+                           max_added: int | None = None, zones=None):
     """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
-    the most loaded cell, that lowers the highest airtime most; powers re-tuned after each."""
+    the most loaded cell, that lowers the highest airtime most; powers re-tuned after each.
+    ``zones``: the names of the planned zones, whose terminals alone load the cells
+    (default: every zone)."""
     sel = list(sel)
     p = np.asarray(p, float)
     added = 0
     limit = max_added if max_added is not None else max(4, 2 * site.terminal_count)
     while added < limit:
-        df = cell_load(site, coarse_map(rm_c, sel, p, site))
+        df = cell_load(site, coarse_map(rm_c, sel, p, site), zones=zones)
         if bool(df.attrs["summary"]["ok"]):
             break
         worst = int(np.argmax(np.nan_to_num(df["airtime"].to_numpy(), posinf=1e9)))
@@ -123,7 +125,7 @@ def add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spa
         for c in cands:
             s2 = sel + [c]
             p2 = np.r_[p, p[worst]]
-            f = cell_load(site, coarse_map(rm_c, s2, p2, site))
+            f = cell_load(site, coarse_map(rm_c, s2, p2, site), zones=zones)
             at = np.nan_to_num(f["airtime"].to_numpy(), posinf=1e9)
             key = (float(at.max()), float(at.sum()))
             if best_key is None or key < best_key:
