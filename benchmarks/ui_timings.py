@@ -11,7 +11,11 @@ included ("idle"):
 - switch the map layer (best-server RSSI -> channels -> RSSI);
 - undo the move;
 - draw a wall: with the Wall tool, two clicks 8 m apart beside an AP, then Finish (timed
-  from Finish: the site changes, the map is recomputed); undo the wall.
+  from Finish: the site changes, the map is recomputed); undo the wall;
+- drag an AP: with the Drag APs tool and the canvas's Edit toggle, drag an AP 7 m east and
+  5 m north (timed from the drop until the canvas's picture has changed, "map", and until
+  the run finished); undo the drag (timed until the editor's caption shows the AP back,
+  then until the run finished).
 
 Each is repeated ``--repeat`` times; the median and the range are printed.
 """
@@ -100,6 +104,63 @@ def click_at(page, x: float, y: float) -> None:
     page.mouse.click(px, py)
 
 
+CANVAS = "canvas.dc-background-canvas"
+
+
+def settled_picture(page) -> str:
+    """The drag canvas's picture once it has stopped changing (a new background image is
+    painted a moment after the run that sent it)."""
+    canvas = page.locator(CANVAS)
+    last = canvas.evaluate("c => c.toDataURL()")
+    while True:
+        page.wait_for_timeout(200)
+        now = canvas.evaluate("c => c.toDataURL()")
+        if now == last:
+            return now
+        last = now
+
+
+def timed_canvas(page, action) -> tuple[float, float]:
+    """:func:`timed` for the drag canvas (its picture sits in a shadow root: polled)."""
+    canvas = page.locator(CANVAS)
+    before = settled_picture(page)
+    t0 = time.perf_counter()
+    action()
+    while canvas.evaluate("c => c.toDataURL()") == before:
+        if time.perf_counter() - t0 > 300:
+            raise TimeoutError("the drag canvas's picture did not change in 300 s")
+        page.wait_for_timeout(20)
+    t_map = time.perf_counter() - t0
+    wait_idle(page)
+    return t_map, time.perf_counter() - t0
+
+
+def timed_selection(page, action) -> tuple[float, float]:
+    """(s until the editor's caption names the selected AP's new position, s until the run
+    finished) of ``action``."""
+    caption = page.get_by_text("Selected: ").first
+    before = caption.inner_text()
+    t0 = time.perf_counter()
+    action()
+    while caption.inner_text() == before:
+        if time.perf_counter() - t0 > 300:
+            raise TimeoutError("the selected AP did not change in 300 s")
+        page.wait_for_timeout(20)
+    t_shown = time.perf_counter() - t0
+    wait_idle(page)
+    return t_shown, time.perf_counter() - t0
+
+
+def drag(page, frame, start, end) -> None:
+    """Drag on the canvas from ``start`` to ``end`` [m] (``frame`` its CanvasFrame)."""
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    (x0, y0), (x1, y1) = frame.to_px(*start), frame.to_px(*end)
+    page.mouse.move(box["x"] + x0, box["y"] + y0)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x1, box["y"] + y1, steps=8)
+    page.mouse.up()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--site", default="large-hall")
@@ -132,7 +193,7 @@ def main(argv=None) -> int:
                 wait_idle(page)
                 first = time.perf_counter() - t0
                 rows = {"move one AP": [], "switch layer": [], "undo": [], "draw a wall": [],
-                        "undo the wall": []}
+                        "undo the wall": [], "drag an AP": [], "undo the drag": []}
                 select = []
                 plot = page.locator(".js-plotly-plot").first
                 for i in range(args.repeat):
@@ -165,6 +226,23 @@ def main(argv=None) -> int:
                         page, lambda: page.get_by_role("button", name="Finish").click()))
                     rows["undo the wall"].append(timed(
                         page, lambda: page.get_by_role("button", name="Undo").click()))
+                from wifiplan.radio.radiomap import compute_radiomap
+                from wifiplan.ui.editor import CANVAS_WIDTH_PX
+                from wifiplan.ui.figures import CanvasFrame
+                res = float(page.locator("[data-testid='stSelectbox']").filter(
+                    has_text="Grid [m]").locator("input").input_value() or 1.0)
+                frame = CanvasFrame.of(compute_radiomap(site, plan.aps[:1], resolution_m=res),
+                                       CANVAS_WIDTH_PX)
+                page.get_by_role("radio", name="Drag APs").click()
+                page.locator("canvas.upper-canvas").wait_for()
+                wait_idle(page)
+                page.locator("button[title='Edit']").click()
+                undo = page.locator(".st-key-editor_undo button").first
+                for i in range(args.repeat):
+                    a = plan.aps[i % len(plan.aps)]
+                    rows["drag an AP"].append(timed_canvas(page, lambda: drag(
+                        page, frame, (a.x_m, a.y_m), (a.x_m + 7.0, a.y_m + 5.0))))
+                    rows["undo the drag"].append(timed_selection(page, undo.click))
                 browser.close()
         finally:
             proc.terminate()

@@ -380,7 +380,60 @@ def test_select_move_draw_a_wall_and_undo_on_the_large_hall(app_url, browser, tm
     undone = the_map(page).evaluate(NEAREST, [a.x_m, a.y_m - 8.0])
     assert own_dbm(undone[2], a.id) == pytest.approx(before_dbm, abs=0.051)
     save(page, tmp_path, "editor-undone.png")
+
+    # drag: the moved AP dragged on the canvas from the middle of the hall to its first
+    # place; the drop moves it there, map and metrics follow, Undo takes it back
+    drag_ap(page, rm, ap.id, (gx, gy), (ap.x_m, ap.y_m))
+    save(page, tmp_path, "editor-dragged.png")
     assert not errors, errors
+
+
+def canvas_picture(page) -> str:
+    """The drag canvas's picture (the map under the APs) as a data URI."""
+    return page.locator("canvas.dc-background-canvas").evaluate("c => c.toDataURL()")
+
+
+def drag_ap(page, rm, ap_id: str, start, end) -> None:
+    """With the Drag APs tool, drag AP ``ap_id`` on the canvas from ``start`` to ``end``
+    [m] (``rm`` the radio map whose grid the canvas shows) and check that the AP, the map
+    and the metrics follow; then Undo and check that it is back at ``start``."""
+    from wifiplan.ui.editor import CANVAS_WIDTH_PX
+    from wifiplan.ui.figures import CanvasFrame
+    frame = CanvasFrame.of(rm, CANVAS_WIDTH_PX)
+    page.get_by_role("radio", name="Drag APs").click()
+    wait_idle(page)
+    upper = page.locator("canvas.upper-canvas")
+    upper.wait_for()
+    picture = canvas_picture(page)
+    while True:                        # the picture is painted a moment after the run
+        page.wait_for_timeout(200)
+        picture, last = canvas_picture(page), picture
+        if picture == last:
+            break
+    metrics = {k: metric_value(page, k) for k in ("Primary coverage", "Secondary coverage",
+                                                  "Co-channel sep. (p5)")}
+    page.locator("button[title='Edit']").click()
+    box = upper.bounding_box()
+    (x0, y0), (x1, y1) = frame.to_px(*start), frame.to_px(*end)
+    page.mouse.move(box["x"] + x0, box["y"] + y0)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x1, box["y"] + y1, steps=12)
+    page.mouse.up()
+    deadline = time.monotonic() + 120      # the canvas sits in a shadow root: poll it
+    while canvas_picture(page) == picture:
+        assert time.monotonic() < deadline, "the map under the APs did not change"
+        page.wait_for_timeout(250)
+    wait_idle(page)
+    no_exception(page)
+    text = page.get_by_text(f"Selected: {ap_id}: (").first.inner_text()
+    x, y = (float(v) for v in text.split(f"Selected: {ap_id}: (")[1].split(")")[0].split(","))
+    tol = 1.0 / frame.px_per_m + 0.1                 # a pixel and the 0.1 m rounding
+    assert abs(x - end[0]) <= tol and abs(y - end[1]) <= tol, (x, y, end)
+    assert {k: metric_value(page, k) for k in metrics} != metrics
+    page.locator(".st-key-editor_undo button").first.click()   # the page's, not the canvas's
+    page.get_by_text(f"Selected: {ap_id}: ({start[0]:g}, {start[1]:g}) m").wait_for()
+    wait_idle(page)
+    assert {k: metric_value(page, k) for k in metrics} == metrics
 
 
 # ---- from a drawing and from a picture -------------------------------------------------------

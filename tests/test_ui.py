@@ -1013,3 +1013,61 @@ def test_a_long_grid_change_shows_its_estimate_and_can_be_stopped_or_computed():
                                atol=1e-3)
     assert metrics(at)["Primary coverage"] == pct(evaluate(site, plan.aps, 0.5)[
         "primary_coverage"])
+
+
+def test_drag_canvas_draws_the_aps_where_they_are_and_reads_drops_back():
+    from wifiplan.ui.editor import CANVAS_WIDTH_PX, canvas_edits
+    from wifiplan.ui.figures import CanvasFrame, canvas_aps, canvas_background, layer_cells
+    site = load_site(ROOT / "floorplans" / f"{PRODUCTION}.yaml")
+    plan = load_plan(ROOT / "floorplans" / f"{PRODUCTION}.plan.yaml", site=site)
+    rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
+    frame = CanvasFrame.of(rm, CANVAS_WIDTH_PX)
+    # the frame spans the grid's cell edges: its corners are the grid's corners
+    r = rm.resolution_m
+    assert frame.to_px(rm.xs[0] - r / 2, rm.ys[-1] + r / 2) == pytest.approx((0, 0))
+    assert frame.to_px(rm.xs[-1] + r / 2, rm.ys[0] - r / 2) == pytest.approx(
+        (frame.width_px, frame.height_px), abs=0.5 * frame.px_per_m)
+    drawing = canvas_aps(plan.aps, frame)
+    objs = drawing["objects"]
+    assert [o["type"] for o in objs] == ["circle"] * len(plan.aps) + ["text"] * len(plan.aps)
+    assert [o["text"] for o in objs[len(plan.aps):]] == [a.id for a in plan.aps]
+    assert all(not o["selectable"] for o in objs[len(plan.aps):])
+    # as sent back untouched: nothing moved, nothing added
+    assert canvas_edits(objs, frame, plan.aps) == ([], [])
+    # the second AP dropped 10 m east and 4 m south; a click elsewhere draws a point
+    a = plan.aps[1]
+    moved = [dict(o) for o in objs]
+    moved[1]["left"] += 10 * frame.px_per_m
+    moved[1]["top"] += 4 * frame.px_per_m
+    x, y = plan.aps[0].x_m + 3, plan.aps[0].y_m + 2
+    px, py = frame.to_px(x, y)
+    point = {"type": "circle", "originX": "left", "originY": "top", "radius": 5,
+             "left": px - 5, "top": py - 5}
+    moves, adds = canvas_edits(moved + [point], frame, plan.aps)
+    assert moves == [(a.id, round(a.x_m + 10, 1), round(a.y_m - 4, 1))]
+    assert adds == [(round(x, 1), round(y, 1))]
+    # a sub-pixel jitter is not a move
+    jitter = [dict(o) for o in objs]
+    jitter[0]["left"] += 0.4
+    assert canvas_edits(jitter, frame, plan.aps) == ([], [])
+    # the picture: the map's cells at the canvas's size, with the walls drawn over them
+    from PIL import Image
+    png = canvas_background(site, frame, layer_cells(rm, "rssi"))
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert img.shape == (frame.height_px, frame.width_px, 3)
+    cells = layer_cells(rm, "rssi")
+    # a cell of the open floor, 2 m from anything drawn, shows the map's own colour
+    from shapely.geometry import LineString, Point, Polygon
+    drawn = [LineString(w.points) for w in site.walls] + [
+        Polygon(g.polygon).boundary for g in [*site.obstacles, *site.zones]] + [
+        Polygon(site.outline).boundary] + [Polygon(o.polygon) for o in site.obstacles]
+    checked = 0
+    for iy in range(2, len(rm.ys) - 2, 3):
+        for ix in range(2, len(rm.xs) - 2, 3):
+            if not rm.mask[iy, ix] or min(g.distance(Point(rm.xs[ix], rm.ys[iy]))
+                                          for g in drawn) < 2.0:
+                continue
+            cx, cy = frame.to_px(rm.xs[ix], rm.ys[iy])
+            assert tuple(img[int(cy), int(cx)]) == tuple(cells[iy, ix, :3]), (ix, iy)
+            checked += 1
+    assert checked > 20

@@ -19,13 +19,16 @@ import streamlit as st
 from ..errors import InputError
 from ..rules import DEFAULT_MIN_RSSI_DBM
 from ..site import site_from_dict
-from . import state
+from . import figures, state
 
-TOOLS = {"select": "Select / move", "add_ap": "Add AP", "wall": "Wall",
+TOOLS = {"select": "Select / move", "drag": "Drag APs", "add_ap": "Add AP", "wall": "Wall",
          "obstacle": "Obstacle", "zone": "Zone", "no_mount": "No-mount area"}
 SHAPES = {"wall": "walls", "obstacle": "obstacles", "zone": "zones", "no_mount": "no_mount"}
 HINTS = {"select": "Click an AP (or a wall, obstacle, zone or area) to select it; with an AP "
                    "selected, click where it should go to move it there.",
+         "drag": "Press the pencil (Edit) in the map's toolbar, then drag an AP and drop it "
+                 "where it should go; with Edit off, a click places a new AP. Map and "
+                 "metrics follow each drop.",
          "add_ap": "Click where the new AP goes.",
          "wall": "Click the wall's points one after the other, then Finish.",
          "obstacle": "Click the corners of the footprint, then Finish.",
@@ -91,6 +94,8 @@ def on_click(key: str) -> None:
         return
     ss().pop(ERROR, None)
     site, plan, t = state.site(), state.plan(), tool()
+    if t == "drag":                     # the drag canvas takes the clicks then
+        return
     try:
         if t == "select":
             sel = state.selection()
@@ -334,3 +339,101 @@ def ap_properties(site, plan) -> None:
                              **args)
         if err is not None and err[1] == field:
             col.error(err[2], icon=":material/error:")
+
+
+# ---- the drag canvas ----------------------------------------------------------------------
+
+DRAG_KEY, DRAG_FRAME = "editor_drag_canvas", "editor_drag_frame"
+#: The drag canvas's width [px] (the page's map column).
+CANVAS_WIDTH_PX = 900
+
+
+def _objects(value) -> list | None:
+    """The Fabric.js objects of the drag canvas's value in session state, if any."""
+    drawing = (value or {}).get("drawing") if isinstance(value, dict) else None
+    raw = (drawing or {}).get("raw") if isinstance(drawing, dict) else None
+    objects = (raw or {}).get("objects") if isinstance(raw, dict) else None
+    return objects if isinstance(objects, list) else None
+
+
+def _centre(o: dict) -> tuple[float, float]:
+    """The pixel centre of a Fabric.js circle, whatever its origin."""
+    r = float(o.get("radius", 0.0))
+    w, h = r * float(o.get("scaleX", 1.0)), r * float(o.get("scaleY", 1.0))
+    off = {"left": 1.0, "top": 1.0, "center": 0.0, "right": -1.0, "bottom": -1.0}
+    return (float(o.get("left", 0.0)) + off.get(o.get("originX", "left"), 0.0) * w,
+            float(o.get("top", 0.0)) + off.get(o.get("originY", "top"), 0.0) * h)
+
+
+def canvas_edits(objects: list, frame, aps) -> tuple[list, list]:
+    """What the designer did on the drag canvas, from its objects (the drawing of
+    :func:`wifiplan.ui.figures.canvas_aps` for ``aps`` as the canvas sends it back):
+    ``moves``, ``(ap_id, x_m, y_m)`` for each AP dropped more than a pixel from where it
+    is, and ``adds``, ``(x_m, y_m)`` for each circle drawn after the APs' own objects (a
+    click with Edit off); positions rounded to 0.1 m (a pixel is about 0.27 m on a large
+    hall)."""
+    n = len(aps)
+    tol_m = 1.0 / frame.px_per_m
+    moves = []
+    for a, o in zip(aps, objects[:n]):
+        x, y = frame.to_m(*_centre(o))
+        if abs(x - a.x_m) > tol_m or abs(y - a.y_m) > tol_m:
+            moves.append((a.id, round(x, 1), round(y, 1)))
+    adds = [tuple(round(v, 1) for v in frame.to_m(*_centre(o))) for o in objects[2 * n:]
+            if str(o.get("type", "")).lower() == "circle"]
+    return moves, adds
+
+
+def _dragged() -> None:
+    """The drag canvas sent a drawing: APs dropped elsewhere move there (one edit for all
+    that moved), new circles add APs (:func:`canvas_edits`); each through the library's
+    plan checks, whose message a refused edit shows."""
+    objects, held = _objects(ss().get(DRAG_KEY)), ss().get(DRAG_FRAME)
+    if objects is None or held is None:
+        return
+    frame, ids = held
+    ss().pop(ERROR, None)
+    site, plan = state.site(), state.plan()
+    if plan is None or [a.id for a in plan.aps] != ids:
+        return                                  # the plan changed under the canvas
+    moves, adds = canvas_edits(objects, frame, plan.aps)
+    try:
+        new = plan
+        for ap_id, x, y in moves:
+            new = state.with_ap_fields(new, site, ap_id, {"x_m": x, "y_m": y}, source=SOURCE)
+        if moves:
+            state.edit("move " + ", ".join(m[0] for m in moves), new_plan=new)
+            state.select(("aps", moves[-1][0]))
+        for x, y in adds:
+            p = state.with_new_ap(state.plan(), site, x, y, source=SOURCE)
+            state.edit(f"add {p.aps[-1].id}", new_plan=p)
+            state.select(("aps", p.aps[-1].id))
+    except InputError as exc:
+        _fail(exc)
+
+
+def drag_canvas(site, aps, rm=None, kind: str = "rssi", ap_id: str | None = None) -> None:
+    """The map as a drawing canvas (``streamlit-drawable-canvas``, Fabric.js): the picture
+    of :func:`wifiplan.ui.figures.canvas_background` (map ``kind`` of radio map ``rm``, or
+    the bare site when None) with one circle per AP that the designer drags with the
+    canvas's Edit toggle on; a drop moves the AP (:func:`_dragged`), the page's Undo takes
+    it back."""
+    from streamlit_drawable_canvas import st_canvas
+    if rm is not None:
+        frame = figures.CanvasFrame.of(rm, CANVAS_WIDTH_PX)
+    else:
+        frame = figures.CanvasFrame.of_box(*site.bounds, CANVAS_WIDTH_PX)
+    token = (frame, kind, ap_id, state.site_key())
+    held = ss().get("editor_drag_background")
+    if held is not None and held[0] is rm and held[1] == token:
+        png = held[2]                  # a rerun that changed nothing under the APs
+    else:
+        cells = figures.layer_cells(rm, kind, ap_id) if rm is not None else None
+        png = figures.canvas_background(site, frame, cells)
+        ss()["editor_drag_background"] = (rm, token, png)
+    ss()[DRAG_FRAME] = (frame, [a.id for a in aps])
+    st_canvas(background_image=png, initial_drawing=figures.canvas_aps(aps, frame),
+              drawing_mode="point", point_display_radius=5, stroke_width=1,
+              stroke_color="#000000", fill_color="#ffffff", update_streamlit=True,
+              width=frame.width_px, height=frame.height_px, key=DRAG_KEY,
+              on_change=_dragged)

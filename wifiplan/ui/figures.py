@@ -12,6 +12,7 @@ JSON that the browser parsed on every edit.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 import io
 
 import numpy as np
@@ -480,6 +481,37 @@ def add_hover_grid(fig: go.Figure, rm, text: np.ndarray) -> go.Figure:
     return fig
 
 
+def layer_cells(rm, kind: str = "rssi", ap_id: str | None = None) -> np.ndarray:
+    """(ny, nx, 4) RGBA colours of the cells of map ``kind`` of ``rm`` (:data:`MAP_KINDS`;
+    ``ap``: the signal of AP ``ap_id``), transparent outside the site: the raster of
+    :func:`radiomap_figure` and of the drag canvas (:func:`canvas_background`)."""
+    outside = ~rm.mask
+    if kind == "rssi":
+        lo, hi = RSSI_RANGE_DBM
+        return colour_cells(np.where(outside, np.nan, rm.best_rssi_dbm), cmap="turbo",
+                            vmin=lo, vmax=hi)
+    if kind == "channel":
+        chans = sorted({int(c) for c in rm.channels})
+        idx = {c: i for i, c in enumerate(chans)}
+        lut = np.array([idx[int(c)] for c in rm.channels] + [-1], int)
+        cat = np.where(outside, -1, lut[rm.best_server])
+        edge = _cell_edges(rm)
+        rgba = category_cells(cat, [channel_colour(c) for c in chans])
+        rgba[edge, :3] = (rgba[edge, :3] * 0.45).astype(np.uint8)     # cell borders darker
+        return rgba
+    if kind == "boundary":
+        return category_cells(boundary_classes(rm), BOUNDARY_COLOURS)
+    if kind == "sinr":
+        return colour_cells(np.where(outside, np.nan, rm.sinr_db), cmap="RdYlGn", vmin=0.0,
+                            vmax=50.0)
+    if kind == "ap":
+        i = [a.id for a in rm.aps].index(ap_id)
+        lo, hi = RSSI_RANGE_DBM
+        return colour_cells(np.where(outside, np.nan, rm.rssi_dbm[i]), cmap="turbo",
+                            vmin=lo, vmax=hi)
+    raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
+
+
 def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, selected=None,
                     drawing=None, closed: bool = False, ap_id: str | None = None) -> go.Figure:
     """One quantity of ``rm`` as a raster with the site and APs on top.
@@ -495,24 +527,16 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
     best_rssi = np.where(outside, np.nan, rm.best_rssi_dbm)
     text = _hover_data(rm)
     opacity = 0.72 if background else 1.0
+    add_raster(fig, rm, layer_cells(rm, kind, ap_id), opacity=opacity)
     lines = []
     if kind == "rssi":
         lo, hi = RSSI_RANGE_DBM
-        add_raster(fig, rm, colour_cells(best_rssi, cmap="turbo", vmin=lo, vmax=hi),
-                   opacity=opacity)
         add_colourbar(fig, site, colourscale=plotly_colourscale("turbo"), cmin=lo, cmax=hi,
                       colorbar=dict(title=dict(text="dBm", side="top")),
                       name="best-server RSSI")
         lines = [(DEFAULT_MIN_RSSI_DBM, "black", "solid"), (ROAM_THRESHOLD_DBM, "white", "dash")]
     elif kind == "channel":
         chans = sorted({int(c) for c in rm.channels})
-        idx = {c: i for i, c in enumerate(chans)}
-        lut = np.array([idx[int(c)] for c in rm.channels] + [-1], int)
-        cat = np.where(outside, -1, lut[rm.best_server])
-        edge = _cell_edges(rm)
-        rgba = category_cells(cat, [channel_colour(c) for c in chans])
-        rgba[edge, :3] = (rgba[edge, :3] * 0.45).astype(np.uint8)     # cell borders darker
-        add_raster(fig, rm, rgba, opacity=opacity)
         n = len(chans)
         scale = []
         for i, c in enumerate(chans):
@@ -521,8 +545,6 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
                       colorbar=dict(title=dict(text="channel", side="top"),
                                     tickvals=list(range(n)), ticktext=[f"ch {c}" for c in chans]))
     elif kind == "boundary":
-        add_raster(fig, rm, category_cells(boundary_classes(rm), BOUNDARY_COLOURS),
-                   opacity=opacity)
         scale = []
         for i, c in enumerate(BOUNDARY_COLOURS):
             scale += [[i / 4, c], [(i + 1) / 4, c]]
@@ -531,19 +553,16 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
                                     tickfont=dict(size=10)))
     elif kind == "sinr":
         sinr = np.where(outside, np.nan, rm.sinr_db)
-        add_raster(fig, rm, colour_cells(sinr, cmap="RdYlGn", vmin=0.0, vmax=50.0),
-                   opacity=opacity)
         add_colourbar(fig, site, colourscale=plotly_colourscale("RdYlGn"), cmin=0.0, cmax=50.0,
                       colorbar=dict(title=dict(text="SINR dB", side="top")), name="SINR")
         _, k = _tenths(sinr, -100.0, 200.0)
         table, _ = _tenths(np.zeros(1), -100.0, 200.0)
         text = np.char.add(np.char.add(text.astype(str), "<br>SINR "),
                            np.char.add(table[k], " dB")).astype(object)
-    elif kind == "ap":
+    else:                                   # kind "ap" (layer_cells refused any other)
         i = [a.id for a in rm.aps].index(ap_id)
         own = np.where(outside, np.nan, rm.rssi_dbm[i])
         lo, hi = RSSI_RANGE_DBM
-        add_raster(fig, rm, colour_cells(own, cmap="turbo", vmin=lo, vmax=hi), opacity=opacity)
         add_colourbar(fig, site, colourscale=plotly_colourscale("turbo"), cmin=lo, cmax=hi,
                       colorbar=dict(title=dict(text=f"{ap_id} dBm", side="top")),
                       name=f"{ap_id} RSSI")
@@ -551,8 +570,6 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
         table, _ = _tenths(np.zeros(1), -200.0, 60.0)
         text = np.char.add(np.char.add(text.astype(str), f"<br>{ap_id}: "),
                            np.char.add(table[k], " dBm")).astype(object)
-    else:
-        raise ValueError(f"unknown map kind {kind!r}: {', '.join(MAP_KINDS)}")
     for level, colour, dash in lines:
         xs, ys = _joined(contour_lines(rm.xs, rm.ys, best_rssi, level), closed=False)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{level:g} dBm",
@@ -660,3 +677,89 @@ def add_findings(fig: go.Figure, rows) -> go.Figure:
                 text=[f"<b>{k}</b>: {d}" for k, d in zip(r["kind"], r["detail"])],
                 hoverinfo="text"))
     return fig
+
+
+# ---- the drag canvas ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CanvasFrame:
+    """Site metres <-> pixels of the drag canvas: ``x0_m``, ``y1_m`` the top-left corner
+    [m], ``px_per_m`` the scale, ``width_px`` x ``height_px`` the canvas."""
+    x0_m: float
+    y1_m: float
+    px_per_m: float
+    width_px: int
+    height_px: int
+
+    @classmethod
+    def of(cls, rm, width_px: int) -> "CanvasFrame":
+        """The frame of ``rm``'s grid (cell edges) at ``width_px`` pixels wide."""
+        r = rm.resolution_m
+        return cls.of_box(float(rm.xs[0]) - r / 2, float(rm.ys[0]) - r / 2,
+                          float(rm.xs[-1]) + r / 2, float(rm.ys[-1]) + r / 2, width_px)
+
+    @classmethod
+    def of_box(cls, x0, y0, x1, y1, width_px: int) -> "CanvasFrame":
+        """The frame of the box (x0, y0)-(x1, y1) [m] at ``width_px`` pixels wide."""
+        s = width_px / (x1 - x0)
+        return cls(float(x0), float(y1), s, int(width_px), int(round((y1 - y0) * s)))
+
+    def to_px(self, x_m, y_m) -> tuple[float, float]:
+        return (x_m - self.x0_m) * self.px_per_m, (self.y1_m - y_m) * self.px_per_m
+
+    def to_m(self, x_px, y_px) -> tuple[float, float]:
+        return self.x0_m + x_px / self.px_per_m, self.y1_m - y_px / self.px_per_m
+
+
+def canvas_background(site, frame: CanvasFrame, cells: np.ndarray | None = None) -> bytes:
+    """PNG of the map cells ``cells`` (:func:`layer_cells`, on the grid that ``frame`` spans;
+    None: a blank floor) at ``frame``'s size, with the site's outline, obstacles, walls (by
+    material colour) and zones drawn over it: the picture under the APs of the drag canvas,
+    which moves none of it."""
+    from PIL import Image, ImageDraw
+    img = Image.new("RGBA", (frame.width_px, frame.height_px), (255, 255, 255, 255))
+    if cells is not None:
+        img.alpha_composite(Image.fromarray(np.ascontiguousarray(cells[::-1]), "RGBA").resize(
+            img.size, Image.NEAREST))
+    draw = ImageDraw.Draw(img, "RGBA")
+
+    def px(poly):
+        return [frame.to_px(float(x), float(y)) for x, y in np.asarray(poly, float)[:, :2]]
+
+    for z in site.zones:
+        draw.polygon(px(z.polygon), outline=(0, 80, 160, 255))
+    for o in site.obstacles:
+        draw.polygon(px(o.polygon), fill=(90, 90, 90, 115), outline=(48, 48, 48, 255))
+    losses = site.material_losses()
+    for w in site.walls:
+        width = max(1, int(round(1.5 + min(losses.get(w.material, 10.0), 35) / 7)))
+        draw.line(px(w.points), fill=WALL_COLOURS.get(w.material, "#202020"), width=width)
+    draw.line(px(np.vstack([site.outline, site.outline[:1]])), fill=(0, 0, 0, 255), width=2)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def canvas_aps(aps, frame: CanvasFrame, radius_px: float = 7.0) -> dict:
+    """The drag canvas's drawing (Fabric.js JSON): one circle per AP in the order of ``aps``
+    (coloured by channel; a locked AP cannot be moved), then its label, which is not
+    selectable. The editor reads the circles' centres back in that order."""
+    objects = []
+    for a in aps:
+        cx, cy = frame.to_px(a.x_m, a.y_m)
+        objects.append({
+            "type": "circle", "version": "5.3.0", "originX": "center", "originY": "center",
+            "left": cx, "top": cy, "radius": radius_px, "fill": channel_colour(a.channel),
+            "stroke": "#000000", "strokeWidth": 1.5, "hasControls": False,
+            "hasBorders": True, "lockScalingX": True, "lockScalingY": True,
+            "lockRotation": True, "selectable": not a.locked,
+            "lockMovementX": bool(a.locked), "lockMovementY": bool(a.locked),
+            "hoverCursor": "move"})
+    for a in aps:
+        cx, cy = frame.to_px(a.x_m, a.y_m)
+        objects.append({
+            "type": "text", "version": "5.3.0", "originX": "center", "originY": "bottom",
+            "left": cx, "top": cy - radius_px - 1, "text": a.id, "fontSize": 12,
+            "fill": "#000000", "fontFamily": "sans-serif", "selectable": False,
+            "evented": False})
+    return {"version": "5.3.0", "objects": objects}

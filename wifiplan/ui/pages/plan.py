@@ -222,6 +222,12 @@ def show_map(rm, site, kind: str) -> None:
     bg = st.session_state.get(state.BACKGROUND)
     sel, drawing = state.selection(), tuple(map(tuple, editor.drawing()))
     ap_id = state.last_ap() or rm.aps[0].id
+    if editor.tool() == "drag":
+        editor.drag_canvas(site, rm.aps, rm, kind, ap_id if kind == "ap" else None)
+        st.caption(f"{site.name}: {len(rm.aps)} APs, {rm.resolution_m:g} m grid. "
+                   f"{figures.MAP_KINDS[kind]}; circles: the APs in their channel's colour "
+                   "(a locked AP does not move).")
+        return
     token = (kind, sel, drawing, editor.drawing_closed(), ap_id if kind == "ap" else None)
     held = st.session_state.get("plan_map_figure")
     if held is not None and held[0] is rm and held[1] == token and held[2] is bg:
@@ -266,10 +272,13 @@ with top:
     if not plan.aps:
         st.info("No APs yet: run the planner, open a plan file, add rows to the table or "
                 "click the map with Add AP.")
-        editor.chart(figures.site_figure(
-            site, background=st.session_state.get(state.BACKGROUND),
-            selected=state.selection(), drawing=editor.drawing(),
-            closed=editor.drawing_closed(), click_grid=True), "plan_site_only")
+        if editor.tool() == "drag":
+            editor.drag_canvas(site, [])
+        else:
+            editor.chart(figures.site_figure(
+                site, background=st.session_state.get(state.BACKGROUND),
+                selected=state.selection(), drawing=editor.drawing(),
+                closed=editor.drawing_closed(), click_grid=True), "plan_site_only")
     else:
         kind = map_controls(site)
         try:

@@ -339,11 +339,14 @@ def show_site() -> None:
             "diffuse_gain_db": "diffuse gain [dB]"}), hide_index=True, width="stretch",
             key="rooms_table")
     editor.toolbar(site, plan)
-    editor.chart(figures.site_figure(site, plan.aps if plan else None,
-                                     background=st.session_state.get(state.BACKGROUND),
-                                     selected=state.selection(), drawing=editor.drawing(),
-                                     closed=editor.drawing_closed(), click_grid=True),
-                 "site_figure")
+    if editor.tool() == "drag":
+        editor.drag_canvas(site, plan.aps if plan else [])
+    else:
+        editor.chart(figures.site_figure(site, plan.aps if plan else None,
+                                         background=st.session_state.get(state.BACKGROUND),
+                                         selected=state.selection(), drawing=editor.drawing(),
+                                         closed=editor.drawing_closed(), click_grid=True),
+                     "site_figure")
     if site.zones:
         edit_zone_requirements(site)
     st.download_button("Download site YAML", site_to_yaml(site),
