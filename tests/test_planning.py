@@ -304,15 +304,21 @@ def test_capacity_fails_then_planner_adds_a_cell():
     assert cap.metrics["capacity"]["ok"] is True
 
 
-def test_pilot_zone_and_requirement_options():
-    zones = """
+def pilot_site(rest_terminals: str):
+    """A 40 x 10 m floor: a 12 m pilot zone with one handheld, the rest with
+    ``rest_terminals``."""
+    zones = f"""
   - name: pilot
     polygon: [[0, 0], [12, 0], [12, 10], [0, 10]]
-    terminals: {handheld: 1}
+    terminals: {{handheld: 1}}
   - name: rest
     polygon: [[12, 0], [40, 0], [40, 10], [12, 10]]
-    terminals: {handheld: 3}"""
-    site = parse_site(site_text(w=40, h=10, zones=zones), source="pilot.yaml")
+    terminals: {rest_terminals}"""
+    return parse_site(site_text(w=40, h=10, zones=zones), source="pilot.yaml")
+
+
+def test_pilot_zone_and_requirement_options():
+    site = pilot_site("{handheld: 3}")
     plan = plan_site(site, aps=1, zones=["pilot"])
     assert len(plan.aps) == 1
     assert plan.aps[0].x_m < 20                       # the trial AP serves the pilot zone
@@ -326,14 +332,7 @@ def test_pilot_zone_and_requirement_options():
 def test_a_plan_for_some_zones_adds_no_cells_for_the_terminals_of_the_others():
     # the cameras of the zone not planned for would overload any cell that serves them:
     # a plan for the pilot zone alone is judged (and sized) by the pilot's terminals only
-    zones = """
-  - name: pilot
-    polygon: [[0, 0], [12, 0], [12, 10], [0, 10]]
-    terminals: {handheld: 1}
-  - name: rest
-    polygon: [[12, 0], [40, 0], [40, 10], [12, 10]]
-    terminals: {thinklet: 14}"""
-    site = parse_site(site_text(w=40, h=10, zones=zones), source="pilot.yaml")
+    site = pilot_site("{thinklet: 14}")
     plan = plan_site(site, zones=["pilot"], resolution_m=2.0)
     assert "added_for_capacity" not in plan.metrics["ap_count_detail"]
     assert plan.metrics["capacity"]["ok"] is True
