@@ -120,35 +120,33 @@ def settled_picture(page) -> str:
         last = now
 
 
+def timed_change(page, read, action, what: str) -> tuple[float, float]:
+    """(s until ``read()`` differs from before ``action``, s until the run finished)."""
+    before = read()
+    t0 = time.perf_counter()
+    action()
+    while read() == before:
+        if time.perf_counter() - t0 > 300:
+            raise TimeoutError(f"{what} did not change in 300 s")
+        page.wait_for_timeout(20)
+    t_changed = time.perf_counter() - t0
+    wait_idle(page)
+    return t_changed, time.perf_counter() - t0
+
+
 def timed_canvas(page, action) -> tuple[float, float]:
     """:func:`timed` for the drag canvas (its picture sits in a shadow root: polled)."""
     canvas = page.locator(CANVAS)
-    before = settled_picture(page)
-    t0 = time.perf_counter()
-    action()
-    while canvas.evaluate("c => c.toDataURL()") == before:
-        if time.perf_counter() - t0 > 300:
-            raise TimeoutError("the drag canvas's picture did not change in 300 s")
-        page.wait_for_timeout(20)
-    t_map = time.perf_counter() - t0
-    wait_idle(page)
-    return t_map, time.perf_counter() - t0
+    settled_picture(page)
+    return timed_change(page, lambda: canvas.evaluate("c => c.toDataURL()"), action,
+                        "the drag canvas's picture")
 
 
 def timed_selection(page, action) -> tuple[float, float]:
     """(s until the editor's caption names the selected AP's new position, s until the run
     finished) of ``action``."""
     caption = page.get_by_text("Selected: ").first
-    before = caption.inner_text()
-    t0 = time.perf_counter()
-    action()
-    while caption.inner_text() == before:
-        if time.perf_counter() - t0 > 300:
-            raise TimeoutError("the selected AP did not change in 300 s")
-        page.wait_for_timeout(20)
-    t_shown = time.perf_counter() - t0
-    wait_idle(page)
-    return t_shown, time.perf_counter() - t0
+    return timed_change(page, caption.inner_text, action, "the selected AP")
 
 
 def drag(page, frame, start, end) -> None:

@@ -40,6 +40,11 @@ def channel_colour(ch: int) -> str:
     return EXTRA_COLOURS[(int(ch) // 4) % len(EXTRA_COLOURS)]
 
 
+def wall_width_px(loss_db: float) -> float:
+    """The line width a wall is drawn with [px]: thicker the more it attenuates [dB]."""
+    return 1.5 + min(loss_db, 35) / 7
+
+
 def _closed(poly) -> tuple[list, list]:
     p = np.asarray(poly, float)[:, :2]
     return list(p[:, 0]) + [p[0, 0]], list(p[:, 1]) + [p[0, 1]]
@@ -127,7 +132,7 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
         ref = [v for i, pts in items for v in [f"walls:{i}"] * len(pts) + [None]]
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", name=f"{mat} ({loss:g} dB)", customdata=ref,
-            line=dict(color=WALL_COLOURS.get(mat, "#202020"), width=1.5 + min(loss, 35) / 7),
+            line=dict(color=WALL_COLOURS.get(mat, "#202020"), width=wall_width_px(loss)),
             **(dict(hovertemplate=f"wall: {mat}, {loss:g} dB<extra></extra>") if hover
                else dict(hoverinfo="skip"))))
     if zones and site.zones:
@@ -732,7 +737,7 @@ def canvas_background(site, frame: CanvasFrame, cells: np.ndarray | None = None)
         draw.polygon(px(o.polygon), fill=(90, 90, 90, 115), outline=(48, 48, 48, 255))
     losses = site.material_losses()
     for w in site.walls:
-        width = max(1, int(round(1.5 + min(losses.get(w.material, 10.0), 35) / 7)))
+        width = max(1, int(round(wall_width_px(losses.get(w.material, 10.0)))))
         draw.line(px(w.points), fill=WALL_COLOURS.get(w.material, "#202020"), width=width)
     draw.line(px(np.vstack([site.outline, site.outline[:1]])), fill=(0, 0, 0, 255), width=2)
     buf = io.BytesIO()
