@@ -303,7 +303,10 @@ PLAN = {"site": "Press Shop", "aps": [
     {"id": "AP2", "x_m": 55.5, "y_m": 14.25, "height_m": 6.2, "channel": 44, "width_mhz": 20,
      "tx_power_dbm": 7.0, "locked": True},
     {"id": "AP3", "x_m": 20.0, "y_m": 40.0, "height_m": 4.0, "channel": 40, "width_mhz": 20,
-     "tx_power_dbm": 11.0}]}
+     "tx_power_dbm": 11.0},
+    {"id": "AP4", "x_m": 12.5, "y_m": 30.0, "height_m": 6.0, "channel": 48, "width_mhz": 20,
+     "tx_power_dbm": 6.0, "model": "generic-external-antenna", "antenna": "sector",
+     "azimuth_deg": 90.0, "tilt_deg": 8.0}]}
 
 
 def _same(d1: dict, d2: dict):
@@ -327,6 +330,7 @@ def test_round_trip_keeps_the_site_and_the_plan(tmp_path):
         w["material"] = "concrete" if w["material"] == "concrete-12db" else w["material"]
     _same(d1, d2)
     assert [a.to_dict() for a in plan2.aps] == [a.to_dict() for a in plan.aps]
+    assert plan2.ap("AP4").mount.peak_gain_dbi == pytest.approx(14.0)    # the sector, mounted
     # and once more through the files and the commands
     site_path, plan_path = tmp_path / "s.yaml", tmp_path / "p.yaml"
     (tmp_path / "in.esx").write_bytes(data)

@@ -128,7 +128,13 @@ class EsxImport:
                 f"{c.get('aps', 0)} APs ({self.m_per_px * 1000:.1f} mm per pixel)")
 
 
+#: What an AP keeps in its ``wifiplan`` field (Ekahau has no place for it): backhaul and
+#: identity, and its hardware and mounting (model, antenna pattern, azimuth, tilt).
+AP_KEPT_KEYS = ("bssid", "switch", "port", "locked", "cable_m", "model", "antenna",
+                "azimuth_deg", "tilt_deg")
+
 # ---- reading the archive ------------------------------------------------------------------
+
 
 def _safe_name(name: str) -> bool:
     if not name or "\x00" in name or "\\" in name or name.startswith("/"):
@@ -1081,7 +1087,7 @@ def _aps(arch, fid, to_m, outline, site, rep, domain):
         row = {"id": ap_id, "x_m": _r(x), "y_m": _r(y), "height_m": _r(height),
                "channel": int(ch), "width_mhz": int(width), "tx_power_dbm": power}
         ours = _ours(a)
-        for key in ("bssid", "switch", "port", "locked", "cable_m"):
+        for key in AP_KEPT_KEYS:
             if key in ours:
                 row[key] = ours[key]
         rows.append(row)
@@ -1161,6 +1167,10 @@ def export_warnings(site: Site, plan: Plan) -> list[str]:
         kept.append("infrastructure")
     if any(a.bssid or a.switch or a.port is not None or a.locked for a in plan.aps):
         kept.append("AP BSSIDs, switches and ports")
+    if any(a.model or a.antenna or a.azimuth_deg is not None or a.tilt_deg is not None
+           for a in plan.aps):
+        kept.append("AP models and antennas (Ekahau sees each AP as an omni of the site's "
+                    "gain)")
     if site.building != Building():
         kept.append("the building block")
     if kept:
@@ -1320,8 +1330,7 @@ def export_esx(site: Site, plan: Plan) -> bytes:
     aps, radios = [], []
     for a in plan.aps:
         aid = new_id("ap")
-        ours = {k: v for k, v in a.to_dict().items()
-                if k in ("bssid", "switch", "port", "locked", "cable_m")}
+        ours = {k: v for k, v in a.to_dict().items() if k in AP_KEPT_KEYS}
         aps.append({"id": aid, "name": a.id, "mine": True, "hidden": False,
                     "userDefinedPosition": True, "noteIds": [], "tags": [],
                     "location": {"floorPlanId": fid, "coord": px(a.x_m, a.y_m)},

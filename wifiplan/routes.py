@@ -25,6 +25,9 @@ the one nearest the band's middle). A zone whose lanes along its long axis are a
 is tried along the short axis. This finds the main aisles between rack rows and machine
 lines of a hall of any shape, and never walks through an obstacle or a wall; it does not
 turn corners (a walk with turns is given in the file).
+
+Aisles (:func:`find_aisles`, where the planner mounts directional antennas) are found on
+the same lanes: a narrow run of lanes whose free stretches begin and end together.
 """
 from __future__ import annotations
 
@@ -246,6 +249,82 @@ def _aisle_centre(cands, pick, lo_m: float, hi_m: float):
     while hi + 1 < len(cands) and joins(hi + 1, hi):
         hi += 1
     return cands[(lo + hi) // 2]
+
+
+@dataclass(frozen=True)
+class Aisle:
+    """A straight aisle of a zone: the centre line of its free floor from ``start`` to
+    ``end`` [m] and its free width [m] (rack or machine rows, walls or the zone's edge on
+    both sides)."""
+    zone: str
+    start: tuple
+    end: tuple
+    width_m: float
+
+    @property
+    def length_m(self) -> float:
+        return float(math.hypot(self.end[0] - self.start[0], self.end[1] - self.start[1]))
+
+
+#: An aisle is at least this long [m] ...
+MIN_AISLE_LENGTH_M = 20.0
+#: ... at most this wide (free floor between its rows) [m] ...
+MAX_AISLE_WIDTH_M = 6.0
+#: ... its lanes end within this of each other at both ends [m] ...
+AISLE_END_TOLERANCE_M = 1.0
+#: ... and rows (obstacles, walls, the outline) line at least this share of its length on
+#: both sides, looked for this far beyond its free width [m].
+AISLE_ROWS_SHARE = 0.6
+AISLE_SIDE_M = 0.25
+
+
+def find_aisles(site, zones=None) -> list[Aisle]:
+    """The aisles of the zones (``zones``: their names, default all): runs of neighbouring
+    lanes (:data:`LANE_STEP_M` apart, along either axis of the zone) whose longest free
+    stretches begin and end together within :data:`AISLE_END_TOLERANCE_M`, at most
+    :data:`MAX_AISLE_WIDTH_M` wide and at least :data:`MIN_AISLE_LENGTH_M` long: the
+    floor between two rack rows or machine lines. Open floor (a wider run) is no aisle."""
+    out: list[Aisle] = []
+    floor = None                              # the site's free floor, zones or not
+    for z in site.zones:
+        if zones is not None and z.name not in zones:
+            continue
+        zp = Polygon(z.polygon)
+        free = _free_floor(site, zp)
+        if free.is_empty:
+            continue
+        if floor is None:
+            floor = _free_floor(site, Polygon(site.outline))
+        along0, across0 = _axis(zp)
+        for along, across in ((along0, across0), _oriented(across0)):
+            cands, _, _ = _corridors(free, zp, along, across)
+            runs: list[list] = []
+            for off, seg in cands:
+                c = np.asarray(seg.coords)[[0, -1]] @ along
+                ends = (float(c.min()), float(c.max()))
+                last = runs[-1] if runs else None
+                if (last is not None and off - last[-1][0] <= LANE_STEP_M + 1e-6
+                        and abs(ends[0] - last[0][2][0]) <= AISLE_END_TOLERANCE_M
+                        and abs(ends[1] - last[0][2][1]) <= AISLE_END_TOLERANCE_M):
+                    last.append((off, seg, ends))
+                else:
+                    runs.append([(off, seg, ends)])
+            for run in runs:
+                width = len(run) * LANE_STEP_M + 2 * CLEARANCE_M
+                off, seg, _ = run[len(run) // 2]
+                if width > MAX_AISLE_WIDTH_M or seg.length < MIN_AISLE_LENGTH_M:
+                    continue
+                sides = [shapely.offset_curve(seg, d * (width / 2 + AISLE_SIDE_M))
+                         for d in (1.0, -1.0)]
+                if any(line.intersection(floor).length > (1 - AISLE_ROWS_SHARE) * seg.length
+                       for line in sides):
+                    continue                  # open floor on a side: a lane, not an aisle
+                # the centre line: the middle lane moved to the run's mean offset
+                shift = across * (float(np.mean([r[0] for r in run])) - off)
+                a, b = np.round(np.asarray(seg.coords)[[0, -1]] + shift, 2)
+                out.append(Aisle(z.name, (float(a[0]), float(a[1])), (float(b[0]), float(b[1])),
+                                 round(width, 2)))
+    return out
 
 
 def _zone_terminal(zone) -> str:

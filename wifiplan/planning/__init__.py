@@ -48,11 +48,13 @@ from ..regulatory import is_dfs
 from ..requirements import band_judged
 from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, channel_targets, planning_weights
+from .directional import (aisle_mountings, better_than_omni, mounting_ap, power_offset_db,
+                          power_range_dbm)
 from .fine import fine_stage
 from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
-from .power import limits_for_channels, tune_powers
+from .power import limits_at, limits_for_channels, tune_powers
 from .repair import add_cells_for_capacity, new_ids, repair_cells
 
 __all__ = ["plan_site", "scale_rule", "DESIGN_TX_POWER_DBM"]
@@ -110,6 +112,12 @@ def _reach_m(model, p_max, req_min, ap_height_m) -> float:
     ok = d[rssi >= req_min]
     d3 = float(ok.max()) if len(ok) else 1.0
     return math.sqrt(max(d3 ** 2 - (ap_height_m - model.client_height_m) ** 2, 1.0))
+
+
+def _own_power(site: Site, ap: AP, chans, gain_dbi: float, p_dbm: float) -> float:
+    """A planned power [dBm] within the AP's own limits (its antenna's and model's)."""
+    lo, hi = power_range_dbm(site, ap, chans, gain_dbi)
+    return float(np.clip(round(float(p_dbm)), lo, hi))
 
 
 def _check_channels(site: Site, channels) -> list[int]:
@@ -229,13 +237,45 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     ref_ch = max(chans)          # highest frequency: the worst case for coverage
     cand_aps = [AP(f"_C{i}", float(x), float(y), height, channel=ref_ch, tx_power_dbm=0.0)
                 for i, (x, y) in enumerate(cand)]
+    # directional candidates down the aisles (:mod:`.directional`)
+    mounts = aisle_mountings(site, height, model.client_height_m, zones) if len(cand) else []
+    dir_aps = [mounting_ap(m, f"_D{i}", height, ref_ch, 0.0) for i, m in enumerate(mounts)]
     lock_aps = [replace(a, channel=ref_ch, tx_power_dbm=0.0) for a in locked]
-    rm_c = compute_radiomap(site, cand_aps + lock_aps, resolution_m=res, model=model, geom=geom)
+    rows = cand_aps + dir_aps + lock_aps
+    rm_c = compute_radiomap(site, rows, resolution_m=res, model=model, geom=geom)
+    # every row on the omni's power scale: p stands for a transmit power p - offset
+    offset = np.array([0.0] * len(cand_aps)
+                      + [power_offset_db(site, a, chans, gain_dbi, p_max) for a in dir_aps]
+                      + [power_offset_db(site, a, chans, gain_dbi, p_max) if a.mount else 0.0
+                         for a in locked])
+    # the rows' own power ranges on that scale (a sector's lowest power is a higher EIRP)
+    row_min = np.array([p_min] * len(cand_aps)
+                       + [max(p_min, power_range_dbm(site, a, chans, gain_dbi)[0] + o)
+                          for a, o in zip(dir_aps + locked, offset[len(cand_aps):])])
+    row_max = np.full(len(rows), float(p_max))
+    if offset.any():
+        rm_c = RadioMap(site, rows, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
+                        rm_c.gain_db - offset[:, None, None].astype(np.float32))
     layers = rm_c.gain_db
     G = layers[:, rp.iy, rp.ix]
-    all_xy = np.vstack([cand.reshape(-1, 2), np.array([[a.x_m, a.y_m] for a in locked],
-                                                      float).reshape(-1, 2)])
-    fixed = np.arange(len(cand), len(cand) + len(locked))
+    if dir_aps:                  # keep the mountings that light their aisle best
+        keep = better_than_omni(mounts, G[len(cand):len(cand) + len(dir_aps)], G[:len(cand)],
+                                rp.req_dbm, rp.x, rp.y)
+        rows_kept = np.r_[np.arange(len(cand)), len(cand) + np.flatnonzero(keep),
+                          np.arange(len(cand) + len(dir_aps), len(rows))].astype(int)
+        mounts = [m for m, k in zip(mounts, keep) if k]
+        dir_aps = [a for a, k in zip(dir_aps, keep) if k]
+        rows = [rows[i] for i in rows_kept]
+        offset, row_min, row_max = offset[rows_kept], row_min[rows_kept], row_max[rows_kept]
+        rm_c = RadioMap(site, rows, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
+                        rm_c.gain_db[rows_kept])
+        layers = rm_c.gain_db
+        G = G[rows_kept]
+    n_dir = len(dir_aps)
+    all_xy = np.vstack([cand.reshape(-1, 2),
+                        np.array([[m.x_m, m.y_m] for m in mounts], float).reshape(-1, 2),
+                        np.array([[a.x_m, a.y_m] for a in locked], float).reshape(-1, 2)])
+    fixed = np.arange(len(cand) + n_dir, len(cand) + n_dir + len(locked))
     prob = CoverProblem(G, rp.req_dbm, all_xy, fixed, p_min, p_max,
                         build_neighbours(all_xy, 2.2 * spacing), zone=rp.zone,
                         allow_share=COVERAGE_ALLOWANCE)
@@ -275,21 +315,22 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         if prob.objective(alt) < prob.objective(sel):
             sel = alt
     need, _, _ = prob.powers(sel)
-    p = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
+    lo, hi = limits_at(row_min, row_max, sel)
+    p = np.clip(np.ceil(np.where(np.isfinite(need), need, lo)), lo, hi)
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
     band = band_judged(site, rp.zone)
-    p = tune_powers(G[sel], req_eff, p, p_min, p_max, band_mask=band, secondary_dbm=sec)
+    p = tune_powers(G[sel], req_eff, p, lo, hi, band_mask=band, secondary_dbm=sec)
     if len(sel) >= 2 and band.any() and joint:
-        sel, p = joint_placement(prob, G, req_eff, sel, p, p_min, p_max, fixed, band,
+        sel, p = joint_placement(prob, G, req_eff, sel, p, row_min, row_max, fixed, band,
                                  np.column_stack([rp.x, rp.y]), seed, sec)
 
     # -- capacity --
     added_for_capacity = 0
     if add_for_capacity and site.terminal_count > 0:
         sel, p, added_for_capacity = add_cells_for_capacity(
-            site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom, zones=zones)
+            site, prob, rm_c, rp, sel, p, row_min, row_max, spacing, model, geom, zones=zones)
         if added_for_capacity and joint and band.any():
-            sel, p, _ = refine_positions(G, req_eff, sel, p, p_min, p_max, prob.neighbours,
+            sel, p, _ = refine_positions(G, req_eff, sel, p, row_min, row_max, prob.neighbours,
                                          fixed, band_mask=band, secondary_dbm=sec)
 
     # -- channels (coarse) --
@@ -308,11 +349,20 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     by_sel = {}
     for k, c in enumerate(sel):
         if c in set(fixed.tolist()):
-            la = locked[int(c) - len(cand)]
-            by_sel[k] = replace(la, channel=int(ch[k]), width_mhz=20, tx_power_dbm=float(p[k]))
+            la = locked[int(c) - len(cand) - n_dir]
+            by_sel[k] = replace(la, channel=int(ch[k]), width_mhz=20,
+                                tx_power_dbm=_own_power(site, la, chans, gain_dbi,
+                                                        p[k] - offset[c]))
     for j, k in enumerate(order):
-        by_sel[k] = AP(ids[j], round(float(positions[k, 0]), 2), round(float(positions[k, 1]), 2),
-                       height, channel=int(ch[k]), width_mhz=20, tx_power_dbm=float(p[k]))
+        c = int(sel[k])
+        if c >= len(cand):                      # a directional candidate
+            a = mounting_ap(mounts[c - len(cand)], ids[j], height, int(ch[k]), 0.0)
+            by_sel[k] = replace(a, tx_power_dbm=_own_power(site, a, chans, gain_dbi,
+                                                            p[k] - offset[c]))
+        else:
+            by_sel[k] = AP(ids[j], round(float(positions[k, 0]), 2),
+                           round(float(positions[k, 1]), 2), height, channel=int(ch[k]),
+                           width_mhz=20, tx_power_dbm=float(p[k]))
     seq = [k for k, c in enumerate(sel) if c in set(fixed.tolist())] + order
     ap_list = [by_sel[k] for k in seq]
 

@@ -12,7 +12,8 @@ from ..requirements import band_judged
 from ..site import Site
 from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
-from .power import power_limits, tune_powers
+from ..evaluation.checks import ap_power_range_dbm
+from .power import tune_powers
 
 
 def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
@@ -36,7 +37,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
           compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
     area = res ** 2
     for _ in range(2):
-        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
+        lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
                         lims[:, 1], band_mask=band, secondary_dbm=sec)
@@ -50,7 +51,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
         rm = rechannel(rm, ap_list)
     else:
         # the channels changed on the last round: make the powers fit them
-        lims = np.array([power_limits(site, a.channel, gain_dbi) for a in ap_list]).reshape(-1, 2)
+        lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
                         lims[:, 1], band_mask=band, secondary_dbm=sec)

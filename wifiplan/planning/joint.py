@@ -22,7 +22,7 @@ from scipy.cluster.vq import kmeans2
 
 from ..requirements import per_point, site_asks
 from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
-from .power import W_POWER, point_cost, tune_powers
+from .power import W_POWER, limits_at, point_cost, tune_powers
 
 #: Time budget of the search [s]: the planner of a 100-AP site must stay interactive.
 DEFAULT_TIME_BUDGET_S = 10.0
@@ -55,7 +55,8 @@ def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.nd
     gain : (n_cand, n_pts) gain of every candidate [dB]; req : (n_pts,) requirement [dBm]
     (-inf: not required); sel : the selected candidates; p : their powers [dBm];
     neighbours : per candidate, the indices of the candidates next to it; fixed : candidates
-    that may not move (locked APs). Returns (sel, p, moves).
+    that may not move (locked APs); p_min, p_max : power limits [dBm], scalars or one per
+    candidate. Returns (sel, p, moves).
     """
     sel = list(sel)
     p = np.asarray(p, float).copy()
@@ -76,8 +77,8 @@ def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.nd
                     continue
                 trial = sel.copy()
                 trial[k] = c2
-                pt = tune_powers(gain[trial], req, p, p_min, p_max, band_mask=band_mask,
-                                 secondary_dbm=secondary_dbm)
+                pt = tune_powers(gain[trial], req, p, *limits_at(p_min, p_max, trial),
+                                 band_mask=band_mask, secondary_dbm=secondary_dbm)
                 ct = plan_cost(gain[trial], req, pt, band_mask, secondary_dbm)
                 if ct < best[0] - 1e-6:
                     best = (ct, c2, pt)
@@ -171,8 +172,9 @@ def joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, see
     for s2 in centroidal_starts(pts_xy[np.isfinite(req)], prob.xy, len(sel), fixed,
                                 seed=seed):
         need, _, _ = prob.powers(s2)
-        p2 = np.clip(np.ceil(np.where(np.isfinite(need), need, p_min)), p_min, p_max)
-        starts.append((s2, tune_powers(G[s2], req, p2, p_min, p_max, band_mask=band,
+        lo, hi = limits_at(p_min, p_max, s2)
+        p2 = np.clip(np.ceil(np.where(np.isfinite(need), need, lo)), lo, hi)
+        starts.append((s2, tune_powers(G[s2], req, p2, lo, hi, band_mask=band,
                                        secondary_dbm=sec)))
     budget = DEFAULT_TIME_BUDGET_S / len(starts)
     best = None

@@ -49,6 +49,14 @@ def limits_for_channels(site: Site, channels, ap_gain_dbi: float) -> tuple[float
     return max(lim[0] for lim in lims), min(lim[1] for lim in lims)
 
 
+def limits_at(p_min, p_max, sel):
+    """The (lowest, highest) powers [dBm] of the candidates ``sel``: ``p_min`` and
+    ``p_max`` are scalars (one range for all) or arrays with one value per candidate."""
+    def at(v):
+        return np.asarray(v, float)[list(sel)] if np.ndim(v) else v
+    return at(p_min), at(p_max)
+
+
 def _top3(r: np.ndarray):
     """Values and indices of the three strongest rows per column (padded with -inf)."""
     n = r.shape[0]

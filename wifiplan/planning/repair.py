@@ -15,7 +15,7 @@ from ..radio.radiomap import RadioMap
 from ..requirements import band_judged
 from ..site import Site
 from .joint import secondary_at
-from .power import tune_powers
+from .power import limits_at, tune_powers
 
 
 def new_ids(n, taken) -> list[str]:
@@ -132,8 +132,8 @@ def add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spa
                 best_c, best_key = c, key
         sel.append(best_c)
         p = np.r_[p, p[worst]]
-        p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p, p_min,
-                        p_max, band_mask=band_judged(site, rp.zone),
+        p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p,
+                        *limits_at(p_min, p_max, sel), band_mask=band_judged(site, rp.zone),
                         secondary_dbm=secondary_at(site, rp.zone))
         added += 1
     return sel, p, added

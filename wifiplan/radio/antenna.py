@@ -363,3 +363,18 @@ def antenna_key(ap) -> tuple:
     """What identifies the AP's antenna and mounting in a cache key (() for none)."""
     m = mounted(ap)
     return () if m is None else m.key
+
+
+#: An antenna tilted this far down or more points at the floor below it: no direction is drawn.
+FACING_DOWN_TILT_DEG = 75.0
+
+
+def boresight_xy(ap, length_m: float):
+    """The end [m] of a segment of ``length_m`` from the AP along its antenna's boresight, as
+    maps draw a directional AP; None for an omni, or an antenna facing the floor."""
+    m = mounted(ap)
+    if m is None or m.is_omni or abs(float(m.tilt_deg)) >= FACING_DOWN_TILT_DEG:
+        return None
+    a = math.radians(float(m.azimuth_deg))
+    return (ap.x_m + length_m * math.cos(a), ap.y_m + length_m * math.sin(a))
+

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .antenna import boresight_xy
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, DEFAULT_MIN_RSSI_DBM, MIN_SNR_DB,
                     NOISE_FLOOR_DBM, ROAM_THRESHOLD_DBM)
 
@@ -10,6 +11,8 @@ CHANNEL_COLOURS = {36: "#1f77b4", 40: "#ff7f0e", 44: "#2ca02c", 48: "#d62728",
                    149: "#9467bd", 153: "#8c564b", 157: "#e377c2", 161: "#17becf",
                    165: "#bcbd22"}
 RSSI_RANGE_DBM = (-90.0, -30.0)
+#: A directional AP's boresight is drawn this share of the site's larger side long.
+BORESIGHT_SHARE = 0.03
 
 
 def _channel_colour(ch: int) -> str:
@@ -57,7 +60,12 @@ def draw_site(ax, site, aps=None, *, labels: bool = True, zones: bool = True,
     if aps:
         n = len(aps)
         fs = fontsize or (8 if n <= 20 else 6.5 if n <= 60 else 5)
+        minx, miny, maxx, maxy = site.bounds
+        beam = BORESIGHT_SHARE * max(maxx - minx, maxy - miny)
         for a in aps:
+            end = boresight_xy(a, beam)
+            if end is not None:            # a directional antenna: where it points
+                ax.plot([a.x_m, end[0]], [a.y_m, end[1]], color="black", lw=1.4, zorder=9)
             ax.plot(a.x_m, a.y_m, marker="^", ms=7 if n <= 60 else 5,
                     mfc=_channel_colour(a.channel), mec="black", mew=0.8, zorder=10)
             if labels:

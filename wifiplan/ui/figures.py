@@ -18,7 +18,8 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-from ..radio.plotting import CHANNEL_COLOURS, RSSI_RANGE_DBM
+from ..radio.antenna import boresight_xy
+from ..radio.plotting import BORESIGHT_SHARE, CHANNEL_COLOURS, RSSI_RANGE_DBM
 from ..rules import BOUNDARY_BAND_DBM, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM
 
 WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8a165",
@@ -174,7 +175,7 @@ def add_site(fig: go.Figure, site, aps=None, *, zones: bool = True, infrastructu
             name="server / switches", text=[f"{n}: {k}" for n, _, k in items],
             hoverinfo="text"))
     if aps:
-        add_aps(fig, aps, labels=labels)
+        add_aps(fig, aps, labels=labels, site=site)
     if selected is not None:
         add_selected(fig, site, aps or [], selected)
     return fig
@@ -283,8 +284,23 @@ def add_click_grid(fig: go.Figure, site, step_m: float | None = None,
     return fig
 
 
-def add_aps(fig: go.Figure, aps, *, labels: bool = True) -> go.Figure:
+def add_aps(fig: go.Figure, aps, *, labels: bool = True, site=None) -> go.Figure:
+    """The APs as triangles (diamonds: locked) in their channel's colour; with ``site``, a
+    directional AP's boresight as a short line (:func:`wifiplan.radio.antenna.boresight_xy`)."""
     n = len(aps)
+    if site is not None:
+        minx, miny, maxx, maxy = site.bounds
+        beam = BORESIGHT_SHARE * max(maxx - minx, maxy - miny)
+        xs, ys = [], []
+        for a in aps:
+            end = boresight_xy(a, beam)
+            if end is not None:
+                xs += [a.x_m, end[0], None]
+                ys += [a.y_m, end[1], None]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="antenna direction",
+                                     line=dict(color="black", width=2), hoverinfo="skip",
+                                     showlegend=False))
     fig.add_trace(go.Scatter(
         x=[a.x_m for a in aps], y=[a.y_m for a in aps],
         mode="markers+text" if labels else "markers",
