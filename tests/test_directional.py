@@ -11,7 +11,8 @@ from wifiplan.planning.directional import AISLE_ANTENNA, aisle_mountings
 from wifiplan.routes import find_aisles
 from wifiplan.site import site_from_dict
 
-RACK_ROWS_Y = (3.5, 7.5, 11.5)      # three rows 2 m deep: aisles 0-3.5, 5.5-7.5, 9.5-11.5, 13.5-17 m
+#: three rows 2 m deep: aisles 0-3.5, 5.5-7.5, 9.5-11.5 and 13.5-17 m
+RACK_ROWS_Y = (3.5, 7.5, 11.5)
 
 
 def rack_store(length_m: float, domain: str = "US"):
