@@ -884,6 +884,35 @@ def test_table_rename_keeps_backhaul_and_out_of_range_is_refused_with_the_librar
         "between -10 and 36")
 
 
+def test_table_sets_an_aps_model_antenna_and_direction_and_says_what_breaks_the_rules():
+    at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
+    goto(at, "plan")
+    site = at.session_state["site"]
+    edit_table(at, edited={0: {"model": "generic-external-antenna", "antenna": "sector",
+                               "azimuth_deg": 90.0, "tilt_deg": 10.0, "tx_power_dbm": 12.0}})
+    assert errors(at) == []
+    a = at.session_state["plan"].aps[0]
+    assert (a.model, a.antenna, a.azimuth_deg, a.tilt_deg) == (
+        "generic-external-antenna", "sector", 90.0, 10.0)
+    assert a.mount.peak_gain_dbi == 14.0 and a.mount.azimuth_deg == 90.0
+    # 12 dBm + 14 dBi over the seed's 23 dBm EIRP: the library's line, at once
+    ch = site.domain.channel(a.channel)
+    assert f"{a.id}: EIRP 26 dBm exceeds the {ch.max_eirp_dbm:g} dBm limit of channel " \
+        f"{a.channel}" in [w.value for w in at.warning]
+    # an emptied antenna cell: the model's own omni again, not the old sector (the
+    # editor's edits are cumulative over the table it opened with)
+    edit_table(at, edited={0: {"model": "generic-external-antenna", "antenna": None,
+                               "azimuth_deg": None, "tilt_deg": None, "tx_power_dbm": 8.0}})
+    a = at.session_state["plan"].aps[0]
+    assert (a.antenna, a.azimuth_deg, a.tilt_deg) == (None, None, None)
+    assert a.mount.is_omni
+    # an integrated antenna cannot be replaced: the plan file's message
+    edit_table(at, edited={0: {"model": "generic-patch-ceiling", "antenna": "sector"}})
+    assert errors(at) == ["AP table: aps[0].antenna: model generic-patch-ceiling has an "
+                          "integrated patch antenna; name a model with antenna connectors "
+                          "(e.g. generic-external-antenna) or remove the key"]
+
+
 def test_selected_ap_properties_are_checked_by_the_library_and_the_table_follows():
     at = load_sample(new_app(), PRODUCTION, resolution_m=1.0)
     goto(at, "plan")

@@ -219,7 +219,11 @@ def set_plan(new_plan: Plan, *, edited: bool = False) -> None:
     s.pop(REPORT, None)
 
 
-AP_COLUMNS = ["id", "x_m", "y_m", "height_m", "channel", "tx_power_dbm", "locked"]
+AP_COLUMNS = ["id", "x_m", "y_m", "height_m", "channel", "tx_power_dbm", "model", "antenna",
+              "azimuth_deg", "tilt_deg", "locked"]
+#: The table's columns that may be empty (the AP then has none: the site's omni, the
+#: pattern's own tilt), as the plan file's optional keys.
+AP_OPTIONAL = ("model", "antenna", "azimuth_deg", "tilt_deg")
 SELECTED_MARK = "◉"
 
 
@@ -230,7 +234,9 @@ def ap_table(p: Plan, selected_id: str | None = None):
     df = pd.DataFrame([{c: getattr(a, c) for c in AP_COLUMNS} for a in p.aps],
                       columns=AP_COLUMNS).astype({"id": "string", "x_m": float, "y_m": float,
                                                   "height_m": float, "channel": "Int64",
-                                                  "tx_power_dbm": float, "locked": "boolean"})
+                                                  "tx_power_dbm": float, "model": "string",
+                                                  "antenna": "string", "azimuth_deg": float,
+                                                  "tilt_deg": float, "locked": "boolean"})
     df.insert(0, "sel", pd.Series([SELECTED_MARK if a.id == selected_id else ""
                                    for a in p.aps], dtype="string"))
     return df
@@ -293,6 +299,10 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
             v = r.get(c)
             d[c] = defaults[c] if pd.isna(v) else (int(v) if c == "channel" else float(v))
         d["locked"] = False if pd.isna(r.get("locked")) else bool(r.get("locked"))
+        for c in AP_OPTIONAL:          # empty: the AP has none
+            v = r.get(c)
+            d[c] = (None if v is None or pd.isna(v) or not str(v).strip() else
+                    str(v).strip() if c in ("model", "antenna") else float(v))
         prev = (by_id.get(base_ids[row_of_base]) if row_of_base is not None
                 else by_id.get(d["id"]))
         if prev is not None:           # keep what the table does not show (BSSID, switch, port)
@@ -301,7 +311,7 @@ def aps_from_table(df, base, old: Plan, a_site: Site) -> TableResult:
                 keep.pop("cable_m", None)      # the cable run changes with the position
             keep.update(d)
             d = keep
-        rows.append(d)
+        rows.append({k: v for k, v in d.items() if v is not None})
     try:
         new = plan_from_dict({"site": old.site, "aps": rows}, source="AP table",
                              base_dir=old.base_dir)

@@ -6,6 +6,7 @@ from dataclasses import replace
 import streamlit as st
 
 from wifiplan import planning
+from wifiplan.apmodels import DEFAULT_MODEL, MODELS as AP_MODELS
 from wifiplan.errors import InputError
 from wifiplan.evaluation import plan_violations, unmet_requirements
 from wifiplan.requirements import band_conflict_lines
@@ -13,6 +14,7 @@ from wifiplan.plan import parse_plan, plan_to_yaml
 from wifiplan.rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
                            DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM, NOISE_FLOOR_DBM,
                            ROAM_THRESHOLD_DBM)
+from wifiplan.radio.antenna import BUILTIN as BUILTIN_ANTENNAS
 from wifiplan.radio.propagation import PROPAGATION_DEFAULTS
 from wifiplan.ui import editor, figures, state
 from wifiplan.ui.roaming import show_roaming
@@ -107,6 +109,22 @@ def ap_editor(site, plan):
             "channel": st.column_config.SelectboxColumn("channel", options=channels),
             "tx_power_dbm": st.column_config.NumberColumn("power [dBm]", step=0.5,
                                                           format="%.1f"),
+            "model": st.column_config.SelectboxColumn(
+                "model", options=list(AP_MODELS),
+                help="AP model (radio power, antenna, PoE class); empty: "
+                     f"{DEFAULT_MODEL} with the site's antenna gain"),
+            "antenna": st.column_config.SelectboxColumn(
+                "antenna", options=sorted(set(BUILTIN_ANTENNAS)
+                                          | {a.antenna for a in plan.aps if a.antenna}),
+                help="Antenna pattern (a model with antenna connectors, or no model); "
+                     "empty: the model's own"),
+            "azimuth_deg": st.column_config.NumberColumn(
+                "azimuth [°]", step=5.0, format="%.0f",
+                help="Where the antenna points: 0 = +x, counter-clockwise"),
+            "tilt_deg": st.column_config.NumberColumn(
+                "tilt [°]", step=1.0, format="%.0f",
+                help="Down-tilt below the horizontal, 90 = facing the floor; empty: the "
+                     "pattern's own"),
             "locked": st.column_config.CheckboxColumn("locked",
                                                       help="The planner keeps locked APs")})
     res = state.aps_from_table(edited, st.session_state["ap_base"], plan, site)
