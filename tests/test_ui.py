@@ -504,6 +504,21 @@ def test_plan_page_metrics_and_maps_come_from_the_library():
     inside_cell = np.array([int(BOUNDARY_COLOURS[0][i:i + 2], 16) for i in (1, 3, 5)])
     on_boundary = (cells[..., :3] != inside_cell).any(axis=-1)
     assert np.array_equal(on_boundary[rm.mask], rm.boundary_mask()[rm.mask])
+    # the second-AP map: the second-strongest AP's level in viridis from -70 to -30 dBm where
+    # it reaches the re-scan threshold, grey where no second AP does
+    from wifiplan.ui.figures import NO_SECOND_COLOUR
+    at.segmented_control(key="plan_map_kind").set_value("secondary")
+    run(at)
+    fig = chart(at, "plan_map")
+    cells = raster_cells(fig, rm)
+    heard = rm.mask & (rm.second_rssi_dbm >= -70.0)
+    t = np.clip((rm.second_rssi_dbm - (-70.0)) / 40.0, 0, 1)
+    want = (matplotlib.colormaps["viridis"](t)[..., :3] * 255).round()
+    np.testing.assert_allclose(cells[heard][:, :3], want[heard], atol=1)
+    grey = [int(NO_SECOND_COLOUR[i:i + 2], 16) for i in (1, 3, 5)]
+    assert heard.any() and (rm.mask & ~heard).any()
+    assert (cells[rm.mask & ~heard][:, :3] == grey).all()
+    assert trace(fig, "second AP")["marker"]["colorbar"]["title"]["text"] == "2nd AP dBm"
 
 
 def test_edit_move_lock_add_remove_and_channel_update_map_and_metrics():

@@ -28,7 +28,9 @@ WALL_COLOURS = {"glass": "#4aa3df", "irr-glass": "#1d6fa5", "plasterboard": "#c8
                 "machinery": "#444444", "cold-room": "#2f4f6f", "wire-mesh": "#8a8a8a"}
 EXTRA_COLOURS = ["#6a3d9a", "#b15928", "#33a02c", "#e31a1c", "#ff7f00", "#1f78b4"]
 MAP_KINDS = {"rssi": "Best-server RSSI", "channel": "Channels", "boundary": "Cell boundaries",
-             "sinr": "SINR", "ap": "One AP's signal"}
+             "secondary": "Second AP", "sinr": "SINR", "ap": "One AP's signal"}
+#: The second-AP map's colour for a point where no second AP reaches the re-scan threshold.
+NO_SECOND_COLOUR = "#d9d9d9"
 BOUNDARY_CLASSES = ["inside a cell", f"boundary above {BOUNDARY_BAND_DBM[1]:g} dBm",
                     f"boundary {BOUNDARY_BAND_DBM[1]:g} to {BOUNDARY_BAND_DBM[0]:g} dBm",
                     f"boundary below {BOUNDARY_BAND_DBM[0]:g} dBm"]
@@ -525,6 +527,13 @@ def layer_cells(rm, kind: str = "rssi", ap_id: str | None = None) -> np.ndarray:
     if kind == "sinr":
         return colour_cells(np.where(outside, np.nan, rm.sinr_db), cmap="RdYlGn", vmin=0.0,
                             vmax=50.0)
+    if kind == "secondary":                 # the roaming terminal's next AP (seed 8.1.3.5)
+        second = np.where(outside, np.nan, np.asarray(rm.second_rssi_dbm, float))
+        heard = np.isfinite(second) & (second >= ROAM_THRESHOLD_DBM)
+        rgba = colour_cells(np.where(heard, second, np.nan), cmap="viridis",
+                            vmin=ROAM_THRESHOLD_DBM, vmax=RSSI_RANGE_DBM[1])
+        rgba[~outside & ~heard] = _hex_rgba(NO_SECOND_COLOUR)
+        return rgba
     if kind == "ap":
         i = [a.id for a in rm.aps].index(ap_id)
         lo, hi = RSSI_RANGE_DBM
@@ -572,6 +581,10 @@ def radiomap_figure(rm, kind: str = "rssi", *, background=None, title=None, sele
         add_colourbar(fig, site, colourscale=scale, cmin=-0.5, cmax=3.5, name="boundary",
                       colorbar=dict(tickvals=[0, 1, 2, 3], ticktext=BOUNDARY_CLASSES,
                                     tickfont=dict(size=10)))
+    elif kind == "secondary":
+        add_colourbar(fig, site, colourscale=plotly_colourscale("viridis"),
+                      cmin=ROAM_THRESHOLD_DBM, cmax=RSSI_RANGE_DBM[1], name="second AP",
+                      colorbar=dict(title=dict(text="2nd AP dBm", side="top")))
     elif kind == "sinr":
         sinr = np.where(outside, np.nan, rm.sinr_db)
         add_colourbar(fig, site, colourscale=plotly_colourscale("RdYlGn"), cmin=0.0, cmax=50.0,

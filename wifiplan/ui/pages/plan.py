@@ -262,6 +262,9 @@ def show_map(rm, site, kind: str) -> None:
              "boundary": f"Boundary: best and second server within {BOUNDARY_WITHIN_DB:g} dB; "
                          f"the seed wants it between {BOUNDARY_BAND_DBM[1]:g} and "
                          f"{BOUNDARY_BAND_DBM[0]:g} dBm. ",
+             "secondary": f"Colour: the second-strongest AP where it reaches "
+                          f"{ROAM_THRESHOLD_DBM:g} dBm, the level below which a terminal "
+                          "re-scans and roams (grey: no second AP there). ",
              "sinr": f"SINR of the best server over same-channel APs and the "
                      f"{NOISE_FLOOR_DBM:g} dBm noise floor. ",
              "ap": f"The received power of {ap_id} alone (the AP selected last): a wall's "
