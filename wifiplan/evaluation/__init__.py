@@ -244,23 +244,31 @@ def requirement_text(key: str, zone: dict) -> str:
     return f"{label} >= {zone[key]:g} {unit}"
 
 
-def unmet_requirements(m: PlanMetrics) -> dict[str, list[str]]:
-    """Zone name -> the requirements the zone misses (fewer than
-    :data:`~wifiplan.rules.ZONE_COVERAGE_TARGET` of its points meet them), each with its
-    share: the primary level and every requirement of :data:`SHARE_KEYS` the zone asks."""
-    out: dict[str, list[str]] = {}
+def unmet(m: PlanMetrics) -> list[tuple[str, str, str]]:
+    """(zone name, requirement key, text with its share) of every requirement a zone
+    misses (fewer than :data:`~wifiplan.rules.ZONE_COVERAGE_TARGET` of its points meet it):
+    the primary level (key ``min_rssi_dbm``) and every requirement of :data:`SHARE_KEYS`
+    the zone asks."""
+    out = []
     for name, z in (m.get("zones") or {}).items():
-        miss = []
         cov = z.get("coverage")
         if cov is not None and cov < ZONE_COVERAGE_TARGET:
-            miss.append(f"{LABELS['min_rssi_dbm'][0]} >= {z['min_rssi_dbm']:g} dBm at "
-                        f"{100 * cov:.1f} % of its points")
+            out.append((name, "min_rssi_dbm",
+                        f"{LABELS['min_rssi_dbm'][0]} >= {z['min_rssi_dbm']:g} dBm at "
+                        f"{100 * cov:.1f} % of its points"))
         for key, sk in SHARE_KEYS.items():
             v = z.get(sk)
             if v is not None and v < ZONE_COVERAGE_TARGET:
-                miss.append(f"{requirement_text(key, z)} at {100 * v:.1f} % of its points")
-        if miss:
-            out[name] = miss
+                out.append((name, key, f"{requirement_text(key, z)} at {100 * v:.1f} % of "
+                                       "its points"))
+    return out
+
+
+def unmet_requirements(m: PlanMetrics) -> dict[str, list[str]]:
+    """Zone name -> the requirements the zone misses, each with its share (:func:`unmet`)."""
+    out: dict[str, list[str]] = {}
+    for name, _, text in unmet(m):
+        out.setdefault(name, []).append(text)
     return out
 
 

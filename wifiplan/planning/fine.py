@@ -75,3 +75,28 @@ def rechannel(rm, aps):
         gain[i] += (rm.model.path_loss_db(d3, 5000.0 + 5.0 * old.channel)
                     - rm.model.path_loss_db(d3, 5000.0 + 5.0 * new.channel)).astype(np.float32)
     return RadioMap(rm.site, list(aps), rm.model, rm.geom, rm.resolution_m, rm.xs, rm.ys, gain)
+
+
+def band_stage(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
+               start_db: float = 0.0):
+    """The band's last chance: the powers, moved by ``start_db`` [dB], tuned again on the
+    evaluation grid (points ``rpf``), each zone judged against the band allowed to leave
+    ``1 - target_share`` of its points below its requirement (:func:`~.power.tune_powers`
+    with a coverage allowance), channels kept. Returns (rm, ap_list), ``ap_list`` itself
+    where no power moved."""
+    band = band_judged(site, rpf.zone)
+    if len(ap_list) < 2 or not band.any():
+        return rm, ap_list
+    zones, counts = np.unique(rpf.zone[band], return_counts=True)
+    allowance = {int(z): int(np.floor((1.0 - target_share) * n))
+                 for z, n in zip(zones, counts)}
+    lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
+    p0 = np.array([a.tx_power_dbm for a in ap_list], float)
+    p = tune_powers(rm.gain_db[:, rpf.iy, rpf.ix], rpf.req_dbm, p0 + start_db, lims[:, 0],
+                    lims[:, 1],
+                    band_mask=band, secondary_dbm=secondary_at(site, rpf.zone),
+                    zone_of=rpf.zone, allowance=allowance)
+    if np.array_equal(p, p0):
+        return rm, ap_list
+    rm = rm.with_powers(p)
+    return rm, rm.aps

@@ -21,6 +21,12 @@ helps. The objective, in order of weight:
 
 Points no AP can reach even at its maximum power are left out (they are reported as
 uncovered, not chased).
+
+With a coverage *allowance* (``zone_of`` and ``allowance``: how many of each zone's points may
+stay below its requirement), item 1 costs only the points a zone loses beyond its
+allowance (and :data:`W_SPARE` for each point spent of it): the reports judge a zone covered
+at :data:`wifiplan.rules.ZONE_COVERAGE_TARGET` of its points, so a plan may spend the rest on
+the band (the planner's last stage does, within its own, stricter aim).
 """
 from __future__ import annotations
 
@@ -34,6 +40,9 @@ W_BAND_POINT = 1.0
 W_BAND_DB = 0.25
 W_SECONDARY = 50.0
 W_POWER = 0.5
+#: Under a coverage allowance, each point a zone spends of it [cost]: a step must bring at
+#: least as much band as it gives up coverage (more than the power it saves).
+W_SPARE = 1.0
 
 
 def power_limits(site: Site, channel: int, ap_gain_dbi: float) -> tuple[float, float]:
@@ -78,12 +87,13 @@ def _top3(r: np.ndarray):
 def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
                band=BOUNDARY_BAND_DBM, within_db: float = BOUNDARY_WITHIN_DB,
                band_mask: np.ndarray | None = None,
-               secondary_dbm: np.ndarray | None = None) -> np.ndarray:
+               secondary_dbm: np.ndarray | None = None, coverage: bool = True) -> np.ndarray:
     """Per-point cost of items 1-3 of the objective (module docstring); ``band_mask``:
     the points judged against the band (default all); ``secondary_dbm``: the secondary
-    signal each point asks [dBm] (-inf or NaN: none; default: none anywhere)."""
+    signal each point asks [dBm] (-inf or NaN: none; default: none anywhere); ``coverage``
+    False: without item 1 (counted per zone under an allowance)."""
     lo, hi = band
-    cost = np.where(best < req - 1e-6, W_UNCOVERED, 0.0)
+    cost = np.where(coverage & (best < req - 1e-6), W_UNCOVERED, 0.0)
     boundary = np.isfinite(second) & (best - second <= within_db)
     if band_mask is not None:
         boundary &= band_mask
@@ -98,14 +108,19 @@ def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
 def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                 max_passes: int = 40, weights: np.ndarray | None = None,
                 band_mask: np.ndarray | None = None,
-                secondary_dbm: np.ndarray | None = None) -> np.ndarray:
+                secondary_dbm: np.ndarray | None = None,
+                zone_of: np.ndarray | None = None,
+                allowance: dict | None = None) -> np.ndarray:
     """Tune per-AP transmit power [dBm] in 1 dB steps (module docstring).
 
     gain : (n_ap, n_pts) received power at 0 dBm [dBm]; req : (n_pts,) requirement [dBm];
     p0 : start powers; p_min, p_max : scalars or (n_ap,) limits; weights : optional area
     weight per point; band_mask : (n_pts,) the points judged against the boundary band
     (default all); secondary_dbm : (n_pts,) the secondary signal each point asks [dBm]
-    (-inf/NaN: none). Returns the tuned powers (n_ap,) as floats in whole dB.
+    (-inf/NaN: none); zone_of : (n_pts,) zone index of each point and allowance : zone index
+    -> points of that zone that may stay below their requirement (the unreachable ones
+    included), together: the coverage allowance of the module docstring. Returns the tuned
+    powers (n_ap,) as floats in whole dB.
     """
     n = gain.shape[0]
     p_min = np.broadcast_to(np.asarray(p_min, float), (n,)).copy()
@@ -121,20 +136,34 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     w = np.ones(len(req)) if weights is None else np.asarray(weights, float)[keep]
     bm = None if band_mask is None else np.asarray(band_mask, bool)[keep]
     sm = None if secondary_dbm is None else np.asarray(secondary_dbm, float)[keep]
+    counted = allowance is not None and zone_of is not None
+    if counted:                 # zones as 0..k-1; each one's allowance less its unreachable
+        zones, zi = np.unique(np.asarray(zone_of), return_inverse=True)
+        spare = np.array([allowance.get(int(z), 0) for z in zones], float)
+        spare -= np.bincount(zi[~keep], minlength=len(zones))
+        zi = zi[keep]
     if len(req) == 0:
         return p
     r = gain + p[:, None].astype(np.float32)
     vals, idx = _top3(r)
+    if counted:
+        short = np.bincount(zi, weights=(vals[0] < req - 1e-6).astype(float),
+                            minlength=len(spare))
 
     def cost_at(pts, best, second):
         return float((point_cost(best, second, req[pts],
                                  band_mask=None if bm is None else bm[pts],
-                                 secondary_dbm=None if sm is None else sm[pts]) * w[pts]).sum())
+                                 secondary_dbm=None if sm is None else sm[pts],
+                                 coverage=not counted) * w[pts]).sum())
+
+    def beyond(counts):
+        over = np.maximum(counts - spare, 0.0)
+        return float(W_SPARE * (counts - over).sum() + W_UNCOVERED * over.sum())
 
     def trial(i, delta):
         pts = infl[i]
         if len(pts) == 0:
-            return 0.0, None
+            return 0.0, None, 0.0
         v = vals[:, pts]
         ix = idx[:, pts]
         old = cost_at(pts, v[0], v[1])
@@ -147,7 +176,12 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
         best = np.maximum(ri, o2[0])
         second = np.where(ri >= o2[0], o2[0], np.maximum(ri, o2[1]))
         new = cost_at(pts, best, second)
-        return new - old + W_POWER * delta, pts
+        step = 0.0                       # the change of each zone's short points
+        if counted:
+            moved = (best < req[pts] - 1e-6).astype(float) - (v[0] < req[pts] - 1e-6)
+            step = np.bincount(zi[pts], weights=moved, minlength=len(spare))
+            new += beyond(short + step) - beyond(short)
+        return new - old + W_POWER * delta, pts, step
 
     for _ in range(max_passes):
         changed = False
@@ -162,10 +196,12 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
             for delta in (-1.0, 1.0):
                 if not (p_min[i] <= p[i] + delta <= p_max[i]):
                     continue
-                d, pts = trial(i, delta)
+                d, pts, step = trial(i, delta)
                 if d < -1e-9:
                     p[i] += delta
                     r[i] += np.float32(delta)
+                    if counted:
+                        short += step
                     if pts is not None:
                         vv, ii = _top3(r[:, pts])
                         vals[:, pts] = vv
