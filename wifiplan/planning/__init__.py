@@ -413,7 +413,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
 
     # -- the band: the coverage the planner aims at above what the zones need, spent on the
     #    boundaries where that brings them into the band and misses no other requirement --
-    if aps is None:
+    if len(ap_list) >= 2:
         rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
         kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)
         before = evaluate_plan(site, ap_list, radiomap=rm, **kw)
