@@ -104,8 +104,11 @@ def test_html_is_self_contained(line_phase3):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert external_refs(html) == []
     imgs = re.findall(r'<img [^>]*src="([^"]+)"', html)
-    # the installation map, the four radio maps and the simulated walks
-    assert len(imgs) == 6 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    # the installation map, the four radio maps, the secondary coverage (from phase 2), the
+    # simulated walks and their RSSI timeline
+    assert len(imgs) == 8 and all(s.startswith("data:image/png;base64,") for s in imgs)
+    for title in ("Secondary coverage", "Simulated walks", "RSSI along the walks"):
+        assert title in html
     # the same content as the PDF: every criterion id and verdict
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     for c in doc["criteria"]:

@@ -341,8 +341,9 @@ def roaming_blocks(a, figs: dict) -> list[Block]:
         f"({'802.11r' if tm['fast_transition'] else 'full authentication'}); no link below "
         f"{tm['usable_min_dbm']:g} dBm. The resend queue is what the terminal's application "
         f"must hold to lose nothing over the longest outage (seed 8.1.3.5).")))
-    if "roaming" in figs:
-        b.append(Block("figure", figure=figs["roaming"]))
+    for key in ("roaming", "roaming-timeline"):
+        if key in figs:
+            b.append(Block("figure", figure=figs[key]))
     b.append(Block("table", table=frame_table(
         a.roaming["table"], {"name": "Route", "terminal": "Terminal", "length_m": "Length [m]",
                              "roams": "Roams", "roams_per_hour": "Roams/h",
@@ -465,7 +466,7 @@ def build(a, figures) -> list[Block]:
     blocks.append(Block("h2", "Maps"))
     sheets = sorted((k for k in figs if k.startswith("installation-")),
                     key=lambda k: int(k.rsplit("-", 1)[1]))
-    for key in ("installation", *sheets, "rssi", "channel", "boundary", "sinr"):
+    for key in ("installation", *sheets, "rssi", "channel", "boundary", "sinr", "secondary"):
         if key in figs:
             blocks.append(Block("figure", figure=figs[key]))
     blocks += [Block("h2", "Access points"),

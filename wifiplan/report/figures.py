@@ -77,7 +77,8 @@ def label_aps(ax, aps) -> None:
 
 
 def radio_maps(a) -> list[Figure]:
-    """The four maps of every phase: RSSI, channels, cell boundaries, SINR."""
+    """The four maps of every phase: RSSI, channels, cell boundaries, SINR; from phase 2
+    (several cells, terminals roaming between them) also the secondary coverage."""
     rm = a.radiomap
     out = []
     specs = [
@@ -96,6 +97,11 @@ def radio_maps(a) -> list[Figure]:
          "Signal to interference-plus-noise of the best server: same-channel APs plus the "
          f"{NOISE_FLOOR_DBM:g} dBm noise floor. {MIN_SNR_DB:g} dB is the design minimum."),
     ]
+    if a.phase.number >= 2:
+        specs.append(("secondary", "Secondary coverage",
+                      "Level of the second-strongest AP where it reaches "
+                      f"{ROAM_THRESHOLD_DBM:g} dBm, the level below which a terminal re-scans "
+                      "and roams (seed 8.1.3.5); grey: no second AP there to roam to."))
     for kind, title, caption in specs:
         fig, ax = _figure(a.site)
         plot_radiomap(rm, kind, ax=ax, title=f"{a.site.name}, phase {a.phase.number}: {title}",
@@ -200,7 +206,7 @@ def installation_map(a, window=None, sheet: int | None = None, sheets: int = 0) 
 
 def roaming_maps(a) -> list[Figure]:
     """Phases 2-4: the simulated walks over the floor, coloured by serving AP."""
-    from ..roaming.figures import route_overlay_figure
+    from ..roaming.figures import TIMELINE_ROUTES, route_overlay_figure, timeline_figure
     if a.roaming is None or not a.roaming["report"]["routes"]:
         return []
     fig, ax = _figure(a.site, colorbar=False)
@@ -208,9 +214,18 @@ def roaming_maps(a) -> list[Figure]:
                          title=f"{a.site.name}, phase {a.phase.number}: simulated walks")
     _style(ax, fig)
     png, w, h = _png(fig)
-    return [Figure("roaming", "Simulated walks",
-                   "Each route coloured by the AP the terminal is associated with (red: no "
-                   "link); white dots: roams, red rings: ping-pong roams.", png, w, h)]
+    out = [Figure("roaming", "Simulated walks",
+                  "Each route coloured by the AP the terminal is associated with (red: no "
+                  "link); white dots: roams, red rings: ping-pong roams.", png, w, h)]
+    fig = timeline_figure(a.roaming["report"], aps=a.plan.aps, width_in=PAGE_WIDTH_IN)
+    png, w, h = _png(fig)
+    out.append(Figure("roaming-timeline", "RSSI along the walks",
+                      f"Per route (at most {TIMELINE_ROUTES}): the serving AP's RSSI over the "
+                      "walking time in its colour, the best AP's dotted, the "
+                      f"{ROAM_THRESHOLD_DBM:g} dBm re-scan threshold dashed, the "
+                      f"{BOUNDARY_BAND_TEXT} band shaded; vertical lines: roams; red: outages.",
+                      png, w, h))
+    return out
 
 
 def all_figures(a) -> list[Figure]:

@@ -58,8 +58,12 @@ def route_overlay_figure(site, aps, report: dict, ax=None, title: str | None = N
     return fig
 
 
+#: Routes a timeline figure shows at most (one panel each).
+TIMELINE_ROUTES = 6
+
+
 def timeline_figure(report: dict, routes: list[str] | None = None, aps=None,
-                    max_routes: int = 6, width_in: float = 11.0):
+                    max_routes: int = TIMELINE_ROUTES, width_in: float = 11.0):
     """One panel per route (at most ``max_routes``): serving-AP RSSI (coloured by AP) and the
     best AP's over the walking time, the -70 dBm re-scan threshold, the -70..-65 dBm boundary
     band, roams (vertical lines, labelled) and outages (red). Returns the figure."""
