@@ -100,3 +100,36 @@ def test_no_single_step_improves_the_tuned_powers_by_the_full_objective():
             q[i] += d
             if 1.0 <= q[i] <= 20.0:
                 assert cost(q) >= cost(p) - 1e-9, (s, p, q)
+
+
+def test_a_plan_that_misses_the_band_says_by_how_much_and_what_to_do():
+    """A rack store whose APs may only hang in front of the rows: every boundary lies near
+    them, far above the band; the plan says so with the trade-off, computed here by hand
+    from the radio map."""
+    from test_directional import rack_store
+
+    from wifiplan.evaluation import required_points
+    from wifiplan.radio.radiomap import compute_radiomap
+    site = rack_store(120)
+    plan = plan_site(site)
+    m = plan.metrics
+    lines = [w for w in m["warnings"] if w.startswith("cell boundaries:")]
+    assert m["boundary_band_share"] < 0.5 and len(lines) == 1
+    rp = required_points(site, 1.0, None, None)
+    rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
+    best = rm.best_rssi_dbm[rp.iy, rp.ix]
+    second = rm.second_rssi_dbm[rp.iy, rp.ix]
+    bnd = np.isfinite(second) & (best - second <= 3.0)
+    med = float(np.median(best[bnd]))
+    d = float(np.ceil(med + 65.0))                       # whole dB to bring it to -65 dBm
+    low = best - d
+    share = float(((low >= -70) & (low <= -65) & bnd).sum() / bnd.sum())
+    cov = float((low >= rp.req_dbm - 1e-6).mean())
+    assert lines[0] == (
+        f"cell boundaries: {100 * m['boundary_band_share']:.1f} % in the -65..-70 dBm band "
+        f"(target 50%): the boundaries lie at a median of {med:.1f} dBm; every AP {d:g} dB "
+        f"lower would put {share:.0%} of them in the band with {cov:.1%} of the points still "
+        "at their minimum RSSI; the weakest points of each cell (shadows behind obstacles, far "
+        "corners) keep the powers up: add or move cells there so that the others can be "
+        "lowered, or set boundary_band: false for zones whose terminals do not roam")
+    assert cov < 0.99

@@ -36,6 +36,8 @@ MIN_SNR_DB = 25.0
 #: ... over this noise floor, 20 MHz [dBm] (DESIGN.md 6).
 NOISE_FLOOR_DBM = -95.0
 
+#: Acceptance: the share of the cell-boundary points that must lie in the band.
+BOUNDARY_BAND_TARGET = 0.5
 #: The band as the reports write it: "-65..-70 dBm".
 BOUNDARY_BAND_TEXT = f"{BOUNDARY_BAND_DBM[1]:g}..{BOUNDARY_BAND_DBM[0]:g} dBm"
 

@@ -48,12 +48,13 @@ from ..capacity import cell_load
 from ..radio.propagation import PropagationModel
 from ..radio.radiomap import compute_radiomap
 from ..requirements import LABELS, asked, band_conflicts
-from ..rules import (BOUNDARY_BAND_DBM, CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM,
-                     ROAM_THRESHOLD_DBM, ZONE_COVERAGE_TARGET)
+from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_BAND_TEXT,
+                     CO_CHANNEL_MIN_SEPARATION_DB, DEFAULT_MIN_RSSI_DBM, ROAM_THRESHOLD_DBM,
+                     ZONE_COVERAGE_TARGET)
 from ..site import Site
 from .checks import ap_power_range_dbm, co_channel_conflicts, plan_violations
-from .figures import (SHARE_KEYS, Figures, co_channel_separation_p5_db, figures_at,
-                      requirement_checks)
+from .figures import (SHARE_KEYS, Figures, band_tradeoff, co_channel_separation_p5_db,
+                      figures_at, requirement_checks)
 from .points import RequiredPoints, obstacle_mask, required_points, zone_indices
 
 __all__ = ["evaluate_plan", "format_metrics", "unmet_requirements", "requirement_text",
@@ -229,6 +230,11 @@ def evaluate_plan(site: Site, plan_or_aps, model=None, resolution_m: float = 1.0
                          "total_demand_mbps": _r(s["total_demand_mbps"], 2),
                          "airtime_budget": s["airtime_budget"],
                          "failures": s["failures"]}
+    band = f.boundary_band_share
+    if band is not None and band < BOUNDARY_BAND_TARGET and f.band_by_power:
+        trade, action = band_tradeoff(f.band_by_power, ZONE_COVERAGE_TARGET)
+        warnings.append(f"cell boundaries: {100 * band:.1f} % in the {BOUNDARY_BAND_TEXT} band "
+                        f"(target {BOUNDARY_BAND_TARGET:.0%}): {trade}; {action}")
     m["warnings"] = warnings
     return m
 

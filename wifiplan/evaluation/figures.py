@@ -10,7 +10,8 @@ import numpy as np
 from ..site import Site
 from ..capacity import phy_rate_at_sinr_mbps
 from ..requirements import asked, band_judged, per_point
-from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, ROAM_THRESHOLD_DBM
+from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_WITHIN_DB,
+                     ROAM_THRESHOLD_DBM)
 
 
 
@@ -115,6 +116,26 @@ def requirement_checks(site: Site, rm, iy, ix, zone) -> tuple[dict, np.ndarray]:
             ok = heard <= need
         out[key] = (a, np.asarray(ok, bool) & a)
     return out, rate
+
+
+def band_tradeoff(bp: dict, coverage_target: float) -> tuple[str, str]:
+    """What lowering every AP would do to the band and to coverage (``bp``: the
+    ``band_by_power`` of :class:`Figures`), and what to do next, given the share of points a
+    zone must keep at its minimum (``coverage_target``): (sentence, action)."""
+    trade = (f"the boundaries lie at a median of {bp['boundary_median_dbm']:.1f} dBm; every AP "
+             f"{bp['above_band_db']:g} dB lower would put {bp['band_share']:.0%} of them in the "
+             f"band with {bp['coverage']:.1%} of the points still at their minimum RSSI")
+    if bp["coverage"] < coverage_target:
+        action = ("the weakest points of each cell (shadows behind obstacles, far corners) "
+                  "keep the powers up: add or move cells there so that the others can be "
+                  "lowered, or set boundary_band: false for zones whose terminals do not roam")
+    elif bp["band_share"] >= BOUNDARY_BAND_TARGET:
+        action = (f"lower every AP by {bp['above_band_db']:g} dB (each AP's tx_power_dbm in "
+                  "the plan)")
+    else:
+        action = ("the boundary levels spread wider than the band: move APs so that the cells "
+                  "are of even size, then lower them")
+    return trade, action
 
 
 def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:

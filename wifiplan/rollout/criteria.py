@@ -11,14 +11,15 @@ import pandas as pd
 from ..site import Site
 from ..backhaul import AP_POE_W, assign_backhaul, backhaul_summary, switch_suggestions
 from ..capacity import MCS_RATE_MBPS
-from ..evaluation import SHARE_KEYS
+from ..evaluation import SHARE_KEYS, band_tradeoff
 from ..plan import Plan
 from ..radio.antenna import mounted, peak_gain_dbi
 from ..radio.radiomap import RadioMap
 from ..requirements import LABELS, band_conflict_lines, site_asks
 from ..survey.findings import REQUIREMENT_KINDS
-from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TEXT, BOUNDARY_WITHIN_DB,
-                     CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB, ROAM_THRESHOLD_DBM)
+from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_BAND_TEXT,
+                     BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB,
+                     ROAM_THRESHOLD_DBM)
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
 from .metrics import zone_min_rssi
 from .phases import PHASES
@@ -26,8 +27,6 @@ from .phases import PHASES
 
 #: Acceptance: the share of the target area that must meet a per-point requirement.
 COVERAGE_TARGET = 0.95
-#: Acceptance: the share of cell-boundary points that must lie in the -65..-70 dBm band.
-BOUNDARY_BAND_TARGET = 0.5
 
 
 #: Measured RSSI may differ from the prediction by this much before the model needs
@@ -305,22 +304,8 @@ def _boundary_criterion(P: str, metrics: dict) -> Criterion:
     bp = metrics.get("band_by_power")
     action = ""
     if passed is False and bp:
-        low = f"every AP {bp['above_band_db']:g} dB lower"
-        trade = (f"the boundaries lie at a median of {bp['boundary_median_dbm']:.1f} dBm; "
-                 f"{low} would put {bp['band_share']:.0%} of them in the band with "
-                 f"{bp['coverage']:.1%} of the points still at their minimum RSSI")
+        trade, action = band_tradeoff(bp, COVERAGE_TARGET)
         detail = "; ".join(x for x in (detail, trade) if x)
-        if bp["coverage"] < COVERAGE_TARGET:
-            action = ("the weakest points of each cell (shadows behind obstacles, far corners) "
-                      "keep the powers up: add or move cells there so that the others can be "
-                      "lowered, or set boundary_band: false for zones whose terminals do not "
-                      "roam")
-        elif bp["band_share"] >= BOUNDARY_BAND_TARGET:
-            action = (f"lower every AP by {bp['above_band_db']:g} dB (each AP's "
-                      f"tx_power_dbm in the plan)")
-        else:
-            action = ("the boundary levels spread wider than the band: move APs so that the "
-                      "cells are of even size, then lower them")
     return Criterion(f"{P}-boundary", name, req, band, "%", passed, "plan", detail,
                      action=action)
 
