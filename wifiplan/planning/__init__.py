@@ -27,7 +27,9 @@ module of its own with functions over arrays, usable alone.
    points (:data:`REPAIR_TARGET`), the reports ask 99 %; the powers are tuned once more
    with each zone allowed to leave 0.7 % of its points below its requirement, from the tuned
    powers and from 1, 2 and 3 dB below them (:data:`BAND_STARTS_DB`), and the setting with
-   most boundaries in the band is kept if it misses no requirement the plan met.
+   most boundaries in the band is kept if it misses no requirement the plan met; where
+   fewer than half are in the band, APs are moved to neighbouring mount points for it
+   (:func:`.fine.band_moves`).
 8. **Backhaul** (:mod:`wifiplan.backhaul`): switch port, cable length, PoE; BSSIDs.
 9. **Metrics** (:func:`wifiplan.evaluation.evaluate_plan`) go into the plan.
 """
@@ -41,7 +43,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..site import Site
-from ..backhaul import assign_backhaul, assign_bssids
+from ..backhaul import assign_backhaul, assign_bssids, backhaul_summary
 from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, terminal_demand_mbps,
                         terminal_profiles)
 from ..errors import InputError
@@ -51,11 +53,11 @@ from ..radio.propagation import Geometry, PropagationModel
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
 from ..requirements import band_judged
-from ..rules import DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
+from ..rules import BOUNDARY_BAND_TARGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
 from .channels import assign_channels, channel_targets, planning_weights
 from .directional import (aisle_mountings, better_than_omni, mounting_ap, power_offset_db,
                           power_range_dbm)
-from .fine import band_stage, fine_stage
+from .fine import band_moves, band_stage, fine_stage
 from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
@@ -124,8 +126,18 @@ def _reach_m(model, p_max, req_min, ap_height_m) -> float:
 
 
 def _misses(m) -> set:
-    """(zone, requirement) pairs a plan's metrics ``m`` miss."""
-    return {(zone, key) for zone, key, _ in unmet(m)}
+    """(zone, requirement) pairs a plan's metrics ``m`` miss, and ("capacity", "airtime")
+    when a cell is over its airtime budget."""
+    out = {(zone, key) for zone, key, _ in unmet(m)}
+    if m.get("capacity") and not m["capacity"]["ok"]:
+        out.add(("capacity", "airtime"))
+    return out
+
+
+def _backhaul_flags(site: Site, aps, keep) -> int:
+    """How many backhaul flags (cables over the link, ports, PoE) a fresh assignment of
+    ``aps`` to the site's switches raises."""
+    return len(backhaul_summary(site, assign_backhaul(site, aps, keep=keep))["flags"])
 
 
 def _own_power(site: Site, ap: AP, chans, gain_dbi: float, p_dbm: float) -> float:
@@ -426,7 +438,17 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
             share = after["boundary_band_share"] or 0.0
             if share > best[0] and _misses(after) <= _misses(before):
                 best = (share, rm_b, aps_b)
-        _, rm, ap_list = best
+        share, rm, ap_list = best
+        if share < BOUNDARY_BAND_TARGET and aps is None:
+            # still short: move APs to neighbouring mount points for the band
+            flags = _backhaul_flags(site, ap_list, lock_ids)
+
+            def accept(aps_m, rm_m):
+                return (_misses(evaluate_plan(site, aps_m, radiomap=rm_m, **kw))
+                        <= _misses(before)
+                        and _backhaul_flags(site, aps_m, lock_ids) <= flags)
+            rm, ap_list = band_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
+                                     spacing, accept)
 
     # -- backhaul and BSSIDs --
     ap_list = assign_backhaul(site, ap_list, keep=lock_ids)

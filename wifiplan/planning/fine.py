@@ -9,6 +9,7 @@ import numpy as np
 from ..evaluation import required_points
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..requirements import band_judged
+from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
 from ..site import Site
 from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
@@ -100,3 +101,78 @@ def band_stage(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain
         return rm, ap_list
     rm = rm.with_powers(p)
     return rm, rm.aps
+
+
+#: The band moves try each AP at the omni mount candidates within this many candidate
+#: spacings of it, ...
+MOVE_RADIUS_SPACINGS = 1.5
+#: ... at most this many positions in all (a count, not a clock: the same input gives the
+#: same plan), ...
+MAX_MOVE_TRIALS = 100
+#: ... in at most this many rounds over the APs, ...
+MOVE_ROUNDS = 4
+#: ... each with the band stage from these starts [dB].
+MOVE_STARTS_DB = (0.0, -1.0)
+
+
+def band_figures(site: Site, rm: RadioMap, rpf) -> tuple[float, float]:
+    """(share of the judged boundary points in the band, lowest zone coverage) of ``rm`` at
+    the points ``rpf``, as :func:`wifiplan.evaluation.evaluate_plan` counts them."""
+    best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
+    second = rm.second_rssi_dbm[rpf.iy, rpf.ix]
+    covered = best >= rpf.req_dbm - 1e-6
+    zones = np.unique(rpf.zone)
+    cov = min(float(covered[rpf.zone == z].mean()) for z in zones) if len(zones) else 1.0
+    lo, hi = BOUNDARY_BAND_DBM
+    bnd = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB) & band_judged(site,
+                                                                                  rpf.zone)
+    if not bnd.any():
+        return 0.0, cov
+    return float((bnd & (best >= lo) & (best <= hi)).sum() / bnd.sum()), cov
+
+
+def band_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
+               cand: np.ndarray, spacing_m: float, accept):
+    """Placement for the band: each omni AP that is not locked tried at the mount
+    candidates ``cand`` within :data:`MOVE_RADIUS_SPACINGS` x ``spacing_m`` [m] (nearest
+    first), its powers re-tuned by :func:`band_stage` on the points ``rpf``; an AP's best
+    move is kept when it puts more boundaries in the band, every zone stays at
+    ``target_share`` and ``accept(aps, rm)`` (the planner's check that no requirement the
+    plan met is missed) agrees. At most :data:`MOVE_ROUNDS` rounds over the APs and
+    :data:`MAX_MOVE_TRIALS` positions. Returns (rm, ap_list)."""
+    if len(ap_list) < 2 or len(cand) == 0:
+        return rm, ap_list
+    share, _ = band_figures(site, rm, rpf)
+    trials = 0
+    for _ in range(MOVE_ROUNDS):
+        moved = False
+        for i in range(len(ap_list)):
+            a = ap_list[i]
+            if a.locked or a.antenna is not None or a.model is not None:
+                continue
+            d = np.hypot(cand[:, 0] - a.x_m, cand[:, 1] - a.y_m)
+            taken = {(round(b.x_m, 2), round(b.y_m, 2)) for b in ap_list}
+            near = [k for k in np.argsort(d, kind="stable")
+                    if 0.5 < d[k] <= MOVE_RADIUS_SPACINGS * spacing_m
+                    and (round(float(cand[k, 0]), 2), round(float(cand[k, 1]), 2)) not in taken]
+            best = None
+            for k in near:
+                if trials >= MAX_MOVE_TRIALS:
+                    break
+                trials += 1
+                aps = list(ap_list)
+                aps[i] = replace(a, x_m=round(float(cand[k, 0]), 2),
+                                 y_m=round(float(cand[k, 1]), 2))
+                rm_m = rm.with_aps(aps)
+                for start in MOVE_STARTS_DB:
+                    rm_t, aps_t = band_stage(site, rm_m, aps, rpf, target_share, gain_dbi,
+                                             start)
+                    s, cov = band_figures(site, rm_t, rpf)
+                    if cov >= target_share and s > (best[0] if best else share) + 1e-9:
+                        best = (s, rm_t, aps_t)
+            if best is not None and accept(best[2], best[1]):
+                share, rm, ap_list = best
+                moved = True
+        if not moved or trials >= MAX_MOVE_TRIALS:
+            break
+    return rm, ap_list
