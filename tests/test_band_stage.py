@@ -5,10 +5,13 @@ import itertools
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
-from wifiplan.evaluation import evaluate_plan
+from wifiplan.evaluation import evaluate_plan, required_points
 from wifiplan.planning import REPAIR_TARGET, plan_site
+from wifiplan.planning.fine import band_figures
 from wifiplan.planning.power import point_cost, tune_powers
+from wifiplan.radio.radiomap import compute_radiomap
 from wifiplan.site import site_from_dict
 
 
@@ -42,11 +45,22 @@ def test_boundaries_reach_the_band_and_no_neighbouring_powers_do_better():
     # brute force over every AP one dB down, kept or one dB up: no setting that keeps each
     # zone at the planner's coverage aim puts more boundaries in the band
     best = m["boundary_band_share"]
+    rm = compute_radiomap(site, plan.aps, resolution_m=1.0)
+    rp = required_points(site, 1.0, None, None)
+    # the planner's quick figures count as the evaluation does (checked on one setting)
+    share, cov = band_figures(site, rm, rp)
+    assert share == pytest.approx(best, abs=1e-4)
+    assert cov == pytest.approx(min(z["coverage"] for z in m["zones"].values()), abs=1e-4)
     for combo in itertools.product((-1.0, 0.0, 1.0), repeat=len(plan.aps)):
-        aps = [replace(a, tx_power_dbm=a.tx_power_dbm + d) for a, d in zip(plan.aps, combo)]
-        ev = evaluate_plan(site, aps, resolution_m=1.0)
-        if min(z["coverage"] for z in ev["zones"].values()) >= REPAIR_TARGET:
-            assert ev["boundary_band_share"] <= best + 1e-9, combo
+        share, cov = band_figures(site, rm.with_powers(
+            [a.tx_power_dbm + d for a, d in zip(plan.aps, combo)]), rp)
+        if cov >= REPAIR_TARGET:
+            assert share <= best + 1e-9, combo
+    aps = [replace(a, tx_power_dbm=a.tx_power_dbm - 1.0) for a in plan.aps]
+    ev = evaluate_plan(site, aps, resolution_m=1.0)          # and one more, the long way
+    assert (ev["boundary_band_share"], min(z["coverage"] for z in ev["zones"].values())) == \
+        pytest.approx(band_figures(site, rm.with_powers([a.tx_power_dbm for a in aps]), rp),
+                      abs=1e-4)
 
 
 def _corridor():
@@ -107,9 +121,6 @@ def test_a_plan_that_misses_the_band_says_by_how_much_and_what_to_do():
     them, far above the band; the plan says so with the trade-off, computed here by hand
     from the radio map."""
     from test_directional import rack_store
-
-    from wifiplan.evaluation import required_points
-    from wifiplan.radio.radiomap import compute_radiomap
     site = rack_store(120)
     plan = plan_site(site)
     m = plan.metrics

@@ -150,11 +150,13 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
         short = np.bincount(zi, weights=(vals[0] < req - 1e-6).astype(float),
                             minlength=len(spare))
 
-    def cost_at(pts, best, second):
-        return float((point_cost(best, second, req[pts],
-                                 band_mask=None if bm is None else bm[pts],
-                                 secondary_dbm=None if sm is None else sm[pts],
-                                 coverage=not counted) * w[pts]).sum())
+    def costs(pts, best, second):
+        return point_cost(best, second, req[pts], band_mask=None if bm is None else bm[pts],
+                          secondary_dbm=None if sm is None else sm[pts],
+                          coverage=not counted) * w[pts]
+
+    everywhere = np.arange(len(req))
+    pc = costs(everywhere, vals[0], vals[1])        # each point's cost now, kept up to date
 
     def beyond(counts):
         over = np.maximum(counts - spare, 0.0)
@@ -166,16 +168,15 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
             return 0.0, None, 0.0
         v = vals[:, pts]
         ix = idx[:, pts]
-        old = cost_at(pts, v[0], v[1])
-        # others' top two at these points
-        is_i = ix == i
-        ov = np.where(is_i, -np.inf, v)
-        order = np.argsort(-ov, axis=0, kind="stable")[:2]
-        o2 = np.take_along_axis(ov, order, 0)
+        old = float(pc[pts].sum())
+        # the others' top two at these points: the top three without AP i
+        first = ix[0] == i
+        o_first = np.where(first, v[1], v[0])
+        o_second = np.where(first | (ix[1] == i), v[2], v[1])
         ri = r[i, pts] + delta
-        best = np.maximum(ri, o2[0])
-        second = np.where(ri >= o2[0], o2[0], np.maximum(ri, o2[1]))
-        new = cost_at(pts, best, second)
+        best = np.maximum(ri, o_first)
+        second = np.where(ri >= o_first, o_first, np.maximum(ri, o_second))
+        new = float(costs(pts, best, second).sum())
         step = 0.0                       # the change of each zone's short points
         if counted:
             moved = (best < req[pts] - 1e-6).astype(float) - (v[0] < req[pts] - 1e-6)
@@ -206,6 +207,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                         vv, ii = _top3(r[:, pts])
                         vals[:, pts] = vv
                         idx[:, pts] = ii
+                        pc[pts] = costs(pts, vv[0], vv[1])
                     changed = True
                     break
         if not changed:
