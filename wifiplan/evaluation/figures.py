@@ -138,6 +138,17 @@ def band_tradeoff(bp: dict, coverage_target: float) -> tuple[str, str]:
     return trade, action
 
 
+def boundary_masks(site: Site, best, second, zone):
+    """(boundary, judged, in_band) at points with best and second server levels ``best``,
+    ``second`` [dBm] in zones ``zone``: cell-boundary points (both heard, within
+    :data:`~wifiplan.rules.BOUNDARY_WITHIN_DB`), points whose zone is judged against the
+    band, and judged boundary points inside :data:`~wifiplan.rules.BOUNDARY_BAND_DBM`."""
+    boundary = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB)
+    judged = band_judged(site, zone)
+    lo, hi = BOUNDARY_BAND_DBM
+    return boundary, judged, boundary & judged & (best >= lo) & (best <= hi)
+
+
 def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
     """:class:`Figures` of radio map ``rm`` at grid points (``iy``, ``ix``), with each
     point's requirement ``req_dbm`` [dBm] and its zone index ``zone`` (-1: none; the zone's
@@ -157,11 +168,9 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
     sep = rm.co_channel_separation_db[iy, ix].astype(float)
     sinr = rm.sinr_db[iy, ix].astype(float)
     covered = best >= np.asarray(req_dbm, float) - 1e-6
-    boundary = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB)
-    judged = band_judged(site, zone)
+    boundary, judged, in_band = boundary_masks(site, best, second, zone)
     lo, hi = BOUNDARY_BAND_DBM
     nb = int((boundary & judged).sum())
-    in_band = boundary & judged & (best >= lo) & (best <= hi)
     fin = sep[np.isfinite(sep)]
     by_power = None
     if nb:

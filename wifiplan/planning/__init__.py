@@ -402,8 +402,8 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     #    they reach most of the zone's uncovered points at the design power; then the same
     #    for zones whose profile asks a secondary signal (a second AP at that level) --
     added_for_coverage = added_for_secondary = 0
+    rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
     if aps is None and len(cand):
-        rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
         tree = cKDTree(np.column_stack([rp.x, rp.y]))
 
         def stage(aps_now, rm_now):
@@ -426,7 +426,6 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     # -- the band: the coverage the planner aims at above what the zones need, spent on the
     #    boundaries where that brings them into the band and misses no other requirement --
     if len(ap_list) >= 2:
-        rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
         kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)
         before = evaluate_plan(site, ap_list, radiomap=rm, **kw)
         best = (before["boundary_band_share"] or 0.0, rm, ap_list)

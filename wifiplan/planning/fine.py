@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..evaluation import required_points
+from ..evaluation.figures import boundary_masks
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..requirements import band_judged
-from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
 from ..site import Site
 from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
@@ -119,16 +119,13 @@ def band_figures(site: Site, rm: RadioMap, rpf) -> tuple[float, float]:
     """(share of the judged boundary points in the band, lowest zone coverage) of ``rm`` at
     the points ``rpf``, as :func:`wifiplan.evaluation.evaluate_plan` counts them."""
     best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
-    second = rm.second_rssi_dbm[rpf.iy, rpf.ix]
+    boundary, judged, in_band = boundary_masks(site, best, rm.second_rssi_dbm[rpf.iy, rpf.ix],
+                                               rpf.zone)
     covered = best >= rpf.req_dbm - 1e-6
     zones = np.unique(rpf.zone)
     cov = min(float(covered[rpf.zone == z].mean()) for z in zones) if len(zones) else 1.0
-    lo, hi = BOUNDARY_BAND_DBM
-    bnd = np.isfinite(second) & (best - second <= BOUNDARY_WITHIN_DB) & band_judged(site,
-                                                                                  rpf.zone)
-    if not bnd.any():
-        return 0.0, cov
-    return float((bnd & (best >= lo) & (best <= hi)).sum() / bnd.sum()), cov
+    nb = int((boundary & judged).sum())
+    return (float(in_band.sum() / nb) if nb else 0.0), cov
 
 
 def band_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,

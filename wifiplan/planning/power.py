@@ -155,8 +155,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                           secondary_dbm=None if sm is None else sm[pts],
                           coverage=not counted) * w[pts]
 
-    everywhere = np.arange(len(req))
-    pc = costs(everywhere, vals[0], vals[1])        # each point's cost now, kept up to date
+    pc = costs(slice(None), vals[0], vals[1])       # each point's cost now, kept up to date
 
     def beyond(counts):
         over = np.maximum(counts - spare, 0.0)
