@@ -364,12 +364,14 @@ def test_plan_is_deterministic():
 
 
 def test_cli_a_plan_whose_backhaul_cannot_be_built_exits_1_and_says_where(tmp_path, capsys):
-    # one switch at the west end of a 160 m hall: the cells at the east end are over the
-    # 90 m permanent link, so the plan is written, reported, and the command says where a
-    # switch would make it buildable
+    # one switch at the west end of a 160 m hall whose east part lies behind a metal wall:
+    # no mount point within the 90 m permanent link reaches it, so the plan is written,
+    # reported, and the command says where a switch would make it buildable
     site = tmp_path / "long.yaml"
     site.write_text("""name: long hall
 outline: [[0, 0], [160, 0], [160, 12], [0, 12]]
+walls:
+  - {from: [100, 0], to: [100, 12], material: metal}
 zones:
   - {name: floor, polygon: [[0, 0], [160, 0], [160, 12], [0, 12]], terminals: {handheld: 6}}
 infrastructure:
@@ -392,6 +394,29 @@ infrastructure:
         ids = line.split(" for ")[1].split(" (")[0].split(", ")
         assert all(cable_length_m(a.x_m, a.y_m, a.height_m, x, y) <= 90.0
                    for a in plan.aps if a.id in ids)
+
+
+def test_planner_mounts_aps_where_a_switch_can_cable_them(tmp_path):
+    # the same hall open end to end: mount points east of x ~ 77 m are over the 90 m link
+    # of the one switch (cable rule of wifiplan.backhaul), and cabled ones reach the east
+    # end, so the planner keeps to those and the plan is buildable
+    from wifiplan.backhaul import backhaul_summary, cable_in_reach, cable_length_m
+    site = parse_site("""name: long hall
+outline: [[0, 0], [160, 0], [160, 12], [0, 12]]
+zones:
+  - {name: floor, polygon: [[0, 0], [160, 0], [160, 12], [0, 12]], terminals: {handheld: 6}}
+infrastructure:
+  server: {position: [1, 1]}
+  switches: [{name: SW1, position: [1, 1], ports: 24, poe_budget_w: 370}]
+""", source="long.yaml")
+    xy = np.array([[70.0, 6.0], [80.0, 6.0], [150.0, 6.0]])
+    # by hand: (|dx| + |dy| + (4 - 1.5)) * 1.1 + 3 m
+    assert [round(cable_length_m(x, y, 4.0, 1, 1), 2) for x, y in xy] == [87.15, 98.15, 175.15]
+    assert cable_in_reach(site, xy, 4.0).tolist() == [True, False, False]
+    plan = plan_site(site)
+    assert backhaul_summary(site, plan.aps)["flags"] == []
+    assert max(a.cable_m for a in plan.aps) <= 90.0
+    assert plan.metrics["primary_coverage"] >= 0.99
 
 
 def _corridor():

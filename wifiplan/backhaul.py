@@ -37,9 +37,24 @@ AP_POE_W = MODELS[DEFAULT_MODEL].poe_w      # 30 W: an AP without a model
 
 
 def cable_length_m(ap_x, ap_y, ap_height_m, sw_x, sw_y) -> float:
-    """Cable length [m] from an AP to a switch along the rule of the module docstring."""
-    run = abs(ap_x - sw_x) + abs(ap_y - sw_y) + abs(ap_height_m - SWITCH_HEIGHT_M)
-    return float(run * (1.0 + CABLE_SLACK_FRACTION) + SERVICE_LOOP_M)
+    """Cable length [m] from an AP to a switch along the rule of the module docstring (the
+    AP's coordinates may be arrays: an array of lengths)."""
+    run = np.abs(ap_x - sw_x) + np.abs(ap_y - sw_y) + np.abs(ap_height_m - SWITCH_HEIGHT_M)
+    out = run * (1.0 + CABLE_SLACK_FRACTION) + SERVICE_LOOP_M
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def cable_in_reach(site: Site, xy, ap_height_m: float) -> np.ndarray:
+    """For each mount point ``xy`` (n, 2) [m] at ``ap_height_m`` [m], whether some switch of
+    the site can cable it within :data:`MAX_PERMANENT_LINK_M` (:func:`cable_length_m`);
+    ports and PoE are not counted here. A site without switches: every point (nothing to
+    judge)."""
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    if not site.switches:
+        return np.ones(len(xy), bool)
+    best = np.min([cable_length_m(xy[:, 0], xy[:, 1], ap_height_m, *s.position)
+                   for s in site.switches], axis=0)
+    return best <= MAX_PERMANENT_LINK_M + 1e-9
 
 
 def assign_backhaul(site: Site, aps, keep=None) -> list:

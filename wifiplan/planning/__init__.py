@@ -43,7 +43,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ..site import Site
-from ..backhaul import assign_backhaul, assign_bssids, backhaul_summary
+from ..backhaul import assign_backhaul, assign_bssids, backhaul_summary, cable_in_reach
 from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, terminal_demand_mbps,
                         terminal_profiles)
 from ..errors import InputError
@@ -297,6 +297,28 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                         rm_c.gain_db[rows_kept])
         layers = rm_c.gain_db
         G = G[rows_kept]
+    # backhaul: a mount point no switch can cable within the permanent link is left out
+    # unless it reaches required points no cabled one reaches (then the plan says where a
+    # switch must be added)
+    wired = cable_in_reach(site, np.vstack([cand.reshape(-1, 2),
+                                            np.array([[m.x_m, m.y_m] for m in mounts],
+                                                     float).reshape(-1, 2)]), height)
+    if not wired.all() and rp.n:
+        wired = np.r_[wired, np.ones(len(locked), bool)]
+        can = G + row_max[:, None] >= rp.req_dbm[None, :] - 1e-6
+        only = can[~wired][:, ~can[wired].any(0)].any(1)
+        keep_r = wired.copy()
+        keep_r[np.flatnonzero(~wired)[only]] = True
+        kd = keep_r[len(cand):len(cand) + len(mounts)]
+        mounts = [m for m, k in zip(mounts, kd) if k]
+        dir_aps = [a for a, k in zip(dir_aps, kd) if k]
+        cand = cand[keep_r[:len(cand)]]
+        rows = [r for r, k in zip(rows, keep_r) if k]
+        offset, row_min, row_max = offset[keep_r], row_min[keep_r], row_max[keep_r]
+        rm_c = RadioMap(site, rows, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
+                        rm_c.gain_db[keep_r])
+        layers = rm_c.gain_db
+        G = G[keep_r]
     n_dir = len(dir_aps)
     all_xy = np.vstack([cand.reshape(-1, 2),
                         np.array([[m.x_m, m.y_m] for m in mounts], float).reshape(-1, 2),
