@@ -6,7 +6,9 @@ module of its own with functions over arrays, usable alone.
 1. **Count** (:mod:`.placement`): the seed's scale rule (8.1.3.2), the cells coverage needs
    at the small-cell design power, and the cells the terminals' demand needs (a capacity
    estimate); the plan takes the largest and says which one decided.
-2. **Placement** (:mod:`.placement`): candidate ceiling mount points, greedy set cover and
+2. **Placement** (:mod:`.placement`): candidate ceiling mount points (those a switch can
+   cable within the permanent link, :func:`wifiplan.backhaul.cable_in_reach`, where they
+   reach what the others reach), greedy set cover and
    local search on a coarse grid (1-2 m) of required points, so that every zone point's best
    server reaches the zone's requirement with the lowest power.
 3. **Power** (:mod:`.power`): per-AP transmit power in 1 dB steps within the domain's
