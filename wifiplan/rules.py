@@ -45,6 +45,9 @@ BOUNDARY_BAND_TEXT = f"{BOUNDARY_BAND_DBM[1]:g}..{BOUNDARY_BAND_DBM[0]:g} dBm"
 
 #: A zone with less than this share of its points at its minimum RSSI is uncovered.
 ZONE_COVERAGE_TARGET = 0.99
+#: Acceptance (the phase reports): the share of the target area that must meet a per-point
+#: requirement (SNR, SINR, the roaming threshold).
+COVERAGE_TARGET = 0.95
 #: Airtime a cell may use (DESIGN.md 6: "airtime use under 50 %").
 AIRTIME_BUDGET = 0.5
 #: Longest permanent copper link [m] (ISO/IEC 11801-1, TIA-568.2-D: a 100 m channel is

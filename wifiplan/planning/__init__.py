@@ -6,9 +6,7 @@ module of its own with functions over arrays, usable alone.
 1. **Count** (:mod:`.placement`): the seed's scale rule (8.1.3.2), the cells coverage needs
    at the small-cell design power, and the cells the terminals' demand needs (a capacity
    estimate); the plan takes the largest and says which one decided.
-2. **Placement** (:mod:`.placement`): candidate ceiling mount points (those a switch can
-   cable within the permanent link, :func:`wifiplan.backhaul.cable_in_reach`, where they
-   reach what the others reach), greedy set cover and
+2. **Placement** (:mod:`.placement`): candidate ceiling mount points, greedy set cover and
    local search on a coarse grid (1-2 m) of required points, so that every zone point's best
    server reaches the zone's requirement with the lowest power.
 3. **Power** (:mod:`.power`): per-AP transmit power in 1 dB steps within the domain's
@@ -32,7 +30,10 @@ module of its own with functions over arrays, usable alone.
    most boundaries in the band is kept if it misses no requirement the plan met; where
    fewer than half are in the band, APs are moved to neighbouring mount points for it
    (:func:`.fine.band_moves`).
-8. **Backhaul** (:mod:`wifiplan.backhaul`): switch port, cable length, PoE; BSSIDs.
+8. **Backhaul** (:mod:`wifiplan.backhaul`): an AP no switch can cable within the 90 m
+   permanent link moves to the nearest mount point one can, where the radio plan loses
+   nothing it met (:func:`.fine.cable_moves`; otherwise the plan names the switch to add);
+   switch port, cable length, PoE; BSSIDs.
 9. **Metrics** (:func:`wifiplan.evaluation.evaluate_plan`) go into the plan.
 """
 from __future__ import annotations
@@ -55,11 +56,12 @@ from ..radio.propagation import Geometry, PropagationModel
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..regulatory import is_dfs
 from ..requirements import band_judged
-from ..rules import BOUNDARY_BAND_TARGET, DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM
+from ..rules import (BOUNDARY_BAND_TARGET, CO_CHANNEL_MIN_SEPARATION_DB, COVERAGE_TARGET,
+                     DEFAULT_MIN_RSSI_DBM, MIN_RSSI_RANGE_DBM)
 from .channels import assign_channels, channel_targets, planning_weights
 from .directional import (aisle_mountings, better_than_omni, mounting_ap, power_offset_db,
                           power_range_dbm)
-from .fine import band_moves, band_stage, fine_stage
+from .fine import band_moves, band_polish, band_stage, cable_moves, fine_stage
 from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
@@ -134,6 +136,21 @@ def _misses(m) -> set:
     if m.get("capacity") and not m["capacity"]["ok"]:
         out.add(("capacity", "airtime"))
     return out
+
+
+def _no_loss(after, before) -> bool:
+    """Whether the plan metrics ``after`` keep what ``before`` met: no zone requirement or
+    airtime budget newly missed, the SINR share and the co-channel separation's 5th
+    percentile not below their targets where they were at or above them (nor below what
+    they were, where not)."""
+    if not _misses(after) <= _misses(before):
+        return False
+    for key, target in (("sinr_ok_share", COVERAGE_TARGET),
+                        ("co_channel_separation_p5_db", CO_CHANNEL_MIN_SEPARATION_DB)):
+        b, a = before.get(key), after.get(key)
+        if b is not None and (a if a is not None else np.inf) < min(b, target) - 1e-9:
+            return False
+    return True
 
 
 def _backhaul_flags(site: Site, aps, keep) -> int:
@@ -299,28 +316,6 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                         rm_c.gain_db[rows_kept])
         layers = rm_c.gain_db
         G = G[rows_kept]
-    # backhaul: a mount point no switch can cable within the permanent link is left out
-    # unless it reaches required points no cabled one reaches (then the plan says where a
-    # switch must be added)
-    wired = cable_in_reach(site, np.vstack([cand.reshape(-1, 2),
-                                            np.array([[m.x_m, m.y_m] for m in mounts],
-                                                     float).reshape(-1, 2)]), height)
-    if not wired.all() and rp.n:
-        wired = np.r_[wired, np.ones(len(locked), bool)]
-        can = G + row_max[:, None] >= rp.req_dbm[None, :] - 1e-6
-        only = can[~wired][:, ~can[wired].any(0)].any(1)
-        keep_r = wired.copy()
-        keep_r[np.flatnonzero(~wired)[only]] = True
-        kd = keep_r[len(cand):len(cand) + len(mounts)]
-        mounts = [m for m, k in zip(mounts, kd) if k]
-        dir_aps = [a for a, k in zip(dir_aps, kd) if k]
-        cand = cand[keep_r[:len(cand)]]
-        rows = [r for r, k in zip(rows, keep_r) if k]
-        offset, row_min, row_max = offset[keep_r], row_min[keep_r], row_max[keep_r]
-        rm_c = RadioMap(site, rows, rm_c.model, rm_c.geom, rm_c.resolution_m, rm_c.xs, rm_c.ys,
-                        rm_c.gain_db[keep_r])
-        layers = rm_c.gain_db
-        G = G[keep_r]
     n_dir = len(dir_aps)
     all_xy = np.vstack([cand.reshape(-1, 2),
                         np.array([[m.x_m, m.y_m] for m in mounts], float).reshape(-1, 2),
@@ -447,6 +442,20 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                 lambda r: np.nan_to_num(r.second_rssi_dbm[rpf.iy, rpf.ix], nan=-np.inf),
                 SECONDARY_REPAIR_TARGET, MAX_REPAIR_CELLS, **repair)
 
+    # -- APs a switch cannot cable within the permanent link: to the nearest mount points
+    #    it can, where the radio plan loses nothing it met --
+    if aps is None and len(cand) and not cable_in_reach(
+            site, [[a.x_m, a.y_m] for a in ap_list], height).all():
+        kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)
+        now = evaluate_plan(site, ap_list, radiomap=rm, **kw)
+        flags = _backhaul_flags(site, ap_list, lock_ids)
+
+        def no_loss(aps_m, rm_m):
+            return _no_loss(evaluate_plan(site, aps_m, radiomap=rm_m, **kw), now) \
+                and _backhaul_flags(site, aps_m, lock_ids) < flags
+        rm, ap_list = cable_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
+                                  spacing, no_loss)
+
     # -- the band: the coverage the planner aims at above what the zones need, spent on the
     #    boundaries where that brings them into the band and misses no other requirement --
     if len(ap_list) >= 2:
@@ -472,6 +481,11 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                         and _backhaul_flags(site, aps_m, lock_ids) <= flags)
             rm, ap_list = band_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
                                      spacing, accept)
+        # the share itself, one dB on one AP at a time
+        rm_p, aps_p = band_polish(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi)
+        if aps_p is not ap_list and _misses(evaluate_plan(site, aps_p, radiomap=rm_p, **kw)) \
+                <= _misses(before):
+            rm, ap_list = rm_p, aps_p
 
     # -- backhaul and BSSIDs --
     ap_list = assign_backhaul(site, ap_list, keep=lock_ids)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..backhaul import cable_in_reach
 from ..evaluation import required_points
 from ..evaluation.figures import boundary_masks
 from ..radio.radiomap import RadioMap, compute_radiomap
@@ -14,7 +15,7 @@ from ..site import Site
 from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
 from ..evaluation.checks import ap_power_range_dbm
-from .power import tune_powers
+from .power import top3, tune_powers
 
 
 def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
@@ -173,3 +174,94 @@ def band_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain
         if not moved or trials >= MAX_MOVE_TRIALS:
             break
     return rm, ap_list
+
+
+#: An AP no switch can cable within the permanent link is tried at the cabled mount
+#: candidates nearest it, within this many candidate spacings, ...
+CABLE_MOVE_RADIUS_SPACINGS = 3.0
+#: ... at most this many of them.
+CABLE_MOVE_TRIALS = 6
+
+
+def cable_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
+                cand: np.ndarray, spacing_m: float, accept):
+    """Backhaul after the radio plan: each omni AP that is not locked and that no switch
+    can cable within the permanent link (:func:`wifiplan.backhaul.cable_in_reach`) tried at
+    the cabled mount candidates ``cand`` nearest it (:data:`CABLE_MOVE_TRIALS` within
+    :data:`CABLE_MOVE_RADIUS_SPACINGS` x ``spacing_m`` [m]), its powers re-tuned by
+    :func:`band_stage` on the points ``rpf``; of the positions ``accept(aps, rm)`` takes (the
+    planner's check that no requirement or figure the plan met is lost), the one with most
+    boundaries in the band is kept. An AP with no such position stays (the backhaul check
+    then names the switch to add). Returns (rm, ap_list)."""
+    if len(cand) == 0 or not site.switches:
+        return rm, ap_list
+    for i in range(len(ap_list)):
+        a = ap_list[i]
+        if a.locked or a.antenna is not None or a.model is not None \
+                or cable_in_reach(site, [[a.x_m, a.y_m]], a.height_m)[0]:
+            continue
+        wired = cable_in_reach(site, cand, a.height_m)
+        d = np.hypot(cand[:, 0] - a.x_m, cand[:, 1] - a.y_m)
+        taken = {(round(b.x_m, 2), round(b.y_m, 2)) for b in ap_list}
+        near = [k for k in np.argsort(d, kind="stable")
+                if wired[k] and d[k] <= CABLE_MOVE_RADIUS_SPACINGS * spacing_m
+                and (round(float(cand[k, 0]), 2), round(float(cand[k, 1]), 2)) not in taken]
+        best = None
+        for k in near[:CABLE_MOVE_TRIALS]:
+            aps = list(ap_list)
+            aps[i] = replace(a, x_m=round(float(cand[k, 0]), 2), y_m=round(float(cand[k, 1]), 2))
+            rm_t, aps_t = band_stage(site, rm.with_aps(aps), aps, rpf, target_share, gain_dbi)
+            if aps_t is aps:
+                rm_t = rm.with_aps(aps)
+            s, _ = band_figures(site, rm_t, rpf)
+            if (best is None or s > best[0] + 1e-9) and accept(aps_t, rm_t):
+                best = (s, rm_t, aps_t)
+        if best is not None:
+            _, rm, ap_list = best
+    return rm, ap_list
+
+
+def band_polish(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
+                max_passes: int = 40):
+    """The band share itself, climbed: steps of 1 dB on one AP at a time, the step that puts
+    most boundaries in the band taken while every zone keeps ``target_share`` of its points
+    at its requirement (or what it had, if less), until no step helps. The band stage's
+    objective weighs each boundary point against each point of coverage spent; this last
+    step counts as the reports count (:func:`band_figures`). Returns (rm, ap_list)."""
+    n = len(ap_list)
+    if n < 2 or rpf.n == 0 or not band_judged(site, rpf.zone).any():
+        return rm, ap_list
+    g = rm.gain_db[:, rpf.iy, rpf.ix]
+    zones, zi = np.unique(rpf.zone, return_inverse=True)
+    count = np.bincount(zi, minlength=len(zones))
+    lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
+    p0 = np.array([a.tx_power_dbm for a in ap_list], float)
+
+    def figures(p):
+        v, _ = top3(g + p[:, None].astype(np.float32))
+        boundary, judged, in_band = boundary_masks(site, v[0], v[1], rpf.zone)
+        nb = int((boundary & judged).sum())
+        cov = np.bincount(zi, weights=v[0] >= rpf.req_dbm - 1e-6, minlength=len(zones))
+        return (float(in_band.sum() / nb) if nb else 0.0), cov / count
+
+    share, cov = figures(p0)
+    floor = np.minimum(cov, target_share) - 1e-9
+    p = p0.copy()
+    for _ in range(max_passes):
+        best = None
+        for i in range(n):
+            for d in (-1.0, 1.0):
+                if not lims[i, 0] <= p[i] + d <= lims[i, 1]:
+                    continue
+                q = p.copy()
+                q[i] += d
+                s, c = figures(q)
+                if (c >= floor).all() and s > (best[0] if best else share) + 1e-9:
+                    best = (s, q)
+        if best is None:
+            break
+        share, p = best
+    if np.array_equal(p, p0):
+        return rm, ap_list
+    rm = rm.with_powers(p)
+    return rm, rm.aps

@@ -66,21 +66,21 @@ def limits_at(p_min, p_max, sel):
     return at(p_min), at(p_max)
 
 
-def _top3(r: np.ndarray):
-    """Values and indices of the three strongest rows per column (padded with -inf)."""
-    n = r.shape[0]
-    if n >= 3:
-        idx = np.argpartition(-r, 2, axis=0)[:3]
-    else:
-        idx = np.argsort(-r, axis=0)
-    vals = np.take_along_axis(r, idx, 0)
-    order = np.argsort(-vals, axis=0, kind="stable")
-    idx = np.take_along_axis(idx, order, 0)
-    vals = np.take_along_axis(vals, order, 0)
-    if n < 3:
-        pad = 3 - n
-        idx = np.vstack([idx, np.full((pad, r.shape[1]), -1)])
-        vals = np.vstack([vals, np.full((pad, r.shape[1]), -np.inf)])
+def top3(r: np.ndarray):
+    """Values and indices of the three strongest rows per column, strongest first (padded
+    with -inf and -1); of equal values the lower row first."""
+    n, m = r.shape
+    vals = np.full((3, m), -np.inf, dtype=r.dtype)
+    idx = np.full((3, m), -1, dtype=np.intp)
+    if n == 0 or m == 0:
+        return vals, idx
+    cols = np.arange(m)
+    work = r.copy()
+    for k in range(min(3, n)):
+        i = work.argmax(0)
+        vals[k] = work[i, cols]
+        idx[k] = i
+        work[i, cols] = -np.inf
     return vals, idx
 
 
@@ -145,7 +145,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     if len(req) == 0:
         return p
     r = gain + p[:, None].astype(np.float32)
-    vals, idx = _top3(r)
+    vals, idx = top3(r)
     if counted:
         short = np.bincount(zi, weights=(vals[0] < req - 1e-6).astype(float),
                             minlength=len(spare))
@@ -203,7 +203,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                     if counted:
                         short += step
                     if pts is not None:
-                        vv, ii = _top3(r[:, pts])
+                        vv, ii = top3(r[:, pts])
                         vals[:, pts] = vv
                         idx[:, pts] = ii
                         pc[pts] = costs(pts, vv[0], vv[1])

@@ -18,15 +18,11 @@ from ..radio.radiomap import RadioMap
 from ..requirements import LABELS, band_conflict_lines, site_asks
 from ..survey.findings import REQUIREMENT_KINDS
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_BAND_TEXT,
-                     BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB, MIN_SNR_DB,
-                     ROAM_THRESHOLD_DBM)
+                     BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB, COVERAGE_TARGET,
+                     MIN_SNR_DB, ROAM_THRESHOLD_DBM)
 from ..rules import MAX_PERMANENT_LINK_M as MAX_CABLE_M
 from .metrics import zone_min_rssi
 from .phases import PHASES
-
-
-#: Acceptance: the share of the target area that must meet a per-point requirement.
-COVERAGE_TARGET = 0.95
 
 
 #: Measured RSSI may differ from the prediction by this much before the model needs
