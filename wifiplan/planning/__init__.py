@@ -481,10 +481,10 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                         and _backhaul_flags(site, aps_m, lock_ids) <= flags)
             rm, ap_list = band_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
                                      spacing, accept)
-        # the share itself, one dB on one AP at a time
+        # the share itself, one dB on one AP at a time, where nothing the plan met is lost
         rm_p, aps_p = band_polish(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi)
-        if aps_p is not ap_list and _misses(evaluate_plan(site, aps_p, radiomap=rm_p, **kw)) \
-                <= _misses(before):
+        if aps_p is not ap_list and _no_loss(evaluate_plan(site, aps_p, radiomap=rm_p, **kw),
+                                             evaluate_plan(site, ap_list, radiomap=rm, **kw)):
             rm, ap_list = rm_p, aps_p
 
     # -- backhaul and BSSIDs --
