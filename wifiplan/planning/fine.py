@@ -211,8 +211,6 @@ def cable_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gai
             aps = list(ap_list)
             aps[i] = replace(a, x_m=round(float(cand[k, 0]), 2), y_m=round(float(cand[k, 1]), 2))
             rm_t, aps_t = band_stage(site, rm.with_aps(aps), aps, rpf, target_share, gain_dbi)
-            if aps_t is aps:
-                rm_t = rm.with_aps(aps)
             s, _ = band_figures(site, rm_t, rpf)
             if (best is None or s > best[0] + 1e-9) and accept(aps_t, rm_t):
                 best = (s, rm_t, aps_t)
