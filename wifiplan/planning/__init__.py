@@ -422,6 +422,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     #    for zones whose profile asks a secondary signal (a second AP at that level) --
     added_for_coverage = added_for_secondary = 0
     rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
+    kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)          # of evaluate_plan
     if aps is None and len(cand):
         tree = cKDTree(np.column_stack([rp.x, rp.y]))
 
@@ -446,7 +447,6 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     #    it can, where the radio plan loses nothing it met --
     if aps is None and len(cand) and not cable_in_reach(
             site, [[a.x_m, a.y_m] for a in ap_list], height).all():
-        kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)
         now = evaluate_plan(site, ap_list, radiomap=rm, **kw)
         flags = _backhaul_flags(site, ap_list, lock_ids)
 
@@ -459,7 +459,6 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     # -- the band: the coverage the planner aims at above what the zones need, spent on the
     #    boundaries where that brings them into the band and misses no other requirement --
     if len(ap_list) >= 2:
-        kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)
         before = evaluate_plan(site, ap_list, radiomap=rm, **kw)
         best = (before["boundary_band_share"] or 0.0, rm, ap_list)
         for start_db in BAND_STARTS_DB:
@@ -492,7 +491,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     ap_list = assign_bssids(site.name, ap_list, keep=lock_ids)
     rm = RadioMap(site, ap_list, rm.model, rm.geom, rm.resolution_m, rm.xs, rm.ys, rm.gain_db)
 
-    metrics = evaluate_plan(site, ap_list, radiomap=rm, zones=zones, min_rssi_dbm=min_rssi_dbm)
+    metrics = evaluate_plan(site, ap_list, radiomap=rm, **kw)
     metrics["ap_count_reason"] = reason
     metrics["ap_count_detail"] = detail
     if added_for_coverage:

@@ -116,17 +116,24 @@ MOVE_ROUNDS = 4
 MOVE_STARTS_DB = (0.0, -1.0)
 
 
-def band_figures(site: Site, rm: RadioMap, rpf) -> tuple[float, float]:
-    """(share of the judged boundary points in the band, lowest zone coverage) of ``rm`` at
-    the points ``rpf``, as :func:`wifiplan.evaluation.evaluate_plan` counts them."""
-    best = rm.best_rssi_dbm[rpf.iy, rpf.ix]
-    boundary, judged, in_band = boundary_masks(site, best, rm.second_rssi_dbm[rpf.iy, rpf.ix],
-                                               rpf.zone)
-    covered = best >= rpf.req_dbm - 1e-6
-    zones = np.unique(rpf.zone)
-    cov = min(float(covered[rpf.zone == z].mean()) for z in zones) if len(zones) else 1.0
+def band_and_coverage(site: Site, best, second, rpf) -> tuple[float, np.ndarray]:
+    """(share of the judged boundary points in the band, each zone's coverage in the order
+    of ``np.unique(rpf.zone)``) with best and second server levels ``best``, ``second``
+    [dBm] at the points ``rpf``, as :func:`wifiplan.evaluation.evaluate_plan` counts them."""
+    boundary, judged, in_band = boundary_masks(site, best, second, rpf.zone)
+    _, zi = np.unique(rpf.zone, return_inverse=True)
+    cov = (np.bincount(zi, weights=best >= rpf.req_dbm - 1e-6)
+           / np.maximum(np.bincount(zi), 1)) if len(zi) else np.ones(0)
     nb = int((boundary & judged).sum())
     return (float(in_band.sum() / nb) if nb else 0.0), cov
+
+
+def band_figures(site: Site, rm: RadioMap, rpf) -> tuple[float, float]:
+    """(share of the judged boundary points in the band, lowest zone coverage) of ``rm`` at
+    the points ``rpf`` (:func:`band_and_coverage`)."""
+    share, cov = band_and_coverage(site, rm.best_rssi_dbm[rpf.iy, rpf.ix],
+                                   rm.second_rssi_dbm[rpf.iy, rpf.ix], rpf)
+    return share, (float(cov.min()) if len(cov) else 1.0)
 
 
 def band_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
@@ -230,17 +237,12 @@ def band_polish(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gai
     if n < 2 or rpf.n == 0 or not band_judged(site, rpf.zone).any():
         return rm, ap_list
     g = rm.gain_db[:, rpf.iy, rpf.ix]
-    zones, zi = np.unique(rpf.zone, return_inverse=True)
-    count = np.bincount(zi, minlength=len(zones))
     lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
     p0 = np.array([a.tx_power_dbm for a in ap_list], float)
 
     def figures(p):
         v, _ = top3(g + p[:, None].astype(np.float32))
-        boundary, judged, in_band = boundary_masks(site, v[0], v[1], rpf.zone)
-        nb = int((boundary & judged).sum())
-        cov = np.bincount(zi, weights=v[0] >= rpf.req_dbm - 1e-6, minlength=len(zones))
-        return (float(in_band.sum() / nb) if nb else 0.0), cov / count
+        return band_and_coverage(site, v[0], v[1], rpf)
 
     share, cov = figures(p0)
     floor = np.minimum(cov, target_share) - 1e-9
