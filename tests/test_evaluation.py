@@ -1,4 +1,6 @@
 """Plan metrics on hand-made plans, checked against the radio map by hand."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from wifiplan.plan import AP, load_plan
 from wifiplan.backhaul import (AP_POE_W, assign_backhaul, assign_bssids,
                                         backhaul_summary, cable_length_m)
 from wifiplan.radio.radiomap import compute_radiomap
+from wifiplan.rules import MIN_TX_POWER_DBM
 from wifiplan.site import load_site, parse_site
 
 from conftest import FLOORPLANS, SAMPLE_SITES, plan_path_of
@@ -187,14 +190,32 @@ def test_band_by_power_is_the_exact_what_if_of_a_common_power_change():
     from wifiplan.evaluation import figures_at
     s = parse_site("name: n\noutline: [[0, 0], [10, 0], [10, 8], [0, 8]]\nzones:\n"
                    "  - {name: z, polygon: [[0, 0], [10, 0], [10, 8], [0, 8]]}\n", source="n")
+    from wifiplan.evaluation.figures import band_tradeoff
     best = np.array([[-60.0, -62.0, -63.0, -66.0, -64.0]], np.float32)
+    aps = [AP("AP1", 2.0, 4.0, 4.0, channel=36, tx_power_dbm=10.0),
+           AP("AP2", 8.0, 4.0, 4.0, channel=44, tx_power_dbm=10.0)]
     rm = SimpleNamespace(best_rssi_dbm=best, second_rssi_dbm=best - 1,
                          co_channel_separation_db=np.full_like(best, np.inf),
-                         sinr_db=np.full_like(best, 30.0), snr_db=best + 95)
+                         sinr_db=np.full_like(best, 30.0), snr_db=best + 95,
+                         rssi_dbm=np.stack([best, best - 1]), aps=aps,
+                         model=SimpleNamespace(ap_gain_dbi=3.0),
+                         best_server=np.zeros((1, 5), int))
     f = figures_at(s, rm, np.zeros(5, int), np.arange(5), np.full(5, -67.0), np.zeros(5, int))
     assert f.boundary_points == 5 and f.boundary_band_share == pytest.approx(0.2)
     assert f.band_by_power == {"boundary_median_dbm": -63.0, "above_band_db": 2.0,
-                               "band_share": pytest.approx(0.6), "coverage": pytest.approx(0.8)}
+                               "band_share": pytest.approx(0.6), "coverage": pytest.approx(0.8),
+                               "held_share": 0.0, "lowest_power_dbm": MIN_TX_POWER_DBM}
+    # the serving AP at its lowest power: it stays, the second comes down 2 dB (3 dB under
+    # the best: all five stay boundaries, 1 of 5 in the band and all covered, as now); the
+    # advice is about spacing, not power
+    rm.aps = [replace(aps[0], tx_power_dbm=MIN_TX_POWER_DBM), aps[1]]
+    f = figures_at(s, rm, np.zeros(5, int), np.arange(5), np.full(5, -67.0), np.zeros(5, int))
+    bp = f.band_by_power
+    assert bp["held_share"] == 1.0 and bp["band_share"] == pytest.approx(0.2)
+    assert bp["coverage"] == 1.0
+    trade, action = band_tradeoff(bp, 0.95)
+    assert "cannot come down the 2 dB" in trade and f"({MIN_TX_POWER_DBM:g} dBm)" in trade
+    assert action.startswith("the cells are closer together than the APs' lowest power")
     # in the band already: nothing to trade
     rm.best_rssi_dbm = best - 4
     rm.second_rssi_dbm = best - 5

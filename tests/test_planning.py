@@ -576,3 +576,48 @@ def test_channels_planned_for_the_overlap_a_zone_asks_match_brute_force():
     assert assignment_cost(w, got) == pytest.approx(assignment_cost(w, brute))
     without = assign_channels(interference_weights(r), [36, 40, 44])
     assert violations(got) < violations(without)
+
+
+def test_cell_breathing_shares_out_the_terminals_of_a_cell_over_its_budget():
+    """An 80 x 20 m hall whose west half holds nine THINKLET cameras: AP1 (10 dBm) serves
+    them all and is over the 50 % airtime budget; the east AP (4 dBm) idles. The balance
+    grows the east cell until AP1 is within budget, every zone still at 99.3 %; a brute
+    force over both powers (1-20 dBm) confirms that such settings exist, and a plan already
+    within budget is returned as it is."""
+    from wifiplan.evaluation import required_points
+    from wifiplan.planning.fine import band_and_coverage, capacity_balance
+    from wifiplan.radio.propagation import PropagationModel
+    from wifiplan.radio.radiomap import compute_radiomap
+    from wifiplan.site import site_from_dict
+    site = site_from_dict({
+        "name": "Busy West", "regulatory_domain": "EU",
+        "outline": [[0, 0], [80, 0], [80, 20], [0, 20]],
+        "zones": [{"name": "busy", "polygon": [[0, 0], [40, 0], [40, 20], [0, 20]],
+                   "terminals": {"thinklet": 9}},
+                  {"name": "quiet", "polygon": [[40, 0], [80, 0], [80, 20], [40, 20]],
+                   "terminals": {"handheld": 1}}]})
+    model = PropagationModel.for_site(site)
+    aps = [AP("AP1", 25.0, 10.0, 4.0, channel=36, tx_power_dbm=10.0),
+           AP("AP2", 65.0, 10.0, 4.0, channel=44, tx_power_dbm=4.0)]
+    rm = compute_radiomap(site, aps, resolution_m=1.0, model=model)
+    rpf = required_points(site, 1.0)
+
+    def figures(r):
+        _, cov = band_and_coverage(site, r.best_rssi_dbm[rpf.iy, rpf.ix],
+                                   r.second_rssi_dbm[rpf.iy, rpf.ix], rpf)
+        return cell_load(site, r), cov
+
+    before, _ = figures(rm)
+    assert before.loc[0, "airtime"] > 0.5 and not before.attrs["summary"]["ok"]
+    feasible = [(p1, p2) for p1, p2 in itertools.product(range(1, 21), repeat=2)
+                if (lambda f: f[0].attrs["summary"]["ok"] and (f[1] >= 0.993).all())(
+                    figures(rm.with_powers(np.array([p1, p2], float))))]
+    assert feasible                     # the budget can be met by power alone
+    rm2, aps2 = capacity_balance(site, rm, aps, rpf, 0.993, model.ap_gain_dbi)
+    after, cov = figures(rm2)
+    assert after.attrs["summary"]["ok"] and after["airtime"].max() <= 0.5
+    assert (cov >= 0.993).all()
+    assert (aps2[0].tx_power_dbm, aps2[1].tx_power_dbm) in feasible
+    assert after.loc[1, "terminals"] > before.loc[1, "terminals"]    # the east cell grew
+    same_rm, same = capacity_balance(site, rm2, aps2, rpf, 0.993, model.ap_gain_dbi)
+    assert same is aps2 and same_rm is rm2

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..site import Site
 from ..capacity import phy_rate_at_sinr_mbps
+from .checks import ap_power_range_dbm
 from ..requirements import asked, band_judged, per_point
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_WITHIN_DB,
                      ROAM_THRESHOLD_DBM)
@@ -59,10 +60,13 @@ class Figures:
     best_rssi_dbm: np.ndarray = field(repr=False)   # (n,) at the points
     covered: np.ndarray = field(repr=False)         # (n,) primary coverage per point
     #: what it would take to bring the judged boundaries into the band by power alone:
-    #: ``{"boundary_median_dbm", "above_band_db", "band_share", "coverage"}``: the median
-    #: boundary level, the whole dB it lies above the band, and the band share and primary
-    #: coverage with every AP that much lower (a common power change keeps every boundary
-    #: where it is, so the figures are exact); None when the median lies in the band
+    #: ``{"boundary_median_dbm", "above_band_db", "band_share", "coverage", "held_share",
+    #: "lowest_power_dbm"}``: the median boundary level, the whole dB it lies above the band,
+    #: and the band share and primary coverage with every AP that much lower or at its lowest
+    #: power where that is nearer (a common power change keeps every boundary where it is, so
+    #: the figures are exact when no AP stops at its lowest); the share of the boundary points
+    #: served by an AP that stops there, and the lowest power [dBm] of the plan's APs; None
+    #: when the median lies in the band
     band_by_power: dict | None = None
     #: the requirements of SHARE_KEYS asked at some of the points: key -> (asked, met), two
     #: (n,) boolean arrays (``met`` only counts where ``asked``)
@@ -118,11 +122,28 @@ def requirement_checks(site: Site, rm, iy, ix, zone) -> tuple[dict, np.ndarray]:
     return out, rate
 
 
+#: When the APs serving at least this share of the boundary points cannot come down to the
+#: band (their lowest power), the advice is about spacing and hardware, not power.
+HELD_BY_LOWEST_POWER = 0.5
+
+
 def band_tradeoff(bp: dict, coverage_target: float) -> tuple[str, str]:
     """What lowering every AP would do to the band and to coverage (``bp``: the
     ``band_by_power`` of :class:`Figures`), and what to do next, given the share of points a
     zone must keep at its minimum (``coverage_target``): (sentence, action)."""
-    trade = (f"the boundaries lie at a median of {bp['boundary_median_dbm']:.1f} dBm; every AP "
+    held = bp.get("held_share", 0.0)
+    if held >= HELD_BY_LOWEST_POWER:
+        trade = (f"the boundaries lie at a median of {bp['boundary_median_dbm']:.1f} dBm, and "
+                 f"the APs serving {held:.0%} of them cannot come down the "
+                 f"{bp['above_band_db']:g} dB: they are at or near their lowest power "
+                 f"({bp['lowest_power_dbm']:g} dBm)")
+        action = ("the cells are closer together than the APs' lowest power allows: space "
+                  "them farther apart or mount them higher (fewer cells, where the scale rule "
+                  "and capacity allow), or use an AP model whose power goes lower")
+        return trade, action
+    lower = ("every AP" if not held else
+             "every AP (those at their lowest power as far as they go)")
+    trade = (f"the boundaries lie at a median of {bp['boundary_median_dbm']:.1f} dBm; {lower} "
              f"{bp['above_band_db']:g} dB lower would put {bp['band_share']:.0%} of them in the "
              f"band with {bp['coverage']:.1%} of the points still at their minimum RSSI")
     if bp["coverage"] < coverage_target:
@@ -177,11 +198,26 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
         med = float(np.median(best[boundary & judged]))
         if med > hi:
             d = float(np.ceil(med - hi - 1e-9))       # APs are set in whole dB
-            low = best - d
+            # each AP comes down d dB, or to its lowest power where that is nearer
+            lowest = np.array([ap_power_range_dbm(site, a, rm.model.ap_gain_dbi)[0]
+                               for a in rm.aps], float)
+            drop = np.clip(np.array([a.tx_power_dbm for a in rm.aps], float) - lowest, 0, d)
+            jb = boundary & judged
+            held = jb & (drop[rm.best_server[iy, ix]] < d)
+            if held.any():
+                r = rm.rssi_dbm[:, iy, ix].astype(float) - drop[:, None]
+                low, second_low = -np.sort(-r, axis=0)[:2]     # two APs at least (nb > 0)
+                b_low, _, band_low = boundary_masks(site, low, second_low, zone)
+                nb_low = int((b_low & judged).sum())
+                share_low = float(band_low.sum() / nb_low) if nb_low else 0.0
+            else:           # a common change keeps every boundary where it is: exact
+                low = best - d
+                share_low = float((jb & (low >= lo) & (low <= hi)).sum() / nb)
             by_power = {"boundary_median_dbm": med, "above_band_db": d,
-                        "band_share": float((boundary & judged & (low >= lo) & (low <= hi))
-                                            .sum() / nb),
-                        "coverage": float((low >= np.asarray(req_dbm, float) - 1e-6).sum() / n)}
+                        "band_share": share_low,
+                        "coverage": float((low >= np.asarray(req_dbm, float) - 1e-6).sum() / n),
+                        "held_share": float(held.sum() / nb),
+                        "lowest_power_dbm": float(lowest.min())}
     checks, rate = requirement_checks(site, rm, iy, ix, zone)
     return Figures(
         points=n,

@@ -17,7 +17,9 @@ module of its own with functions over arrays, usable alone.
    the tuned objective improves; the one with most boundaries in the band wins.
 4. **Capacity** (:mod:`.repair`, :mod:`wifiplan.capacity`): when the plan's cells exceed
    their airtime budget, the planner plans again adding cells where a cell's airtime
-   exceeds it, until every cell is within it.
+   exceeds it, until every cell is within it; where a cell still exceeds it, the powers
+   share its terminals out to its neighbours at the end (cell breathing,
+   :func:`.fine.capacity_balance`).
 5. **Channels** (:mod:`.channels`): non-DFS channels of the site's domain, 20 MHz,
    minimising co-channel overlap on the interference graph of the radio map.
 6. Steps 3 and 5 are repeated on the evaluation grid (1 m) with the assigned channels
@@ -61,7 +63,8 @@ from ..rules import (BOUNDARY_BAND_TARGET, CO_CHANNEL_MIN_SEPARATION_DB, COVERAG
 from .channels import assign_channels, channel_targets, planning_weights
 from .directional import (aisle_mountings, better_than_omni, mounting_ap, power_offset_db,
                           power_range_dbm)
-from .fine import band_moves, band_polish, band_stage, cable_moves, fine_stage
+from .fine import (band_moves, band_polish, band_stage, cable_moves, capacity_balance,
+                   fine_stage)
 from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
@@ -209,7 +212,8 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     zones : names of the zones to plan for (default: all).
     respect_capacity : when the plan's cells exceed their airtime budget, plan again adding
         cells until every cell is within it (placed jointly for the band first; if a cell
-        still exceeds its budget, on the coverage placement); False: plan for coverage and
+        still exceeds its budget, on the coverage placement; if one still does, both again
+        with the powers balancing the cells' loads at the end); False: plan for coverage and
         the band only. Not with a fixed ``aps`` count.
     resolution_m : planning grid step [m] (default from the area, 1-2 m).
     seed : seed of the randomised restarts (results are deterministic for a seed).
@@ -229,15 +233,26 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
                 break
             plan = _plan_once(site, add_for_capacity=True, joint=joint, **kw)
             t += plan.timings["elapsed_s"]
+        cap = plan.metrics.get("capacity")
+        if cap is not None and not cap["ok"]:
+            # neither placement brought every cell within its budget: the same runs ending
+            # with cell breathing; of those within budget, the most boundaries in the band
+            tries = [_plan_once(site, add_for_capacity=True, joint=joint, balance=True, **kw)
+                     for joint in (True, False)]
+            t += sum(p.timings["elapsed_s"] for p in tries)
+            ok = [p for p in tries if p.metrics["capacity"]["ok"]]
+            if ok:
+                plan = max(ok, key=lambda p: p.metrics["boundary_band_share"] or 0.0)
     plan.timings["elapsed_s"] = round(t, 2)
     return plan
 
 
 def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zones,
                add_for_capacity: bool, joint: bool, resolution_m, seed,
-               eval_resolution_m) -> Plan:
+               eval_resolution_m, balance: bool = False) -> Plan:
     """One run of the planner (:func:`plan_site`), with or without cells for capacity and
-    the joint placement."""
+    the joint placement; with ``balance``, it ends by sharing out the terminals of a cell
+    still over its airtime budget by power (:func:`.fine.capacity_balance`)."""
     t0 = time.perf_counter()
     model = model or PropagationModel.for_site(site)
     geom = Geometry.from_site(site, model.material_losses)
@@ -485,6 +500,13 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         if aps_p is not ap_list and _no_loss(evaluate_plan(site, aps_p, radiomap=rm_p, **kw),
                                              evaluate_plan(site, ap_list, radiomap=rm, **kw)):
             rm, ap_list = rm_p, aps_p
+
+    # -- capacity on the evaluation grid: where the cells added on the planning grid still
+    #    leave one over its budget, the cells' powers share the terminals out (cell
+    #    breathing) --
+    if balance and aps is None and site.terminal_count > 0:
+        rm, ap_list = capacity_balance(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi,
+                                       zones=zones)
 
     # -- backhaul and BSSIDs --
     ap_list = assign_backhaul(site, ap_list, keep=lock_ids)

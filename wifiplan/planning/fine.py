@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..backhaul import cable_in_reach
+from ..capacity import cell_load
 from ..evaluation import required_points
 from ..evaluation.figures import boundary_masks
 from ..radio.radiomap import RadioMap, compute_radiomap
@@ -261,6 +262,66 @@ def band_polish(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gai
         if best is None:
             break
         share, p = best
+    if np.array_equal(p, p0):
+        return rm, ap_list
+    rm = rm.with_powers(p)
+    return rm, rm.aps
+
+
+def _excess(frame) -> tuple[float, float]:
+    """(airtime beyond the budgets summed over the cells, highest airtime over budget) of a
+    :func:`~wifiplan.capacity.cell_load` frame; a cell served below MCS0 counts as 1e9."""
+    at = np.nan_to_num(frame["airtime"].to_numpy(float), posinf=1e9)
+    over = at - frame["airtime_budget"].to_numpy(float)
+    return float(np.maximum(over, 0.0).sum()), float(over.max()) if len(over) else 0.0
+
+
+def capacity_balance(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
+                     zones=None, max_steps: int = 40):
+    """Cell breathing: where a cell is over its airtime budget, powers moved 1 dB on one AP
+    at a time so that the cells share the terminals within their budgets, as a
+    controller's load balancing does (an overloaded cell shrinks, its neighbours grow).
+    Each step takes the move that lowers the airtime beyond the budgets most (then the
+    highest airtime over budget, then keeps most boundaries in the band), while every zone
+    keeps ``target_share`` of its points at its requirement (or what it had, if less);
+    steps stop when every cell is within its budget or no move lowers the excess. Returns
+    (rm, ap_list), ``ap_list`` itself where no power moved."""
+    n = len(ap_list)
+    frame = cell_load(site, rm, zones=zones)
+    if n < 2 or rpf.n == 0 or bool(frame.attrs["summary"]["ok"]):
+        return rm, ap_list
+    g = rm.gain_db[:, rpf.iy, rpf.ix]
+    lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
+    p0 = np.array([a.tx_power_dbm for a in ap_list], float)
+
+    def coverage(p):
+        v, _ = top3(g + p[:, None].astype(np.float32))
+        return band_and_coverage(site, v[0], v[1], rpf)
+
+    _, cov = coverage(p0)
+    floor = np.minimum(cov, target_share) - 1e-9
+    key = _excess(frame)
+    p = p0.copy()
+    for _ in range(max_steps):
+        best = None
+        for i in range(n):
+            for d in (-1.0, 1.0):
+                if not lims[i, 0] <= p[i] + d <= lims[i, 1]:
+                    continue
+                q = p.copy()
+                q[i] += d
+                share, c = coverage(q)
+                if not (c >= floor).all():
+                    continue
+                f = cell_load(site, rm.with_powers(q), zones=zones)
+                k = _excess(f) + (-share,)
+                if k[:2] < key and (best is None or k < best[0]):
+                    best = (k, q, bool(f.attrs["summary"]["ok"]))
+        if best is None:
+            break
+        key, p = best[0][:2], best[1]
+        if best[2]:
+            break
     if np.array_equal(p, p0):
         return rm, ap_list
     rm = rm.with_powers(p)
