@@ -124,6 +124,41 @@ def test_no_single_step_improves_the_tuned_powers_by_the_full_objective():
                 assert cost(q) >= cost(p) - 1e-9, (s, p, q)
 
 
+def test_the_airtime_term_shares_a_busy_cell_out_and_no_single_step_improves_it():
+    """The corridor with the terminals crowded at x = 15-28 m: tuned for coverage and the
+    band alone, AP1 (held at 19-20 dBm by the pocket) serves them all, 25 % over its
+    budget; with the points' airtime weights in the objective the boundary moves west, both
+    cells within budget (a setting of the brute force over both powers that covers every
+    point and keeps both within budget), and no AP one dB up or down lowers the full
+    objective recomputed from scratch."""
+    from wifiplan.planning.power import W_POWER, airtime_cost, airtime_load
+    x, gain, req = _corridor()
+    air = np.where((x >= 15) & (x <= 28), 8.0, 0.4)          # [Mb/s] per point
+
+    def loads(p):
+        r = gain + np.asarray(p, float)[:, None]
+        return airtime_load(r.max(0), r.argmax(0), air, 2)
+
+    def cost(p):
+        r = np.sort(gain + np.asarray(p, float)[:, None], axis=0)[::-1]
+        return (point_cost(r[0], r[1], req).sum() + W_POWER * float(np.sum(p))
+                + airtime_cost(loads(p)))
+
+    plain = tune_powers(gain, req, [19.0, 13.0], 1.0, 20.0)
+    assert loads(plain)[0] > 1.2
+    p = tune_powers(gain, req, [19.0, 13.0], 1.0, 20.0, air=air)
+    assert (loads(p) <= 1.0).all()
+    feasible = {(a, b) for a, b in itertools.product(range(1, 21), repeat=2)
+                if (loads((a, b)) <= 1.0).all()
+                and ((gain + np.array([a, b], float)[:, None]).max(0) >= req - 1e-6).all()}
+    assert (p[0], p[1]) in feasible
+    for i, d in itertools.product(range(2), (-1.0, 1.0)):
+        q = p.copy()
+        q[i] += d
+        if 1.0 <= q[i] <= 20.0:
+            assert cost(q) >= cost(p) - 1e-9, (p, q)
+
+
 def test_a_plan_that_misses_the_band_says_by_how_much_and_what_to_do():
     """A rack store whose APs may only hang in front of the rows: every boundary lies near
     them, far above the band; the plan says so with the trade-off, computed here by hand

@@ -154,3 +154,24 @@ zones:
     assert only_a.zones.iloc[0] == "a"
     s = only_a.attrs["summary"]
     assert s["total_terminals"] == 2 and s["total_demand_mbps"] == pytest.approx(4.4)
+
+
+def test_point_airtime_spreads_each_zone_demand_over_its_points_and_budget():
+    """4 handheld (4 x 2.2 Mb/s) in a 20 x 20 m zone at 1 m: each of its N points weighs
+    8.8 / (N x 0.5 x 0.6) Mb/s; a zone with no terminals weighs nothing, and with none
+    anywhere the weights are None. One AP serving every point: the weights over the
+    cell's median rate sum to its airtime (cell_load) over the 50 % budget."""
+    from wifiplan.capacity import point_airtime
+    from wifiplan.evaluation import required_points
+    site = _site(zone_terms="{handheld: 4}")
+    rp = required_points(site, 1.0)
+    air = point_airtime(site, rp.zone)
+    n = int((rp.zone == 0).sum())
+    assert n == rp.n and air == pytest.approx(np.full(n, 8.8 / (n * 0.5 * 0.6)))
+    assert point_airtime(site, np.full(3, -1)) is None
+    assert point_airtime(_site(zone_terms="{}"), rp.zone) is None
+    rm = compute_radiomap(site, [AP("AP1", 10, 10, height_m=4, channel=36, tx_power_dbm=5)],
+                          resolution_m=1.0)
+    med = float(np.median(rm.best_rssi_dbm[rp.iy, rp.ix]))
+    assert float((air / phy_rate_mbps(med)).sum()) == pytest.approx(
+        cell_load(site, rm).loc[0, "airtime"] / 0.5, rel=1e-9)

@@ -208,6 +208,30 @@ def terminal_demand_mbps(profile: dict) -> float:
 # ---- cell load -----------------------------------------------------------------------------
 
 
+def point_airtime(site: Site, zone_of, zones=None,
+                  mac_efficiency: float = DEFAULT_MAC_EFFICIENCY) -> np.ndarray | None:
+    """Each point's airtime weight [Mb/s] for points in zones ``zone_of`` (zone index per
+    point, -1: none): its zone's demand spread evenly over the zone's points, over the
+    zone's airtime budget and ``mac_efficiency``, so that a cell is within its budget when
+    the sum over the points it serves of weight / PHY rate [Mb/s] is at most 1. This is
+    the airtime of :func:`cell_load` with each point's own rate in place of the median rate
+    of the cell's part of a zone (a planner's quick estimate; the plan is judged by
+    :func:`cell_load`). ``zones``: the names of the zones whose terminals count (default:
+    all). None when no counted zone has terminals."""
+    zone_of = np.asarray(zone_of, int)
+    prof = terminal_profiles(site)
+    out = np.zeros(len(zone_of))
+    for k, z in enumerate(site.zones):
+        if z.terminal_count == 0 or (zones is not None and z.name not in zones):
+            continue
+        mine = zone_of == k
+        if not mine.any():
+            continue
+        demand = sum(n * terminal_demand_mbps(prof[t]) for t, n in z.terminals.items())
+        out[mine] = demand / (mine.sum() * float(z.airtime_budget) * mac_efficiency)
+    return out if out.any() else None
+
+
 def cell_load(site: Site, radiomap, airtime_budget: float | None = None,
               mac_efficiency: float = DEFAULT_MAC_EFFICIENCY, *, model=None,
               resolution_m: float = 1.0, zones=None) -> pd.DataFrame:

@@ -49,8 +49,8 @@ from scipy.spatial import cKDTree
 
 from ..site import Site
 from ..backhaul import assign_backhaul, assign_bssids, backhaul_summary, cable_in_reach
-from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, terminal_demand_mbps,
-                        terminal_profiles)
+from ..capacity import (DEFAULT_MAC_EFFICIENCY, phy_rate_mbps, point_airtime,
+                        terminal_demand_mbps, terminal_profiles)
 from ..errors import InputError
 from ..evaluation import evaluate_plan, required_points, unmet, zone_indices
 from ..plan import AP, Plan
@@ -156,6 +156,21 @@ def _no_loss(after, before) -> bool:
     return True
 
 
+def _capacity_ok(plan: Plan) -> bool:
+    cap = plan.metrics.get("capacity")
+    return cap is None or bool(cap["ok"])
+
+
+def _plan_rank(plan: Plan) -> tuple:
+    """Of plans within their airtime budgets, the better first: fewer requirements missed;
+    then of those with half their boundaries in the band the one with fewest APs (cells
+    cost), of the others the one with most boundaries in the band."""
+    m = plan.metrics
+    band = m.get("boundary_band_share") or 0.0
+    met = band >= BOUNDARY_BAND_TARGET
+    return (len(_misses(m)), not met, len(plan.aps) if met else -band, -band)
+
+
 def _backhaul_flags(site: Site, aps, keep) -> int:
     """How many backhaul flags (cables over the link, ports, PoE) a fresh assignment of
     ``aps`` to the site's switches raises."""
@@ -222,37 +237,41 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     kw = dict(aps=aps, min_rssi_dbm=min_rssi_dbm, channels=channels, model=model,
               existing=existing, zones=zones, resolution_m=resolution_m, seed=seed,
               eval_resolution_m=eval_resolution_m)
-    plan = _plan_once(site, add_for_capacity=False, joint=True, **kw)
+    plan = _plan_once(site, add_for_capacity=False, joint=True, capacity=False, **kw)
     t = plan.timings["elapsed_s"]
-    if respect_capacity and aps is None:
-        # cells for capacity, placed jointly first; if the final check still finds a cell
-        # over its budget, the coverage placement (which the capacity step was built on)
+    if respect_capacity and aps is None and not _capacity_ok(plan):
+        # cells for capacity: placed jointly for the band, and if a cell is still over its
+        # budget, on the coverage placement (which the capacity step was built on); and
+        # placed jointly with the cells' airtime in the power objective. The best of those
+        # within budget is kept (fewest requirements missed, most boundaries in the band,
+        # fewest APs)
+        tries = []
         for joint in (True, False):
-            cap = plan.metrics.get("capacity")
-            if cap is None or cap["ok"]:
+            tries.append(_plan_once(site, add_for_capacity=True, joint=joint, capacity=False,
+                                    **kw))
+            if _capacity_ok(tries[-1]):
                 break
-            plan = _plan_once(site, add_for_capacity=True, joint=joint, **kw)
-            t += plan.timings["elapsed_s"]
-        cap = plan.metrics.get("capacity")
-        if cap is not None and not cap["ok"]:
-            # neither placement brought every cell within its budget: the same runs ending
-            # with cell breathing; of those within budget, the most boundaries in the band
-            tries = [_plan_once(site, add_for_capacity=True, joint=joint, balance=True, **kw)
-                     for joint in (True, False)]
-            t += sum(p.timings["elapsed_s"] for p in tries)
-            ok = [p for p in tries if p.metrics["capacity"]["ok"]]
-            if ok:
-                plan = max(ok, key=lambda p: p.metrics["boundary_band_share"] or 0.0)
+        tries.append(_plan_once(site, add_for_capacity=True, joint=True, capacity=True, **kw))
+        if not any(_capacity_ok(p) for p in tries):
+            # none within budget: the same runs ending with cell breathing
+            tries += [_plan_once(site, add_for_capacity=True, joint=joint, capacity=air,
+                                 balance=True, **kw)
+                      for joint, air in ((True, False), (False, False), (True, True))]
+        t += sum(p.timings["elapsed_s"] for p in tries)
+        ok = [p for p in tries if _capacity_ok(p)]
+        plan = min(ok, key=_plan_rank) if ok else tries[-1]
     plan.timings["elapsed_s"] = round(t, 2)
     return plan
 
 
 def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zones,
                add_for_capacity: bool, joint: bool, resolution_m, seed,
-               eval_resolution_m, balance: bool = False) -> Plan:
+               eval_resolution_m, capacity: bool = True, balance: bool = False) -> Plan:
     """One run of the planner (:func:`plan_site`), with or without cells for capacity and
-    the joint placement; with ``balance``, it ends by sharing out the terminals of a cell
-    still over its airtime budget by power (:func:`.fine.capacity_balance`)."""
+    the joint placement; ``capacity``: the cells' airtime in the power objective
+    (:func:`wifiplan.capacity.point_airtime`); with ``balance``, it ends by sharing out the
+    terminals of a cell still over its airtime budget by power
+    (:func:`.fine.capacity_balance`)."""
     t0 = time.perf_counter()
     model = model or PropagationModel.for_site(site)
     geom = Geometry.from_site(site, model.material_losses)
@@ -287,6 +306,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     res = float(resolution_m) if resolution_m else planning_resolution(req_area)
     rp = required_points(site, res, zones, min_rssi_dbm)
     sec = secondary_at(site, rp.zone)
+    air = point_airtime(site, rp.zone, zones) if capacity else None
     spacing = max(candidate_spacing(site.area_m2), res)
     reach = _reach_m(model, p_max,
                      float(rp.req_dbm.min()) if rp.n else DEFAULT_MIN_RSSI_DBM, height)
@@ -379,19 +399,20 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     p = np.clip(np.ceil(np.where(np.isfinite(need), need, lo)), lo, hi)
     req_eff = np.where(prob.dropped, -np.inf, rp.req_dbm)
     band = band_judged(site, rp.zone)
-    p = tune_powers(G[sel], req_eff, p, lo, hi, band_mask=band, secondary_dbm=sec)
+    p = tune_powers(G[sel], req_eff, p, lo, hi, band_mask=band, secondary_dbm=sec, air=air)
     if len(sel) >= 2 and band.any() and joint:
         sel, p = joint_placement(prob, G, req_eff, sel, p, row_min, row_max, fixed, band,
-                                 np.column_stack([rp.x, rp.y]), seed, sec)
+                                 np.column_stack([rp.x, rp.y]), seed, sec, air)
 
     # -- capacity --
     added_for_capacity = 0
     if add_for_capacity and site.terminal_count > 0:
         sel, p, added_for_capacity = add_cells_for_capacity(
-            site, prob, rm_c, rp, sel, p, row_min, row_max, spacing, model, geom, zones=zones)
+            site, prob, rm_c, rp, sel, p, row_min, row_max, spacing, model, geom, zones=zones,
+            air=air)
         if added_for_capacity and joint and band.any():
             sel, p, _ = refine_positions(G, req_eff, sel, p, row_min, row_max, prob.neighbours,
-                                         fixed, band_mask=band, secondary_dbm=sec)
+                                         fixed, band_mask=band, secondary_dbm=sec, air=air)
 
     # -- channels (coarse) --
     area = res ** 2
@@ -430,13 +451,15 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
     dropped_grid = np.zeros((len(rp.ys), len(rp.xs)), bool)
     dropped_grid[rp.iy[prob.dropped], rp.ix[prob.dropped]] = True
     rm, ap_list = fine_stage(site, ap_list, model, geom, eval_resolution_m, zones,
-                             min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid))
+                             min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
+                             capacity=capacity)
 
     # -- repair: a zone below target on the evaluation grid gets more cells, placed where
     #    they reach most of the zone's uncovered points at the design power; then the same
     #    for zones whose profile asks a secondary signal (a second AP at that level) --
     added_for_coverage = added_for_secondary = 0
     rpf = required_points(site, eval_resolution_m, zones, min_rssi_dbm)
+    air_f = point_airtime(site, rpf.zone, zones) if capacity else None
     kw = dict(zones=zones, min_rssi_dbm=min_rssi_dbm)          # of evaluate_plan
     if aps is None and len(cand):
         tree = cKDTree(np.column_stack([rp.x, rp.y]))
@@ -444,7 +467,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         def stage(aps_now, rm_now):
             return fine_stage(site, aps_now, model, geom, eval_resolution_m, zones,
                               min_rssi_dbm, chans, gain_dbi, seed, (rp, dropped_grid),
-                              rm_prev=rm_now)
+                              rm_prev=rm_now, capacity=capacity)
         repair = dict(cand=cand, gain=G[:len(cand)], tree=tree, p_design=p_design,
                       p_max=p_max, height=height, channel=chans[0], stage=stage)
         rm, ap_list, added_for_coverage = repair_cells(
@@ -469,7 +492,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
             return _no_loss(evaluate_plan(site, aps_m, radiomap=rm_m, **kw), now) \
                 and _backhaul_flags(site, aps_m, lock_ids) < flags
         rm, ap_list = cable_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
-                                  spacing, no_loss)
+                                  spacing, no_loss, air_f)
 
     # -- the band: the coverage the planner aims at above what the zones need, spent on the
     #    boundaries where that brings them into the band and misses no other requirement --
@@ -477,7 +500,8 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
         before = evaluate_plan(site, ap_list, radiomap=rm, **kw)
         best = (before["boundary_band_share"] or 0.0, rm, ap_list)
         for start_db in BAND_STARTS_DB:
-            rm_b, aps_b = band_stage(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, start_db)
+            rm_b, aps_b = band_stage(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, start_db,
+                                     air_f)
             if aps_b is ap_list:
                 continue
             after = evaluate_plan(site, aps_b, radiomap=rm_b, **kw)
@@ -494,7 +518,7 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                         <= _misses(before)
                         and _backhaul_flags(site, aps_m, lock_ids) <= flags)
             rm, ap_list = band_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
-                                     spacing, accept)
+                                     spacing, accept, air_f)
         # the share itself, one dB on one AP at a time, where nothing the plan met is lost
         rm_p, aps_p = band_polish(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi)
         if aps_p is not ap_list and _no_loss(evaluate_plan(site, aps_p, radiomap=rm_p, **kw),

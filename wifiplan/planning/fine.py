@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..backhaul import cable_in_reach
-from ..capacity import cell_load
+from ..capacity import cell_load, point_airtime
 from ..evaluation import required_points
 from ..evaluation.figures import boundary_masks
 from ..radio.radiomap import RadioMap, compute_radiomap
@@ -20,8 +20,10 @@ from .power import top3, tune_powers
 
 
 def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans, gain_dbi, seed,
-               dropped=None, rm_prev=None):
-    """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused)."""
+               dropped=None, rm_prev=None, capacity: bool = False):
+    """Power and channels tuned on the evaluation grid (layers of ``rm_prev`` reused);
+    ``capacity``: with the cells' airtime in the objective
+    (:func:`wifiplan.capacity.point_airtime`)."""
     rp = required_points(site, res, zones, min_rssi_dbm)
     req = rp.req_dbm
     if dropped is not None:
@@ -35,6 +37,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
         req = np.where(grid[i, j], -np.inf, req)
     band = band_judged(site, rp.zone)
     sec = secondary_at(site, rp.zone)
+    air = point_airtime(site, rp.zone, zones) if capacity else None
     targets = channel_targets(site, rp.zone)
     rm = (rm_prev.with_aps(ap_list) if rm_prev is not None else
           compute_radiomap(site, ap_list, resolution_m=res, model=model, geom=geom))
@@ -43,7 +46,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
         lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1], band_mask=band, secondary_dbm=sec)
+                        lims[:, 1], band_mask=band, secondary_dbm=sec, air=air)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
         w = planning_weights(g + p[:, None], area, targets)
         ch = assign_channels(w, chans, seed=seed)
@@ -57,7 +60,7 @@ def fine_stage(site: Site, ap_list, model, geom, res, zones, min_rssi_dbm, chans
         lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
         g = rm.gain_db[:, rp.iy, rp.ix]
         p = tune_powers(g, req, [a.tx_power_dbm for a in ap_list], lims[:, 0],
-                        lims[:, 1], band_mask=band, secondary_dbm=sec)
+                        lims[:, 1], band_mask=band, secondary_dbm=sec, air=air)
         ap_list = [replace(a, tx_power_dbm=float(v)) for a, v in zip(ap_list, p)]
         rm = rm.with_powers(p)
     rm.aps = ap_list
@@ -81,12 +84,12 @@ def rechannel(rm, aps):
 
 
 def band_stage(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
-               start_db: float = 0.0):
+               start_db: float = 0.0, air=None):
     """The band's last chance: the powers, moved by ``start_db`` [dB], tuned again on the
     evaluation grid (points ``rpf``), each zone judged against the band allowed to leave
     ``1 - target_share`` of its points below its requirement (:func:`~.power.tune_powers`
-    with a coverage allowance), channels kept. Returns (rm, ap_list), ``ap_list`` itself
-    where no power moved."""
+    with a coverage allowance; ``air``: the points' airtime weights, or None), channels
+    kept. Returns (rm, ap_list), ``ap_list`` itself where no power moved."""
     band = band_judged(site, rpf.zone)
     if len(ap_list) < 2 or not band.any():
         return rm, ap_list
@@ -98,7 +101,7 @@ def band_stage(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain
     p = tune_powers(rm.gain_db[:, rpf.iy, rpf.ix], rpf.req_dbm, p0 + start_db, lims[:, 0],
                     lims[:, 1],
                     band_mask=band, secondary_dbm=secondary_at(site, rpf.zone),
-                    zone_of=rpf.zone, allowance=allowance)
+                    zone_of=rpf.zone, allowance=allowance, air=air)
     if np.array_equal(p, p0):
         return rm, ap_list
     rm = rm.with_powers(p)
@@ -138,7 +141,7 @@ def band_figures(site: Site, rm: RadioMap, rpf) -> tuple[float, float]:
 
 
 def band_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
-               cand: np.ndarray, spacing_m: float, accept):
+               cand: np.ndarray, spacing_m: float, accept, air=None):
     """Placement for the band: each omni AP that is not locked tried at the mount
     candidates ``cand`` within :data:`MOVE_RADIUS_SPACINGS` x ``spacing_m`` [m] (nearest
     first), its powers re-tuned by :func:`band_stage` on the points ``rpf``; an AP's best
@@ -172,7 +175,7 @@ def band_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain
                 rm_m = rm.with_aps(aps)
                 for start in MOVE_STARTS_DB:
                     rm_t, aps_t = band_stage(site, rm_m, aps, rpf, target_share, gain_dbi,
-                                             start)
+                                             start, air)
                     s, cov = band_figures(site, rm_t, rpf)
                     if cov >= target_share and s > (best[0] if best else share) + 1e-9:
                         best = (s, rm_t, aps_t)
@@ -192,7 +195,7 @@ CABLE_MOVE_TRIALS = 6
 
 
 def cable_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi,
-                cand: np.ndarray, spacing_m: float, accept):
+                cand: np.ndarray, spacing_m: float, accept, air=None):
     """Backhaul after the radio plan: each omni AP that is not locked and that no switch
     can cable within the permanent link (:func:`wifiplan.backhaul.cable_in_reach`) tried at
     the cabled mount candidates ``cand`` nearest it (:data:`CABLE_MOVE_TRIALS` within
@@ -218,7 +221,8 @@ def cable_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gai
         for k in near[:CABLE_MOVE_TRIALS]:
             aps = list(ap_list)
             aps[i] = replace(a, x_m=round(float(cand[k, 0]), 2), y_m=round(float(cand[k, 1]), 2))
-            rm_t, aps_t = band_stage(site, rm.with_aps(aps), aps, rpf, target_share, gain_dbi)
+            rm_t, aps_t = band_stage(site, rm.with_aps(aps), aps, rpf, target_share, gain_dbi,
+                                     air=air)
             s, _ = band_figures(site, rm_t, rpf)
             if (best is None or s > best[0] + 1e-9) and accept(aps_t, rm_t):
                 best = (s, rm_t, aps_t)

@@ -22,7 +22,7 @@ from scipy.cluster.vq import kmeans2
 
 from ..requirements import per_point, site_asks
 from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
-from .power import W_POWER, limits_at, point_cost, tune_powers
+from .power import W_POWER, airtime_cost, airtime_load, limits_at, point_cost, tune_powers
 
 #: Time budget of the search [s]: the planner of a 100-AP site must stay interactive.
 DEFAULT_TIME_BUDGET_S = 10.0
@@ -30,38 +30,42 @@ DEFAULT_TIME_BUDGET_S = 10.0
 
 def plan_cost(gain: np.ndarray, req: np.ndarray, p: np.ndarray,
               band_mask: np.ndarray | None = None,
-              secondary_dbm: np.ndarray | None = None) -> float:
+              secondary_dbm: np.ndarray | None = None, air: np.ndarray | None = None) -> float:
     """The tuning objective of APs with gains ``gain`` (n_ap, n_pts) [dB] at powers ``p``
     (n_ap,) [dBm] against the requirement ``req`` (n_pts,) [dBm]; points no AP of the
-    selection could reach at all (``req`` = -inf) cost nothing."""
+    selection could reach at all (``req`` = -inf) cost nothing; ``air``: the points'
+    airtime weights (item 5 of :func:`~.power.tune_powers`' objective)."""
     r = gain + np.asarray(p, np.float32)[:, None]
     if len(r) >= 2:
         top = -np.partition(-r, 1, axis=0)[:2]
         best, second = top[0], top[1]
     else:
         best, second = r[0], np.full(r.shape[1], -np.inf, np.float32)
+    extra = 0.0 if air is None else airtime_cost(
+        airtime_load(best, r.argmax(0), np.asarray(air, float), len(r)))
     return float(point_cost(best, second, req, band_mask=band_mask,
                             secondary_dbm=secondary_dbm).sum()
-                 + W_POWER * float(np.sum(p)))
+                 + W_POWER * float(np.sum(p)) + extra)
 
 
 def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.ndarray,
                      p_min, p_max, neighbours: list, fixed=(), *,
                      band_mask: np.ndarray | None = None, max_passes: int = 8,
                      time_budget_s: float = DEFAULT_TIME_BUDGET_S,
-                     secondary_dbm: np.ndarray | None = None):
+                     secondary_dbm: np.ndarray | None = None, air: np.ndarray | None = None):
     """Move APs to neighbouring candidates while the tuned objective improves.
 
     gain : (n_cand, n_pts) gain of every candidate [dB]; req : (n_pts,) requirement [dBm]
     (-inf: not required); sel : the selected candidates; p : their powers [dBm];
     neighbours : per candidate, the indices of the candidates next to it; fixed : candidates
     that may not move (locked APs); p_min, p_max : power limits [dBm], scalars or one per
-    candidate. Returns (sel, p, moves).
+    candidate; air : the points' airtime weights (the objective's airtime term, None:
+    without). Returns (sel, p, moves).
     """
     sel = list(sel)
     p = np.asarray(p, float).copy()
     fixed = set(int(c) for c in np.asarray(fixed).ravel())
-    cur = plan_cost(gain[sel], req, p, band_mask, secondary_dbm)
+    cur = plan_cost(gain[sel], req, p, band_mask, secondary_dbm, air)
     t0 = time.perf_counter()
     moves = 0
     for _ in range(max_passes):
@@ -78,8 +82,8 @@ def refine_positions(gain: np.ndarray, req: np.ndarray, sel: list[int], p: np.nd
                 trial = sel.copy()
                 trial[k] = c2
                 pt = tune_powers(gain[trial], req, p, *limits_at(p_min, p_max, trial),
-                                 band_mask=band_mask, secondary_dbm=secondary_dbm)
-                ct = plan_cost(gain[trial], req, pt, band_mask, secondary_dbm)
+                                 band_mask=band_mask, secondary_dbm=secondary_dbm, air=air)
+                ct = plan_cost(gain[trial], req, pt, band_mask, secondary_dbm, air)
                 if ct < best[0] - 1e-6:
                     best = (ct, c2, pt)
             if best[1] is not None:
@@ -111,6 +115,13 @@ def band_figures(gain: np.ndarray, req: np.ndarray, p: np.ndarray,
     fin = np.isfinite(req)
     cov = float((top[0] >= req - 1e-6)[fin].mean()) if fin.any() else 1.0
     return share, cov
+
+
+def _best_and_owner(gain: np.ndarray, p: np.ndarray):
+    """(best server level [dBm], best server index) per point of APs with gains ``gain`` at
+    powers ``p``."""
+    r = gain + np.asarray(p, np.float32)[:, None]
+    return r.max(0), r.argmax(0)
 
 
 def centroidal_starts(points_xy: np.ndarray, cand_xy: np.ndarray, n: int, fixed=(),
@@ -163,11 +174,12 @@ def secondary_share(gain: np.ndarray, p: np.ndarray, secondary_dbm) -> float:
 
 
 def joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, seed,
-                    sec=None):
+                    sec=None, air=None):
     """Placement and power together (:mod:`.joint`): the coverage placement and
     centroidal ones, each power-tuned and refined; the one with the most boundary points in
     the band wins among those that cover as much as the coverage placement does (and, where
-    zones ask a secondary signal, give as many points a second AP)."""
+    zones ask a secondary signal, give as many points a second AP); where the points carry
+    airtime weights ``air``, the one that loads the cells least beyond their budgets first."""
     starts = [(list(sel), p)]
     for s2 in centroidal_starts(pts_xy[np.isfinite(req)], prob.xy, len(sel), fixed,
                                 seed=seed):
@@ -175,17 +187,21 @@ def joint_placement(prob, G, req, sel, p, p_min, p_max, fixed, band, pts_xy, see
         lo, hi = limits_at(p_min, p_max, s2)
         p2 = np.clip(np.ceil(np.where(np.isfinite(need), need, lo)), lo, hi)
         starts.append((s2, tune_powers(G[s2], req, p2, lo, hi, band_mask=band,
-                                       secondary_dbm=sec)))
+                                       secondary_dbm=sec, air=air)))
     budget = DEFAULT_TIME_BUDGET_S / len(starts)
     best = None
     for s2, p2 in starts:
         s2, p2, _ = refine_positions(G, req, s2, p2, p_min, p_max, prob.neighbours, fixed,
-                                     band_mask=band, time_budget_s=budget, secondary_dbm=sec)
+                                     band_mask=band, time_budget_s=budget, secondary_dbm=sec,
+                                     air=air)
         share, cov = band_figures(G[s2], req, p2, band)
         sec_share = secondary_share(G[s2], p2, sec)
+        over = 0.0 if air is None else airtime_cost(
+            airtime_load(*_best_and_owner(G[s2], p2), air, len(s2)))
         if best is None:
-            best, cov0, sec0 = (share, s2, p2), cov, sec_share
+            best, cov0, sec0, best_over = (share, s2, p2), cov, sec_share, over
         elif (cov >= min(cov0, 0.995) - 1e-9 and sec_share >= min(sec0, 0.99) - 1e-9
-              and share > best[0] + 1e-9):
-            best = (share, s2, p2)
+              and (over < best_over - 1e-9
+                   or (over <= best_over + 1e-9 and share > best[0] + 1e-9))):
+            best, best_over = (share, s2, p2), over
     return best[1], best[2]

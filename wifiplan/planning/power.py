@@ -17,7 +17,11 @@ helps. The objective, in order of weight:
 3. where a zone asks a secondary signal (its requirement profile, e.g. ``voice``: a second
    AP heard at -67 dBm for roaming), points whose second-strongest AP is weaker (weight 50 per
    point: below a hole, above the band);
-4. total transmit power (0.5 per dB), so that of equal plans the quieter one wins.
+4. total transmit power (0.5 per dB), so that of equal plans the quieter one wins;
+5. with the points' airtime weights (``air``, :func:`wifiplan.capacity.point_airtime`),
+   each cell's airtime beyond its budget (weight :data:`W_AIRTIME` per budget's worth: 1 %
+   over costs as much as a point below its requirement), so that the powers do not grow one
+   cell beyond what it can carry while shrinking its neighbours.
 
 Points no AP can reach even at its maximum power are left out (they are reported as
 uncovered, not chased).
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..capacity import MCS_RATE_MBPS, phy_rate_mbps
 from ..site import Site
 from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB, tx_power_range_dbm
 
@@ -40,6 +45,9 @@ W_BAND_POINT = 1.0
 W_BAND_DB = 0.25
 W_SECONDARY = 50.0
 W_POWER = 0.5
+W_AIRTIME = 1e5
+#: A point below MCS0 counts at MCS0's rate in the airtime term (it is uncovered already).
+MIN_AIRTIME_RATE_MBPS = float(MCS_RATE_MBPS[0])
 #: Under a coverage allowance, each point a zone spends of it [cost]: a step must bring at
 #: least as much band as it gives up coverage (more than the power it saves).
 W_SPARE = 1.0
@@ -105,12 +113,25 @@ def point_cost(best: np.ndarray, second: np.ndarray, req: np.ndarray,
     return cost
 
 
+def airtime_load(best: np.ndarray, owner: np.ndarray, air: np.ndarray, n: int) -> np.ndarray:
+    """(n,) each cell's airtime as a share of its budget: the sum over the points it serves
+    (``owner``: the best server of each point) of ``air`` / PHY rate at ``best`` [dBm]."""
+    return np.bincount(owner, weights=air / np.maximum(phy_rate_mbps(best),
+                                                        MIN_AIRTIME_RATE_MBPS), minlength=n)
+
+
+def airtime_cost(load: np.ndarray) -> float:
+    """Item 5 of the objective for the cells' loads ``load`` (shares of their budgets)."""
+    return float(W_AIRTIME * np.maximum(np.asarray(load) - 1.0, 0.0).sum())
+
+
 def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                 max_passes: int = 40, weights: np.ndarray | None = None,
                 band_mask: np.ndarray | None = None,
                 secondary_dbm: np.ndarray | None = None,
                 zone_of: np.ndarray | None = None,
-                allowance: dict | None = None) -> np.ndarray:
+                allowance: dict | None = None,
+                air: np.ndarray | None = None) -> np.ndarray:
     """Tune per-AP transmit power [dBm] in 1 dB steps (module docstring).
 
     gain : (n_ap, n_pts) received power at 0 dBm [dBm]; req : (n_pts,) requirement [dBm];
@@ -119,7 +140,8 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     (default all); secondary_dbm : (n_pts,) the secondary signal each point asks [dBm]
     (-inf/NaN: none); zone_of : (n_pts,) zone index of each point and allowance : zone index
     -> points of that zone that may stay below their requirement (the unreachable ones
-    included), together: the coverage allowance of the module docstring. Returns the tuned
+    included), together: the coverage allowance of the module docstring; air : (n_pts,)
+    the points' airtime weights [Mb/s] (item 5; None: no airtime term). Returns the tuned
     powers (n_ap,) as floats in whole dB.
     """
     n = gain.shape[0]
@@ -135,6 +157,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     req = np.asarray(req, float)[keep]
     w = np.ones(len(req)) if weights is None else np.asarray(weights, float)[keep]
     bm = None if band_mask is None else np.asarray(band_mask, bool)[keep]
+    aw = None if air is None else np.asarray(air, float)[keep]
     sm = None if secondary_dbm is None else np.asarray(secondary_dbm, float)[keep]
     counted = allowance is not None and zone_of is not None
     if counted:                 # zones as 0..k-1; each one's allowance less its unreachable
@@ -156,6 +179,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
                           coverage=not counted) * w[pts]
 
     pc = costs(slice(None), vals[0], vals[1])       # each point's cost now, kept up to date
+    load = None if aw is None else airtime_load(vals[0], idx[0], aw, n)
 
     def beyond(counts):
         over = np.maximum(counts - spare, 0.0)
@@ -164,7 +188,7 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
     def trial(i, delta):
         pts = infl[i]
         if len(pts) == 0:
-            return 0.0, None, 0.0
+            return 0.0, None, 0.0, None
         v = vals[:, pts]
         ix = idx[:, pts]
         old = float(pc[pts].sum())
@@ -181,7 +205,13 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
             moved = (best < req[pts] - 1e-6).astype(float) - (v[0] < req[pts] - 1e-6)
             step = np.bincount(zi[pts], weights=moved, minlength=len(spare))
             new += beyond(short + step) - beyond(short)
-        return new - old + W_POWER * delta, pts, step
+        dl = None
+        if load is not None:             # the cells' loads with AP i moved
+            owner = np.where(ri >= o_first, i, np.where(first, ix[1], ix[0]))
+            dl = (airtime_load(best, owner, aw[pts], n)
+                  - airtime_load(v[0], ix[0], aw[pts], n))
+            new += airtime_cost(load + dl) - airtime_cost(load)
+        return new - old + W_POWER * delta, pts, step, dl
 
     for _ in range(max_passes):
         changed = False
@@ -196,12 +226,14 @@ def tune_powers(gain: np.ndarray, req: np.ndarray, p0, p_min, p_max, *,
             for delta in (-1.0, 1.0):
                 if not (p_min[i] <= p[i] + delta <= p_max[i]):
                     continue
-                d, pts, step = trial(i, delta)
+                d, pts, step, dl = trial(i, delta)
                 if d < -1e-9:
                     p[i] += delta
                     r[i] += np.float32(delta)
                     if counted:
                         short += step
+                    if dl is not None:
+                        load += dl
                     if pts is not None:
                         vv, ii = top3(r[:, pts])
                         vals[:, pts] = vv

@@ -94,11 +94,12 @@ def coarse_map(rm_c, sel, p, site):
 
 
 def add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spacing, model, geom,
-                           max_added: int | None = None, zones=None):
+                           max_added: int | None = None, zones=None, air=None):
     """Add cells where a cell's airtime exceeds its budget: each time the candidate, inside
-    the most loaded cell, that lowers the highest airtime most; powers re-tuned after each.
-    ``zones``: the names of the planned zones, whose terminals alone load the cells
-    (default: every zone)."""
+    the most loaded cell, that lowers the highest airtime most; powers re-tuned after each
+    (with the points' airtime weights ``air`` in the objective, if given). ``zones``: the
+    names of the planned zones, whose terminals alone load the cells (default: every
+    zone)."""
     sel = list(sel)
     p = np.asarray(p, float)
     added = 0
@@ -134,6 +135,6 @@ def add_cells_for_capacity(site: Site, prob, rm_c, rp, sel, p, p_min, p_max, spa
         p = np.r_[p, p[worst]]
         p = tune_powers(prob.gain[sel], np.where(prob.dropped, -np.inf, prob.req), p,
                         *limits_at(p_min, p_max, sel), band_mask=band_judged(site, rp.zone),
-                        secondary_dbm=secondary_at(site, rp.zone))
+                        secondary_dbm=secondary_at(site, rp.zone), air=air)
         added += 1
     return sel, p, added
