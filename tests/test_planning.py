@@ -621,3 +621,27 @@ def test_cell_breathing_shares_out_the_terminals_of_a_cell_over_its_budget():
     assert after.loc[1, "terminals"] > before.loc[1, "terminals"]    # the east cell grew
     same_rm, same = capacity_balance(site, rm2, aps2, rpf, 0.993, model.ap_gain_dbi)
     assert same is aps2 and same_rm is rm2
+
+
+def test_of_the_capacity_runs_the_plan_kept_misses_least_then_meets_the_band_with_fewest_aps():
+    from types import SimpleNamespace
+
+    from wifiplan.planning import _plan_rank
+
+    def plan(n, band, sinr=1.0, p5=None, cov=1.0):
+        m = {"boundary_band_share": band, "sinr_ok_share": sinr,
+             "co_channel_separation_p5_db": p5, "capacity": {"ok": True},
+             "zones": {"z": {"coverage": cov, "min_rssi_dbm": -67.0}}}
+        return SimpleNamespace(aps=[None] * n, metrics=m)
+
+    runs = {"5 APs, 61 %": plan(5, 0.61), "4 APs, 54 %": plan(4, 0.54),
+            "3 APs, 40 %": plan(3, 0.40), "3 APs, 90 %, SINR short": plan(3, 0.9, sinr=0.8),
+            "2 APs, 95 %, zone short": plan(2, 0.95, cov=0.9),
+            "3 APs, 99 %, co-channel 12 dB": plan(3, 0.99, p5=12.0)}
+    order = sorted(runs, key=lambda k: _plan_rank(runs[k]))
+    assert order[:3] == ["4 APs, 54 %", "5 APs, 61 %", "3 APs, 40 %"]
+    assert set(order[3:]) == {"3 APs, 90 %, SINR short", "2 APs, 95 %, zone short",
+                              "3 APs, 99 %, co-channel 12 dB"}
+    # none meets the band: the most boundaries in it, whatever the count
+    assert min([plan(3, 0.40), plan(6, 0.45)], key=_plan_rank).metrics[
+        "boundary_band_share"] == 0.45

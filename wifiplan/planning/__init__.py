@@ -162,13 +162,19 @@ def _capacity_ok(plan: Plan) -> bool:
 
 
 def _plan_rank(plan: Plan) -> tuple:
-    """Of plans within their airtime budgets, the better first: fewer requirements missed;
-    then of those with half their boundaries in the band the one with fewest APs (cells
-    cost), of the others the one with most boundaries in the band."""
+    """Of plans within their airtime budgets, the better first: fewer requirements missed
+    (the zones' requirements, and the SINR share and co-channel separation's 5th percentile
+    against their targets); then of those with half their boundaries in the band the one
+    with fewest APs (cells cost), of the others the one with most boundaries in the band."""
     m = plan.metrics
+    short = len(_misses(m))
+    for key, target in (("sinr_ok_share", COVERAGE_TARGET),
+                        ("co_channel_separation_p5_db", CO_CHANNEL_MIN_SEPARATION_DB)):
+        v = m.get(key)
+        short += v is not None and v < target - 1e-9
     band = m.get("boundary_band_share") or 0.0
     met = band >= BOUNDARY_BAND_TARGET
-    return (len(_misses(m)), not met, len(plan.aps) if met else -band, -band)
+    return (short, not met, len(plan.aps) if met else -band, -band)
 
 
 def _backhaul_flags(site: Site, aps, keep) -> int:
