@@ -315,3 +315,42 @@ def test_a_phase_report_judges_the_survey_by_the_zones_profile(tmp_path):
     seed = {c.id for c in assess_phase(strip("min_rssi_dbm: -75"), 3, plan, resolution_m=1.0,
                                        survey=(frame, meta)).criteria}
     assert "P3-survey-secondary_signal" not in seed and "P3-survey-low_snr" in seed
+
+
+def test_phase_4_judges_a_zone_designed_below_the_roaming_threshold_at_its_own_minimum():
+    """The strip's best server: -57 -60.5 -65.0 -67.9 -70.1 and mirrored. Above the seed's
+    -70 dBm: 8 of 10; a scanner zone (-75 dBm primary) has its terminals re-scan below
+    -75 dBm, which every point reaches."""
+    plan = Plan("Strip", aps())
+    seed = {c.id: c for c in assess_phase(strip("min_rssi_dbm: -67"), 4, plan,
+                                          resolution_m=1.0).criteria}["P4-roam"]
+    assert seed.value == pytest.approx(0.8) and seed.passed is False and seed.detail == ""
+    scan = {c.id: c for c in assess_phase(strip("profile: scanner"), 4, plan,
+                                          resolution_m=1.0).criteria}["P4-roam"]
+    assert scan.value == 1.0 and scan.passed is True
+    assert "line -75 dBm" in scan.detail and "its own minimum" in scan.requirement
+
+
+def test_a_trial_is_judged_for_the_secondary_signal_where_its_cells_meet():
+    """Full plan A (x = 0), C (x = 5, channel 44), B (x = 10); the trial installs A and C.
+    Its target area is where A or C serves best in the full plan: x = 0.5 ... 7.5; at
+    x = 5.5, 6.5, 7.5 the full plan's second server is B, which the trial does not install.
+    Where the cells meet (x = 0.5 ... 4.5) the trial's second AP is -70.1 -67.9 -65.0 -67.9
+    -70.1 dBm, all at -70.5 dBm or better: 100 %, where the whole target area would give
+    5 of 8."""
+    from wifiplan.rollout.metrics import plan_metrics, required_mask
+    from wifiplan.rollout.phases import trial_meeting_area
+    site = strip("profile: scanner, secondary_rssi_dbm: -70.5")
+    a, b = aps()
+    c = AP("C", 5.0, 0.5, 1.2, 44, tx_power_dbm=0.0)
+    full = compute_radiomap(site, [a, c, b], resolution_m=1.0)
+    trial = full.with_aps([a, c])
+    target = required_mask(site, trial) & np.isin(full.best_server, [0, 1])
+    meet = trial_meeting_area(trial, target, full)
+    assert (meet == (target & np.isin(full.second_server, [0, 1]))).all()
+    assert (target.sum(), meet.sum()) == (8, 5)
+    m = plan_metrics(site, trial, target, secondary_target=meet)
+    assert m["secondary_signal_share"] == 1.0 and m["secondary_target_area_m2"] == 5.0
+    assert plan_metrics(site, trial, target)["secondary_signal_share"] == 5 / 8
+    assert trial_meeting_area(trial, target, None) is None
+    assert trial_meeting_area(full, target, full) is None        # no AP beyond the trial's

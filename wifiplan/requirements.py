@@ -347,6 +347,14 @@ def site_asks(site, key: str) -> bool:
     return any(z.requirements.asks(key) for z in site.zones)
 
 
+def roam_threshold_at(req_dbm) -> np.ndarray:
+    """The level [dBm] below which a terminal re-scans, at points whose primary requirement
+    is ``req_dbm``: the seed's -70 dBm (8.1.3.5), or the zone's own minimum where that is
+    lower (a zone designed for -75 dBm, e.g. ``scanner``, has its terminals' threshold set
+    below it: at -70 dBm they would scan in every cell)."""
+    return np.minimum(ROAM_THRESHOLD_DBM, np.asarray(req_dbm, float))
+
+
 def band_judged(site, zone_index) -> np.ndarray:
     """True at points (zone indices, -1 outside every zone) whose zone's boundaries are
     judged against the seed's band (:attr:`Requirements.judges_band`)."""

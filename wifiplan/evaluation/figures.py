@@ -10,7 +10,7 @@ import numpy as np
 from ..site import Site
 from ..capacity import phy_rate_at_sinr_mbps
 from .checks import ap_power_range_dbm
-from ..requirements import asked, band_judged, per_point
+from ..requirements import asked, band_judged, per_point, roam_threshold_at
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_WITHIN_DB,
                      ROAM_THRESHOLD_DBM)
 
@@ -44,7 +44,7 @@ class Figures:
     a zone over its own points). Shares are fractions in 0..1, None over no points."""
     points: int
     primary_coverage: float | None          # best server >= the point's requirement
-    coverage_at_roam_threshold: float | None  # best server >= -70 dBm (seed 8.1.3.5)
+    coverage_at_roam_threshold: float | None  # best >= the roaming threshold (roam_threshold_at)
     snr_ok_share: float | None              # best server's SNR >= 25 dB over the noise floor
     sinr_ok_share: float | None             # SINR >= the zone's minimum
     sinr_p5_db: float | None
@@ -222,7 +222,7 @@ def figures_at(site: Site, rm, iy, ix, req_dbm, zone) -> Figures:
     return Figures(
         points=n,
         primary_coverage=share(covered),
-        coverage_at_roam_threshold=share(best >= ROAM_THRESHOLD_DBM),
+        coverage_at_roam_threshold=share(best >= roam_threshold_at(req_dbm)),
         snr_ok_share=share(rm.snr_db[iy, ix] >= per_point(site, zone, "min_snr_db")),
         sinr_ok_share=share(sinr >= per_point(site, zone, "min_sinr_db") - 1e-6),
         sinr_p5_db=pct(sinr, 5),

@@ -24,7 +24,7 @@ from .fieldwork import concurrent_test, measurement_plan, walk_routes
 from .metrics import plan_metrics
 from .operations import logging_table, operations_checklist, power_adjustments, thresholds_table
 from .phases import (PHASES, TRIAL_RADIUS_M, Phase, on_site, pilot_zone, resolve_phase_plan,
-                     target_area, trial_site)
+                     target_area, trial_meeting_area, trial_site)
 from .roaming import phase_roaming
 
 
@@ -162,7 +162,8 @@ def assess_phase(site: Site, phase: int, plan: Plan | None = None, *, model=None
     else:
         rm = compute_radiomap(site, phase_plan.aps, resolution_m=resolution_m, model=model)
     target, label = target_area(site, rm, phase, pz, full_rm)
-    metrics = plan_metrics(site, rm, target)
+    meet = trial_meeting_area(rm, target, full_rm) if phase == 2 else None
+    metrics = plan_metrics(site, rm, target, secondary_target=meet)
     evaluation = evaluate_plan(site, phase_plan, model=model, resolution_m=resolution_m,
                                radiomap=rm)
     runs = cable_runs(site, phase_plan, evaluation)

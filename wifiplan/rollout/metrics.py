@@ -29,10 +29,14 @@ def zone_min_rssi(site: Site, rm: RadioMap) -> np.ndarray:
 
 
 def plan_metrics(site: Site, rm: RadioMap, target: np.ndarray,
-                 required: np.ndarray | None = None) -> dict:
+                 required: np.ndarray | None = None,
+                 secondary_target: np.ndarray | None = None) -> dict:
     """Figures of a radio map over a target mask (a part of the required points), and per
     zone over the zone's required points (``required``: default the evaluation's required
-    points): the evaluation's :func:`~wifiplan.evaluation.figures_at` on those points."""
+    points): the evaluation's :func:`~wifiplan.evaluation.figures_at` on those points.
+    ``secondary_target``: where the secondary signal a zone asks is judged, when not over
+    the whole target (a trial's cells give a second AP only where they meet:
+    :func:`~wifiplan.rollout.phases.trial_meeting_area`)."""
     if required is None:
         required = required_mask(site, rm)
     req = zone_min_rssi(site, rm)
@@ -63,6 +67,10 @@ def plan_metrics(site: Site, rm: RadioMap, target: np.ndarray,
         "cell_area_m2": {a.id: float(v) for a, v in
                          zip(rm.aps, rm.cell_area_m2(ROAM_THRESHOLD_DBM))},
     }
+    if secondary_target is not None and "secondary_rssi_dbm" in f.checks:
+        fs = figures(secondary_target)
+        m[SHARE_KEYS["secondary_rssi_dbm"]] = fs.share("secondary_rssi_dbm")
+        m["secondary_target_area_m2"] = float(fs.points * rm.resolution_m ** 2)
     zones = []
     for k, z in enumerate(site.zones):
         zsel = (zi == k) & required

@@ -299,6 +299,22 @@ def target_area(site: Site, rm: RadioMap, phase: int, pilot, full_rm: RadioMap |
                           f">= {ROAM_THRESHOLD_DBM:g} dBm (their cells)")
 
 
+def trial_meeting_area(rm: RadioMap, target: np.ndarray, full_rm: RadioMap | None = None
+                       ) -> np.ndarray | None:
+    """The points of a trial's target area ``target`` where the trial's cells meet: those
+    whose second server in the full plan (``full_rm``) is one of the trial's APs. Only there
+    can a trial of a few cells give a terminal a second AP; at the trial area's outer edge
+    the second AP of the final design is not installed yet. None without a full plan that
+    holds the trial's APs and more (the target area then stands)."""
+    if full_rm is None or full_rm.second_server.shape != target.shape:
+        return None
+    ids = {a.id for a in rm.aps}
+    idx = [i for i, a in enumerate(full_rm.aps) if a.id in ids]
+    if len(idx) != len(ids) or len(full_rm.aps) <= len(ids):
+        return None
+    return target & np.isin(full_rm.second_server, idx)
+
+
 def trial_site(site: Site, pilot, aps, trial_radius_m: float = TRIAL_RADIUS_M):
     """The site restricted to the trial area (phases 1-2), for the capacity check.
 
