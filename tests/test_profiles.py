@@ -354,3 +354,26 @@ def test_a_trial_is_judged_for_the_secondary_signal_where_its_cells_meet():
     assert plan_metrics(site, trial, target)["secondary_signal_share"] == 5 / 8
     assert trial_meeting_area(trial, target, None) is None
     assert trial_meeting_area(full, target, full) is None        # no AP beyond the trial's
+
+
+def test_a_site_whose_plan_has_one_cell_is_its_own_phase_2_trial():
+    """The strip's plan with one AP: phase 2 installs 2-3 cells, which the site's design
+    does not have; the trial is the plan itself (no cells planned for it alone, even with a
+    planner at hand) and the cell count is the one failure, marked impossible with why."""
+    def no_planner(*args, **kwargs):
+        raise AssertionError("the phase must not be planned apart from the site's plan")
+
+    from dataclasses import replace
+    one = replace(aps()[0], tx_power_dbm=10.0)          # -57 + 10 - 20 log10(9.5) >= -67
+    a = assess_phase(strip("min_rssi_dbm: -67"), 2, Plan("Strip", [one]),
+                     resolution_m=1.0, planner=no_planner)
+    assert [ap.id for ap in a.plan.aps] == ["A"]
+    assert any("the trial is the plan itself" in n for n in a.notes)
+    failed = [c for c in a.criteria if c.passed is False]
+    assert [c.id for c in failed] == ["P2-cells"] and failed[0].impossible
+    assert "the site's plan has 1 AP(s)" in failed[0].detail and failed[0].action
+    # a plan with the cells a phase needs is still cut to them: two of two stay two
+    two = assess_phase(strip("min_rssi_dbm: -67"), 2, Plan("Strip", aps()), resolution_m=1.0,
+                       planner=no_planner)
+    assert [ap.id for ap in two.plan.aps] == ["A", "B"]
+    assert not {c.id for c in two.criteria if c.impossible}

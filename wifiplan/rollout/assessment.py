@@ -171,7 +171,8 @@ def assess_phase(site: Site, phase: int, plan: Plan | None = None, *, model=None
     bom = bill_of_materials(site, phase_plan, runs, sw)
     load_site = site if phase >= 3 else trial_site(site, pz, phase_plan.aps, trial_radius_m)
     load = cell_load(load_site, on_site(rm, load_site)) if site.zones else None
-    criteria = plan_criteria(site, phase_plan, phase, rm, metrics, runs, sw, load)
+    criteria = plan_criteria(site, phase_plan, phase, rm, metrics, runs, sw, load,
+                             design_aps=len(full.aps) if full is not None else None)
     zones = pd.DataFrame(metrics["zones"], columns=["zone", "area_m2", "terminals",
                                                     "min_rssi_dbm", "coverage", "rssi_p5_dbm",
                                                     "in_target"])

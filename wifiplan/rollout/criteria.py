@@ -91,8 +91,10 @@ class Criterion:
 
 def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dict,
                   runs: pd.DataFrame, switches: pd.DataFrame,
-                  load: pd.DataFrame | None) -> list[Criterion]:
-    """The acceptance criteria judged on the plan's prediction."""
+                  load: pd.DataFrame | None, design_aps: int | None = None) -> list[Criterion]:
+    """The acceptance criteria judged on the plan's prediction; ``design_aps``: the AP count
+    of the site's full plan (a site whose design has fewer cells than the phase installs
+    makes the phase's cell count impossible)."""
     dom = site.domain
     allowed = set(site.allowed_channels())
     gain = rm.model.ap_gain_dbi
@@ -101,9 +103,17 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
     n = len(plan.aps)
     want = {1: (1, 1), 2: (2, 3)}.get(phase)
     if want:
-        out.append(Criterion(f"{P}-cells", "Cells installed in this phase",
-                             f"{PHASES[phase].cells} AP(s) (seed 8.1.3.7)", n, "APs",
-                             want[0] <= n <= want[1], "plan"))
+        c = Criterion(f"{P}-cells", "Cells installed in this phase",
+                      f"{PHASES[phase].cells} AP(s) (seed 8.1.3.7)", n, "APs",
+                      want[0] <= n <= want[1], "plan")
+        if not c.passed and design_aps is not None and design_aps < want[0] and \
+                n == design_aps:
+            c.impossible = True
+            c.detail = (f"the site's plan has {design_aps} AP(s): its design needs no more "
+                        "cells, so the trial is the plan itself")
+            c.action = ("go on with the next phase on the plan as it is (cells planned for "
+                        "the trial alone would not be part of the site's design)")
+        out.append(c)
     bad_ch = [a.id for a in plan.aps if a.channel not in allowed]
     out.append(Criterion(f"{P}-channels", "Fixed non-DFS channels",
                          f"every AP on a non-DFS channel of domain {site.regulatory_domain} "

@@ -211,8 +211,9 @@ def resolve_phase_plan(site: Site, phase: int, plan: Plan | None = None, model=N
     - Given a plan: phases 3 and 4 use it whole. Phase 1 (one AP) and phase 2 (2-3 APs)
       take the APs of the plan that serve the pilot zone (:func:`select_phase_aps`), so
       each phase extends the previous one; a plan that already has the phase's cell count
-      is used as it is. When the plan has fewer APs than the phase needs, ``planner``
-      plans the phase if the caller gave one; otherwise the plan is used with a note.
+      is used as it is. A plan with fewer APs than the phase installs (a site one cell
+      serves) is the trial itself, with a note: cells planned for the trial alone would
+      not be part of the site's design.
     - Without a plan: ``full_plan`` (the planner's plan made earlier) is used, or
       ``planner`` plans the full site, one AP for the pilot zone, and 2-3 cells for it.
 
@@ -247,13 +248,19 @@ def resolve_phase_plan(site: Site, phase: int, plan: Plan | None = None, model=N
     if want is None:
         want = phase2_cell_count(site, pilot, full_rm)
     where = f" for the pilot zone '{pilot.name}'" if pilot is not None else ""
-    if plan is None or len(full.aps) < want:
+    if plan is None:
         if planner is not None:
             p = planner(site, aps=want, zones=zones_arg, model=model)
             notes.append(f"Phase {phase}: {len(p.aps)} AP(s) planned by the planner{where}.")
             return p, full, notes, full_rm
         notes.append(f"Phase {phase} needs {PHASES[phase].cells} cell(s) but the plan has "
                      f"{len(full.aps)}; the plan is used as it is.")
+        return full, full, notes, full_rm
+    if len(full.aps) < want:
+        # the site's design has fewer cells than the phase installs: cells planned for the
+        # trial alone would not be part of it, so the trial is the plan itself
+        notes.append(f"Phase {phase} installs {PHASES[phase].cells} cell(s) but the site's "
+                     f"plan has {len(full.aps)}: the trial is the plan itself.")
         return full, full, notes, full_rm
     if len(full.aps) == want:
         return full, full, notes, full_rm
