@@ -248,9 +248,8 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     if respect_capacity and aps is None and not _capacity_ok(plan):
         # cells for capacity: placed jointly for the band, and if a cell is still over its
         # budget, on the coverage placement (which the capacity step was built on); and
-        # placed jointly with the cells' airtime in the power objective. The best of those
-        # within budget is kept (fewest requirements missed, most boundaries in the band,
-        # fewest APs)
+        # placed jointly with the cells' airtime in the power objective. Of those within
+        # budget the best by _plan_rank is kept
         tries = []
         for joint in (True, False):
             tries.append(_plan_once(site, add_for_capacity=True, joint=joint, capacity=False,
@@ -272,7 +271,7 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
 
 def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zones,
                add_for_capacity: bool, joint: bool, resolution_m, seed,
-               eval_resolution_m, capacity: bool = True, balance: bool = False) -> Plan:
+               eval_resolution_m, capacity: bool = False, balance: bool = False) -> Plan:
     """One run of the planner (:func:`plan_site`), with or without cells for capacity and
     the joint placement; ``capacity``: the cells' airtime in the power objective
     (:func:`wifiplan.capacity.point_airtime`); with ``balance``, it ends by sharing out the
