@@ -494,6 +494,12 @@ zones: [{name: floor, polygon: [[0, 0], [40, 0], [40, 10], [0, 10]], terminals: 
     chosen = select_phase_aps(site, rm, site.zones[0], 2)
     assert {a.id for a in chosen} == {"A", "C"}
     assert len({a.channel for a in chosen}) == 2
+    # C moved 13 m farther out: A's only near neighbour, B, shares its channel; the trial
+    # takes the nearest AP on a channel of its own, C, not B
+    far = [aps[0], aps[1], AP("C", 2.0, 5.0, 4.0, 44, tx_power_dbm=1.0)]
+    chosen = select_phase_aps(site, compute_radiomap(site, far, resolution_m=1.0),
+                              site.zones[0], 2)
+    assert [a.id for a in chosen] == ["A", "C"]
 
 
 def test_levels_below_the_noise_floor_are_not_printed_as_numbers():

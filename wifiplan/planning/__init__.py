@@ -232,10 +232,11 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
         BSSID, switch port); their channel and power are planned with the others.
     zones : names of the zones to plan for (default: all).
     respect_capacity : when the plan's cells exceed their airtime budget, plan again adding
-        cells until every cell is within it (placed jointly for the band first; if a cell
-        still exceeds its budget, on the coverage placement; if one still does, both again
-        with the powers balancing the cells' loads at the end); False: plan for coverage and
-        the band only. Not with a fixed ``aps`` count.
+        cells until every cell is within it (placed jointly for the band, on the coverage
+        placement, and jointly with the cells' airtime in the power objective; the best
+        within budget is kept; where none is, the same runs with the powers balancing the
+        cells' loads at the end); False: plan for coverage and the band only. Not with a
+        fixed ``aps`` count.
     resolution_m : planning grid step [m] (default from the area, 1-2 m).
     seed : seed of the randomised restarts (results are deterministic for a seed).
     eval_resolution_m : grid step [m] of the final tuning and of the metrics.
@@ -246,17 +247,11 @@ def plan_site(site: Site, *, aps: int | None = None, min_rssi_dbm: float | None 
     plan = _plan_once(site, add_for_capacity=False, joint=True, capacity=False, **kw)
     t = plan.timings["elapsed_s"]
     if respect_capacity and aps is None and not _capacity_ok(plan):
-        # cells for capacity: placed jointly for the band, and if a cell is still over its
-        # budget, on the coverage placement (which the capacity step was built on); and
-        # placed jointly with the cells' airtime in the power objective. Of those within
-        # budget the best by _plan_rank is kept
-        tries = []
-        for joint in (True, False):
-            tries.append(_plan_once(site, add_for_capacity=True, joint=joint, capacity=False,
-                                    **kw))
-            if _capacity_ok(tries[-1]):
-                break
-        tries.append(_plan_once(site, add_for_capacity=True, joint=True, capacity=True, **kw))
+        # cells for capacity: placed jointly for the band, on the coverage placement (which
+        # the capacity step was built on), and jointly with the cells' airtime in the power
+        # objective. Of those within budget the best by _plan_rank is kept
+        tries = [_plan_once(site, add_for_capacity=True, joint=joint, capacity=air, **kw)
+                 for joint, air in ((True, False), (False, False), (True, True))]
         if not any(_capacity_ok(p) for p in tries):
             # none within budget: the same runs ending with cell breathing
             tries += [_plan_once(site, add_for_capacity=True, joint=joint, capacity=air,

@@ -173,9 +173,9 @@ def select_phase_aps(site: Site, full_rm: RadioMap, pilot, count: int) -> list[A
     The first is the AP that is the best server over the largest share of the pilot zone;
     each next one is the AP, among those not yet chosen, that serves most of the pilot zone
     and is nearest to those chosen (the trial grows as one connected area), on a channel none
-    of them uses where such a neighbour exists (phase 2 proves 2-3 cells on fixed, different
-    channels: seed 8.1.3.7). The APs keep the planned channels and powers, so each later
-    phase extends the earlier one.
+    of them uses where such a neighbour exists, else the nearest AP on such a channel (phase
+    2 proves 2-3 cells on fixed, different channels: seed 8.1.3.7). The APs keep the planned
+    channels and powers, so each later phase extends the earlier one.
     """
     aps = full_rm.aps
     if count >= len(aps):
@@ -192,9 +192,13 @@ def select_phase_aps(site: Site, full_rm: RadioMap, pilot, count: int) -> list[A
         # neighbours of the chosen cells (within 1.5 x the nearest), most pilot share first
         near = dist <= 1.5 * dist.min() + 1e-9
         used = {aps[i].channel for i in chosen}
-        fresh = near & np.array([aps[i].channel not in used for i in rest])
-        if fresh.any():
-            near = fresh
+        unused = np.array([aps[i].channel not in used for i in rest])
+        if (near & unused).any():
+            near &= unused
+        elif unused.any():
+            # no neighbour on a channel of its own: the nearest AP that has one (distinct
+            # channels are what the phase proves)
+            near = unused & (dist <= dist[unused].min() + 1e-9)
         cand, d = rest[near], dist[near]
         order = np.lexsort((cand, d, -share[cand]))
         chosen.append(int(cand[order[0]]))
