@@ -141,6 +141,12 @@ def _misses(m) -> set:
     return out
 
 
+#: The plan-wide figures a plan is judged by beside its zones' requirements (the phase
+#: reports' SINR and co-channel criteria): (metrics key, target).
+FIGURE_TARGETS = (("sinr_ok_share", COVERAGE_TARGET),
+                  ("co_channel_separation_p5_db", CO_CHANNEL_MIN_SEPARATION_DB))
+
+
 def _no_loss(after, before) -> bool:
     """Whether the plan metrics ``after`` keep what ``before`` met: no zone requirement or
     airtime budget newly missed, the SINR share and the co-channel separation's 5th
@@ -148,8 +154,7 @@ def _no_loss(after, before) -> bool:
     they were, where not)."""
     if not _misses(after) <= _misses(before):
         return False
-    for key, target in (("sinr_ok_share", COVERAGE_TARGET),
-                        ("co_channel_separation_p5_db", CO_CHANNEL_MIN_SEPARATION_DB)):
+    for key, target in FIGURE_TARGETS:
         b, a = before.get(key), after.get(key)
         if b is not None and (a if a is not None else np.inf) < min(b, target) - 1e-9:
             return False
@@ -168,8 +173,7 @@ def _plan_rank(plan: Plan) -> tuple:
     with fewest APs (cells cost), of the others the one with most boundaries in the band."""
     m = plan.metrics
     short = len(_misses(m))
-    for key, target in (("sinr_ok_share", COVERAGE_TARGET),
-                        ("co_channel_separation_p5_db", CO_CHANNEL_MIN_SEPARATION_DB)):
+    for key, target in FIGURE_TARGETS:
         v = m.get(key)
         short += v is not None and v < target - 1e-9
     band = m.get("boundary_band_share") or 0.0

@@ -238,9 +238,27 @@ def band_polish(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gai
     at its requirement (or what it had, if less), until no step helps. The band stage's
     objective weighs each boundary point against each point of coverage spent; this last
     step counts as the reports count (:func:`band_figures`). Returns (rm, ap_list)."""
-    n = len(ap_list)
-    if n < 2 or rpf.n == 0 or not band_judged(site, rpf.zone).any():
+    if len(ap_list) < 2 or rpf.n == 0 or not band_judged(site, rpf.zone).any():
         return rm, ap_list
+    p0, share, moves = _one_db_moves(site, rm, ap_list, rpf, target_share, gain_dbi)
+    p = p0
+    for _ in range(max_passes):
+        best = None
+        for q, s in moves(p):
+            if s > (best[0] if best else share) + 1e-9:
+                best = (s, q)
+        if best is None:
+            break
+        share, p = best
+    return _with_powers(rm, ap_list, p0, p)
+
+
+def _one_db_moves(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gain_dbi):
+    """What the searches over 1 dB steps of one AP share: (the APs' powers [dBm], the band
+    share at them, ``moves(p)``), where ``moves(p)`` yields (q, band share at q) for every
+    power vector ``q`` one AP 1 dB away from ``p`` within the APs' power ranges at which
+    every zone keeps ``target_share`` of its points at its requirement (or what it had at
+    the start, if less), counted at the points ``rpf`` as :func:`band_and_coverage` does."""
     g = rm.gain_db[:, rpf.iy, rpf.ix]
     lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
     p0 = np.array([a.tx_power_dbm for a in ap_list], float)
@@ -249,23 +267,25 @@ def band_polish(site: Site, rm: RadioMap, ap_list, rpf, target_share: float, gai
         v, _ = top3(g + p[:, None].astype(np.float32))
         return band_and_coverage(site, v[0], v[1], rpf)
 
-    share, cov = figures(p0)
+    share0, cov = figures(p0)
     floor = np.minimum(cov, target_share) - 1e-9
-    p = p0.copy()
-    for _ in range(max_passes):
-        best = None
-        for i in range(n):
+
+    def moves(p):
+        for i in range(len(p)):
             for d in (-1.0, 1.0):
                 if not lims[i, 0] <= p[i] + d <= lims[i, 1]:
                     continue
                 q = p.copy()
                 q[i] += d
                 s, c = figures(q)
-                if (c >= floor).all() and s > (best[0] if best else share) + 1e-9:
-                    best = (s, q)
-        if best is None:
-            break
-        share, p = best
+                if (c >= floor).all():
+                    yield q, s
+
+    return p0, share0, moves
+
+
+def _with_powers(rm: RadioMap, ap_list, p0, p):
+    """(rm, ap_list) at powers ``p``; the inputs themselves where ``p`` is ``p0``."""
     if np.array_equal(p, p0):
         return rm, ap_list
     rm = rm.with_powers(p)
@@ -290,43 +310,22 @@ def capacity_balance(site: Site, rm: RadioMap, ap_list, rpf, target_share: float
     keeps ``target_share`` of its points at its requirement (or what it had, if less);
     steps stop when every cell is within its budget or no move lowers the excess. Returns
     (rm, ap_list), ``ap_list`` itself where no power moved."""
-    n = len(ap_list)
     frame = cell_load(site, rm, zones=zones)
-    if n < 2 or rpf.n == 0 or bool(frame.attrs["summary"]["ok"]):
+    if len(ap_list) < 2 or rpf.n == 0 or bool(frame.attrs["summary"]["ok"]):
         return rm, ap_list
-    g = rm.gain_db[:, rpf.iy, rpf.ix]
-    lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
-    p0 = np.array([a.tx_power_dbm for a in ap_list], float)
-
-    def coverage(p):
-        v, _ = top3(g + p[:, None].astype(np.float32))
-        return band_and_coverage(site, v[0], v[1], rpf)
-
-    _, cov = coverage(p0)
-    floor = np.minimum(cov, target_share) - 1e-9
+    p0, _, moves = _one_db_moves(site, rm, ap_list, rpf, target_share, gain_dbi)
     key = _excess(frame)
-    p = p0.copy()
+    p = p0
     for _ in range(max_steps):
         best = None
-        for i in range(n):
-            for d in (-1.0, 1.0):
-                if not lims[i, 0] <= p[i] + d <= lims[i, 1]:
-                    continue
-                q = p.copy()
-                q[i] += d
-                share, c = coverage(q)
-                if not (c >= floor).all():
-                    continue
-                f = cell_load(site, rm.with_powers(q), zones=zones)
-                k = _excess(f) + (-share,)
-                if k[:2] < key and (best is None or k < best[0]):
-                    best = (k, q, bool(f.attrs["summary"]["ok"]))
+        for q, share in moves(p):
+            f = cell_load(site, rm.with_powers(q), zones=zones)
+            k = _excess(f) + (-share,)
+            if k[:2] < key and (best is None or k < best[0]):
+                best = (k, q, bool(f.attrs["summary"]["ok"]))
         if best is None:
             break
         key, p = best[0][:2], best[1]
         if best[2]:
             break
-    if np.array_equal(p, p0):
-        return rm, ap_list
-    rm = rm.with_powers(p)
-    return rm, rm.aps
+    return _with_powers(rm, ap_list, p0, p)

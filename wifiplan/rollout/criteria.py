@@ -15,7 +15,7 @@ from ..evaluation import SHARE_KEYS, band_tradeoff
 from ..plan import Plan
 from ..radio.antenna import mounted, peak_gain_dbi
 from ..radio.radiomap import RadioMap
-from ..requirements import LABELS, band_conflict_lines, site_asks
+from ..requirements import LABELS, band_conflict_lines, roam_threshold_at, site_asks
 from ..survey.findings import REQUIREMENT_KINDS
 from ..rules import (BOUNDARY_BAND_DBM, BOUNDARY_BAND_TARGET, BOUNDARY_BAND_TEXT,
                      BOUNDARY_WITHIN_DB, CO_CHANNEL_MIN_SEPARATION_DB, COVERAGE_TARGET,
@@ -174,7 +174,7 @@ def plan_criteria(site: Site, plan: Plan, phase: int, rm: RadioMap, metrics: dic
                                  "plan"))
     if phase == 4:
         v = metrics["coverage_at_roam_threshold"]
-        low = [z for z in site.zones if z.min_rssi_dbm < ROAM_THRESHOLD_DBM]
+        low = [z for z in site.zones if roam_threshold_at(z.min_rssi_dbm) < ROAM_THRESHOLD_DBM]
         out.append(Criterion(f"{P}-roam", "Above the roaming threshold everywhere",
                              f">= 99% of zone points above {ROAM_THRESHOLD_DBM:g} dBm"
                              + (" (a zone asking less: its own minimum)" if low else ""),
