@@ -414,9 +414,13 @@ infrastructure:
     # by hand: (|dx| + |dy| + (4 - 1.5)) * 1.1 + 3 m
     assert [round(cable_length_m(x, y, 4.0, 20, 1), 2) for x, y in xy] == [90.45, 88.8, 154.25]
     assert cable_in_reach(site, xy, 4.0).tolist() == [False, True, False]
+    # (the three cells sit at their lowest power: the spread search, which also keeps the
+    # runs within reach, is left out here to see the cable moves alone)
+    monkeypatch.setattr(fine, "SPREAD_MAX_APS", 0)
+    trials = fine.CABLE_MOVE_TRIALS
     monkeypatch.setattr(fine, "CABLE_MOVE_TRIALS", 0)
     radio = plan_site(site)
-    monkeypatch.undo()
+    monkeypatch.setattr(fine, "CABLE_MOVE_TRIALS", trials)
     plan = plan_site(site)
     far = [a for a in radio.aps if a.cable_m > 90.0]
     assert len(far) == 1 and backhaul_summary(site, radio.aps)["flags"]
@@ -465,6 +469,30 @@ def test_joint_refinement_moves_crowded_aps_apart_and_never_worsens():
     # a locked AP (fixed) stays where it is
     sel, _, _ = refine_positions(gain, req, [5, 7], tuned([5, 7]), 1.0, 20.0, nb, fixed=[5])
     assert sel[0] == 5
+
+
+def test_joint_refinement_stops_after_a_count_of_trials_not_a_clock(monkeypatch):
+    import time
+
+    import wifiplan.planning.joint as joint
+    from wifiplan.planning.placement import build_neighbours
+    gain, req, xy = _corridor()
+    nb = build_neighbours(xy, 6.6)
+    p0 = joint.tune_powers(gain[[5, 7]], req, np.full(2, 10.0), 1.0, 20.0)
+    full = joint.refine_positions(gain, req, [5, 7], p0, 1.0, 20.0, nb)
+    calls = []
+    real = joint.tune_powers
+
+    def slow(*a, **k):                     # a machine under load: each trial takes longer
+        calls.append(1)
+        time.sleep(0.002)
+        return real(*a, **k)
+    monkeypatch.setattr(joint, "tune_powers", slow)
+    again = joint.refine_positions(gain, req, [5, 7], p0, 1.0, 20.0, nb)
+    assert again[0] == full[0] and np.array_equal(again[1], full[1])   # same plan, slower
+    calls.clear()
+    cut = joint.refine_positions(gain, req, [5, 7], p0, 1.0, 20.0, nb, max_trials=3)
+    assert len(calls) == 3 and cut[2] <= full[2]
 
 
 def test_the_plan_command_respects_capacity_by_default(tmp_path):
