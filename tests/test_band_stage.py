@@ -230,3 +230,63 @@ def test_moving_aps_for_the_band_where_power_alone_cannot(monkeypatch):
     # the APs stand on the planner's mount candidates, none on top of another
     assert len({(a.x_m, a.y_m) for a in plan.aps}) == len(plan.aps)
     assert not [w for w in m["warnings"] if w.startswith("cell boundaries:")]
+
+
+def small_workshop_of_three():
+    """A 50 x 30 m workshop (JP) with eight machines, 4 m APs under a 6 m metal roof and
+    8 terminals: the scale rule asks three cells, more than the size needs, so all three
+    sit at their lowest power."""
+    machines = [{"name": f"m{i + 1}", "material": "machinery", "height_m": 2.5,
+                 "polygon": [[x, y], [x + 5, y], [x + 5, y + 3], [x, y + 3]]}
+                for i, (x, y) in enumerate([(5, 5), (15, 5), (27, 5), (38, 5),
+                                            (5, 20), (16, 20), (28, 20), (40, 20)])]
+    return site_from_dict({
+        "name": "Workshop of three", "regulatory_domain": "JP",
+        "outline": [[0, 0], [50, 0], [50, 30], [0, 30]],
+        "building": {"ceiling_height_m": 6.0, "roof": "metal", "floor": "concrete"},
+        "propagation": {"ap_height_m": 4.0, "client_height_m": 1.2},
+        "obstacles": machines,
+        "zones": [{"name": "shop", "polygon": [[0, 0], [50, 0], [50, 30], [0, 30]],
+                   "terminals": {"handheld": 8}}],
+        "infrastructure": {"switches": [{"name": "SW1", "position": [2.0, 2.0],
+                                         "ports": 24, "poe_budget_w": 370}]}})
+
+
+def test_cells_at_their_lowest_power_are_spread_until_no_single_move_does_better():
+    from wifiplan.plan import AP
+    from wifiplan.planning import candidate_spacing
+    from wifiplan.planning.fine import spread_at_lowest_power
+    from wifiplan.planning.placement import candidate_points
+    site = small_workshop_of_three()
+    gain = PropagationModel.for_site(site).ap_gain_dbi
+    p_min = ap_power_range_dbm(site, AP("x", 0, 0, 4.0, channel=36), gain)[0]
+    # three cells bunched in the middle, one channel for all (so that the search's shared
+    # layers are exact), at their lowest power
+    aps = [AP(f"AP{k + 1}", x, 15.0, 4.0, channel=36, tx_power_dbm=p_min)
+           for k, x in enumerate((17.0, 25.0, 33.0))]
+    rm = compute_radiomap(site, aps, resolution_m=1.0)
+    rp = required_points(site, 1.0, None, None)
+    share0, cov0 = band_figures(site, rm, rp)
+    cand = candidate_points(site, candidate_spacing(site.area_m2))
+    rm2, aps2 = spread_at_lowest_power(site, rm, aps, rp, REPAIR_TARGET, gain, cand,
+                                       lambda a, r: True)
+    share, cov = band_figures(site, rm2, rp)
+    assert share > share0 + 0.1          # measured: 3.2 -> 24.7 %
+    assert cov >= min(cov0, REPAIR_TARGET) - 1e-9
+    assert [a.tx_power_dbm for a in aps2] == [p_min] * 3       # powers untouched
+    # brute force: no AP moved alone to any other candidate does better at that coverage
+    floor = min(cov0, REPAIR_TARGET) - 1e-9
+    taken = {(a.x_m, a.y_m) for a in aps2}
+    for i in range(3):
+        for x, y in cand:
+            if (round(float(x), 2), round(float(y), 2)) in taken:
+                continue
+            moved = list(aps2)
+            moved[i] = replace(aps2[i], x_m=round(float(x), 2), y_m=round(float(y), 2))
+            s, c = band_figures(site, rm2.with_aps(moved), rp)
+            assert not (c >= floor and s > share + 1e-9), (i, x, y, s, c)
+    # an AP above its lowest power: the powers can still move, the search does not run
+    up = [replace(aps[0], tx_power_dbm=p_min + 3)] + aps[1:]
+    rm_up = compute_radiomap(site, up, resolution_m=1.0)
+    assert spread_at_lowest_power(site, rm_up, up, rp, REPAIR_TARGET, gain, cand,
+                                  lambda a, r: True)[1] is up

@@ -64,7 +64,7 @@ from .channels import assign_channels, channel_targets, planning_weights
 from .directional import (aisle_mountings, better_than_omni, mounting_ap, power_offset_db,
                           power_range_dbm)
 from .fine import (band_moves, band_polish, band_stage, cable_moves, capacity_balance,
-                   fine_stage)
+                   fine_stage, spread_at_lowest_power)
 from .joint import joint_placement, refine_positions, secondary_at
 from .placement import (COVERAGE_ALLOWANCE, DESIGN_TX_POWER_DBM, CoverProblem, build_neighbours,
                         candidate_points, scale_rule)
@@ -523,6 +523,13 @@ def _plan_once(site: Site, *, aps, min_rssi_dbm, channels, model, existing, zone
                         and _backhaul_flags(site, aps_m, lock_ids) <= flags)
             rm, ap_list = band_moves(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi, cand,
                                      spacing, accept, air_f)
+
+            def keeps_all(aps_m, rm_m):
+                return (_no_loss(evaluate_plan(site, aps_m, radiomap=rm_m, **kw), before)
+                        and _backhaul_flags(site, aps_m, lock_ids) <= flags)
+            # a few cells at their lowest power, still too close: spread them out
+            rm, ap_list = spread_at_lowest_power(site, rm, ap_list, rpf, REPAIR_TARGET,
+                                                 gain_dbi, cand, keeps_all, seed)
         # the share itself, one dB on one AP at a time, where nothing the plan met is lost
         rm_p, aps_p = band_polish(site, rm, ap_list, rpf, REPAIR_TARGET, gain_dbi)
         if aps_p is not ap_list and _no_loss(evaluate_plan(site, aps_p, radiomap=rm_p, **kw),

@@ -12,6 +12,7 @@ from ..evaluation import required_points
 from ..evaluation.figures import boundary_masks
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..requirements import band_judged
+from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
 from ..site import Site
 from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
@@ -329,3 +330,107 @@ def capacity_balance(site: Site, rm: RadioMap, ap_list, rpf, target_share: float
         if best[2]:
             break
     return _with_powers(rm, ap_list, p0, p)
+
+
+#: The spread search runs where at most this many APs, all at their lowest power, hold the
+#: band (a small hall whose scale rule asks more cells than its size needs) ...
+SPREAD_MAX_APS = 4
+#: ... from the plan's positions and from this many seeded random ones (a count: the same
+#: input gives the same plan), ...
+SPREAD_RANDOM_STARTS = 16
+#: ... each descent at most this many rounds over the APs.
+SPREAD_ROUNDS = 4
+
+
+def spread_at_lowest_power(site: Site, rm: RadioMap, ap_list, rpf, target_share: float,
+                           gain_dbi, cand: np.ndarray, accept, seed: int = 0):
+    """Placement for the band where the powers cannot help: every AP is an omni, not locked,
+    at its lowest power, and there are at most :data:`SPREAD_MAX_APS` of them, so the cells
+    stand closer together than that power lets them meet in the band (boundaries above
+    -65 dBm) and the one-step moves of :func:`band_moves` stay near where they are.
+
+    A coordinate descent over the mount candidates ``cand``: each AP in turn goes to the
+    candidate that puts most boundaries in the band while every zone keeps ``target_share``
+    of its points at its requirement (or what it had, if less), every candidate scored at
+    once against the other APs' two strongest signals; rounds repeat until no AP moves (at
+    most :data:`SPREAD_ROUNDS`), from the plan's positions and from
+    :data:`SPREAD_RANDOM_STARTS` random ones (``seed``). The best result is computed exactly
+    (the moved APs' own layers and channels) and kept when it puts more boundaries in the
+    band and ``accept(aps, rm)`` agrees. Returns (rm, ap_list)."""
+    n = len(ap_list)
+    if not 2 <= n <= SPREAD_MAX_APS or rpf.n == 0 or len(cand) <= n:
+        return rm, ap_list
+    lims = np.array([ap_power_range_dbm(site, a, gain_dbi) for a in ap_list]).reshape(-1, 2)
+    p = np.array([a.tx_power_dbm for a in ap_list], float)
+    if any(a.locked or a.antenna is not None or a.model is not None for a in ap_list) \
+            or not np.all(p <= lims[:, 0] + 1e-9):
+        return rm, ap_list
+    band = band_judged(site, rpf.zone)
+    if not band.any():
+        return rm, ap_list
+    ref = ap_list[0]
+    rows = [replace(ref, id=f"_S{k}", x_m=float(x), y_m=float(y), mount=None)
+            for k, (x, y) in enumerate(cand)]
+    layers = compute_radiomap(site, rows, resolution_m=rm.resolution_m, model=rm.model,
+                              geom=rm.geom)
+    assert layers.gain_db.shape[1:] == rm.gain_db.shape[1:]       # the same grid
+    gc = layers.gain_db[:, rpf.iy, rpf.ix]
+    gc = gc.astype(np.float32) + np.float32(p.max())
+    req = rpf.req_dbm.astype(np.float32)
+    zones, zi = np.unique(rpf.zone, return_inverse=True)
+    onehot = np.zeros((rpf.n, len(zones)), np.float32)
+    onehot[np.arange(rpf.n), zi] = 1.0
+    counts = onehot.sum(0)
+    lo, hi = BOUNDARY_BAND_DBM
+    share0, cov0 = band_and_coverage(site, rm.best_rssi_dbm[rpf.iy, rpf.ix],
+                                     rm.second_rssi_dbm[rpf.iy, rpf.ix], rpf)
+    floor = np.minimum(cov0, target_share) - 1e-9
+
+    def scores(i, sel):
+        """Band share of every candidate as AP i (-1 where a zone falls below its floor)."""
+        others = [sel[k] for k in range(n) if k != i]
+        r = gc[others]
+        o1 = r.max(0)
+        o2 = np.partition(r, -2, axis=0)[-2] if len(others) >= 2 else np.full_like(o1, -np.inf)
+        best = np.maximum(gc, o1)
+        second = np.where(gc >= o1, o1, np.maximum(gc, o2))
+        bnd = (best - second <= BOUNDARY_WITHIN_DB) & band & np.isfinite(second)
+        inb = bnd & (best >= lo) & (best <= hi)
+        nb = bnd.sum(1)
+        share = np.where(nb > 0, inb.sum(1) / np.maximum(nb, 1), 0.0)
+        cov = ((best >= req - 1e-6).astype(np.float32) @ onehot) / counts
+        ok = (cov >= floor).all(1)
+        ok[others] = False
+        return np.where(ok, share, -1.0)
+
+    d = np.hypot(cand[:, None, 0] - np.array([a.x_m for a in ap_list])[None],
+                 cand[:, None, 1] - np.array([a.y_m for a in ap_list])[None])
+    starts = [list(np.argmin(d, axis=0))]
+    rng = np.random.default_rng(seed)
+    starts += [list(rng.choice(len(cand), n, replace=False))
+               for _ in range(SPREAD_RANDOM_STARTS)]
+    found = None
+    for sel in starts:
+        s_now = -1.0
+        for _ in range(SPREAD_ROUNDS):
+            moved = False
+            for i in range(n):
+                sc = scores(i, sel)
+                k = int(np.argmax(sc))
+                s_now = float(sc[sel[i]])
+                if sc[k] > s_now + 1e-9:
+                    sel[i], s_now, moved = k, float(sc[k]), True
+            if not moved:
+                break
+        if s_now > (found[0] if found else share0) + 1e-9:
+            found = (s_now, list(sel))
+    if found is None:
+        return rm, ap_list
+    aps = [replace(a, x_m=round(float(cand[k, 0]), 2), y_m=round(float(cand[k, 1]), 2))
+           for a, k in zip(ap_list, found[1])]
+    rm_m = rm.with_aps(aps)
+    share, cov = band_figures(site, rm_m, rpf)
+    if share > share0 + 1e-9 and cov >= min(float(cov0.min()), target_share) - 1e-9 \
+            and accept(aps, rm_m):
+        return rm_m, aps
+    return rm, ap_list
