@@ -302,6 +302,21 @@ def test_xl_site_is_the_size_issue_4_asks_for_and_deterministic():
     assert not _prep(geom).convex.all()          # some L-shaped (non-convex) footprints
 
 
+def test_quality_halls_are_deterministic_valid_sites_of_every_kind():
+    import yaml
+    from wifiplan.site import parse_site
+    pq = _bench_module("plan_quality")
+    assert pq.hall_dict(7) == pq.hall_dict(7) and pq.hall_dict(7) != pq.hall_dict(12)
+    assert pq._seeds("0-2,7") == [0, 1, 2, 7]
+    for seed in range(len(pq.KINDS)):
+        d = pq.hall_dict(seed)
+        assert d["name"].endswith(pq.KINDS[seed])
+        site = parse_site(yaml.safe_dump(d), f"hall-{seed}.yaml")
+        assert site.zones and site.obstacles
+        kinds = {o.material for o in site.obstacles}
+        assert ("metal-rack" in kinds) == (pq.KINDS[seed] in ("racks", "mixed"))
+
+
 def test_bench_survey_file_is_native_and_read_by_the_survey_reader(tmp_path):
     from wifiplan.survey import read_survey
     h = _bench_module("harness")
