@@ -31,7 +31,8 @@ module of its own with functions over arrays, usable alone.
    powers and from 1, 2 and 3 dB below them (:data:`BAND_STARTS_DB`), and the setting with
    most boundaries in the band is kept if it misses no requirement the plan met; where
    fewer than half are in the band, APs are moved to neighbouring mount points for it
-   (:func:`.fine.band_moves`).
+   (:func:`.fine.band_moves`), and a few cells all at their lowest power are spread over
+   the mount points (:func:`.fine.spread_at_lowest_power`).
 8. **Backhaul** (:mod:`wifiplan.backhaul`): an AP no switch can cable within the 90 m
    permanent link moves to the nearest mount point one can, where the radio plan loses
    nothing it met (:func:`.fine.cable_moves`; otherwise the plan names the switch to add);

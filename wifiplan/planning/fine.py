@@ -371,10 +371,9 @@ def spread_at_lowest_power(site: Site, rm: RadioMap, ap_list, rpf, target_share:
     ref = ap_list[0]
     rows = [replace(ref, id=f"_S{k}", x_m=float(x), y_m=float(y), mount=None)
             for k, (x, y) in enumerate(cand)]
-    layers = compute_radiomap(site, rows, resolution_m=rm.resolution_m, model=rm.model,
-                              geom=rm.geom)
-    assert layers.gain_db.shape[1:] == rm.gain_db.shape[1:]       # the same grid
-    gc = layers.gain_db[:, rpf.iy, rpf.ix]
+    # the same site and step give the same grid as rm's
+    gc = compute_radiomap(site, rows, resolution_m=rm.resolution_m, model=rm.model,
+                          geom=rm.geom).gain_db[:, rpf.iy, rpf.ix]
     gc = gc.astype(np.float32) + np.float32(p.max())
     req = rpf.req_dbm.astype(np.float32)
     zones, zi = np.unique(rpf.zone, return_inverse=True)

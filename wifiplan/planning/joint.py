@@ -10,11 +10,10 @@ local search over the same objective as :func:`~wifiplan.planning.power.tune_pow
 (uncovered points, boundary points outside the band, total power; its module docstring):
 each free AP in turn tries the candidate mount points next to it, the powers re-tuned for
 each trial, and takes the best move that lowers the objective. It stops when a pass moves
-nothing, after ``max_passes``, or when its time budget is spent (a large site keeps the
-placement it has: the search only ever improves it).
+nothing, after ``max_passes``, or after ``max_trials`` power-tuned trials (a large site
+keeps the placement it has: the search only ever improves it).
 """
 from __future__ import annotations
-
 
 import numpy as np
 from scipy.cluster.vq import kmeans2
