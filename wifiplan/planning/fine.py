@@ -374,7 +374,8 @@ def spread_at_lowest_power(site: Site, rm: RadioMap, ap_list, rpf, target_share:
     # the same site and step give the same grid as rm's
     gc = compute_radiomap(site, rows, resolution_m=rm.resolution_m, model=rm.model,
                           geom=rm.geom).gain_db[:, rpf.iy, rpf.ix]
-    gc = gc.astype(np.float32) + np.float32(p.max())
+    gc = gc.astype(np.float32)
+    pw = p.astype(np.float32)
     req = rpf.req_dbm.astype(np.float32)
     zones, zi = np.unique(rpf.zone, return_inverse=True)
     onehot = np.zeros((rpf.n, len(zones)), np.float32)
@@ -387,12 +388,14 @@ def spread_at_lowest_power(site: Site, rm: RadioMap, ap_list, rpf, target_share:
 
     def scores(i, sel):
         """Band share of every candidate as AP i (-1 where a zone falls below its floor)."""
-        others = [sel[k] for k in range(n) if k != i]
-        r = gc[others]
+        rest = [k for k in range(n) if k != i]
+        others = [sel[k] for k in rest]
+        r = gc[others] + pw[rest, None]
         o1 = r.max(0)
         o2 = np.partition(r, -2, axis=0)[-2] if len(others) >= 2 else np.full_like(o1, -np.inf)
-        best = np.maximum(gc, o1)
-        second = np.where(gc >= o1, o1, np.maximum(gc, o2))
+        mine = gc + pw[i]
+        best = np.maximum(mine, o1)
+        second = np.where(mine >= o1, o1, np.maximum(mine, o2))
         bnd = (best - second <= BOUNDARY_WITHIN_DB) & band & np.isfinite(second)
         inb = bnd & (best >= lo) & (best <= hi)
         nb = bnd.sum(1)
