@@ -12,7 +12,6 @@ from ..evaluation import required_points
 from ..evaluation.figures import boundary_masks
 from ..radio.radiomap import RadioMap, compute_radiomap
 from ..requirements import band_judged
-from ..rules import BOUNDARY_BAND_DBM, BOUNDARY_WITHIN_DB
 from ..site import Site
 from .channels import assign_channels, channel_targets, planning_weights
 from .joint import secondary_at
@@ -381,7 +380,6 @@ def spread_at_lowest_power(site: Site, rm: RadioMap, ap_list, rpf, target_share:
     onehot = np.zeros((rpf.n, len(zones)), np.float32)
     onehot[np.arange(rpf.n), zi] = 1.0
     counts = onehot.sum(0)
-    lo, hi = BOUNDARY_BAND_DBM
     share0, cov0 = band_and_coverage(site, rm.best_rssi_dbm[rpf.iy, rpf.ix],
                                      rm.second_rssi_dbm[rpf.iy, rpf.ix], rpf)
     floor = np.minimum(cov0, target_share) - 1e-9
@@ -396,9 +394,8 @@ def spread_at_lowest_power(site: Site, rm: RadioMap, ap_list, rpf, target_share:
         mine = gc + pw[i]
         best = np.maximum(mine, o1)
         second = np.where(mine >= o1, o1, np.maximum(mine, o2))
-        bnd = (best - second <= BOUNDARY_WITHIN_DB) & band & np.isfinite(second)
-        inb = bnd & (best >= lo) & (best <= hi)
-        nb = bnd.sum(1)
+        bnd, judged, inb = boundary_masks(site, best, second, rpf.zone)
+        nb = (bnd & judged).sum(1)
         share = np.where(nb > 0, inb.sum(1) / np.maximum(nb, 1), 0.0)
         cov = ((best >= req - 1e-6).astype(np.float32) @ onehot) / counts
         ok = (cov >= floor).all(1)
